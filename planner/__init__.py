@@ -1,0 +1,3 @@
+"""multicloud-planner: survivable, lowest-cost placement across public and private clouds."""
+
+__version__ = "0.1.0"
