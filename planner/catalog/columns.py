@@ -1,0 +1,225 @@
+"""Column specifications for catalog tables and the one validator that applies them.
+
+Each table file is described by a tuple of `Col`; `validate_columns` turns raw text cells into
+typed columns and reports every bad cell with its file, row (the line in the CSV) and a fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import Problem, did_you_mean
+
+RESOURCES = ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb")
+DATA_RESOURCES = ("storage_gb",)
+LAYERS = ("hardware", "virtualization", "os", "runtime", "application")
+TIERS = ("IaaS", "PaaS", "SaaS")
+CONTINENTS = ("AF", "AS", "EU", "NA", "OC", "SA")
+STATUSES = ("V", "S", "U")
+PRICE_UNITS = ("hour", "month", "gb_month", "million_requests", "user_month", "chargeback")
+SLA_MODES = ("single_zone", "multi_zone", "regional")
+FAILURE_SCOPES = ("zone", "region", "site", "provider", "network", "control_plane")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str  # id | text | float | int | bool | date | enum | words
+    required: bool = True
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    default: object = None
+    hint: str = ""
+
+
+PROVENANCE = (
+    Col("source_url", "text", hint="a public URL or the word `assumption`"),
+    Col("as_of", "date"),
+    Col("status", "enum", choices=STATUSES),
+)
+
+PROVIDERS = (
+    Col("provider", "id"),
+    Col("name", "text"),
+    Col("kind", "enum", choices=("public", "private")),
+    Col("currency_note", "text", required=False, default=""),
+)
+
+REGIONS = (
+    Col("region", "id"),
+    Col("name", "text"),
+    Col("city", "text"),
+    Col("country", "text", hint="an ISO 3166 alpha-2 code such as KR"),
+    Col("jurisdiction", "text"),
+    Col("continent", "enum", choices=CONTINENTS),
+    Col("lat", "float", lo=-90, hi=90, hint="latitude in degrees, -90..90"),
+    Col("lon", "float", lo=-180, hi=180, hint="longitude in degrees, -180..180"),
+    Col("zones", "int", lo=0, hi=12),
+    Col("site", "text", required=False, default=""),
+    Col("price_factor", "float", lo=0.2, hi=5.0, hint="a multiplier near 1.0"),
+    *PROVENANCE,
+)
+
+OFFERINGS = (
+    Col("sku", "id"),
+    Col("category", "text"),
+    Col("tier", "enum", choices=TIERS),
+    *(Col(r, "float", required=False, lo=0, hi=1e9, default=0.0) for r in RESOURCES),
+    Col("price_usd", "float", required=False, lo=0, hi=1e6, default=None,
+        hint="a positive list price"),
+    Col("price_unit", "enum", choices=PRICE_UNITS),
+    Col("fixed_usd_per_month", "float", required=False, lo=0, hi=1e6, default=0.0),
+    Col("sla_pct", "float", lo=90, hi=100, hint="a monthly uptime percentage such as 99.9"),
+    Col("sla_mode", "enum", choices=SLA_MODES),
+    Col("managed_layers", "words", choices=LAYERS),
+    Col("regions", "text", required=False, default=""),
+    *PROVENANCE,
+)
+
+PRICES = (
+    Col("sku", "id"),
+    Col("region", "id"),
+    Col("price_usd", "float", lo=0, hi=1e6, hint="a positive list price"),
+    *PROVENANCE,
+)
+
+EGRESS = (
+    Col("from", "text"),
+    *(Col(c, "float", lo=0, hi=5, hint="a price per GB, typically 0.01..0.2")
+      for c in ("internet_usd_per_gb", "same_continent_usd_per_gb",
+                "other_continent_usd_per_gb", "other_provider_usd_per_gb")),
+    *PROVENANCE,
+)
+
+SERVICE_CATEGORIES = (
+    Col("service_category", "text"),
+    Col("tier", "enum", choices=TIERS),
+    Col("offering_category", "text"),
+)
+
+STRATEGIES = (
+    Col("strategy", "id"),
+    Col("rto_minutes", "float", lo=0, hi=1e6),
+    Col("rpo_minutes", "float", lo=0, hi=1e6),
+    Col("compute_fraction", "float", lo=0, hi=1),
+    Col("data_fraction", "float", lo=0, hi=1),
+    Col("backup_copies", "bool"),
+    Col("control_plane_dependent", "bool"),
+    *PROVENANCE,
+)
+
+LATENCY = (
+    Col("src", "text"),
+    Col("dst", "text"),
+    Col("rtt_ms", "float", lo=0, hi=2000),
+    *PROVENANCE,
+)
+
+INCIDENTS = (
+    Col("incident", "id"),
+    Col("date", "date"),
+    Col("title", "text"),
+    Col("provider", "text"),
+    Col("scope", "enum", choices=FAILURE_SCOPES),
+    Col("regions", "text", required=False, default=""),
+    Col("duration_hours", "float", lo=0, hi=1e5),
+    Col("what_failed", "text"),
+    Col("lesson", "text"),
+    *PROVENANCE,
+)
+
+
+def _row(i: int) -> str:
+    return f"row {i + 2}"  # +1 for the header line, +1 because lines count from 1
+
+
+def validate_columns(raw: pd.DataFrame, file: str, cols: Sequence[Col]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Type every column of `raw` (all text) per `cols`; return the typed table and the problems.
+
+    Unknown columns are reported (a typo in a header would otherwise silently drop data).
+    """
+    problems: list[Problem] = []
+    known = {c.name for c in cols}
+    for extra in raw.columns:
+        if extra not in known:
+            problems.append(Problem(file, "header", str(extra), "unknown column",
+                                    fix=did_you_mean(str(extra), known)))
+    out = pd.DataFrame(index=raw.index)
+    for col in cols:
+        if col.name not in raw.columns:
+            if col.required:
+                problems.append(Problem(file, "header", col.name, "required column is missing",
+                                        fix=f"add a `{col.name}` column"))
+            out[col.name] = col.default
+            continue
+        text = raw[col.name].fillna("").astype(str).str.strip()
+        values: list[object] = []
+        for i, cell in zip(raw.index, text, strict=True):
+            value, msg = _parse(cell, col)
+            if msg:
+                problems.append(Problem(file, _row(i), col.name, msg, value=cell,
+                                        fix=col.hint or _default_fix(col)))
+            values.append(value)
+        out[col.name] = pd.Series(values, index=raw.index, dtype=_dtype(col))
+    return out, problems
+
+
+def _dtype(col: Col) -> str:
+    return {"float": "float64", "int": "Int64", "bool": "bool"}.get(col.kind, "object")
+
+
+def _default_fix(col: Col) -> str:
+    if col.choices:
+        return "use one of: " + ", ".join(col.choices)
+    if col.kind == "date":
+        return "write the date as YYYY-MM-DD"
+    if col.lo is not None and col.hi is not None:
+        return f"use a number between {col.lo:g} and {col.hi:g}"
+    return ""
+
+
+def _parse(cell: str, col: Col) -> tuple[object, str]:
+    """Parse one cell; return (value, error message or '')."""
+    if cell == "":
+        if col.required:
+            return col.default, "empty value"
+        return col.default, ""
+    if col.kind in ("text",):
+        return cell, ""
+    if col.kind == "id":
+        return (cell, "") if _ID.match(cell) else (cell, "not a valid identifier")
+    if col.kind == "date":
+        return (cell, "") if _DATE.match(cell) else (cell, "not a date")
+    if col.kind == "enum":
+        return (cell, "") if cell in col.choices else (cell, "not a known value")
+    if col.kind == "words":
+        words = cell.split()
+        bad = [w for w in words if w not in col.choices]
+        return (tuple(words), f"unknown entries {bad}") if bad else (tuple(words), "")
+    if col.kind == "bool":
+        low = cell.lower()
+        if low in ("true", "yes", "1"):
+            return True, ""
+        if low in ("false", "no", "0"):
+            return False, ""
+        return False, "not true or false"
+    try:
+        number = float(cell)
+    except ValueError:
+        return col.default, "not a number"
+    if number != number or number in (float("inf"), float("-inf")):
+        return col.default, "not a finite number"
+    if col.kind == "int" and not number.is_integer():
+        return col.default, "not a whole number"
+    if col.lo is not None and number < col.lo:
+        return number, "negative" if col.lo == 0 and number < 0 else f"below {col.lo:g}"
+    if col.hi is not None and number > col.hi:
+        return number, f"above {col.hi:g}"
+    return (int(number) if col.kind == "int" else number), ""

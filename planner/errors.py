@@ -1,0 +1,100 @@
+"""The error hierarchy: every failure a user can cause maps to one class and one exit code.
+
+Input errors carry *every* problem found, each with where it is and how to fix it, so a user
+fixes a file in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located precisely enough to fix it."""
+
+    file: str
+    where: str  # "row 12" for tables, "services[2].demand.vcpu" for specs
+    field: str
+    message: str
+    value: object = None
+    fix: str = ""
+
+    def __str__(self) -> str:
+        loc = ", ".join(p for p in (self.file, self.where, self.field) if p)
+        shown = "" if self.value is None else f" (got {self.value!r})"
+        fix = f" Fix: {self.fix}" if self.fix else ""
+        return f"{loc}: {self.message}{shown}.{fix}"
+
+
+class PlannerError(Exception):
+    """Root of every error the planner raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(PlannerError, ValueError):
+    """A user's file is wrong. Lists every problem; exit code 2."""
+
+    exit_code = 2
+    kind = "input"
+
+    def __init__(self, problems: Sequence[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem(file="", where="", field="", message=problems)]
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        head = f"{len(self.problems)} problem(s) in the {self.kind}:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+class CatalogError(InputError):
+    kind = "catalog"
+
+
+class SpecError(InputError):
+    kind = "application spec"
+
+
+class InfeasibleError(PlannerError):
+    """The requirements cannot all hold together; `reasons` says which, in the user's terms."""
+
+    exit_code = 3
+
+    def __init__(self, reasons: Sequence[str]):
+        self.reasons = list(reasons)
+        super().__init__(
+            "No plan can meet every requirement:\n" + "\n".join(f"  - {r}" for r in self.reasons)
+        )
+
+
+class NoPlanError(PlannerError):
+    """The solver found no plan within its limits (time), without proving there is none."""
+
+    exit_code = 4
+
+
+class SolverError(PlannerError):
+    """The solver returned something we cannot trust (for example a plan that fails verification)."""
+
+    exit_code = 1
+
+
+class OutputExistsError(PlannerError):
+    """Refusing to overwrite a user's file."""
+
+    exit_code = 2
+
+
+def did_you_mean(value: str, options: Iterable[str], n: int = 3) -> str:
+    """A 'did you mean ...?' hint, or the list of valid options when nothing is close."""
+    opts = sorted(set(options))
+    close = difflib.get_close_matches(str(value), opts, n=n, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+    shown = ", ".join(opts[:12]) + (", ..." if len(opts) > 12 else "")
+    return f"use one of: {shown}"

@@ -1,0 +1,361 @@
+"""The one place the placement MILP is built (PuLP), as a short script of constraint families.
+
+Index sets come from the candidates table: i = a (service, offering, role) row, (s, r) = a service
+present in a region, f = a failure scenario of the policy, k = a disaster-recovery strategy.
+Expressions are built from (variable, coefficient) pairs, never with Python's `sum()` (quadratic
+in PuLP). Every row records its family and what it means, so an elastic re-solve can explain an
+infeasible model in the user's terms.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pulp
+
+from ..catalog import Catalog
+from ..catalog.columns import DATA_RESOURCES, RESOURCES
+from .candidates import Candidates, Scenario
+
+COMPUTE_RESOURCES = tuple(r for r in RESOURCES if r not in DATA_RESOURCES)
+SLACK_PENALTY = 1e6
+_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    couple: bool = True  # families that tie services together (see `COUPLING`)
+    elastic: bool = False  # penalised slack on every row, to explain infeasibility
+
+
+COUPLING = ("private_capacity", "dependency_latency", "egress", "max_providers", "budget")
+
+
+@dataclass
+class Row:
+    family: str
+    name: str
+    meta: dict[str, Any]
+
+
+@dataclass
+class BuiltModel:
+    prob: pulp.LpProblem
+    cands: Candidates
+    n: dict[int, pulp.LpVariable]  # units, by offers row
+    u: dict[tuple[str, str], pulp.LpVariable]  # presence of a service in a region
+    z: dict[tuple[str, str], pulp.LpVariable]  # chosen strategy when there is a choice
+    egress: list[tuple[pulp.LpVariable, float, dict[str, Any]]]  # (x, $ per month at x = 1, meta)
+    rows: list[Row] = field(default_factory=list)
+    slacks: list[tuple[pulp.LpVariable, Row]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def size(self) -> dict[str, int]:
+        return {"variables": len(self.prob.variables()), "constraints": len(self.prob.constraints)}
+
+
+class _Builder:
+    def __init__(self, cands: Candidates, catalog: Catalog, options: BuildOptions):
+        self.c = cands
+        self.cat = catalog
+        self.opt = options
+        self.spec = cands.spec
+        self.prob = pulp.LpProblem(_NAME.sub("_", self.spec.app) or "plan", pulp.LpMinimize)
+        self.cost: list[tuple[pulp.LpVariable, float]] = []
+        self.m = BuiltModel(self.prob, cands, {}, {}, {}, [])
+        self._names: dict[str, int] = {}
+        off = cands.offers
+        self.off = off
+        self.primary = off.index[off["role"] == "primary"]
+        self.regions_of = {s: sorted(set(g["region"])) for s, g in
+                           off.loc[self.primary].groupby("service", sort=False)}
+        self.region_info = catalog.regions
+
+    # ---------------------------------------------------------------- helpers
+    def var(self, name: str, lo: float, hi: float | None, cat: str) -> pulp.LpVariable:
+        return pulp.LpVariable(name, lowBound=lo, upBound=hi, cat=cat)
+
+    def add(self, family: str, name: str, terms: list[tuple[pulp.LpVariable, float]], sense: int,
+            rhs: float, **meta: Any) -> None:
+        """Add one row `terms (sense) rhs`; elastic mode adds a penalised slack to it."""
+        key = _NAME.sub("_", name)[:200]
+        if key in self._names:
+            self._names[key] += 1
+            key = f"{key}#{self._names[key]}"
+        else:
+            self._names[key] = 0
+        row = Row(family, key, meta)
+        if self.opt.elastic:
+            slack = pulp.LpVariable(f"slack_{len(self.m.slacks)}", lowBound=0)
+            terms = [*terms, (slack, 1.0 if sense == pulp.LpConstraintGE else -1.0)]
+            self.cost.append((slack, SLACK_PENALTY))
+            self.m.slacks.append((slack, row))
+        self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, key, rhs))
+        self.m.rows.append(row)
+
+    def strategy_terms(self, s: str, attr: str, scale: float,
+                       when: Any = None) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+        """`scale * (strategy attribute)` as (terms, constant): a constant when the strategy is fixed."""
+        options = self.c.strategies[s]
+        if len(options) == 1:
+            o = options[0]
+            value = getattr(o, attr) if when is None else float(when(o))
+            return [], scale * value
+        terms = []
+        for o in options:
+            value = getattr(o, attr) if when is None else float(when(o))
+            if value:
+                terms.append((self.m.z[(s, o.name)], scale * value))
+        return terms, 0.0
+
+    # ---------------------------------------------------------------- families
+    def define_units(self) -> None:
+        """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand alone."""
+        for i, m, price in zip(self.off.index, self.off["max_units"], self.off["usd_per_month"], strict=True):
+            v = self.var(f"n_{i}", 0, int(m), pulp.LpInteger)
+            self.m.n[i] = v
+            self.cost.append((v, float(price)))
+
+    def define_presence(self) -> None:
+        """u[s,r] binary; n[i] <= M_i u[s,r(i)] (tight M) and u[s,r] <= sum n (present means >= 1 unit).
+        Offerings with a per-region fee (a cluster's control plane) get one fee binary per
+        (service, region, category) that their units also need."""
+        groups = self.off.loc[self.primary].groupby(["service", "region"], sort=False).groups
+        for j, ((s, r), idx) in enumerate(groups.items()):
+            u = self.var(f"u_{j}", 0, 1, pulp.LpBinary)
+            self.m.u[(s, r)] = u
+            for i in idx:
+                self.add("linking", f"link-{s}-{i}", [(self.m.n[i], 1.0), (u, -float(self.off.at[i, "max_units"]))],
+                         pulp.LpConstraintLE, 0.0, service=s, region=r)
+            self.add("linking", f"present-{s}-in-{r}", [(u, 1.0), *((self.m.n[i], -1.0) for i in idx)],
+                     pulp.LpConstraintLE, 0.0, service=s, region=r)
+        fees = self.off.loc[self.primary][self.off.loc[self.primary, "fixed_usd_per_month"] > 0]
+        for k, ((s, r, cat), g) in enumerate(fees.groupby(["service", "region", "category"]).groups.items()):
+            y = self.var(f"fee_{k}", 0, 1, pulp.LpBinary)
+            self.cost.append((y, float(self.off.loc[g, "fixed_usd_per_month"].max())))
+            for i in g:
+                self.add("linking", f"fee-{s}-{i}", [(self.m.n[i], 1.0), (y, -float(self.off.at[i, "max_units"]))],
+                         pulp.LpConstraintLE, 0.0, service=s, region=r)
+
+    def define_strategy(self) -> None:
+        """z[s,k] binary, one strategy per service when `dr: auto` leaves a choice; backup copies
+        (object storage in another region) exist only under a strategy that uses them."""
+        for s, options in self.c.strategies.items():
+            if len(options) > 1:
+                zs = [(self.var(f"z_{len(self.m.z) + j}", 0, 1, pulp.LpBinary), o) for j, o in enumerate(options)]
+                for z, o in zs:
+                    self.m.z[(s, o.name)] = z
+                self.add("strategy", f"one-strategy-{s}", [(z, 1.0) for z, _ in zs], pulp.LpConstraintEQ, 1.0,
+                         service=s)
+        backups = self.off.index[self.off["role"] == "backup"]
+        for i in backups:
+            s = self.off.at[i, "service"]
+            terms, const = self.strategy_terms(s, "backup_copies", float(self.off.at[i, "max_units"]))
+            if terms:
+                self.add("strategy", f"backup-needs-strategy-{s}-{i}", [(self.m.n[i], 1.0), *((v, -c) for v, c in terms)],
+                         pulp.LpConstraintLE, 0.0, service=s)
+            elif const == 0:
+                self.m.n[i].upBound = 0
+
+    def define_demand(self) -> None:
+        """Normal operation: for each service and resource, sum cap[i,res] n[i] >= demand[s,res]."""
+        prim = self.off.loc[self.primary]
+        for s, g in prim.groupby("service", sort=False):
+            for res in RESOURCES:
+                d = float(self.c.demand.at[s, res])
+                if d <= 0:
+                    continue
+                terms = [(self.m.n[i], float(cap)) for i, cap in zip(g.index, g[res], strict=True) if cap > 0]
+                self.add("demand", f"demand-{s}-{res}", terms, pulp.LpConstraintGE, d,
+                         service=s, resource=res, demand=d)
+
+    def _touches(self, s: str, f: Scenario) -> bool:
+        if s in self.c.global_services and f.kind != "provider":
+            return False
+        return any(r in f.regions or r == f.zone_of for r in self.regions_of.get(s, ()))
+
+    def define_survival(self) -> None:
+        """For each failure f of the policy that touches service s and each resource it demands:
+        capacity surviving f >= fraction(strategy) x demand. Data may survive as backup copies under
+        a backup strategy. A zone failure in a multi-zone region removes the largest zone's share of
+        each offering, k[i] >= n[i]/zones (k integer, so it is the ceiling). Strategies that start
+        from less than full capacity must be able to grow after the failure: into a surviving public
+        region (where they are present), or else into private capacity already held."""
+        zone_k: dict[int, pulp.LpVariable] = {}
+        for s, g in self.off.groupby("service", sort=False):
+            scen = [f for f in self.c.scenarios if self._touches(s, f)]
+            if not scen:
+                continue
+            for f in scen:
+                lost = g["region"].isin(f.regions).to_numpy()
+                in_zone = (g["region"] == f.zone_of).to_numpy() & (g["zones"].to_numpy() >= 2)
+                for res in RESOURCES:
+                    d = float(self.c.demand.at[s, res])
+                    if d <= 0:
+                        continue
+                    attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
+                    frac_terms, frac_const = self.strategy_terms(s, attr, d)
+                    terms: list[tuple[pulp.LpVariable, float]] = []
+                    for pos, (i, cap, role) in enumerate(zip(g.index, g[res], g["role"], strict=True)):
+                        if cap <= 0 or lost[pos]:
+                            continue
+                        if role == "backup" and res not in DATA_RESOURCES:
+                            continue
+                        terms.append((self.m.n[i], float(cap)))
+                        if in_zone[pos]:
+                            if i not in zone_k:
+                                zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
+                                z = int(g.at[i, "zones"])
+                                self.add("survival", f"zone-spread-{s}-{i}", [(zone_k[i], 1.0), (self.m.n[i], -1.0 / z)],
+                                         pulp.LpConstraintGE, 0.0, service=s)
+                            terms.append((zone_k[i], -float(cap)))
+                    terms += [(v, -c) for v, c in frac_terms]
+                    self.add("survival", f"survive-{s}-without-{f.id}-{res}", terms, pulp.LpConstraintGE,
+                             frac_const, service=s, scenario=f.id, resource=res, demand=d)
+                    if res in DATA_RESOURCES:
+                        continue
+                    self._define_growth(s, g, f, res, d, lost)
+
+    def _define_growth(self, s: str, g: Any, f: Scenario, res: str, d: float, lost: np.ndarray) -> None:
+        grow_terms, grow_const = self.strategy_terms(s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1)
+        if not grow_terms and grow_const == 0:
+            return
+        terms: list[tuple[pulp.LpVariable, float]] = []
+        public_regions = set()
+        for pos, (i, cap, kind, role, r) in enumerate(zip(g.index, g[res], g["kind"], g["role"], g["region"], strict=True)):
+            if lost[pos] or role != "primary":
+                continue
+            if kind == "private":
+                if cap > 0:
+                    terms.append((self.m.n[i], float(cap)))
+            else:
+                public_regions.add(r)
+        terms += [(self.m.u[(s, r)], d) for r in sorted(public_regions) if (s, r) in self.m.u]
+        terms += [(v, -c) for v, c in grow_terms]
+        self.add("survival", f"grow-{s}-after-{f.id}-{res}", terms, pulp.LpConstraintGE, grow_const,
+                 service=s, scenario=f.id, resource=res, demand=d, growth=True)
+
+    def define_private_capacity(self) -> None:
+        """Per private site and resource: sum over services of cap[i] n[i] <= usable capacity
+        (hosts x allocation ratio - reserved). Running units only; growth into a site is held in
+        full by `define_survival`."""
+        priv = self.off[self.off["kind"] == "private"]
+        sites = self.cat.sites
+        for r, g in priv.groupby("region", sort=True):
+            for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"),
+                             ("storage_gb", "storage_gb_capacity")):
+                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                if terms:
+                    self.add("private_capacity", f"capacity-{r}-{res}", terms, pulp.LpConstraintLE,
+                             float(sites.at[r, col]), site=r, resource=res, capacity=float(sites.at[r, col]))
+
+    def define_user_latency(self) -> None:
+        """Each user group reaches a present region of every user-facing service within its budget,
+        in normal operation and after each failure of the policy."""
+        for (s, group), reach in self.c.user_reach.items():
+            regs = sorted(reach)
+            self.add("user_latency", f"users-{group}-reach-{s}", [(self.m.u[(s, r)], 1.0) for r in regs if (s, r) in self.m.u],
+                     pulp.LpConstraintGE, 1.0, service=s, group=group)
+            for f in self.c.scenarios:
+                if not self._touches(s, f):
+                    continue
+                alive = [r for r in regs if r not in f.regions and (s, r) in self.m.u]
+                self.add("user_latency", f"users-{group}-reach-{s}-without-{f.id}",
+                         [(self.m.u[(s, r)], 1.0) for r in alive], pulp.LpConstraintGE, 1.0,
+                         service=s, group=group, scenario=f.id)
+
+    def define_dependency_latency(self) -> None:
+        """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no products)."""
+        for k, dep in enumerate(self.spec.dependencies):
+            if dep.max_latency_ms is None:
+                continue
+            s, t = dep.source, dep.target
+            targets = self.regions_of.get(t, [])
+            for r in self.regions_of.get(s, []):
+                near = [rt for rt in targets if self.cat.rtt_ms(r, rt) <= dep.max_latency_ms]
+                self.add("dependency_latency", f"dep{k}-{s}-in-{r}-near-{t}",
+                         [(self.m.u[(s, r)], 1.0), *((self.m.u[(t, rt)], -1.0) for rt in near)],
+                         pulp.LpConstraintLE, 0.0, service=s, target=t, region=r,
+                         budget=dep.max_latency_ms)
+
+    def define_egress(self) -> None:
+        """Each region running a caller sends the dependency's monthly traffic to a region running the
+        callee, the cheapest one (free in the same region). Priced per rate class c of the callee's
+        regions: x[d,r,c] <= sum of u[t,r'] for r' in c, sum_c x[d,r,c] >= u[s,r]. This charges
+        each caller region the full traffic, as a lone survivor carries after a failover."""
+        for k, dep in enumerate(self.spec.dependencies):
+            if dep.gb_per_month <= 0:
+                continue
+            s, t = dep.source, dep.target
+            targets = self.regions_of.get(t, [])
+            for r in self.regions_of.get(s, []):
+                classes: dict[float, list[str]] = defaultdict(list)
+                for rt in targets:
+                    classes[round(self.cat.egress_rate(r, rt), 6)].append(rt)
+                xs = []
+                for rate, regs in sorted(classes.items()):
+                    x = self.var(f"x_{len(self.m.egress)}", 0, 1, pulp.LpContinuous)
+                    cost = dep.gb_per_month * rate
+                    self.m.egress.append((x, cost, {"dependency": k, "region": r, "rate": rate}))
+                    if cost:
+                        self.cost.append((x, cost))
+                    self.add("egress", f"egress{k}-{r}-{rate}", [(x, 1.0), *((self.m.u[(t, rt)], -1.0) for rt in regs)],
+                             pulp.LpConstraintLE, 0.0, dependency=k)
+                    xs.append(x)
+                self.add("egress", f"egress{k}-{r}-routed", [*((x, 1.0) for x in xs), (self.m.u[(s, r)], -1.0)],
+                         pulp.LpConstraintGE, 0.0, dependency=k)
+
+    def define_limits(self) -> None:
+        """At most `max_regions` regions per service; at most `max_providers` providers; the budget."""
+        by_service: dict[str, list[pulp.LpVariable]] = defaultdict(list)
+        for (s, _r), u in self.m.u.items():
+            by_service[s].append(u)
+        for svc in self.spec.services:
+            us = by_service.get(svc.name, [])
+            if len(us) > svc.max_regions:
+                self.add("max_regions", f"max-regions-{svc.name}", [(u, 1.0) for u in us],
+                         pulp.LpConstraintLE, float(svc.max_regions), service=svc.name, limit=svc.max_regions)
+        if self.opt.couple and self.spec.policy.max_providers is not None:
+            provider_of = self.region_info["provider"]
+            providers = sorted({provider_of[r] for (_s, r) in self.m.u})
+            if len(providers) > self.spec.policy.max_providers:
+                w = {p: self.var(f"w_{j}", 0, 1, pulp.LpBinary) for j, p in enumerate(providers)}
+                for (s, r), u in self.m.u.items():
+                    self.add("max_providers", f"uses-{provider_of[r]}-{s}-{r}", [(u, 1.0), (w[provider_of[r]], -1.0)],
+                             pulp.LpConstraintLE, 0.0, service=s, provider=provider_of[r])
+                self.add("max_providers", "max-providers", [(v, 1.0) for v in w.values()], pulp.LpConstraintLE,
+                         float(self.spec.policy.max_providers), limit=self.spec.policy.max_providers)
+        if self.opt.couple and self.spec.policy.budget_per_month is not None:
+            real = [(v, c) for v, c in self.cost if not v.name.startswith("slack_")]
+            self.add("budget", "budget", real, pulp.LpConstraintLE, float(self.spec.policy.budget_per_month),
+                     budget=self.spec.policy.budget_per_month)
+
+    def build(self) -> BuiltModel:
+        start = time.perf_counter()
+        self.define_units()
+        self.define_presence()
+        self.define_strategy()
+        self.define_demand()
+        self.define_survival()
+        self.define_user_latency()
+        if self.opt.couple:
+            self.define_private_capacity()
+            self.define_dependency_latency()
+            self.define_egress()
+        else:  # a relaxation still keeps each service within a site's capacity on its own
+            self.define_private_capacity()
+        self.define_limits()
+        self.prob.setObjective(pulp.LpAffineExpression(self.cost))
+        self.m.seconds = time.perf_counter() - start
+        return self.m
+
+
+def build_model(cands: Candidates, catalog: Catalog, options: BuildOptions = BuildOptions()) -> BuiltModel:
+    """Build the placement MILP for the given candidates (all services, or a subset)."""
+    return _Builder(cands, catalog, options).build()

@@ -1,0 +1,250 @@
+"""Candidates: the sparse table of (service, offering) pairs the model may use, and the failure
+scenarios of the policy.
+
+Everything that can be decided before the solver is decided here, with vectorised pandas filters:
+category and tier, residency, provider lists and exclusions, user latency. A service left with no
+candidate is explained in the user's terms before any model is built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import Catalog
+from ..catalog.columns import RESOURCES
+from ..errors import InfeasibleError
+from ..spec import AppSpec, Service
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One failure of the policy: whole regions lost, and regions that lose a share (a zone)."""
+
+    id: str  # "region:aws/us-east-1", "provider:gcp", "zone:naver/KR"
+    kind: str  # zone | region | site | provider
+    regions: frozenset[str]  # regions lost entirely
+    zone_of: str = ""  # for zone scenarios of multi-zone regions: the region that loses one zone
+    provider: str = ""
+
+    def label(self) -> str:
+        kind, _, what = self.id.partition(":")
+        return {"zone": f"one zone of {what}", "region": f"region {what}", "site": f"site {what}",
+                "provider": f"all of {what}"}.get(kind, self.id)
+
+
+@dataclass(frozen=True)
+class StrategyOption:
+    name: str
+    compute_fraction: float
+    data_fraction: float
+    backup_copies: bool
+    rto_minutes: float
+    rpo_minutes: float
+    control_plane_dependent: bool
+
+
+@dataclass
+class Candidates:
+    spec: AppSpec
+    offers: pd.DataFrame  # one row per (service, offering, role); columns below
+    demand: pd.DataFrame  # index service, columns RESOURCES
+    strategies: dict[str, list[StrategyOption]]
+    scenarios: list[Scenario]
+    user_reach: dict[tuple[str, str], frozenset[str]]  # (service, user group) -> regions in budget
+    global_services: frozenset[str]  # SaaS: survives zone/region/site failures
+    notes: list[str] = field(default_factory=list)
+
+    def services(self) -> list[str]:
+        return list(self.demand.index)
+
+    def restrict(self, services: list[str], regions: dict[str, set[str]] | None = None) -> Candidates:
+        """A copy limited to some services (and optionally to some regions per service)."""
+        keep = self.offers["service"].isin(services)
+        if regions is not None:
+            keep &= [r in regions.get(s, ()) for s, r in zip(self.offers["service"],
+                                                              self.offers["region"], strict=True)]
+        return Candidates(self.spec, self.offers[keep].reset_index(drop=True),
+                          self.demand.loc[services], {s: self.strategies[s] for s in services},
+                          self.scenarios,
+                          {k: v for k, v in self.user_reach.items() if k[0] in services},
+                          frozenset(s for s in self.global_services if s in services), self.notes)
+
+
+def allowed_strategies(svc: Service, strategies: pd.DataFrame) -> tuple[list[StrategyOption], str]:
+    """The strategies that meet the service's RTO/RPO; for a fixed `dr`, that one or a reason."""
+    def option(name: str) -> StrategyOption:
+        row = strategies.loc[name]
+        return StrategyOption(name, float(row["compute_fraction"]), float(row["data_fraction"]),
+                              bool(row["backup_copies"]), float(row["rto_minutes"]),
+                              float(row["rpo_minutes"]), bool(row["control_plane_dependent"]))
+
+    def meets(o: StrategyOption) -> bool:
+        return ((svc.rto_minutes is None or o.rto_minutes <= svc.rto_minutes)
+                and (svc.rpo_minutes is None or o.rpo_minutes <= svc.rpo_minutes))
+
+    names = list(strategies.index) if svc.dr == "auto" else [svc.dr]
+    options = [option(n) for n in names]
+    ok = [o for o in options if meets(o)]
+    if ok:
+        return ok, ""
+    if svc.dr == "auto":
+        return [], (f"`{svc.name}` asks for RTO {svc.rto_minutes} min / RPO {svc.rpo_minutes} min, "
+                    "which no disaster-recovery strategy in the catalog gives "
+                    f"(the best is active_active with RTO {option('active_active').rto_minutes:g} min)")
+    o = options[0]
+    return [], (f"`{svc.name}` uses {o.name}, which recovers in about {o.rto_minutes:g} min with up to "
+                f"{o.rpo_minutes:g} min of data loss, but it requires RTO {svc.rto_minutes} / RPO "
+                f"{svc.rpo_minutes} min: choose a faster strategy or `dr: auto`")
+
+
+def build_scenarios(policy: str, regions: pd.DataFrame) -> list[Scenario]:
+    """Every single failure of the policy's kind among `regions` (the catalog rows in use)."""
+    if policy == "none":
+        return []
+    if policy == "region":
+        return [Scenario(f"region:{r}", "region", frozenset([r]), provider=p)
+                for r, p in zip(regions.index, regions["provider"], strict=True)]
+    if policy == "site":
+        return [Scenario(f"site:{site}", "site", frozenset(group.index))
+                for site, group in regions.groupby("site", sort=True)]
+    if policy == "provider":
+        return [Scenario(f"provider:{p}", "provider", frozenset(group.index), provider=p)
+                for p, group in regions.groupby("provider", sort=True)]
+    if policy == "zone":
+        out = []
+        for r, z in zip(regions.index, regions["zones"], strict=True):
+            if int(z) >= 2:
+                out.append(Scenario(f"zone:{r}", "zone", frozenset(), zone_of=r))
+            else:  # a single-zone region (or private site) loses everything with its zone
+                out.append(Scenario(f"zone:{r}", "zone", frozenset([r])))
+        return out
+    raise ValueError(f"unknown survive policy {policy}")
+
+
+def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
+    """Filter the catalog down to what each service may use; explain any service left with nothing."""
+    off = catalog.offerings.reset_index()
+    regions = catalog.regions
+    off = off.join(regions[["jurisdiction", "site", "zones", "kind"]], on="region")
+    cats = catalog.service_categories
+    policy = spec.policy
+    excluded = set(policy.exclude_regions)
+    reasons: list[str] = []
+    parts = []
+    strategies: dict[str, list[StrategyOption]] = {}
+    reach: dict[tuple[str, str], frozenset[str]] = {}
+    global_services = set()
+
+    user_rtt = {u.name: catalog.rtt_from_point_ms(u.lat, u.lon) for u in spec.users}
+    for svc in spec.services:
+        options, why = allowed_strategies(svc, catalog.strategies)
+        strategies[svc.name] = options
+        if why:
+            reasons.append(why)
+        mapping = cats[cats["service_category"] == svc.category]
+        if svc.tiers:
+            mapping = mapping[mapping["tier"].isin(svc.tiers)]
+        tier_of = mapping.drop_duplicates("offering_category").set_index("offering_category")["tier"]
+        demand = svc.demand.as_dict()
+        needed = [r for r in RESOURCES if demand[r] > 0]
+        mask = off["category"].isin(tier_of.index)
+        mask &= (off[needed] > 0).any(axis=1)
+        steps = [("category and tier", mask.copy())]
+        if svc.residency:
+            mask &= off["jurisdiction"].isin(svc.residency)
+            steps.append((f"residency {'/'.join(svc.residency)}", mask.copy()))
+        if svc.providers:
+            mask &= off["provider"].isin(svc.providers)
+        mask &= ~off["provider"].isin(set(svc.forbid_providers) | set(policy.exclude_providers))
+        mask &= ~off["region"].isin(excluded)
+        steps.append(("provider and region exclusions", mask.copy()))
+        if svc.user_facing and spec.users:
+            within = pd.Series(False, index=regions.index)
+            for u in spec.users:
+                ok = user_rtt[u.name] <= u.max_latency_ms
+                within |= ok
+            mask &= off["region"].map(within).fillna(False).astype(bool)
+            steps.append(("user latency budgets", mask.copy()))
+        rows = off[mask].copy()
+        if rows.empty:
+            reasons.append(_explain_empty(svc, steps, off))
+            continue
+        rows["tier"] = rows["category"].map(tier_of)
+        rows["role"] = "primary"
+        backups = None
+        if any(o.backup_copies for o in options) and demand["storage_gb"] > 0:
+            bmask = (off["category"] == "storage.object") & off["region"].isin(set(rows["region"]))
+            backups = off[bmask].copy()
+            backups["tier"] = "PaaS"
+            backups["role"] = "backup"
+        cand = pd.concat([rows, backups], ignore_index=True) if backups is not None else rows
+        cand.insert(0, "service", svc.name)
+        # Tight big-M: units needed to carry the whole demand alone with this offering.
+        res_for_m = needed
+        ratios = np.where(cand[res_for_m].to_numpy() > 0,
+                          np.array([demand[r] for r in res_for_m]) / cand[res_for_m].where(
+                              cand[res_for_m] > 0, 1).to_numpy(), 0.0)
+        backup_rows = (cand["role"] == "backup").to_numpy()
+        storage_ratio = demand["storage_gb"] / cand["storage_gb"].where(cand["storage_gb"] > 0, 1)
+        m = np.where(backup_rows, storage_ratio.to_numpy(), ratios.max(axis=1))
+        cand["max_units"] = np.ceil(np.round(m, 9)).astype(int).clip(min=1)
+        parts.append(cand)
+        if (rows["tier"] == "SaaS").all():
+            global_services.add(svc.name)
+        if svc.user_facing:
+            present = set(rows["region"])
+            for u in spec.users:
+                ok = user_rtt[u.name][user_rtt[u.name] <= u.max_latency_ms].index
+                reach[(svc.name, u.name)] = frozenset(r for r in ok if r in present)
+    if reasons:
+        raise InfeasibleError(reasons)
+    offers = pd.concat(parts, ignore_index=True)
+    keep = ["service", "offering", "provider", "region", "site", "zones", "kind", "sku", "category",
+            "tier", "role", *RESOURCES, "usd_per_month", "fixed_usd_per_month", "max_units",
+            "sla_pct", "sla_mode"]
+    offers = offers[keep].sort_values(["service", "role", "offering"], kind="stable").reset_index(drop=True)
+    offers["zones"] = offers["zones"].astype(int)
+    demand = pd.DataFrame([s.demand.as_dict() for s in spec.services],
+                          index=pd.Index([s.name for s in spec.services], name="service"))
+    used = regions.loc[sorted(set(offers["region"]))]
+    scenarios = build_scenarios(policy.survive, used)
+    return Candidates(spec, offers, demand, strategies, scenarios, reach, frozenset(global_services))
+
+
+def _explain_empty(svc: Service, steps: list[tuple[str, pd.Series]], off: pd.DataFrame) -> str:
+    """Say which filter removed the last candidate of a service, in the user's terms."""
+    before = None
+    for name, mask in steps:
+        if not mask.any():
+            if before is None:
+                tiers = "/".join(svc.tiers) if svc.tiers else "any tier"
+                return (f"`{svc.name}` asks for {svc.category} in {tiers}, and no offering in the "
+                        "catalog provides the resources it demands that way")
+            left = off[before]
+            where = sorted(set(left["provider"]))
+            return (f"`{svc.name}` has no region left after the {name} filter "
+                    f"(before it, {left['region'].nunique()} regions of {', '.join(where)} could "
+                    f"run its {svc.category}); relax that requirement")
+        before = mask
+    return f"`{svc.name}` has no candidate offering"
+
+
+def is_lost(region: str, scenario: Scenario) -> bool:
+    return region in scenario.regions
+
+
+def surviving_share(region: str, zones: int, scenario: Scenario) -> float:
+    """Share of a region's capacity that survives the scenario (before integer rounding)."""
+    if region in scenario.regions:
+        return 0.0
+    if scenario.zone_of == region:
+        return 1.0 - 1.0 / max(zones, 1)
+    return 1.0
+
+
+def ceil_div(a: float, b: float) -> int:
+    return int(math.ceil(round(a / b, 9)))

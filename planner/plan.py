@@ -1,0 +1,125 @@
+"""A plan: placements, strategies and costs, in tidy tables, plus how it was solved and verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .catalog import Catalog
+from .catalog.columns import RESOURCES
+from .spec import AppSpec
+
+PLACEMENT_COLUMNS = ["service", "provider", "region", "sku", "offering", "category", "tier", "role",
+                     "units", *RESOURCES, "usd_per_unit_month", "usd_per_month"]
+
+
+@dataclass
+class Plan:
+    spec: AppSpec
+    placements: pd.DataFrame  # PLACEMENT_COLUMNS; capacity columns are per unit
+    strategies: dict[str, str]
+    fees: pd.DataFrame  # service, region, category, usd_per_month
+    egress: pd.DataFrame  # dependency, source, target, region, to_region, gb_per_month, usd_per_gb, usd_per_month
+    status: str = "optimal"
+    bound: float | None = None
+    method: str = ""
+    solver: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    model_size: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    verification: Any = None  # VerificationReport, set by verify()
+
+    @property
+    def cost(self) -> dict[str, float]:
+        p = self.placements
+        storage_only = p[list(RESOURCES)].drop(columns="storage_gb").le(0).all(axis=1)
+        standby = p["role"].isin(["standby", "backup"])
+        fees = float(self.fees["usd_per_month"].sum()) if len(self.fees) else 0.0
+        out = {
+            "compute": float(p.loc[~standby & ~storage_only, "usd_per_month"].sum()) + fees,
+            "storage": float(p.loc[~standby & storage_only, "usd_per_month"].sum()),
+            "standby": float(p.loc[standby, "usd_per_month"].sum()),
+            "egress": float(self.egress["usd_per_month"].sum()) if len(self.egress) else 0.0,
+        }
+        out["total"] = sum(out.values())
+        return out
+
+    @property
+    def objective(self) -> float:
+        return self.cost["total"]
+
+    @property
+    def gap(self) -> float | None:
+        if self.bound is None:
+            return None
+        total = self.objective
+        if total <= 1e-9:
+            return 0.0
+        return max(0.0, (total - self.bound) / total)
+
+    def regions(self) -> list[str]:
+        return sorted(set(self.placements["region"]))
+
+    def providers(self) -> list[str]:
+        return sorted(set(self.placements["provider"]))
+
+
+def placements_from_units(units: dict[int, int], offers: pd.DataFrame, strategies: dict[str, str]) -> pd.DataFrame:
+    """Turn chosen unit counts (by candidates row) into the placements table, with display roles:
+    backups are `backup`; under active/active every region is `active`; otherwise the region holding
+    the most capacity is `primary` and the rest are `standby`."""
+    rows = offers.loc[[i for i, n in units.items() if n > 0]].copy()
+    rows["units"] = [units[i] for i in rows.index]
+    rows["usd_per_unit_month"] = rows["usd_per_month"]
+    rows["usd_per_month"] = rows["usd_per_unit_month"] * rows["units"]
+    roles = []
+    for s, g in rows.groupby("service", sort=False):
+        prim = g[g["role"] == "primary"]
+        weight = (prim[list(RESOURCES)].mul(prim["units"], axis=0)).sum(axis=1)
+        by_region = weight.groupby(prim["region"]).sum()
+        top = by_region.sort_values(ascending=False, kind="stable").index[0] if len(by_region) else None
+        for i, role, r in zip(g.index, g["role"], g["region"], strict=True):
+            if role == "backup":
+                roles.append((i, "backup"))
+            elif strategies.get(s) == "active_active":
+                roles.append((i, "active"))
+            else:
+                roles.append((i, "primary" if r == top else "standby"))
+    rows["role"] = pd.Series(dict(roles))
+    out = rows[PLACEMENT_COLUMNS].sort_values(["service", "role", "region", "sku"], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def fees_for(placements: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Per-region fees (a managed cluster's control plane) owed by the placements."""
+    fee = catalog.offerings["fixed_usd_per_month"].reindex(placements["offering"]).to_numpy()
+    p = placements.assign(fee=fee)
+    p = p[p["fee"] > 0]
+    if p.empty:
+        return pd.DataFrame(columns=["service", "region", "category", "usd_per_month"])
+    out = p.groupby(["service", "region", "category"], as_index=False)["fee"].max()
+    return out.rename(columns={"fee": "usd_per_month"})
+
+
+def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.DataFrame:
+    """Egress by the documented rule: each region running a caller sends the dependency's monthly
+    traffic to the cheapest region running the callee (free when co-located)."""
+    prim = placements[placements["role"] != "backup"]
+    where = prim.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
+    rows = []
+    for k, dep in enumerate(spec.dependencies):
+        if dep.gb_per_month <= 0:
+            continue
+        for r in where.get(dep.source, []):
+            targets = where.get(dep.target, [])
+            if not targets:
+                continue
+            rates = [(catalog.egress_rate(r, t), t) for t in targets]
+            rate, to = min(rates)
+            rows.append({"dependency": k, "source": dep.source, "target": dep.target, "region": r,
+                         "to_region": to, "gb_per_month": dep.gb_per_month, "usd_per_gb": rate,
+                         "usd_per_month": rate * dep.gb_per_month})
+    cols = ["dependency", "source", "target", "region", "to_region", "gb_per_month", "usd_per_gb", "usd_per_month"]
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,77 @@
+"""Safe YAML loading for untrusted files: size cap, alias cap, safe constructors only.
+
+`yaml.safe_load` already refuses arbitrary Python objects, but still expands aliases, so a
+"billion laughs" document of a few hundred bytes can explode when traversed. We cap the input
+size before parsing and the number of aliases while composing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Problem
+
+MAX_YAML_BYTES = 2 * 1024 * 1024
+MAX_ALIASES = 200
+
+
+class _AliasCappedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses documents with more aliases than a real spec would use."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(
+                    f"more than {MAX_ALIASES} YAML aliases (*name); "
+                    "the file looks like an alias bomb"
+                )
+        return super().compose_node(parent, index)
+
+
+def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError) -> Any:
+    """Parse YAML text with the safe, alias-capped loader; raise `error` with the position."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        raise error([Problem(source, "", "", f"file is larger than {MAX_YAML_BYTES // 1024} KiB",
+                             fix="a spec or catalog file is a few KiB; check you chose the right file")])
+    loader = _AliasCappedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise error([Problem(source, where, "", f"not valid YAML: {exc.problem}",
+                             fix="check indentation, colons and quotes near that line")]) from None
+    except yaml.YAMLError as exc:
+        raise error([Problem(source, "", "", f"not valid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: Path, error: type[InputError] = InputError) -> Any:
+    """Read and parse a YAML file safely; a missing, huge or binary file is an input error."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise error([Problem(source, "", "", f"cannot read the file: {exc.strerror}",
+                             fix="check the path")]) from None
+    if size > MAX_YAML_BYTES:
+        raise error([Problem(source, "", "", f"file is {size // 1024} KiB, larger than the "
+                             f"{MAX_YAML_BYTES // 1024} KiB limit",
+                             fix="a spec or catalog file is a few KiB; check you chose the right file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise error([Problem(source, "", "", "file is not UTF-8 text",
+                             fix="save it as UTF-8 YAML")]) from None
+    except OSError as exc:
+        raise error([Problem(source, "", "", f"cannot read the file: {exc.strerror}")]) from None
+    return parse_yaml_text(text, source, error)

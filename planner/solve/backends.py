@@ -1,0 +1,298 @@
+"""Solver back-ends behind one small interface, with our own status enum.
+
+The model is written in PuLP (the modelling layer the code reads as). `HighsBackend` hands it to
+HiGHS through highspy in one `passModel` call from sparse arrays: PuLP's own HiGHS bridge adds rows
+one Python call at a time, measured 15x slower on large models. `CbcBackend` uses PuLP's bundled CBC
+as the fallback. Both are checked the same way afterwards: we never trust a status alone; the
+returned values must satisfy every row and bound (`check_solution`), or the result is INVALID.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pulp
+
+FEAS_TOL = 1e-6
+INT_TOL = 1e-5
+
+
+class SolveStatus(enum.Enum):
+    OPTIMAL = "optimal"  # proven within the requested gap
+    FEASIBLE = "feasible"  # a plan, not proven (time limit); gap says how far it may be
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"  # limits reached before any plan was found
+    INVALID = "invalid_solver_result"  # the solver claimed a plan that does not satisfy the model
+    ERROR = "error"
+
+    @property
+    def has_plan(self) -> bool:
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    solver: str = "highs"  # highs | cbc
+    time_limit: float = 60.0  # seconds, enforced by the solver and by our own wall-clock guard
+    gap: float = 0.005  # relative MIP gap at which to stop
+    threads: int = 1
+    msg: bool = False
+
+
+@dataclass
+class SolveResult:
+    status: SolveStatus
+    objective: float | None = None
+    bound: float | None = None  # proven lower bound on the objective (minimisation), if known
+    seconds: float = 0.0
+    solver: str = ""
+    detail: str = ""
+    values: dict[str, float] = field(default_factory=dict, repr=False)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        if abs(self.objective) < 1e-9:
+            return 0.0 if abs(self.bound) < 1e-9 else None
+        return max(0.0, (self.objective - self.bound) / abs(self.objective))
+
+
+class Backend(Protocol):
+    name: str
+
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult: ...
+
+
+# ------------------------------------------------------------------ matrix form of a PuLP problem
+@dataclass
+class MatrixForm:
+    variables: list[pulp.LpVariable]
+    cost: np.ndarray
+    offset: float
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integer: np.ndarray
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    starts: np.ndarray  # CSR by row
+    index: np.ndarray
+    value: np.ndarray
+    row_names: list[str]
+
+
+def to_matrix(prob: pulp.LpProblem) -> MatrixForm:
+    """One pass over PuLP's expressions into CSR arrays (no per-row solver calls)."""
+    variables = prob.variables()
+    col = {v.name: j for j, v in enumerate(variables)}
+    n = len(variables)
+    cost = np.zeros(n)
+    obj = prob.objective if prob.objective is not None else pulp.LpAffineExpression()
+    for v, c in obj.items():
+        cost[col[v.name]] = c
+    offset = float(obj.constant)
+    inf = math.inf
+    col_lo = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    col_hi = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    integer = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
+    m = len(prob.constraints)
+    row_lo, row_hi = np.full(m, -inf), np.full(m, inf)
+    starts = np.zeros(m + 1, dtype=np.int64)
+    idx: list[int] = []
+    val: list[float] = []
+    names = []
+    for i, (name, con) in enumerate(prob.constraints.items()):
+        names.append(name)
+        rhs = -con.constant
+        if con.sense == pulp.LpConstraintGE:
+            row_lo[i] = rhs
+        elif con.sense == pulp.LpConstraintLE:
+            row_hi[i] = rhs
+        else:
+            row_lo[i] = row_hi[i] = rhs
+        for v, c in con.items():
+            idx.append(col[v.name])
+            val.append(c)
+        starts[i + 1] = len(idx)
+    return MatrixForm(variables, cost, offset, col_lo, col_hi, integer, row_lo, row_hi, starts,
+                      np.asarray(idx, dtype=np.int64), np.asarray(val, dtype=float), names)
+
+
+def check_solution(mf: MatrixForm, x: np.ndarray) -> str:
+    """'' when x satisfies every bound, integrality and row of the model; else what is violated."""
+    if x.shape != mf.cost.shape or not np.all(np.isfinite(x)):
+        return "the solution vector is missing or not finite"
+    scale = 1.0 + np.abs(x)
+    if np.any(x < mf.col_lo - FEAS_TOL * scale) or np.any(x > mf.col_hi + FEAS_TOL * scale):
+        j = int(np.argmax((mf.col_lo - x) + (x - mf.col_hi)))
+        return f"variable {mf.variables[j].name} = {x[j]:g} is outside its bounds"
+    frac = np.abs(x - np.round(x))
+    if np.any(mf.integer & (frac > INT_TOL)):
+        j = int(np.argmax(np.where(mf.integer, frac, 0)))
+        return f"integer variable {mf.variables[j].name} = {x[j]:g} is fractional"
+    if len(mf.row_lo):
+        rows = np.repeat(np.arange(len(mf.row_lo)), np.diff(mf.starts))
+        activity = np.bincount(rows, weights=mf.value * x[mf.index], minlength=len(mf.row_lo))
+        tol = FEAS_TOL * (1.0 + np.abs(activity))
+        bad = (activity < mf.row_lo - tol) | (activity > mf.row_hi + tol)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            return (f"row {mf.row_names[i]} is violated: activity {activity[i]:g} not in "
+                    f"[{mf.row_lo[i]:g}, {mf.row_hi[i]:g}]")
+    return ""
+
+
+def _assign(mf: MatrixForm, x: np.ndarray) -> dict[str, float]:
+    for v, val in zip(mf.variables, x, strict=True):
+        v.varValue = float(val)
+    return {v.name: float(val) for v, val in zip(mf.variables, x, strict=True)}
+
+
+# ------------------------------------------------------------------ HiGHS
+_banner_shown = False
+
+
+def _new_highs() -> object:
+    """A Highs instance; the first one per process prints a banner on C stdout, which would
+    corrupt JSON output, so it is created with file descriptor 1 pointed at /dev/null."""
+    import os
+    import sys
+
+    import highspy
+
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _banner_shown = True
+    return h
+
+
+class HighsBackend:
+    name = "highs"
+
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
+        import highspy
+
+        start = time.perf_counter()
+        mf = to_matrix(prob)
+        h = _new_highs()
+        h.setOptionValue("output_flag", bool(options.msg))
+        h.setOptionValue("time_limit", float(options.time_limit))
+        h.setOptionValue("mip_rel_gap", float(options.gap))
+        h.setOptionValue("threads", int(options.threads))
+        h.setOptionValue("random_seed", 0)
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(mf.cost)
+        lp.num_row_ = len(mf.row_lo)
+        inf = highspy.kHighsInf
+        lp.col_cost_ = mf.cost
+        lp.col_lower_ = np.where(np.isinf(mf.col_lo), -inf, mf.col_lo)
+        lp.col_upper_ = np.where(np.isinf(mf.col_hi), inf, mf.col_hi)
+        lp.row_lower_ = np.where(np.isinf(mf.row_lo), -inf, mf.row_lo)
+        lp.row_upper_ = np.where(np.isinf(mf.row_hi), inf, mf.row_hi)
+        lp.offset_ = mf.offset
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = mf.starts.astype(np.int32)
+        lp.a_matrix_.index_ = mf.index.astype(np.int32)
+        lp.a_matrix_.value_ = mf.value
+        if mf.integer.any():
+            lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                               for b in mf.integer]
+        if lp.num_col_ == 0:
+            return SolveResult(SolveStatus.OPTIMAL, mf.offset, mf.offset, 0.0, self.name)
+        h.passModel(lp)
+        # HiGHS has been measured running far past time_limit on large MILPs: guard the wall clock.
+        guard = threading.Timer(options.time_limit * 1.2 + 2.0, h.cancelSolve)
+        guard.daemon = True
+        guard.start()
+        try:
+            h.run()
+        finally:
+            guard.cancel()
+        seconds = time.perf_counter() - start
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        ms = highspy.HighsModelStatus
+        has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if model_status == ms.kInfeasible:
+            return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name)
+        if model_status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
+            return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name,
+                               detail=str(model_status))
+        if not has_primal:
+            status = (SolveStatus.NO_SOLUTION if model_status in
+                      (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit)
+                      else SolveStatus.ERROR)
+            return SolveResult(status, seconds=seconds, solver=self.name, detail=str(model_status))
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        problem = check_solution(mf, x)
+        if problem:
+            return SolveResult(SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem)
+        objective = float(mf.cost @ x + mf.offset)
+        if mf.integer.any():
+            bound = float(info.mip_dual_bound)
+            bound = min(bound, objective) if math.isfinite(bound) else None
+        else:
+            bound = objective
+        status = SolveStatus.OPTIMAL if model_status == ms.kOptimal else SolveStatus.FEASIBLE
+        return SolveResult(status, objective, bound, seconds, self.name,
+                           detail=str(model_status), values=_assign(mf, x))
+
+
+# ------------------------------------------------------------------ CBC (PuLP's bundled binary)
+class CbcBackend:
+    name = "cbc"
+
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
+        start = time.perf_counter()
+        mf = to_matrix(prob)
+        solver = pulp.PULP_CBC_CMD(msg=options.msg, timeLimit=options.time_limit,
+                                   gapRel=options.gap, threads=options.threads)
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            return SolveResult(SolveStatus.ERROR, seconds=time.perf_counter() - start,
+                               solver=self.name, detail=str(exc))
+        seconds = time.perf_counter() - start
+        # PuLP reports a time-limited CBC run as "Optimal": read sol_status, never status alone.
+        sol = prob.sol_status
+        if sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
+            return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name)
+        if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            return SolveResult(SolveStatus.NO_SOLUTION, seconds=seconds, solver=self.name,
+                               detail=pulp.LpStatus.get(prob.status, "?"))
+        x = np.array([np.nan if v.varValue is None else v.varValue for v in mf.variables], dtype=float)
+        problem = check_solution(mf, x)
+        if problem:
+            return SolveResult(SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem)
+        objective = float(mf.cost @ x + mf.offset)
+        proven = sol == pulp.LpSolutionOptimal
+        # CBC through PuLP does not expose its bound; a proven run is within the requested gap.
+        bound = objective * (1 - options.gap) if proven and objective > 0 else (objective if proven else None)
+        return SolveResult(SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE, objective, bound,
+                           seconds, self.name, values={v.name: float(v.varValue or 0.0) for v in mf.variables})
+
+
+BACKENDS: dict[str, type] = {"highs": HighsBackend, "cbc": CbcBackend}
+
+
+def get_backend(name: str) -> Backend:
+    try:
+        return BACKENDS[name]()
+    except KeyError:
+        raise ValueError(f"unknown solver `{name}`: use one of {', '.join(BACKENDS)}") from None

@@ -1,0 +1,224 @@
+"""The application spec: what the user asks for (services, users, dependencies, policy).
+
+Parsed from YAML with pydantic; every structural problem becomes one `Problem` with a path such as
+`services[2].demand.vcpu`. References to the catalog (categories, providers, regions,
+jurisdictions) are checked in `check_against_catalog`, which needs the catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import Problem, SpecError, did_you_mean
+from ..safeyaml import load_yaml_file, parse_yaml_text
+
+Survive = Literal["none", "zone", "region", "provider", "site"]
+Strategy = Literal["active_active", "warm_standby", "pilot_light", "backup_restore", "auto"]
+Tier = Literal["IaaS", "PaaS", "SaaS"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Demand(_Strict):
+    """Capacity the service needs in normal operation (all regions together)."""
+
+    vcpu: float = Field(default=0, ge=0, le=1e6)
+    mem_gib: float = Field(default=0, ge=0, le=1e7)
+    storage_gb: float = Field(default=0, ge=0, le=1e9)
+    requests_m: float = Field(default=0, ge=0, le=1e9, description="millions of requests per month")
+    users: float = Field(default=0, ge=0, le=1e9, description="user seats (SaaS)")
+    lb: float = Field(default=0, ge=0, le=1e4, description="load-balancer instances")
+
+    @model_validator(mode="after")
+    def _something(self) -> Demand:
+        if all(v == 0 for v in self.as_dict().values()):
+            raise ValueError("demand is empty: give at least one of vcpu, mem_gib, storage_gb, "
+                             "requests_m, users, lb")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.model_dump().items()}
+
+
+class Service(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    category: str
+    tiers: tuple[Tier, ...] = ()
+    demand: Demand
+    stateful: bool = False
+    user_facing: bool = False
+    residency: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    forbid_providers: tuple[str, ...] = ()
+    dr: Strategy = "active_active"
+    rto_minutes: float | None = Field(default=None, ge=0)
+    rpo_minutes: float | None = Field(default=None, ge=0)
+    max_regions: int = Field(default=4, ge=1, le=10)
+
+
+class UserGroup(_Strict):
+    name: str = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    share: float = Field(gt=0, le=1)
+    max_latency_ms: float = Field(gt=0, le=2000)
+
+
+class Dependency(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    gb_per_month: float = Field(default=0, ge=0, le=1e9)
+    max_latency_ms: float | None = Field(default=None, gt=0, le=2000)
+
+
+class Policy(_Strict):
+    survive: Survive = "region"
+    availability_target: float | None = Field(default=None, ge=90, lt=100)
+    max_providers: int | None = Field(default=None, ge=1, le=10)
+    budget_per_month: float | None = Field(default=None, gt=0)
+    exclude_regions: tuple[str, ...] = ()
+    exclude_providers: tuple[str, ...] = ()
+
+
+class AppSpec(_Strict):
+    app: str = Field(min_length=1, max_length=80)
+    description: str = ""
+    users: tuple[UserGroup, ...] = ()
+    policy: Policy = Policy()
+    services: tuple[Service, ...] = Field(min_length=1, max_length=5000)
+    dependencies: tuple[Dependency, ...] = ()
+
+    @field_validator("services")
+    @classmethod
+    def _unique_names(cls, services: tuple[Service, ...]) -> tuple[Service, ...]:
+        seen: set[str] = set()
+        for s in services:
+            if s.name in seen:
+                raise ValueError(f"service name `{s.name}` is used twice; names must be unique")
+            seen.add(s.name)
+        return services
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it, or check its spelling against docs/spec.md",
+    "greater_than_equal": "use a value that is not negative",
+    "greater_than": "use a positive value",
+    "float_parsing": "write a number, e.g. 16",
+    "int_parsing": "write a whole number",
+    "literal_error": "",
+    "bool_parsing": "write true or false",
+}
+
+
+def spec_from_data(data: Any, source: str) -> AppSpec:
+    """Validate already-parsed YAML data; raise SpecError with one problem per mistake."""
+    if data is None:
+        raise SpecError([Problem(source, "", "", "the file is empty",
+                                 fix="start from an example in examples/")])
+    if not isinstance(data, dict):
+        raise SpecError([Problem(source, "", "", "the top level must be a mapping with app, "
+                                 "services, ...", value=type(data).__name__)])
+    try:
+        return AppSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p not in ("function-after[_something(), Demand]",))
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            if msg.startswith("Assertion failed, "):
+                msg = msg[len("Assertion failed, "):]
+            fix = _FIXES.get(err["type"], "")
+            if err["type"] == "extra_forbidden" and loc:
+                fix = f"remove `{loc[-1]}`, or check its spelling against docs/spec.md"
+            value = err.get("input")
+            if isinstance(value, dict | list):
+                value = None
+            problems.append(Problem(source, _path(loc), "", msg.rstrip("."), value=value, fix=fix))
+        raise SpecError(problems) from None
+
+
+def load_spec(path: Path | str) -> AppSpec:
+    """Read a spec file safely (size cap, safe YAML, alias cap) and validate its structure."""
+    path = Path(path)
+    return spec_from_data(load_yaml_file(path, SpecError), str(path))
+
+
+def spec_from_text(text: str, source: str = "<upload>") -> AppSpec:
+    return spec_from_data(parse_yaml_text(text, source, SpecError), source)
+
+
+def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None:
+    """Cross-check names against the catalog and the spec itself; raise every problem at once."""
+    problems: list[Problem] = []
+    names = [s.name for s in spec.services]
+    providers = set(catalog.providers.index)
+    regions = set(catalog.regions.index)
+    jurisdictions = set(catalog.regions["jurisdiction"])
+    cats = catalog.service_categories
+    known_categories = set(cats["service_category"])
+    for i, s in enumerate(spec.services):
+        at = f"services[{i}]"
+        if s.category not in known_categories:
+            problems.append(Problem(source, f"{at}.category", "", "unknown service category",
+                                    value=s.category, fix=did_you_mean(s.category, known_categories)))
+        else:
+            possible = set(cats.loc[cats["service_category"] == s.category, "tier"])
+            for t in s.tiers:
+                if t not in possible:
+                    problems.append(Problem(source, f"{at}.tiers", "",
+                                            f"`{s.category}` cannot run as {t}", value=t,
+                                            fix="use " + " or ".join(sorted(possible))))
+        for key in ("providers", "forbid_providers"):
+            for j, p in enumerate(getattr(s, key)):
+                if p not in providers:
+                    problems.append(Problem(source, f"{at}.{key}[{j}]", "", "unknown provider",
+                                            value=p, fix=did_you_mean(p, providers)))
+        for j, jur in enumerate(s.residency):
+            if jur not in jurisdictions:
+                problems.append(Problem(source, f"{at}.residency[{j}]", "", "no region has this "
+                                        "jurisdiction", value=jur, fix=did_you_mean(jur, jurisdictions)))
+        if s.dr != "auto" and s.dr not in catalog.strategies.index:
+            problems.append(Problem(source, f"{at}.dr", "", "strategy not in the catalog", value=s.dr))
+    for i, d in enumerate(spec.dependencies):
+        for key, val in (("from", d.source), ("to", d.target)):
+            if val not in names:
+                problems.append(Problem(source, f"dependencies[{i}].{key}", "", "unknown service",
+                                        value=val, fix=did_you_mean(val, names)))
+        if d.source == d.target:
+            problems.append(Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself"))
+    for j, r in enumerate(spec.policy.exclude_regions):
+        if r not in regions:
+            problems.append(Problem(source, f"policy.exclude_regions[{j}]", "", "unknown region",
+                                    value=r, fix=did_you_mean(r, regions)))
+    for j, p in enumerate(spec.policy.exclude_providers):
+        if p not in providers:
+            problems.append(Problem(source, f"policy.exclude_providers[{j}]", "", "unknown provider",
+                                    value=p, fix=did_you_mean(p, providers)))
+    total = sum(u.share for u in spec.users)
+    if spec.users and abs(total - 1.0) > 0.01:
+        problems.append(Problem(source, "users", "share", "user shares must add up to 1",
+                                value=round(total, 4), fix="scale the shares so they sum to 1.0"))
+    if problems:
+        raise SpecError(problems)
