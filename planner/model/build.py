@@ -143,6 +143,31 @@ class _Builder:
                 self.add("linking", f"fee-{s}-{i}", [(self.m.n[i], 1.0), (y, -float(self.off.at[i, "max_units"]))],
                          pulp.LpConstraintLE, 0.0, service=s, region=r)
 
+    def define_full_copies(self) -> None:
+        """Data is replicated, not pooled: every region that holds a service's data holds all of it,
+        sum over i in (s,r) of storage[i] n[i] >= d_storage x u[s,r]; backup copies likewise, with a
+        binary b[s,r] per backup region. (Pooling would let three regions each hold a third and
+        'survive' any loss while some objects exist in only one place.)"""
+        for res in DATA_RESOURCES:
+            for (s, r), u in self.m.u.items():
+                d = float(self.c.demand.at[s, res])
+                if d <= 0:
+                    continue
+                g = self.off[(self.off["service"] == s) & (self.off["region"] == r) & (self.off["role"] == "primary")]
+                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                self.add("demand", f"full-copy-{s}-in-{r}-{res}", [*terms, (u, -d)], pulp.LpConstraintGE, 0.0,
+                         service=s, region=r, resource=res, demand=d)
+            backups = self.off[self.off["role"] == "backup"]
+            for j, ((s, r), g) in enumerate(backups.groupby(["service", "region"], sort=False)):
+                d = float(self.c.demand.at[s, res])
+                b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
+                for i in g.index:
+                    self.add("linking", f"backup-link-{s}-{i}", [(self.m.n[i], 1.0), (b, -float(self.off.at[i, "max_units"]))],
+                             pulp.LpConstraintLE, 0.0, service=s, region=r)
+                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                self.add("demand", f"full-backup-{s}-in-{r}", [*terms, (b, -d)], pulp.LpConstraintGE, 0.0,
+                         service=s, region=r, resource=res, demand=d)
+
     def define_strategy(self) -> None:
         """z[s,k] binary, one strategy per service when `dr: auto` leaves a choice; backup copies
         (object storage in another region) exist only under a strategy that uses them."""
@@ -329,6 +354,12 @@ class _Builder:
                 for (s, r), u in self.m.u.items():
                     self.add("max_providers", f"uses-{provider_of[r]}-{s}-{r}", [(u, 1.0), (w[provider_of[r]], -1.0)],
                              pulp.LpConstraintLE, 0.0, service=s, provider=provider_of[r])
+                # backup copies have no presence variable but still use their provider
+                for i in self.off.index[self.off["role"] == "backup"]:
+                    p = provider_of[self.off.at[i, "region"]]
+                    self.add("max_providers", f"backup-uses-{p}-{i}",
+                             [(self.m.n[i], 1.0), (w[p], -float(self.off.at[i, "max_units"]))],
+                             pulp.LpConstraintLE, 0.0, service=self.off.at[i, "service"], provider=p)
                 self.add("max_providers", "max-providers", [(v, 1.0) for v in w.values()], pulp.LpConstraintLE,
                          float(self.spec.policy.max_providers), limit=self.spec.policy.max_providers)
         if self.opt.couple and self.spec.policy.budget_per_month is not None:
@@ -342,6 +373,7 @@ class _Builder:
         self.define_presence()
         self.define_strategy()
         self.define_demand()
+        self.define_full_copies()
         self.define_survival()
         self.define_user_latency()
         if self.opt.couple:

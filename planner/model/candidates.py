@@ -65,8 +65,8 @@ class Candidates:
         """A copy limited to some services (and optionally to some regions per service)."""
         keep = self.offers["service"].isin(services)
         if regions is not None:
-            keep &= [r in regions.get(s, ()) for s, r in zip(self.offers["service"],
-                                                              self.offers["region"], strict=True)]
+            keep &= np.array([r in regions.get(s, ()) for s, r in zip(
+                self.offers["service"], self.offers["region"], strict=True)], dtype=bool)
         return Candidates(self.spec, self.offers[keep].reset_index(drop=True),
                           self.demand.loc[services], {s: self.strategies[s] for s in services},
                           self.scenarios,

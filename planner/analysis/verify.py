@@ -1,0 +1,240 @@
+"""Independent verification of a plan: shares no code with the model builder.
+
+It re-reads capacities and prices from the catalog by offering id, generates the failure scenarios
+of the policy itself, and checks demand in normal operation and after every failure, residency,
+provider rules, private capacity, latency budgets, limits and the reported cost. A plan that fails
+here is never shown as a plan.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import Catalog
+from ..catalog.columns import RESOURCES
+
+_DATA = ("storage_gb",)
+TOL = 1e-6
+
+
+@dataclass
+class VerificationReport:
+    ok: bool
+    scenarios_checked: int
+    violations: list[str] = field(default_factory=list)
+    cost_usd_per_month: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "scenarios_checked": self.scenarios_checked,
+                "violations": list(self.violations), "cost_usd_per_month": round(self.cost_usd_per_month, 4)}
+
+
+def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[str], str]]:
+    """(name, regions lost entirely, region losing one zone) for every single failure of the policy."""
+    if policy == "none":
+        return []
+    out: list[tuple[str, set[str], str]] = []
+    if policy == "region":
+        out = [(f"region {r}", {r}, "") for r in regions.index]
+    elif policy == "site":
+        for site in sorted(set(regions["site"])):
+            out.append((f"site {site}", set(regions.index[regions["site"] == site]), ""))
+    elif policy == "provider":
+        for p in sorted(set(regions["provider"])):
+            out.append((f"provider {p}", set(regions.index[regions["provider"] == p]), ""))
+    elif policy == "zone":
+        for r, z in regions["zones"].items():
+            out.append((f"a zone of {r}", set(), r) if int(z) >= 2 else (f"the only zone of {r}", {r}, ""))
+    return out
+
+
+def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
+    """Check `plan` (a planner.plan.Plan) against its spec and the catalog."""
+    spec = plan.spec  # type: ignore[attr-defined]
+    p: pd.DataFrame = plan.placements  # type: ignore[attr-defined]
+    strategies: dict[str, str] = plan.strategies  # type: ignore[attr-defined]
+    v: list[str] = []
+    off = catalog.offerings
+    unknown = sorted(set(p["offering"]) - set(off.index))
+    if unknown:
+        return VerificationReport(False, 0, [f"offerings not in the catalog: {unknown[:5]}"])
+    units = p["units"].to_numpy(dtype=float)
+    if np.any(units < 0) or np.any(np.abs(units - np.round(units)) > TOL):
+        v.append("unit counts must be whole, non-negative numbers")
+    cap = off.loc[p["offering"], list(RESOURCES)].to_numpy(dtype=float) * units[:, None]
+    total_cap = pd.DataFrame(cap, columns=list(RESOURCES), index=p.index)
+    info = off.loc[p["offering"]].reset_index()
+    info.index = p.index
+    reg = catalog.regions
+    jur = reg.loc[p["region"], "jurisdiction"].to_numpy()
+    kind = reg.loc[p["region"], "kind"].to_numpy()
+    zones = reg.loc[p["region"], "zones"].to_numpy(dtype=int)
+    is_backup = (p["role"] == "backup").to_numpy()
+    cats = catalog.service_categories
+    strat = catalog.strategies
+
+    # ---------------------------------------------------------------- per-service rules, normal operation
+    for svc in spec.services:
+        mine = (p["service"] == svc.name).to_numpy()
+        prim = mine & ~is_backup
+        if not prim.any():
+            v.append(f"{svc.name}: not placed anywhere")
+            continue
+        allowed = cats[cats["service_category"] == svc.category]
+        if svc.tiers:
+            allowed = allowed[allowed["tier"].isin(svc.tiers)]
+        bad_cat = set(info.loc[prim, "category"]) - set(allowed["offering_category"])
+        if bad_cat:
+            v.append(f"{svc.name}: uses offerings of category {sorted(bad_cat)} not allowed for "
+                     f"{svc.category} in tiers {svc.tiers or 'any'}")
+        if is_backup[mine].any() and not (set(info.loc[mine & is_backup, "category"]) <= {"storage.object"}):
+            v.append(f"{svc.name}: backups must be object storage")
+        if svc.residency and not set(jur[mine]) <= set(svc.residency):
+            v.append(f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, allowed {list(svc.residency)}")
+        provs = set(p.loc[mine, "provider"])
+        if svc.providers and not provs <= set(svc.providers):
+            v.append(f"{svc.name}: uses providers {sorted(provs)}, allowed {list(svc.providers)}")
+        banned = provs & (set(svc.forbid_providers) | set(spec.policy.exclude_providers))
+        if banned:
+            v.append(f"{svc.name}: uses forbidden or excluded providers {sorted(banned)}")
+        excluded = set(p.loc[mine, "region"]) & set(spec.policy.exclude_regions)
+        if excluded:
+            v.append(f"{svc.name}: uses excluded regions {sorted(excluded)}")
+        if len(set(p.loc[prim, "region"])) > svc.max_regions:
+            v.append(f"{svc.name}: runs in more than {svc.max_regions} regions")
+        name = strategies.get(svc.name)
+        if name not in strat.index:
+            v.append(f"{svc.name}: unknown strategy {name}")
+            continue
+        if svc.dr != "auto" and name != svc.dr:
+            v.append(f"{svc.name}: strategy {name} differs from the requested {svc.dr}")
+        if svc.rto_minutes is not None and strat.at[name, "rto_minutes"] > svc.rto_minutes + TOL:
+            v.append(f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min > required {svc.rto_minutes:g}")
+        if svc.rpo_minutes is not None and strat.at[name, "rpo_minutes"] > svc.rpo_minutes + TOL:
+            v.append(f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min > required {svc.rpo_minutes:g}")
+        if is_backup[mine].any() and not bool(strat.at[name, "backup_copies"]):
+            v.append(f"{svc.name}: holds backup copies but {name} does not use them")
+        # replicated data: each region holding the service's data (or a backup) holds all of it
+        d_data = svc.demand.storage_gb
+        if d_data > 0:
+            for (r, backup), held in total_cap.loc[mine, "storage_gb"].groupby(
+                    [p.loc[mine, "region"], is_backup[mine]]).sum().items():
+                if held < d_data - TOL * (1 + d_data):
+                    what = "backup copy" if backup else "copy"
+                    v.append(f"{svc.name}: {r} holds a partial {what} ({held:g} of {d_data:g} GB)")
+        have = total_cap[prim].sum()
+        for res, d in svc.demand.as_dict().items():
+            if d > 0 and have[res] < d - TOL * (1 + d):
+                v.append(f"{svc.name}: {have[res]:g} {res} in normal operation, demand {d:g}")
+
+    # ---------------------------------------------------------------- private capacity
+    sites = catalog.sites
+    for r in sorted(set(p.loc[kind == "private", "region"])):
+        here = (p["region"] == r).to_numpy()
+        for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity")):
+            used = total_cap.loc[here, res].sum()
+            if used > float(sites.at[r, col]) + TOL:
+                v.append(f"site {r}: {used:g} {res} used, {float(sites.at[r, col]):g} usable")
+
+    # ---------------------------------------------------------------- every failure of the policy
+    used_regions = reg.loc[sorted(set(p["region"]))]
+    domains = failure_domains(spec.policy.survive, used_regions)
+    saas = {s.name for s in spec.services
+            if (info.loc[(p["service"] == s.name).to_numpy(), "tier"] == "SaaS").all()}
+    for name, lost_regions, zone_region in domains:
+        lost = p["region"].isin(lost_regions).to_numpy()
+        for svc in spec.services:
+            mine = (p["service"] == svc.name).to_numpy()
+            if svc.name in saas and not name.startswith("provider"):
+                continue  # SaaS is run across the vendor's regions; only a provider outage takes it
+            touched = (mine & (lost | (p["region"] == zone_region).to_numpy())).any()
+            if not touched or strategies.get(svc.name) not in strat.index:
+                continue
+            st = strat.loc[strategies[svc.name]]
+            for res, d in svc.demand.as_dict().items():
+                if d <= 0:
+                    continue
+                frac = float(st["data_fraction"] if res in _DATA else st["compute_fraction"])
+                counts = mine & ~lost & (~is_backup if res not in _DATA else np.ones_like(mine))
+                per_unit = off.loc[p["offering"], res].to_numpy(dtype=float)
+                alive_units = units.copy()
+                zone_hit = (p["region"] == zone_region).to_numpy() & (zones >= 2)
+                # units spread over a region's zones: the failed zone holds the ceiling of n / zones
+                alive_units[zone_hit] = units[zone_hit] - np.ceil(units[zone_hit] / zones[zone_hit] - 1e-9)
+                alive = float((per_unit * alive_units)[counts].sum())
+                if alive < frac * d - TOL * (1 + d):
+                    v.append(f"{svc.name}: after losing {name}, {alive:g} {res} remain, needs {frac * d:g} "
+                             f"({strategies[svc.name]})")
+                if res not in _DATA and frac < 1:
+                    public_left = (mine & ~lost & ~is_backup & (kind == "public")).any()
+                    private_alive = float((per_unit * alive_units)[mine & ~lost & ~is_backup & (kind == "private")].sum())
+                    if not public_left and private_alive < d - TOL * (1 + d):
+                        v.append(f"{svc.name}: after losing {name}, it must grow back to {d:g} {res} but "
+                                 "no public region survives and private capacity held is short")
+
+    # ---------------------------------------------------------------- latency
+    present = {s: set(p.loc[(p["service"] == s).to_numpy() & ~is_backup, "region"]) for s in p["service"].unique()}
+    for svc in spec.services:
+        if not svc.user_facing:
+            continue
+        for u in spec.users:
+            rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
+            near = {r for r in present.get(svc.name, set()) if rtt[r] <= u.max_latency_ms + TOL}
+            if not near:
+                v.append(f"{svc.name}: no region within {u.max_latency_ms:g} ms of users in {u.name}")
+                continue
+            for name, lost_regions, _z in domains:
+                if svc.name in saas and not name.startswith("provider"):
+                    continue
+                if not (near - lost_regions):
+                    v.append(f"{svc.name}: after losing {name}, users in {u.name} have no region within "
+                             f"{u.max_latency_ms:g} ms")
+    for dep in spec.dependencies:
+        if dep.max_latency_ms is None:
+            continue
+        for r in present.get(dep.source, set()):
+            best = min((catalog.rtt_ms(r, t) for t in present.get(dep.target, set())), default=math.inf)
+            if best > dep.max_latency_ms + TOL:
+                v.append(f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, budget {dep.max_latency_ms:g}")
+
+    # ---------------------------------------------------------------- limits and cost
+    n_prov = len(set(p["provider"]))
+    if spec.policy.max_providers is not None and n_prov > spec.policy.max_providers:
+        v.append(f"uses {n_prov} providers, policy allows {spec.policy.max_providers}")
+    cost = _recompute_cost(p, spec, catalog)
+    reported = float(plan.cost["total"])  # type: ignore[attr-defined]
+    if abs(cost - reported) > 1e-6 * max(1.0, cost):
+        v.append(f"reported cost {reported:.4f} differs from the catalog's {cost:.4f}")
+    if spec.policy.budget_per_month is not None and cost > spec.policy.budget_per_month + 1e-6:
+        v.append(f"costs {cost:.2f} per month, over the budget of {spec.policy.budget_per_month:g}")
+    return VerificationReport(not v, len(domains) + 1, v, cost)
+
+
+def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
+    """Units x catalog monthly price, plus per-region fees, plus egress by the documented rule."""
+    off = catalog.offerings
+    units = p["units"].to_numpy(dtype=float)
+    total = float((off.loc[p["offering"], "usd_per_month"].to_numpy() * units).sum())
+    fees: dict[tuple[str, str, str], float] = {}
+    for s, r, o in zip(p["service"], p["region"], p["offering"], strict=True):
+        fee = float(off.at[o, "fixed_usd_per_month"])
+        if fee > 0:
+            key = (s, r, str(off.at[o, "category"]))
+            fees[key] = max(fees.get(key, 0.0), fee)
+    total += sum(fees.values())
+    where: dict[str, set[str]] = {}
+    for s, r, role in zip(p["service"], p["region"], p["role"], strict=True):
+        if role != "backup":
+            where.setdefault(s, set()).add(r)
+    for dep in spec.dependencies:  # type: ignore[attr-defined]
+        if dep.gb_per_month <= 0:
+            continue
+        for r in where.get(dep.source, set()):
+            rates = [catalog.egress_rate(r, t) for t in where.get(dep.target, set())]
+            if rates:
+                total += min(rates) * dep.gb_per_month
+    return total

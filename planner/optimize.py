@@ -1,0 +1,309 @@
+"""Plan an application: candidates -> model -> solve -> plan -> verify, by one of two methods.
+
+`decomposed` (default): each service is first solved alone without the families that couple
+services; these sub-problems are small, solve to proven optimality in milliseconds, and the sum of
+their bounds is a valid lower bound for the whole problem. If their union already satisfies every
+coupling constraint it is the plan. Otherwise one coupled model is solved over a pruned candidate
+set (the regions each service chose alone, plus the cheapest few per provider), and the plan's gap is
+reported against the unpruned lower bound. `monolithic`: the single coupled model, the reference.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .analysis.verify import verify_plan
+from .catalog import Catalog
+from .catalog.columns import RESOURCES
+from .errors import InfeasibleError, NoPlanError, SolverError
+from .model.build import BuildOptions, BuiltModel, build_model
+from .model.candidates import Candidates, build_candidates
+from .plan import Plan, egress_for, fees_for, placements_from_units
+from .solve import SolverOptions, SolveResult, SolveStatus, get_backend
+from .spec import AppSpec, check_against_catalog
+
+Progress = Callable[[str], None]
+FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solved unpruned
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    method: str = "decomposed"  # decomposed | monolithic
+    solver: str = "highs"  # highs | cbc
+    time_limit: float = 60.0
+    gap: float = 0.001
+    threads: int = 1
+    prune_per_provider: int = 3
+    progress: Progress | None = field(default=None, compare=False)
+
+
+def _say(options: PlanOptions, msg: str) -> None:
+    if options.progress is not None:
+        options.progress(msg)
+
+
+def make_plan(spec: AppSpec, catalog: Catalog, options: PlanOptions = PlanOptions()) -> Plan:
+    """The cheapest plan that meets the spec's policy, verified; or InfeasibleError / NoPlanError."""
+    if options.method not in ("decomposed", "monolithic"):
+        raise ValueError(f"unknown method `{options.method}`: use decomposed or monolithic")
+    get_backend(options.solver)  # unknown solver names fail before any work
+    start = time.perf_counter()
+    check_against_catalog(spec, catalog)
+    cands = build_candidates(spec, catalog)
+    timings = {"candidates_s": time.perf_counter() - start}
+    _say(options, f"{len(cands.offers)} candidate offerings for {len(spec.services)} services, "
+                  f"{len(cands.scenarios)} failure scenarios")
+    deadline = start + options.time_limit
+    if options.method == "monolithic":
+        plan = _solve_coupled(cands, catalog, options, deadline, timings, bound=None, label="monolithic")
+    else:
+        plan = _solve_decomposed(cands, catalog, options, deadline, timings)
+    timings["total_s"] = time.perf_counter() - start
+    plan.timings = timings
+    return plan
+
+
+# ------------------------------------------------------------------ decomposition
+def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
+                      timings: dict[str, float]) -> Plan:
+    backend = get_backend(options.solver)
+    units: dict[int, int] = {}
+    strategies: dict[str, str] = {}
+    bound = 0.0
+    build_s = solve_s = 0.0
+    size = {"variables": 0, "constraints": 0}
+    services = cands.services()
+    for k, s in enumerate(services):
+        sub = cands.restrict([s])
+        t0 = time.perf_counter()
+        built = build_model(sub, catalog, BuildOptions(couple=False))
+        build_s += time.perf_counter() - t0
+        left = max(1.0, deadline - time.perf_counter())
+        result = backend.solve(built.prob, SolverOptions(options.solver, min(left, max(5.0, left / 2)),
+                                                         options.gap, options.threads))
+        solve_s += result.seconds
+        for key, val in built.size.items():
+            size[key] += val
+        if result.status == SolveStatus.INFEASIBLE:
+            raise InfeasibleError(explain_infeasible(sub, catalog, options))
+        _check_result(result)
+        bound += result.bound if result.bound is not None else 0.0
+        units.update(_units_of(built))
+        strategies.update(_strategies_of(built))
+        if (k + 1) % 25 == 0 or k + 1 == len(services):
+            _say(options, f"solved {k + 1}/{len(services)} services alone (lower bound ${bound:,.2f}/month)")
+    timings.update(build_s=build_s, solve_s=solve_s)
+    union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver, size)
+    if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
+        return union
+    # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
+    # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
+    if len(cands.offers) <= FULL_MODEL_LIMIT:
+        # Small enough to solve whole: no pruning, and the solver's bound is valid for the problem.
+        _say(options, "coordinating services in the full coupled model")
+        coupled = _solve_coupled(cands, catalog, options, deadline, timings, bound=bound,
+                                 label="decomposed", full=True)
+        if union.verification.ok and union.objective <= coupled.objective + 1e-9:
+            union.bound = coupled.bound
+            return union
+        return coupled
+    keep = _pruned_regions(cands, catalog, union, options.prune_per_provider)
+    _say(options, "coordinating services over "
+                  f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs")
+    try:
+        coupled = _solve_coupled(cands.restrict(services, keep), catalog, options, deadline, timings,
+                                 bound=bound, label="decomposed")
+    except (InfeasibleError, NoPlanError):
+        if union.verification.ok:
+            return union
+        _say(options, "pruned model has no plan; solving the full coupled model")
+        return _solve_coupled(cands, catalog, options, deadline, timings, bound=bound, label="decomposed")
+    if union.verification.ok and union.objective <= coupled.objective + 1e-9:
+        return union
+    return coupled
+
+
+def _pruned_regions(cands: Candidates, catalog: Catalog, union: Plan, k: int) -> dict[str, set[str]]:
+    """Per service: the regions it chose alone, the k cheapest per provider, and the regions its
+    dependency partners chose (co-location is what makes egress free)."""
+    off = cands.offers[cands.offers["role"] == "primary"]
+    demand = cands.demand
+    keep: dict[str, set[str]] = {s: set(g["region"]) for s, g in union.placements.groupby("service")}
+    # score: cost of covering each demanded resource alone at the region's cheapest $/unit
+    scores = []
+    for res in RESOURCES:
+        has = off[off[res] > 0]
+        if has.empty:
+            continue
+        per = (has["usd_per_month"] / has[res]).groupby([has["service"], has["region"]]).min()
+        d = demand[res].reindex(per.index.get_level_values(0)).to_numpy()
+        scores.append(pd.Series(per.to_numpy() * d, index=per.index))
+    score = pd.concat(scores, axis=1).fillna(0).sum(axis=1).rename("score").reset_index()
+    score["provider"] = score["region"].map(catalog.regions["provider"])
+    score = score.sort_values(["service", "provider", "score", "region"], kind="stable")
+    best = score.groupby(["service", "provider"]).head(k)
+    for s, r in zip(best["service"], best["region"], strict=True):
+        keep.setdefault(s, set()).add(r)
+    for (s, _g), reach in cands.user_reach.items():  # keep enough regions near every user group
+        near = score[(score["service"] == s) & score["region"].isin(reach)]
+        for r in near.groupby("provider").head(2)["region"]:
+            keep[s].add(r)
+    chosen = {s: set(g["region"]) for s, g in union.placements.groupby("service")}
+    for dep in cands.spec.dependencies:
+        allowed_t = set(off.loc[off["service"] == dep.target, "region"])
+        allowed_s = set(off.loc[off["service"] == dep.source, "region"])
+        keep[dep.target] |= chosen.get(dep.source, set()) & allowed_t
+        keep[dep.source] |= chosen.get(dep.target, set()) & allowed_s
+    return keep
+
+
+# ------------------------------------------------------------------ one coupled model
+def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
+                   timings: dict[str, float], bound: float | None, label: str, full: bool = False) -> Plan:
+    t0 = time.perf_counter()
+    built = build_model(cands, catalog, BuildOptions(couple=True))
+    timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - t0
+    _say(options, f"solving {built.size['variables']} variables x {built.size['constraints']} constraints "
+                  f"with {options.solver} (limit {max(1.0, deadline - time.perf_counter()):.0f} s)")
+    left = max(1.0, deadline - time.perf_counter())
+    result = get_backend(options.solver).solve(
+        built.prob, SolverOptions(options.solver, left, options.gap, options.threads))
+    timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
+    if result.status == SolveStatus.INFEASIBLE:
+        raise InfeasibleError(explain_infeasible(cands, catalog, options))
+    _check_result(result)
+    # The solver's bound is valid for the whole problem only when no candidate was pruned.
+    own = result.bound if (label == "monolithic" or full) else None
+    bounds = [b for b in (bound, own) if b is not None]
+    plan = _assemble(cands, catalog, _units_of(built), _strategies_of(built),
+                     max(bounds) if bounds else None, label, options.solver, built.size)
+    if result.status == SolveStatus.FEASIBLE:
+        plan.status = "feasible_time_limit"
+        plan.notes.append("time limit reached: the plan is the best found, not proven optimal")
+    if not plan.verification.ok:
+        raise SolverError("the solver returned a plan that fails independent verification:\n  - "
+                          + "\n  - ".join(plan.verification.violations[:10]))
+    return plan
+
+
+def _check_result(result: SolveResult) -> None:
+    if result.status == SolveStatus.NO_SOLUTION:
+        raise NoPlanError(f"no plan found within the time limit ({result.seconds:.1f} s); "
+                          "raise --time-limit or simplify the spec")
+    if result.status == SolveStatus.INVALID:
+        raise SolverError(f"the solver's answer does not satisfy the model ({result.detail}); "
+                          "not showing it as a plan")
+    if not result.status.has_plan:
+        raise SolverError(f"solver failed: {result.status.value} {result.detail}")
+
+
+def _units_of(built: BuiltModel) -> dict[int, int]:
+    return {i: int(round(v.varValue or 0.0)) for i, v in built.n.items() if round(v.varValue or 0.0) > 0}
+
+
+def _strategies_of(built: BuiltModel) -> dict[str, str]:
+    out = {}
+    for s, options in built.cands.strategies.items():
+        if len(options) == 1:
+            out[s] = options[0].name
+        else:
+            out[s] = max(options, key=lambda o: built.z[(s, o.name)].varValue or 0.0).name
+    return out
+
+
+def _assemble(cands: Candidates, catalog: Catalog, units: dict[int, int], strategies: dict[str, str],
+              bound: float | None, method: str, solver: str, size: dict[str, int]) -> Plan:
+    placements = placements_from_units(units, cands.offers, strategies)
+    plan = Plan(cands.spec, placements, strategies, fees_for(placements, catalog),
+                egress_for(placements, cands.spec, catalog), bound=bound, method=method,
+                solver=solver, model_size=dict(size))
+    plan.verification = verify_plan(plan, catalog)
+    if plan.gap is not None and plan.gap > 1e-6:
+        plan.status = "optimal" if plan.gap <= 0.01 else "feasible"
+    return plan
+
+
+# ------------------------------------------------------------------ infeasibility, explained
+def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions) -> list[str]:
+    """Re-solve with penalised slack on every row; the rows that need slack are the requirements
+    that cannot all hold. Each becomes a sentence in the user's terms."""
+    built = build_model(cands, catalog, BuildOptions(couple=True, elastic=True))
+    result = get_backend("highs").solve(built.prob, SolverOptions("highs", 30.0, 0.01, options.threads))
+    if not result.status.has_plan:
+        return ["the requirements conflict, and the diagnosis could not isolate which "
+                f"({result.status.value}); try relaxing survive, residency or latency budgets one at a time"]
+    used = [(row, float(var.varValue or 0.0)) for var, row in built.slacks if (var.varValue or 0.0) > 1e-6]
+    messages: list[str] = []
+    for row, slack in used:
+        msg = _sentence(row.family, row.meta, slack, cands, catalog)
+        if msg and msg not in messages:
+            messages.append(msg)
+    return messages[:12] or ["the requirements conflict (no single family isolated)"]
+
+
+def _sentence(family: str, meta: dict, slack: float, cands: Candidates, catalog: Catalog) -> str:
+    spec = cands.spec
+    s = meta.get("service", "")
+    svc = spec.service(s) if s else None
+    off = cands.offers[(cands.offers["service"] == s) & (cands.offers["role"] == "primary")] if s else None
+    why = ""
+    if svc is not None:
+        limits = []
+        if svc.residency:
+            limits.append(f"may only run in {'/'.join(svc.residency)}")
+        if svc.providers:
+            limits.append(f"is limited to {', '.join(svc.providers)}")
+        if svc.user_facing and spec.users:
+            limits.append("must be within its users' latency budgets")
+        why = (f"`{s}` " + " and ".join(limits) + "; ") if limits else ""
+    if family == "survival":
+        scen = meta["scenario"]
+        provs = sorted(set(off["provider"])) if off is not None else []
+        regs = sorted(set(off["region"])) if off is not None else []
+        cat = svc.category if svc else ""
+        if scen.startswith("provider:"):
+            return (f"{why}surviving a provider outage needs two providers that offer {cat} there; "
+                    f"the catalog has {len(provs)} ({', '.join(provs)})")
+        if meta.get("growth"):
+            return (f"`{s}` must grow back to full capacity after losing {scen.split(':', 1)[1]}, but no public "
+                    "region it may use survives and the private capacity it holds is too small")
+        if len(regs) == 1:
+            return (f"{why}surviving a {scen.split(':', 1)[0]} outage needs a second region for `{s}`, "
+                    f"but only {regs[0]} is allowed")
+        return (f"{why}`{s}` cannot keep enough {meta.get('resource')} running without "
+                f"{scen.split(':', 1)[1]} among its allowed regions ({', '.join(regs[:6])})")
+    if family == "user_latency":
+        group = meta["group"]
+        u = next(x for x in spec.users if x.name == group)
+        reach = sorted(cands.user_reach.get((s, group), ()))
+        if "scenario" in meta:
+            return (f"users in {group} need `{s}` within {u.max_latency_ms:g} ms even after losing "
+                    f"{meta['scenario'].split(':', 1)[1]}, but the only allowed regions that close are "
+                    f"{', '.join(reach) or 'none'}")
+        return f"no region allowed for `{s}` is within {u.max_latency_ms:g} ms of users in {group}"
+    if family == "dependency_latency":
+        return (f"`{s}` in {meta['region']} has no region of `{meta['target']}` within "
+                f"{meta['budget']:g} ms it may use")
+    if family == "private_capacity":
+        return (f"private site {meta['site']} has {meta['capacity']:,.0f} {meta['resource']} usable; "
+                f"the plan needs about {meta['capacity'] + slack:,.0f}")
+    if family == "max_providers":
+        return (f"the policy allows at most {spec.policy.max_providers} provider(s), fewer than the "
+                "survival and residency requirements need")
+    if family == "max_regions":
+        return f"`{s}` may use at most {meta['limit']} regions, fewer than it needs"
+    if family == "budget":
+        return (f"the cheapest plan that meets everything else costs about "
+                f"${meta['budget'] + slack:,.2f}/month, over the budget of ${meta['budget']:,.2f}")
+    if family == "demand":
+        return f"`{s}` cannot get {meta['demand']:g} {meta['resource']} from its allowed offerings"
+    return f"{family} constraint {meta} cannot hold"
+
+
+def array_units(plan: Plan) -> np.ndarray:
+    return plan.placements["units"].to_numpy()
