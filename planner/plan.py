@@ -104,22 +104,27 @@ def fees_for(placements: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
 
 def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.DataFrame:
-    """Egress by the documented rule: each region running a caller sends the dependency's monthly
-    traffic to the cheapest region running the callee (free when co-located)."""
+    """Egress by the documented rule: each region running a caller sends the dependency's traffic in
+    proportion to the capacity it holds (main resource over demand) to the cheapest region running
+    the callee (free when co-located)."""
     prim = placements[placements["role"] != "backup"]
     where = prim.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
+    order = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
     rows = []
     for k, dep in enumerate(spec.dependencies):
-        if dep.gb_per_month <= 0:
+        targets = where.get(dep.target, [])
+        if dep.gb_per_month <= 0 or not targets:
             continue
-        for r in where.get(dep.source, []):
-            targets = where.get(dep.target, [])
-            if not targets:
+        demand = spec.service(dep.source).demand.as_dict()
+        res = next(r for r in order if demand[r] > 0)
+        mine = prim[prim["service"] == dep.source]
+        held = (mine[res] * mine["units"]).groupby(mine["region"]).sum()
+        for r, cap in held.items():
+            if cap <= 0:
                 continue
-            rates = [(catalog.egress_rate(r, t), t) for t in targets]
-            rate, to = min(rates)
+            rate, to = min((catalog.egress_rate(r, t), t) for t in targets)
+            gb = dep.gb_per_month * cap / demand[res]
             rows.append({"dependency": k, "source": dep.source, "target": dep.target, "region": r,
-                         "to_region": to, "gb_per_month": dep.gb_per_month, "usd_per_gb": rate,
-                         "usd_per_month": rate * dep.gb_per_month})
+                         "to_region": to, "gb_per_month": gb, "usd_per_gb": rate, "usd_per_month": rate * gb})
     cols = ["dependency", "source", "target", "region", "to_region", "gb_per_month", "usd_per_gb", "usd_per_month"]
     return pd.DataFrame(rows, columns=cols)

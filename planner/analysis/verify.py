@@ -230,11 +230,17 @@ def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
     for s, r, role in zip(p["service"], p["region"], p["role"], strict=True):
         if role != "backup":
             where.setdefault(s, set()).add(r)
+    held = p[p["role"] != "backup"]
     for dep in spec.dependencies:  # type: ignore[attr-defined]
-        if dep.gb_per_month <= 0:
+        targets = where.get(dep.target, set())
+        if dep.gb_per_month <= 0 or not targets:
             continue
+        demand = next(s for s in spec.services if s.name == dep.source).demand  # type: ignore[attr-defined]
+        res = next(r for r in ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+                   if getattr(demand, r) > 0)
         for r in where.get(dep.source, set()):
-            rates = [catalog.egress_rate(r, t) for t in where.get(dep.target, set())]
-            if rates:
-                total += min(rates) * dep.gb_per_month
+            rows = held[(held["service"] == dep.source) & (held["region"] == r)]
+            cap = float((off.loc[rows["offering"], res].to_numpy() * rows["units"].to_numpy()).sum())
+            share = cap / getattr(demand, res)
+            total += share * dep.gb_per_month * min(catalog.egress_rate(r, t) for t in targets)
     return total

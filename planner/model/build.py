@@ -24,6 +24,12 @@ from .candidates import Candidates, Scenario
 
 COMPUTE_RESOURCES = tuple(r for r in RESOURCES if r not in DATA_RESOURCES)
 SLACK_PENALTY = 1e6
+TRAFFIC_RESOURCES = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+
+
+def main_resource(demand: Any) -> str:
+    """The resource that stands for a service's size when apportioning its traffic to regions."""
+    return next(r for r in TRAFFIC_RESOURCES if float(demand[r]) > 0)
 _NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -310,30 +316,37 @@ class _Builder:
                          budget=dep.max_latency_ms)
 
     def define_egress(self) -> None:
-        """Each region running a caller sends the dependency's monthly traffic to a region running the
-        callee, the cheapest one (free in the same region). Priced per rate class c of the callee's
-        regions: x[d,r,c] <= sum of u[t,r'] for r' in c, sum_c x[d,r,c] >= u[s,r]. This charges
-        each caller region the full traffic, as a lone survivor carries after a failover."""
+        """Traffic on a dependency leaves each region running the caller in proportion to the
+        capacity held there (its main resource, over the caller's demand) and goes to the cheapest
+        region running the callee (free in the same region). Per rate class c of the callee's regions:
+        sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r'] for r' in c (F bounds
+        the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products of binaries."""
+        prim = self.off.loc[self.primary]
         for k, dep in enumerate(self.spec.dependencies):
             if dep.gb_per_month <= 0:
                 continue
             s, t = dep.source, dep.target
+            res = main_resource(self.c.demand.loc[s])
+            d = float(self.c.demand.at[s, res])
             targets = self.regions_of.get(t, [])
-            for r in self.regions_of.get(s, []):
+            mine = prim[(prim["service"] == s) & (prim[res] > 0)]
+            for r, g in mine.groupby("region", sort=True):
+                share = [(self.m.n[i], -dep.gb_per_month * float(c) / d) for i, c in zip(g.index, g[res], strict=True)]
+                cap_max = float((g[res] * g["max_units"]).max())
+                bound = dep.gb_per_month * max(1.0, cap_max / d)
                 classes: dict[float, list[str]] = defaultdict(list)
                 for rt in targets:
                     classes[round(self.cat.egress_rate(r, rt), 6)].append(rt)
-                xs = []
+                ys = []
                 for rate, regs in sorted(classes.items()):
-                    x = self.var(f"x_{len(self.m.egress)}", 0, 1, pulp.LpContinuous)
-                    cost = dep.gb_per_month * rate
-                    self.m.egress.append((x, cost, {"dependency": k, "region": r, "rate": rate}))
-                    if cost:
-                        self.cost.append((x, cost))
-                    self.add("egress", f"egress{k}-{r}-{rate}", [(x, 1.0), *((self.m.u[(t, rt)], -1.0) for rt in regs)],
+                    y = self.var(f"y_{len(self.m.egress)}", 0, None, pulp.LpContinuous)
+                    self.m.egress.append((y, rate, {"dependency": k, "region": r, "rate": rate}))
+                    if rate:
+                        self.cost.append((y, rate))
+                    self.add("egress", f"egress{k}-{r}-{rate}", [(y, 1.0), *((self.m.u[(t, rt)], -bound) for rt in regs)],
                              pulp.LpConstraintLE, 0.0, dependency=k)
-                    xs.append(x)
-                self.add("egress", f"egress{k}-{r}-routed", [*((x, 1.0) for x in xs), (self.m.u[(s, r)], -1.0)],
+                    ys.append(y)
+                self.add("egress", f"egress{k}-{r}-routed", [*((y, 1.0) for y in ys), *share],
                          pulp.LpConstraintGE, 0.0, dependency=k)
 
     def define_limits(self) -> None:

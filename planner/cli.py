@@ -1,0 +1,233 @@
+"""`mcplan`: the command line. Parses arguments, calls the library, prints; holds no logic.
+
+Exit codes: 0 success, 1 unexpected error, 2 bad input (spec, catalog, arguments, refusing to
+overwrite a file), 3 infeasible requirements (explained), 4 no plan within the limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .errors import InputError, OutputExistsError, PlannerError
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"mcplan: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _catalog(args: argparse.Namespace):  # noqa: ANN202
+    from .catalog import load_catalog
+
+    return load_catalog(args.catalog)
+
+
+def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> None:
+    """Print, or write to --out without ever overwriting a file unless --force (and never an input)."""
+    out = getattr(args, "out", None)
+    if not out:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    path = Path(out)
+    if any(path.resolve() == Path(p).resolve() for p in protect):
+        raise OutputExistsError(f"--out {path} is one of the input files; choose another name")
+    if path.exists() and not args.force:
+        raise OutputExistsError(f"{path} exists; refusing to overwrite it (pass --force to replace it)")
+    if path.is_dir():
+        raise OutputExistsError(f"{path} is a folder; give a file name")
+    # write to a temporary file beside the target, then rename: no half-written file on failure
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".mcplan-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _format_table(df: pd.DataFrame, fmt: str) -> str:
+    from .report import table_csv, table_json, table_text
+
+    return {"table": table_text, "json": table_json, "csv": table_csv}[fmt](df)
+
+
+# ------------------------------------------------------------------ catalog
+def cmd_catalog(args: argparse.Namespace) -> int:
+    cat = _catalog(args)
+    if args.what == "validate":
+        n_reg = len(cat.regions)
+        n_off = len(cat.offerings)
+        print(f"catalog {cat.root.name}: OK — {len(cat.providers)} providers, {n_reg} regions, "
+              f"{n_off} offerings (sku x region), {len(cat.incidents)} incidents, "
+              f"{len(cat.latency_measured)} measured latency pairs")
+        return EXIT_OK
+    if args.what == "providers":
+        regs = cat.regions.groupby("provider").size().rename("regions")
+        skus = cat.offerings.groupby("provider")["sku"].nunique().rename("skus")
+        df = cat.providers.join(regs).join(skus).reset_index()
+    elif args.what == "regions":
+        df = cat.regions.reset_index()
+        df = df.rename(columns={"zones": "zones"})
+        df = df[["region", "provider", "name", "city", "country", "jurisdiction", "continent", "lat", "lon",
+                 "zones", "site", "kind", "price_factor", "status", "source_url", "as_of"]]
+    else:
+        df = cat.offerings.reset_index()
+        df["managed_layers"] = df["managed_layers"].map(" ".join)
+        df = df[["offering", "provider", "region", "sku", "category", "tier", "vcpu", "mem_gib", "storage_gb",
+                 "requests_m", "users", "lb", "usd_per_month", "fixed_usd_per_month", "price_basis", "sla_pct",
+                 "sla_mode", "managed_layers", "status", "source_url", "as_of"]]
+    df = _filter(df, cat, args)
+    _emit(_format_table(df, args.format), args)
+    return EXIT_OK
+
+
+def _filter(df: pd.DataFrame, cat, args: argparse.Namespace) -> pd.DataFrame:  # noqa: ANN001
+    from .errors import Problem, did_you_mean
+
+    problems = []
+    checks = [("provider", "provider", set(cat.providers.index)),
+              ("jurisdiction", "jurisdiction", set(cat.regions["jurisdiction"])),
+              ("region", "region", set(cat.regions.index)),
+              ("tier", "tier", {"IaaS", "PaaS", "SaaS"}),
+              ("category", "category", set(cat.offerings["category"]))]
+    for arg, col, valid in checks:
+        value = getattr(args, arg, None)
+        if not value:
+            continue
+        if value not in valid:
+            problems.append(Problem("", f"--{arg}", "", "unknown value", value=value, fix=did_you_mean(value, valid)))
+            continue
+        if col == "jurisdiction" and col not in df.columns and "region" in df.columns:
+            df = df[df["region"].map(cat.regions["jurisdiction"]) == value]
+        elif col in df.columns:
+            df = df[df[col] == value]
+        elif col in ("tier", "category") and "provider" in df.columns and "region" not in df.columns:
+            keep = set(cat.offerings.loc[cat.offerings[col] == value, "provider"])
+            df = df[df["provider"].isin(keep)]
+        elif col in ("tier", "category") and "region" in df.columns:
+            keep = set(cat.offerings.loc[cat.offerings[col] == value, "region"])
+            df = df[df["region"].isin(keep)]
+    if problems:
+        raise InputError(problems)
+    return df
+
+
+# ------------------------------------------------------------------ plan
+def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
+    if getattr(args, "quiet", False):
+        return None
+    return lambda msg: print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+def _plan_options(args: argparse.Namespace):  # noqa: ANN202
+    from .optimize import PlanOptions
+
+    if args.time_limit <= 0:
+        raise InputError("--time-limit must be positive (seconds)")
+    if not 0 <= args.gap < 1:
+        raise InputError("--gap is a fraction between 0 and 1, e.g. 0.001 for 0.1%")
+    if args.threads < 1:
+        raise InputError("--threads must be at least 1")
+    return PlanOptions(method=args.method, solver=args.solver, time_limit=args.time_limit, gap=args.gap,
+                       threads=args.threads, progress=_progress(args))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .optimize import make_plan
+    from .report import plan_to_csv, plan_to_json, plan_to_text
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    cat = _catalog(args)
+    plan = make_plan(spec, cat, _plan_options(args))
+    text = {"table": plan_to_text, "json": plan_to_json, "csv": plan_to_csv}[args.format](plan)
+    _emit(text, args, protect=[Path(args.spec)])
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ wiring
+def _add_common(p: argparse.ArgumentParser, out: bool = True) -> None:
+    p.add_argument("--catalog", metavar="DIR", help="catalog folder (default: the embedded catalog)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    if out:
+        p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+        p.add_argument("--force", action="store_true", help="allow --out to replace an existing file")
+
+
+def _add_solver(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=("decomposed", "monolithic"), default="decomposed",
+                   help="decomposed (default): per-service bounds, then coordination; monolithic: one coupled model")
+    p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
+    p.add_argument("--gap", type=float, default=0.001, help="relative optimality gap to stop at (default 0.001)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mcplan", description="Plan survivable, lowest-cost placements across clouds.")
+    parser.add_argument("--version", action="version", version=f"mcplan {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("catalog", help="explore or validate the catalog")
+    p.add_argument("what", choices=("providers", "regions", "offerings", "validate"))
+    _add_common(p)
+    for f in ("provider", "tier", "category", "jurisdiction", "region"):
+        p.add_argument(f"--{f}", help=f"keep rows of this {f}")
+    p.set_defaults(func=cmd_catalog)
+
+    p = sub.add_parser("plan", help="the cheapest plan that survives the spec's failure policy")
+    p.add_argument("spec", help="application spec (YAML)")
+    _add_common(p)
+    _add_solver(p)
+    p.set_defaults(func=cmd_plan)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PlannerError as exc:
+        print(f"mcplan: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mcplan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except MemoryError:
+        print("mcplan: out of memory; try a smaller spec or a pruned catalog", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # the last line of defence: never a traceback for the user
+        if args.debug:
+            raise
+        print(f"mcplan: unexpected error ({type(exc).__name__}: {exc}). This is a bug in mcplan; "
+              "rerun with --debug for details and report it.", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""Presentation of catalogs and plans: readable text tables, the stable JSON contract, CSV.
+
+Pure functions from tables to text or plain dicts; no solving and no I/O here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from .catalog.columns import RESOURCES
+from .plan import Plan
+
+JSON_VERSION = 1
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe values: numpy scalars to Python, NaN to None, tuples to lists."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, str):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_clean(r) for r in df.to_dict(orient="records")]
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The documented, stable JSON contract of a plan (docs/json.md)."""
+    spec = plan.spec
+    cost = plan.cost
+    placements = []
+    for r in plan.placements.to_dict(orient="records"):
+        per_unit = {k: r[k] for k in RESOURCES if r[k] > 0}
+        placements.append({
+            "service": r["service"], "provider": r["provider"], "region": r["region"], "sku": r["sku"],
+            "offering": r["offering"], "category": r["category"], "tier": r["tier"], "role": r["role"],
+            "units": int(r["units"]),
+            "capacity": {"per_unit": per_unit, "total": {k: v * r["units"] for k, v in per_unit.items()}},
+            "usd_per_unit_month": round(r["usd_per_unit_month"], 6),
+            "usd_per_month": round(r["usd_per_month"], 6),
+        })
+    out = {
+        "schema_version": JSON_VERSION,
+        "status": plan.status,
+        "app": spec.app,
+        "objective_usd_per_month": round(cost["total"], 6),
+        "bound_usd_per_month": None if plan.bound is None else round(plan.bound, 6),
+        "gap": None if plan.gap is None else round(plan.gap, 8),
+        "cost_breakdown_usd_per_month": {k: round(v, 6) for k, v in cost.items()},
+        "policy": spec.policy.model_dump(mode="json"),
+        "services": [{
+            "name": s.name, "category": s.category, "demand": {k: v for k, v in s.demand.as_dict().items() if v > 0},
+            "strategy": plan.strategies.get(s.name), "rto_minutes": s.rto_minutes, "rpo_minutes": s.rpo_minutes,
+            "residency": list(s.residency), "user_facing": s.user_facing,
+        } for s in spec.services],
+        "placements": placements,
+        "fees": records(plan.fees),
+        "egress": records(plan.egress),
+        "providers": plan.providers(),
+        "regions": plan.regions(),
+        "verification": plan.verification.as_dict() if plan.verification is not None else None,
+        "solve": {"method": plan.method, "solver": plan.solver,
+                  "timings_s": {k: round(v, 4) for k, v in plan.timings.items()},
+                  "model_size": plan.model_size},
+        "notes": list(plan.notes),
+    }
+    return _clean(out)
+
+
+def plan_to_json(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False)
+
+
+def plan_to_csv(plan: Plan) -> str:
+    cols = ["service", "provider", "region", "sku", "category", "tier", "role", "units",
+            *RESOURCES, "usd_per_unit_month", "usd_per_month"]
+    buf = io.StringIO()
+    plan.placements[cols].to_csv(buf, index=False, float_format="%.6g")
+    return buf.getvalue()
+
+
+def plan_to_text(plan: Plan) -> str:
+    spec = plan.spec
+    cost = plan.cost
+    lines = [f"Plan for {spec.app}: survive {spec.policy.survive}, status {plan.status}"]
+    gap = "n/a" if plan.gap is None else f"{plan.gap:.3%}"
+    bound = "n/a" if plan.bound is None else f"${plan.bound:,.2f}"
+    lines.append(f"Monthly cost ${cost['total']:,.2f}  (proven lower bound {bound}, gap {gap})")
+    lines.append("  compute ${compute:,.2f} | storage ${storage:,.2f} | standby ${standby:,.2f} | "
+                 "egress ${egress:,.2f}".format(**cost))
+    lines.append(f"Providers: {', '.join(plan.providers())}   Regions: {', '.join(plan.regions())}")
+    lines.append("")
+    p = plan.placements.copy()
+    p["capacity"] = [", ".join(f"{r[k] * r['units']:g} {k}" for k in RESOURCES if r[k] > 0)
+                     for r in p.to_dict(orient="records")]
+    p["usd/month"] = p["usd_per_month"].map(lambda v: f"{v:,.2f}")
+    show = p[["service", "region", "sku", "tier", "role", "units", "capacity", "usd/month"]]
+    lines.append(show.to_string(index=False))
+    lines.append("")
+    strat = ", ".join(f"{s}: {k}" for s, k in plan.strategies.items())
+    lines.append(f"DR strategies: {strat}")
+    if len(plan.egress) and plan.egress["usd_per_month"].sum() > 0:
+        eg = plan.egress[plan.egress["usd_per_month"] > 0]
+        lines.append("Egress: " + "; ".join(
+            f"{r.source}->{r.target} {r.region}->{r.to_region} ${r.usd_per_month:,.2f}" for r in eg.itertuples()))
+    v = plan.verification
+    if v is not None:
+        verdict = "OK" if v.ok else "FAILED"
+        lines.append(f"Verification: {verdict}, normal operation and {v.scenarios_checked - 1} failure "
+                     f"scenario(s) of policy `{spec.policy.survive}` checked independently")
+    t = plan.timings
+    lines.append(f"Solved by {plan.method} with {plan.solver} in {t.get('total_s', 0):.2f} s "
+                 f"(build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s)")
+    lines += [f"Note: {n}" for n in plan.notes]
+    return "\n".join(lines)
+
+
+def table_text(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "(no rows)"
+    return df.to_string(index=False)
+
+
+def table_csv(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def table_json(df: pd.DataFrame) -> str:
+    return json.dumps(records(df), indent=2, ensure_ascii=False)
