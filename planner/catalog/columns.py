@@ -122,6 +122,13 @@ LATENCY = (
     *PROVENANCE,
 )
 
+EGRESS_PAIRS = (
+    Col("src", "text"),
+    Col("dst", "text"),
+    Col("usd_per_gb", "float", lo=0, hi=5, hint="a price per GB, typically 0.01..0.2"),
+    *PROVENANCE,
+)
+
 INCIDENTS = (
     Col("incident", "id"),
     Col("date", "date"),

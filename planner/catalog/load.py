@@ -106,6 +106,7 @@ class Catalog:
     incidents: pd.DataFrame  # index incident
     latency_measured: pd.DataFrame
     latency_model: LatencyModel
+    egress_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency_ms: np.ndarray = field(init=False, repr=False)
     latency_measured_mask: np.ndarray = field(init=False, repr=False)
     egress_usd_per_gb: np.ndarray = field(init=False, repr=False)
@@ -179,12 +180,15 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     strategies = _table(root, "strategies.csv", C.STRATEGIES, problems).set_index("strategy")
     incidents = _table(root, "incidents.csv", C.INCIDENTS, problems)
     latency = _table(root, "latency_measured.csv", C.LATENCY, problems)
+    pairs = (_table(root, "egress_pairs.csv", C.EGRESS_PAIRS, problems)
+             if (root / "egress_pairs.csv").exists() else pd.DataFrame(columns=["src", "dst", "usd_per_gb"]))
     model = _latency_model(root, problems)
 
     regions = _check_regions(regions, providers, problems)
     offerings = _expand_offerings(offerings_raw, regions, prices, private, problems)
     egress = _check_egress(egress, regions, problems)
     _check_references(latency, incidents, regions, service_categories, offerings, providers, problems)
+    _check_pairs(pairs, regions, problems)
     if problems:
         raise CatalogError(problems)
 
@@ -203,6 +207,7 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
         incidents=incidents.set_index("incident"),
         latency_measured=latency,
         latency_model=model,
+        egress_pairs=pairs,
     )
 
 
@@ -464,6 +469,15 @@ def _check_references(latency: pd.DataFrame, incidents: pd.DataFrame, regions: p
                                         fix=did_you_mean(v, offered)))
 
 
+def _check_pairs(pairs: pd.DataFrame, regions: pd.DataFrame, problems: list[Problem]) -> None:
+    ids = set(regions["region"]) if not regions.empty else set()
+    for col in ("src", "dst"):
+        for i, v in pairs[col].items():
+            if v not in ids:
+                problems.append(Problem("egress_pairs.csv", f"row {i + 2}", col, "unknown region",
+                                        value=v, fix=did_you_mean(v, ids)))
+
+
 def _attach_internet_rate(regions: pd.DataFrame, egress: pd.DataFrame) -> pd.DataFrame:
     rules = _rule_per_region(regions, egress)
     regions = regions.copy()
@@ -514,5 +528,9 @@ def _egress_matrix(cat: Catalog) -> np.ndarray:
                  r["other_continent_usd_per_gb"].to_numpy()[:, None]),
         r["other_provider_usd_per_gb"].to_numpy()[:, None],
     ).astype(float)
+    # exact pair prices (an imported price table) override the provider rules
+    for src, dst, usd in zip(cat.egress_pairs["src"], cat.egress_pairs["dst"], cat.egress_pairs["usd_per_gb"],
+                             strict=True):
+        rate[cat.region_pos[src], cat.region_pos[dst]] = float(usd)
     np.fill_diagonal(rate, 0.0)  # traffic inside a region is free
     return rate
