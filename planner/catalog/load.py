@@ -106,7 +106,8 @@ class Catalog:
     incidents: pd.DataFrame  # index incident
     latency_measured: pd.DataFrame
     latency_model: LatencyModel
-    egress_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    egress_pairs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["src", "dst", "usd_per_gb"]))
     latency_ms: np.ndarray = field(init=False, repr=False)
     latency_measured_mask: np.ndarray = field(init=False, repr=False)
     egress_usd_per_gb: np.ndarray = field(init=False, repr=False)

@@ -120,6 +120,11 @@ class _Builder:
                 terms.append((self.m.z[(s, o.name)], scale * value))
         return terms, 0.0
 
+    def _dependencies(self) -> list[tuple[int, Any]]:
+        """Dependencies between services of this model (a sub-model may hold only some services)."""
+        here = set(self.c.demand.index)
+        return [(k, d) for k, d in enumerate(self.spec.dependencies) if d.source in here and d.target in here]
+
     # ---------------------------------------------------------------- families
     def define_units(self) -> None:
         """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand alone."""
@@ -303,7 +308,7 @@ class _Builder:
 
     def define_dependency_latency(self) -> None:
         """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no products)."""
-        for k, dep in enumerate(self.spec.dependencies):
+        for k, dep in self._dependencies():
             if dep.max_latency_ms is None:
                 continue
             s, t = dep.source, dep.target
@@ -322,7 +327,7 @@ class _Builder:
         sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r'] for r' in c (F bounds
         the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products of binaries."""
         prim = self.off.loc[self.primary]
-        for k, dep in enumerate(self.spec.dependencies):
+        for k, dep in self._dependencies():
             if dep.gb_per_month <= 0:
                 continue
             s, t = dep.source, dep.target

@@ -191,7 +191,14 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
         backup_rows = (cand["role"] == "backup").to_numpy()
         storage_ratio = demand["storage_gb"] / cand["storage_gb"].where(cand["storage_gb"] > 0, 1)
         m = np.where(backup_rows, storage_ratio.to_numpy(), ratios.max(axis=1))
-        cand["max_units"] = np.ceil(np.round(m, 9)).astype(int).clip(min=1)
+        k = np.ceil(np.round(m, 9)).astype(int).clip(min=1)
+        if policy.survive == "zone":
+            # Surviving the loss of one zone inside a region needs spare units in that region:
+            # n - ceil(n / z) >= k holds for n = k + ceil(k / (z - 1)).
+            z = cand["zones"].to_numpy(dtype=int)
+            multi = z >= 2
+            k = np.where(multi, k + np.ceil(k / np.maximum(z - 1, 1)).astype(int), k)
+        cand["max_units"] = k
         parts.append(cand)
         if (rows["tier"] == "SaaS").all():
             global_services.add(svc.name)
