@@ -22,7 +22,7 @@ from .catalog import Catalog
 from .catalog.columns import RESOURCES
 from .errors import InfeasibleError, NoPlanError, SolverError
 from .model.build import BuildOptions, BuiltModel, build_model
-from .model.candidates import Candidates, build_candidates
+from .model.candidates import Candidates, build_candidates, prune_dominated
 from .plan import Plan, egress_for, fees_for, placements_from_units
 from .solve import SolverOptions, SolveResult, SolveStatus, get_backend
 from .spec import AppSpec, check_against_catalog
@@ -78,8 +78,12 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     build_s = solve_s = 0.0
     size = {"variables": 0, "constraints": 0}
     services = cands.services()
+    t0 = time.perf_counter()
+    pruned = prune_dominated(cands)
+    timings["prune_s"] = time.perf_counter() - t0
+    _say(options, f"dominance pruning kept {len(pruned.offers)} of {len(cands.offers)} candidates")
     for k, s in enumerate(services):
-        sub = cands.restrict([s])
+        sub = pruned.restrict([s])
         t0 = time.perf_counter()
         built = build_model(sub, catalog, BuildOptions(couple=False))
         build_s += time.perf_counter() - t0
@@ -112,7 +116,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
             union.bound = coupled.bound
             return union
         return coupled
-    keep = _pruned_regions(cands, catalog, union, options.prune_per_provider)
+    keep = _pruned_regions(pruned, cands, union, options.prune_per_provider)
     _say(options, "coordinating services over "
                   f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs")
     try:
@@ -128,33 +132,14 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     return coupled
 
 
-def _pruned_regions(cands: Candidates, catalog: Catalog, union: Plan, k: int) -> dict[str, set[str]]:
-    """Per service: the regions it chose alone, the k cheapest per provider, and the regions its
-    dependency partners chose (co-location is what makes egress free)."""
-    off = cands.offers[cands.offers["role"] == "primary"]
-    demand = cands.demand
-    keep: dict[str, set[str]] = {s: set(g["region"]) for s, g in union.placements.groupby("service")}
-    # score: cost of covering each demanded resource alone at the region's cheapest $/unit
-    scores = []
-    for res in RESOURCES:
-        has = off[off[res] > 0]
-        if has.empty:
-            continue
-        per = (has["usd_per_month"] / has[res]).groupby([has["service"], has["region"]]).min()
-        d = demand[res].reindex(per.index.get_level_values(0)).to_numpy()
-        scores.append(pd.Series(per.to_numpy() * d, index=per.index))
-    score = pd.concat(scores, axis=1).fillna(0).sum(axis=1).rename("score").reset_index()
-    score["provider"] = score["region"].map(catalog.regions["provider"])
-    score = score.sort_values(["service", "provider", "score", "region"], kind="stable")
-    best = score.groupby(["service", "provider"]).head(k)
-    for s, r in zip(best["service"], best["region"], strict=True):
-        keep.setdefault(s, set()).add(r)
-    for (s, _g), reach in cands.user_reach.items():  # keep enough regions near every user group
-        near = score[(score["service"] == s) & score["region"].isin(reach)]
-        for r in near.groupby("provider").head(2)["region"]:
-            keep[s].add(r)
+def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan, k: int) -> dict[str, set[str]]:
+    """Regions for the coordination model, per service: those that survived dominance pruning,
+    plus, for each dependency, the regions its partner chose alone (co-location makes egress free
+    and meets latency budgets)."""
+    keep = {s: set(g["region"]) for s, g in pruned.offers.groupby("service")}
+    off = full.offers[full.offers["role"] == "primary"]
     chosen = {s: set(g["region"]) for s, g in union.placements.groupby("service")}
-    for dep in cands.spec.dependencies:
+    for dep in full.spec.dependencies:
         allowed_t = set(off.loc[off["service"] == dep.target, "region"])
         allowed_s = set(off.loc[off["service"] == dep.source, "region"])
         keep[dep.target] |= chosen.get(dep.source, set()) & allowed_t

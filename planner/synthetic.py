@@ -118,15 +118,16 @@ def random_catalog(n_providers: int, regions_per_provider: int, offerings_per_re
     regions, offerings = [], []
     for p in range(n_providers):
         base = rng.uniform(0.85, 1.15)
+        # a provider sells the same SKUs in every region, at a regional price factor (as real ones do)
+        sizes = sorted({float(2 ** int(rng.integers(1, 7))) for _ in range(offerings_per_region)})
         for k in range(regions_per_provider):
             c = continents[k % 3]
             regions.append(SynthRegion(f"p{p}", f"r{k}", continent=c, jurisdiction=juris[c],
                                        zones=int(rng.integers(1, 4))))
             factor = rng.uniform(0.9, 1.4)
-            for j in range(offerings_per_region):
-                vcpu = float(2 ** int(rng.integers(1, 7)))
-                price = vcpu * 35.0 * base * factor * rng.uniform(0.95, 1.05) * (1 - 0.02 * np.log2(vcpu))
-                offerings.append(SynthOffering(f"p{p}/r{k}", f"vm{j}-{int(vcpu)}", "compute.vm", round(price, 2),
+            for vcpu in sizes:
+                price = vcpu * 35.0 * base * factor * (1 - 0.02 * np.log2(vcpu))
+                offerings.append(SynthOffering(f"p{p}/r{k}", f"vm-{int(vcpu)}", "compute.vm", round(price, 2),
                                                vcpu=vcpu, mem_gib=4 * vcpu))
             offerings.append(SynthOffering(f"p{p}/r{k}", "disk100", "storage.block", round(8.0 * base * factor, 2),
                                            storage_gb=100))

@@ -15,7 +15,7 @@ from statistics import mean
 import pandas as pd
 import pytest
 
-from planner.catalog import load_catalog
+from planner.catalog import default_catalog_dir, load_catalog
 from planner.catalog.importers import (
     ImportSummary,
     import_into_catalog,
@@ -27,6 +27,7 @@ from planner.catalog.importers import (
 from planner.errors import CatalogError, OutputExistsError
 
 REPO = Path(__file__).resolve().parents[1]
+BASE = default_catalog_dir()  # the shipped catalog, wherever the package is installed from
 SKYPLANE_URL = "https://github.com/skyplane-project/skyplane"
 SKYPILOT_URL = "https://github.com/skypilot-org/skypilot-catalog"
 
@@ -73,7 +74,8 @@ def test_latency_table_real(ref: Path) -> None:
 
     # Seoul <-> Tokyo, averaged over both directions independently of the importer
     def directed(s: str, d: str) -> float:
-        return mean(float(r["avg_rtt"]) for r in raw if r["src_region"] == s and r["dst_region"] == d)
+        return mean(float(r["avg_rtt"]) for r in raw
+                    if r["src_region"] == s and r["dst_region"] == d)
 
     expected = mean([directed("aws:ap-northeast-2", "aws:ap-northeast-1"),
                      directed("aws:ap-northeast-1", "aws:ap-northeast-2")])
@@ -142,8 +144,10 @@ def test_skypilot_full_format(tmp_path: Path) -> None:
     )
     df = read_skypilot_vms(f, "aws")
     assert df.to_dict("records") == [
-        {"sku": "m5.large", "region": "ap-northeast-2", "vcpu": 2.0, "mem_gib": 8.0, "price_usd": 0.118},
-        {"sku": "m5.large", "region": "us-east-1", "vcpu": 2.0, "mem_gib": 8.0, "price_usd": 0.096},
+        {"sku": "m5.large", "region": "ap-northeast-2", "vcpu": 2.0, "mem_gib": 8.0,
+         "price_usd": 0.118},
+        {"sku": "m5.large", "region": "us-east-1", "vcpu": 2.0, "mem_gib": 8.0,
+         "price_usd": 0.096},
     ]
 
 
@@ -174,7 +178,8 @@ def test_egress_zone_collapse_takes_max(tmp_path: Path) -> None:
         {"src": "aws/us-east-1", "dst": "gcp/us-east1", "usd_per_gb": 0.09},
         {"src": "gcp/us-east1", "dst": "aws/us-east-1", "usd_per_gb": 0.19},
     ]
-    assert read_internet_egress(f).to_dict("records") == [{"src": "aws/us-east-1", "usd_per_gb": 0.09}]
+    assert read_internet_egress(f).to_dict("records") == [
+        {"src": "aws/us-east-1", "usd_per_gb": 0.09}]
 
 
 # ---------------------------------------------------------------- import into a catalog copy
@@ -183,8 +188,9 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
     lat_file = ref / "skyplane" / "latency.csv"
     eg_file = ref / "skyplane" / "aws_transfer_costs.csv"
     summary = import_into_catalog(
-        REPO / "catalogs", out, skypilot=ref / "skypilot-catalog" / "aws_m5a_large_by_region_partial.csv",
-        provider="aws", latency=lat_file, egress=eg_file, source_url=SKYPLANE_URL, as_of="2024-01-09")
+        BASE, out, skypilot=ref / "skypilot-catalog" / "aws_m5a_large_by_region_partial.csv",
+        provider="aws", latency=lat_file, egress=eg_file, source_url=SKYPLANE_URL,
+        as_of="2024-01-09")
     assert isinstance(summary, ImportSummary) and summary.out_dir == out
     assert summary.skus_added == ("m5a.large",)
     assert summary.prices_written == 11 and summary.prices_replaced == 0
@@ -196,14 +202,16 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
     assert summary.egress_pairs_written == len(eg) - int(gov.sum())
     assert summary.unknown_regions == ("aws/us-gov-east-1",)
 
-    base = load_catalog(REPO / "catalogs")
+    base = load_catalog(BASE)
     cat = load_catalog(out)
     # measured RTT now comes from the imported table for a pair the base catalog only modelled
     lat = read_latency_table(lat_file)
     row = _pair(lat, "aws/eu-north-1", "azure/eastus")
-    assert not base.latency_measured_mask[base.region_pos["aws/eu-north-1"], base.region_pos["azure/eastus"]]
-    assert cat.rtt_ms("aws/eu-north-1", "azure/eastus") == pytest.approx(row["rtt_ms"].item(), abs=1e-3)
-    assert cat.rtt_ms("azure/eastus", "aws/eu-north-1") == pytest.approx(row["rtt_ms"].item(), abs=1e-3)
+    i, j = base.region_pos["aws/eu-north-1"], base.region_pos["azure/eastus"]
+    assert not base.latency_measured_mask[i, j]
+    expected = pytest.approx(row["rtt_ms"].item(), abs=1e-3)
+    assert cat.rtt_ms("aws/eu-north-1", "azure/eastus") == expected
+    assert cat.rtt_ms("azure/eastus", "aws/eu-north-1") == expected
     # an imported exact egress price overrides the provider rule (0.02 -> 0.01), in one direction
     assert base.egress_rate("aws/us-east-1", "aws/us-east-2") == pytest.approx(0.02)
     assert cat.egress_rate("aws/us-east-1", "aws/us-east-2") == pytest.approx(0.01)
@@ -222,7 +230,7 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
 def test_import_existing_sku_and_broadcast_egress(ref: Path, tmp_path: Path) -> None:
     out = tmp_path / "cat"
     summary = import_into_catalog(
-        REPO / "catalogs", out, skypilot=ref / "skypilot-catalog" / "gcp_n2_standard_2_by_region.csv",
+        BASE, out, skypilot=ref / "skypilot-catalog" / "gcp_n2_standard_2_by_region.csv",
         provider="gcp", egress=ref / "skyplane" / "broadcast_cost.csv",
         source_url=SKYPILOT_URL, as_of="2026-11-26")
     assert summary.skus_added == () and summary.skus_already_listed == ("n2-standard-2",)
@@ -231,7 +239,7 @@ def test_import_existing_sku_and_broadcast_egress(ref: Path, tmp_path: Path) -> 
     prices = pd.read_csv(out / "gcp" / "prices.csv", dtype=str, keep_default_na=False)
     assert not prices.duplicated(["sku", "region"]).any()
     assert set(prices["as_of"]) == {"2026-11-26"}
-    offerings_before = (REPO / "catalogs" / "gcp" / "offerings.csv").read_text(encoding="utf-8")
+    offerings_before = (BASE / "gcp" / "offerings.csv").read_text(encoding="utf-8")
     assert (out / "gcp" / "offerings.csv").read_text(encoding="utf-8") == offerings_before
     cat = load_catalog(out)
     assert cat.offerings.loc["gcp/asia-northeast3/n2-standard-2", "usd_per_month"] \
@@ -245,12 +253,12 @@ def test_import_drops_unknown_regions_and_keeps_other_rows(tmp_path: Path) -> No
     lat.write_text("src_region,dst_region,avg_rtt\n"
                    "aws:ap-northeast-2,aws:ap-northeast-1,31.0\n"
                    "aws:ap-northeast-2,aws:mars-1,900.0\n", encoding="utf-8")
-    summary = import_into_catalog(REPO / "catalogs", tmp_path / "out", latency=lat,
+    summary = import_into_catalog(BASE, tmp_path / "out", latency=lat,
                                   source_url=SKYPLANE_URL, as_of="2022-11-02")
     assert summary.latency_pairs_written == 1 and summary.latency_pairs_dropped == 1
     assert summary.unknown_regions == ("aws/mars-1",)
     cat = load_catalog(tmp_path / "out")
-    base = load_catalog(REPO / "catalogs")
+    base = load_catalog(BASE)
     assert cat.rtt_ms("aws/ap-northeast-1", "aws/ap-northeast-2") == 31.0  # replaced
     assert len(cat.latency_measured) == len(base.latency_measured)  # others kept, no duplicate
 
@@ -260,14 +268,14 @@ def test_out_dir_not_empty_is_refused(tmp_path: Path) -> None:
     out.mkdir()
     (out / "keep.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(OutputExistsError, match="not empty"):
-        import_into_catalog(REPO / "catalogs", out, source_url=SKYPLANE_URL, as_of="2022-11-02")
+        import_into_catalog(BASE, out, source_url=SKYPLANE_URL, as_of="2022-11-02")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
 def test_empty_out_dir_is_used(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    import_into_catalog(REPO / "catalogs", out, source_url=SKYPLANE_URL, as_of="2022-11-02")
+    import_into_catalog(BASE, out, source_url=SKYPLANE_URL, as_of="2022-11-02")
     assert (out / "providers.csv").exists()
 
 
@@ -275,7 +283,7 @@ def test_bad_input_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "lat.csv"
     bad.write_text("src,dst,rtt_ms\naws:us-east-1,aws:us-east-2,fast\n", encoding="utf-8")
     with pytest.raises(CatalogError):
-        import_into_catalog(REPO / "catalogs", tmp_path / "out", latency=bad,
+        import_into_catalog(BASE, tmp_path / "out", latency=bad,
                             source_url=SKYPLANE_URL, as_of="2022-11-02")
     assert not (tmp_path / "out").exists()
 
@@ -288,7 +296,7 @@ def test_bad_input_writes_nothing(tmp_path: Path) -> None:
 def test_bad_arguments(tmp_path: Path, kwargs: dict[str, str], field: str) -> None:
     args = {"source_url": SKYPLANE_URL, "as_of": "2022-11-02", **kwargs}
     with pytest.raises(CatalogError) as err:
-        import_into_catalog(REPO / "catalogs", tmp_path / "out", **args)  # type: ignore[arg-type]
+        import_into_catalog(BASE, tmp_path / "out", **args)  # type: ignore[arg-type]
     assert err.value.problems[0].field == field
     assert not (tmp_path / "out").exists()
 

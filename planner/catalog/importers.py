@@ -2,7 +2,7 @@
 
 Three readers turn a foreign table into a tidy frame keyed the way our catalog keys things:
 
-* `read_skypilot_vms`   SkyPilot catalog VM CSV (`InstanceType, vCPUs, MemoryGiB, Price, Region, ...`)
+* `read_skypilot_vms`   SkyPilot catalog VM CSV (`InstanceType, vCPUs, MemoryGiB, Price, Region`)
                         -> one on-demand hourly price per (sku, region).
 * `read_latency_table`  a measured ping table (`src_region, dst_region, avg_rtt`, as in skyplane)
                         -> one symmetric round trip per unordered region pair.
@@ -27,9 +27,10 @@ import math
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 # Same rule as the loader's `id` columns: whatever we write as a sku or region code must load back.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# GCP zones are `<region>-<letter>` and GCP regions always end in a digit, so this cannot eat a region.
+# GCP zones are `<region>-<letter>` and GCP regions always end in a digit, so this never eats
+# part of a region code.
 _GCP_ZONE_SUFFIX = re.compile(r"-[a-z]$")
 # Bounds the loader enforces on latency_measured.csv and egress_pairs.csv; checking them here turns
 # an out-of-range figure into a located problem in the *input* file instead of in the written copy.
@@ -99,7 +101,8 @@ def _read_raw(path: StrPath) -> _Raw:
                     fix="pass the CSV table itself, not an archive or a database dump")
     data = p.read_bytes()
     if b"\x00" in data:
-        raise _fail(file, "file is binary, not a CSV text file", fix="export the table as UTF-8 CSV")
+        raise _fail(file, "file is binary, not a CSV text file",
+                    fix="export the table as UTF-8 CSV")
     try:
         text = data.decode("utf-8-sig")  # -sig: spreadsheets often prepend a byte-order mark
     except UnicodeDecodeError as exc:
@@ -263,12 +266,14 @@ def read_skypilot_vms(path: StrPath, provider: str) -> pd.DataFrame:
     _raise_if(problems)
     cols = ["sku", "region", "vcpu", "mem_gib", "price_usd"]
     if not records:
-        return pd.DataFrame({k: pd.Series(dtype="float64" if k not in ("sku", "region") else "object")
+        text_cols = ("sku", "region")
+        return pd.DataFrame({k: pd.Series(dtype="object" if k in text_cols else "float64")
                              for k in cols})
     df = pd.DataFrame.from_records(records)
     # One row per AZ in the full files: keep the cheapest zone's price for the region.
     out = (df.groupby(["sku", "region"], as_index=False, sort=True)
-             .agg(vcpu=("vcpu", "first"), mem_gib=("mem_gib", "first"), price_usd=("price_usd", "min")))
+             .agg(vcpu=("vcpu", "first"), mem_gib=("mem_gib", "first"),
+                  price_usd=("price_usd", "min")))
     return out[cols]
 
 
@@ -296,7 +301,7 @@ def read_latency_table(path: StrPath) -> pd.DataFrame:
             rid, err = _region_id(c[key], None)
             if err:
                 problems.append(Problem(raw.file, f"row {line}", names[key], err, value=c[key],
-                                        fix="write the region as provider:region, e.g. aws:us-east-1"))
+                                        fix="write provider:region, e.g. aws:us-east-1"))
             ids.append(rid)
         rtt = _number(c["rtt"], raw.file, line, names["rtt"], problems, hi=MAX_RTT_MS,
                       hint=f"a round trip in milliseconds, 0..{MAX_RTT_MS:g}")
@@ -364,7 +369,8 @@ def read_egress_table(path: StrPath) -> pd.DataFrame:
     Accepts `src`, `dst` or `dest`, and `cost` or `usd_per_gb`. Keys are `provider:region` or bare
     AWS region codes (provider `aws` assumed); GCP zones collapse to their region, and when several
     zones map to one pair the highest price is kept (conservative). Rows whose destination is
-    `internet` are DROPPED here (use `read_internet_egress` for them), as are pairs inside one region.
+    `internet` are DROPPED here (use `read_internet_egress` for them), as are pairs inside one
+    region.
 
     Returns columns `src, dst, usd_per_gb` (canonical ids).
     """
@@ -391,11 +397,11 @@ class ImportSummary:
     latency_pairs_dropped: int = 0
     egress_pairs_written: int = 0
     egress_pairs_dropped: int = 0
-    unknown_regions: tuple[str, ...] = field(default=())  # every input region not in the catalog
+    unknown_regions: tuple[str, ...] = ()  # every input region not in the catalog
 
 
 def _read_text_table(path: Path) -> pd.DataFrame:
-    """A catalog CSV as untouched text, so rewriting it keeps every existing cell exactly as written."""
+    """A catalog CSV as untouched text, so rewriting it keeps every existing cell as written."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
@@ -466,7 +472,8 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
         if prov not in catalog.providers.index:
             raise _fail(str(skypilot), "provider is not in the catalog", column="provider",
                         value=prov, fix="use one of: " + ", ".join(catalog.providers.index))
-        if catalog.providers.at[prov, "kind"] != "public" or not (base / prov / "regions.csv").exists():
+        public = catalog.providers.at[prov, "kind"] == "public"
+        if not public or not (base / prov / "regions.csv").exists():
             raise _fail(str(skypilot), "list prices apply to public providers only",
                         column="provider", value=prov, fix="private sites are priced by chargeback")
 
@@ -474,7 +481,7 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
     created = not out.exists()
     shutil.copytree(base, out, dirs_exist_ok=True)
     try:
-        counts: dict[str, object] = {}
+        counts: dict[str, Any] = {}
         if vms is not None:
             counts |= _write_vms(out, prov, vms, catalog, source_url, as_of, unknown)
         if lat is not None:
@@ -492,9 +499,12 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
             shutil.rmtree(out, ignore_errors=True)
         else:
             for child in out.iterdir():
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
         raise
-    return ImportSummary(out_dir=out, unknown_regions=tuple(sorted(unknown)), **counts)  # type: ignore[arg-type]
+    return ImportSummary(out_dir=out, unknown_regions=tuple(sorted(unknown)), **counts)
 
 
 def _write_vms(out: Path, prov: str, vms: pd.DataFrame, catalog: Catalog, source_url: str,

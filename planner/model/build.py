@@ -258,6 +258,38 @@ class _Builder:
                         continue
                     self._define_growth(s, g, f, res, d, lost)
 
+    def define_survival_cuts(self) -> None:
+        """Valid inequalities that make the LP bound strong (the N+1 rows alone let the relaxation
+        spread fractional units over every region). When the policy's failures partition regions
+        (region, site, provider) and service s can be present in at most K of those domains, each
+        domain holds at most T - frac x d of the total T, so T >= frac x d x K / (K - 1)."""
+        policy = self.spec.policy.survive
+        if policy not in ("region", "site", "provider"):
+            return
+        key = {"region": "region", "site": "site", "provider": "provider"}[policy]
+        for s, g in self.off.groupby("service", sort=False):
+            if s in self.c.global_services:
+                continue
+            prim = g[g["role"] == "primary"]
+            domains = prim[key].nunique()
+            max_regions = self.spec.service(s).max_regions
+            k = min(domains, max_regions)
+            if k < 2:
+                continue
+            for res in RESOURCES:
+                d = float(self.c.demand.at[s, res])
+                if d <= 0:
+                    continue
+                attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
+                frac = min(getattr(o, attr) for o in self.c.strategies[s])
+                if frac <= 0:
+                    continue
+                rows = g if res in DATA_RESOURCES else prim
+                terms = [(self.m.n[i], float(c)) for i, c in zip(rows.index, rows[res], strict=True) if c > 0]
+                need = max(d, frac * d * k / (k - 1)) if res not in DATA_RESOURCES else frac * d * k / (k - 1)
+                self.add("survival_cut", f"cut-{s}-{res}", terms, pulp.LpConstraintGE, need,
+                         service=s, resource=res, demand=d)
+
     def _define_growth(self, s: str, g: Any, f: Scenario, res: str, d: float, lost: np.ndarray) -> None:
         grow_terms, grow_const = self.strategy_terms(s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1)
         if not grow_terms and grow_const == 0:
@@ -393,6 +425,7 @@ class _Builder:
         self.define_demand()
         self.define_full_copies()
         self.define_survival()
+        self.define_survival_cuts()
         self.define_user_latency()
         if self.opt.couple:
             self.define_private_capacity()

@@ -67,7 +67,8 @@ class Candidates:
         if regions is not None:
             keep &= np.array([r in regions.get(s, ()) for s, r in zip(
                 self.offers["service"], self.offers["region"], strict=True)], dtype=bool)
-        return Candidates(self.spec, self.offers[keep].reset_index(drop=True),
+        # keep the original row labels: unit counts from sub-models are merged by them
+        return Candidates(self.spec, self.offers[keep],
                           self.demand.loc[services], {s: self.strategies[s] for s in services},
                           self.scenarios,
                           {k: v for k, v in self.user_reach.items() if k[0] in services},
@@ -255,3 +256,63 @@ def surviving_share(region: str, zones: int, scenario: Scenario) -> float:
 
 def ceil_div(a: float, b: float) -> int:
     return int(math.ceil(round(a / b, 9)))
+
+
+def prune_dominated(cands: Candidates) -> Candidates:
+    """Drop regions that provably cannot improve a service's stand-alone optimum.
+
+    Region r2 dominates r for service s when, for every capacity shape (category, capacities,
+    role) that s could buy in r, r2 sells the same shape at no higher price and fee; r2 is of the
+    same kind (public/private), lies in every user group's reach that r does, has the same zone
+    count under a zone policy, and the same provider under a provider policy. A plan uses at most
+    K = max_regions regions of s, so with K dominators kept, one is unused and the plan can move
+    from r to it at no extra cost and without weakening any failure scenario. Hence pruning keeps
+    the per-service optimum exact, and the sum of those optima stays a valid lower bound.
+    Private sites (finite, shared capacity), grouped sites and backup copies are never pruned.
+    """
+    policy = cands.spec.policy.survive
+    keep_rows = []
+    for s, g in cands.offers.groupby("service", sort=False):
+        if (g["role"] == "backup").any() or policy == "site":
+            keep_rows.append(g.index)
+            continue
+        k = cands.spec.service(s).max_regions
+        shape = (g["category"] + "|" + g["role"] + "|"
+                 + g[list(RESOURCES)].astype(str).agg("|".join, axis=1))
+        price = pd.pivot_table(g.assign(shape=shape), index="region", columns="shape",
+                               values="usd_per_month", aggfunc="min")
+        fee = g.groupby("region")["fixed_usd_per_month"].max().reindex(price.index)
+        info = g.groupby("region").agg(kind=("kind", "first"), zones=("zones", "first"),
+                                       provider=("provider", "first")).reindex(price.index)
+        reach_sets = [reach for (svc, _grp), reach in cands.user_reach.items() if svc == s]
+        p = price.to_numpy(dtype=float)
+        p = np.where(np.isnan(p), np.inf, p)
+        # dominates[a, b]: region a is at least as good as region b on every shape and fee
+        dom = (p[:, None, :] <= p[None, :, :]).all(axis=2) & (fee.to_numpy()[:, None] <= fee.to_numpy()[None, :])
+        kind = info["kind"].to_numpy()
+        dom &= kind[:, None] == kind[None, :]
+        if policy == "zone":
+            z = info["zones"].to_numpy()
+            dom &= z[:, None] == z[None, :]
+        if policy == "provider":
+            pv = info["provider"].to_numpy()
+            dom &= pv[:, None] == pv[None, :]
+        regions = list(price.index)
+        for reach in reach_sets:
+            inside = np.array([r in reach for r in regions])
+            dom &= inside[:, None] | ~inside[None, :]  # b in reach => a in reach
+        np.fill_diagonal(dom, False)
+        # best first (cheapest total shape price), so kept dominators are the good ones
+        order = np.argsort(np.where(np.isinf(p), 1e12, p).sum(axis=1), kind="stable")
+        kept: list[int] = []
+        for b in order:
+            if kind[b] == "private" or sum(dom[a, b] for a in kept) < k:
+                kept.append(int(b))
+        keep_regions = {regions[i] for i in kept}
+        keep_rows.append(g.index[g["region"].isin(keep_regions)])
+    idx = keep_rows[0].append(keep_rows[1:]) if len(keep_rows) > 1 else keep_rows[0]
+    offers = cands.offers.loc[idx]
+    reach = {key: frozenset(r for r in val if r in set(offers.loc[offers["service"] == key[0], "region"]))
+             for key, val in cands.user_reach.items()}
+    return Candidates(cands.spec, offers, cands.demand, cands.strategies, cands.scenarios, reach,
+                      cands.global_services, cands.notes)

@@ -43,6 +43,7 @@ class SolverOptions:
     gap: float = 0.005  # relative MIP gap at which to stop
     threads: int = 1
     msg: bool = False
+    relax: bool = False  # solve the LP relaxation (integrality dropped): a valid lower bound
 
 
 @dataclass
@@ -148,6 +149,12 @@ def check_solution(mf: MatrixForm, x: np.ndarray) -> str:
     return ""
 
 
+def _relaxed(mf: MatrixForm) -> MatrixForm:
+    from dataclasses import replace
+
+    return replace(mf, integer=np.zeros_like(mf.integer))
+
+
 def _assign(mf: MatrixForm, x: np.ndarray) -> dict[str, float]:
     for v, val in zip(mf.variables, x, strict=True):
         v.varValue = float(val)
@@ -210,7 +217,7 @@ class HighsBackend:
         lp.a_matrix_.start_ = mf.starts.astype(np.int32)
         lp.a_matrix_.index_ = mf.index.astype(np.int32)
         lp.a_matrix_.value_ = mf.value
-        if mf.integer.any():
+        if mf.integer.any() and not options.relax:
             lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                                for b in mf.integer]
         if lp.num_col_ == 0:
@@ -240,9 +247,13 @@ class HighsBackend:
                       else SolveStatus.ERROR)
             return SolveResult(status, seconds=seconds, solver=self.name, detail=str(model_status))
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        problem = check_solution(mf, x)
+        problem = check_solution(mf if not options.relax else _relaxed(mf), x)
         if problem:
             return SolveResult(SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem)
+        if options.relax:
+            objective = float(mf.cost @ x + mf.offset)
+            return SolveResult(SolveStatus.OPTIMAL, objective, objective, time.perf_counter() - start,
+                               self.name, detail="lp relaxation")
         objective = float(mf.cost @ x + mf.offset)
         if mf.integer.any():
             bound = float(info.mip_dual_bound)

@@ -1,0 +1,407 @@
+"""The `mcplan` command line, run for real as `python -m planner` in a subprocess.
+
+Covers the version, the catalog listings in all three formats and their filters, the plan's JSON
+and CSV contracts on the small examples, and the `--out` safety rules (never overwrite without
+--force, never overwrite an input, no traceback for a bad output path).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import planner
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SMALL_EXAMPLES = ["single-dc", "hybrid-dr", "kr-ecommerce"]
+REGION_ID = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9._\-]*$")
+
+
+@dataclass
+class Run:
+    """One finished CLI run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def mcplan(*args: str, cwd: Path | None = None) -> Run:
+    """Run `python -m planner ARGS` and capture everything; never a traceback."""
+    proc = subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True,
+                          text=True, timeout=60, cwd=cwd)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def ok(*args: str, cwd: Path | None = None) -> str:
+    """Run and require exit 0; return standard output."""
+    run = mcplan(*args, cwd=cwd)
+    assert run.code == 0, f"exit {run.code}:\n{run.stderr}"
+    return run.stdout
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """Parse CSV text with the standard library."""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# Read-only runs used by several tests: started together in a thread pool (each is a separate
+# process, so they overlap) and then served from memory.
+PREFETCH: list[tuple[str, ...]] = [
+    *(("catalog", what, "--format", fmt) for what in ("regions", "providers", "offerings")
+      for fmt in ("table", "json", "csv")),
+    ("catalog", "regions", "--provider", "naver", "--format", "json"),
+    ("catalog", "regions", "--jurisdiction", "KR", "--format", "json"),
+    ("catalog", "offerings", "--tier", "SaaS", "--format", "csv"),
+    *(("plan", str(EXAMPLES / f"{name}.yaml"), "--format", "json", "--quiet")
+      for name in SMALL_EXAMPLES),
+    ("plan", str(EXAMPLES / "single-dc.yaml"), "--format", "csv", "--quiet"),
+]
+
+
+@pytest.fixture(scope="module")
+def runs() -> Callable[..., Run]:
+    """`mcplan(...)` memoised per argument list for the module; PREFETCH runs in parallel."""
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        seen: dict[tuple[str, ...], Run] = dict(
+            zip(PREFETCH, pool.map(lambda args: mcplan(*args), PREFETCH), strict=True))
+
+    def get(*args: str) -> Run:
+        if args not in seen:
+            seen[args] = mcplan(*args)
+        return seen[args]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def cached(runs: Callable[..., Run]) -> Callable[..., str]:
+    """Like `ok(...)`, served from `runs`."""
+    def get(*args: str) -> str:
+        run = runs(*args)
+        assert run.code == 0, f"exit {run.code}:\n{run.stderr}"
+        return run.stdout
+
+    return get
+
+
+# ---------------------------------------------------------------- version
+def test_version() -> None:
+    """`mcplan --version` prints the package version and exits 0."""
+    out = ok("--version")
+    assert out.strip() == f"mcplan {planner.__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", planner.__version__)
+
+
+def test_no_command_is_an_input_error() -> None:
+    """A bare `mcplan` shows usage and exits 2."""
+    run = mcplan()
+    assert run.code == 2
+    assert "usage:" in run.stderr
+
+
+# ---------------------------------------------------------------- catalog listings
+REGION_KEYS = {"region", "provider", "city", "country", "jurisdiction", "continent", "lat", "lon",
+               "zones"}
+
+
+def test_regions_json(cached: Callable[..., str]) -> None:
+    """A JSON list of objects with the documented keys and canonical `provider/code` ids."""
+    rows = json.loads(cached("catalog", "regions", "--format", "json"))
+    assert isinstance(rows, list) and len(rows) >= 120
+    for row in rows:
+        assert isinstance(row, dict)
+        assert REGION_KEYS <= set(row), REGION_KEYS - set(row)
+        assert REGION_ID.match(row["region"]), row["region"]
+        assert row["region"].split("/", 1)[0] == row["provider"]
+        assert -90 <= row["lat"] <= 90 and -180 <= row["lon"] <= 180
+        assert isinstance(row["zones"], int)
+    ids = [r["region"] for r in rows]
+    assert len(ids) == len(set(ids))
+    assert "aws/ap-northeast-2" in ids
+    seoul = next(r for r in rows if r["region"] == "aws/ap-northeast-2")
+    assert (seoul["country"], seoul["jurisdiction"], seoul["continent"]) == ("KR", "KR", "AS")
+
+
+def test_regions_csv_matches_json(cached: Callable[..., str]) -> None:
+    """The CSV listing parses with the csv module and has the same rows as the JSON one."""
+    from_json = json.loads(cached("catalog", "regions", "--format", "json"))
+    from_csv = csv_rows(cached("catalog", "regions", "--format", "csv"))
+    assert len(from_csv) == len(from_json)
+    assert REGION_KEYS <= set(from_csv[0])
+    assert [r["region"] for r in from_csv] == [r["region"] for r in from_json]
+
+
+def test_regions_table(cached: Callable[..., str]) -> None:
+    """The default text table names the regions."""
+    out = cached("catalog", "regions", "--format", "table")
+    assert "aws/ap-northeast-2" in out and "naver/KR" in out
+
+
+def test_filter_provider_naver(cached: Callable[..., str]) -> None:
+    """--provider naver keeps exactly Naver's five regions."""
+    rows = json.loads(cached("catalog", "regions", "--provider", "naver", "--format", "json"))
+    assert len(rows) == 5
+    assert {r["provider"] for r in rows} == {"naver"}
+
+
+def test_filter_jurisdiction_kr(cached: Callable[..., str]) -> None:
+    """--jurisdiction KR keeps only Korean regions, of several providers."""
+    rows = json.loads(cached("catalog", "regions", "--jurisdiction", "KR", "--format", "json"))
+    assert rows
+    assert {r["jurisdiction"] for r in rows} == {"KR"}
+    assert {"aws/ap-northeast-2", "naver/KR", "openstack/seoul-dc1"} <= {r["region"] for r in rows}
+
+
+def test_filter_tier_saas_offerings(cached: Callable[..., str]) -> None:
+    """--tier SaaS on offerings keeps only SaaS offerings, and not none of them."""
+    rows = csv_rows(cached("catalog", "offerings", "--tier", "SaaS", "--format", "csv"))
+    assert rows
+    assert {r["tier"] for r in rows} == {"SaaS"}
+    everything = json.loads(cached("catalog", "offerings", "--format", "json"))
+    assert len(rows) == sum(1 for r in everything if r["tier"] == "SaaS")
+
+
+@pytest.mark.parametrize(("flag", "value", "suggestion"), [
+    ("--provider", "navr", "`naver`"),
+    ("--tier", "Saas", "`SaaS`"),
+    ("--region", "aws/ap-northeast-9", "`aws/ap-northeast-2`"),
+    ("--category", "compute.vmm", "`compute.vm`"),
+])
+def test_unknown_filter_value(flag: str, value: str, suggestion: str) -> None:
+    """An unknown filter value is exit 2 with a did-you-mean, not an empty listing."""
+    what = "offerings" if flag in ("--tier", "--category") else "regions"
+    run = mcplan("catalog", what, flag, value, "--format", "json")
+    assert run.code == 2, run.stderr
+    assert run.stdout == ""
+    assert flag in run.stderr and value in run.stderr
+    assert "did you mean" in run.stderr and suggestion in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("what", ["providers", "offerings"])
+def test_listing_in_three_formats(cached: Callable[..., str], what: str) -> None:
+    """providers and offerings work as table, JSON and CSV, with the same rows in JSON and CSV."""
+    table = cached("catalog", what, "--format", "table")
+    from_json = json.loads(cached("catalog", what, "--format", "json"))
+    from_csv = csv_rows(cached("catalog", what, "--format", "csv"))
+    assert isinstance(from_json, list) and from_json
+    assert len(from_csv) == len(from_json)
+    key = "provider" if what == "providers" else "offering"
+    assert [r[key] for r in from_csv] == [str(r[key]) for r in from_json]
+    assert key in table.splitlines()[0]
+    if what == "providers":
+        assert {r["provider"] for r in from_json} == {"aws", "azure", "gcp", "naver", "openstack"}
+    else:
+        assert all(r["offering"].startswith(r["region"] + "/") for r in from_json)
+        assert all(r["usd_per_month"] is not None and r["usd_per_month"] > 0 for r in from_json)
+
+
+def test_catalog_out_file(tmp_path: Path) -> None:
+    """`catalog ... --out FILE` writes the listing to the file instead of stdout."""
+    out = tmp_path / "providers.csv"
+    run = mcplan("catalog", "providers", "--format", "csv", "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert run.stdout == ""
+    assert len(csv_rows(out.read_text(encoding="utf-8"))) == 5
+
+
+# ---------------------------------------------------------------- plan: JSON and CSV contracts
+@pytest.fixture(scope="module")
+def plans(cached: Callable[..., str]) -> dict[str, dict[str, Any]]:
+    """The JSON plan of each small example."""
+    return {name: json.loads(cached("plan", str(EXAMPLES / f"{name}.yaml"), "--format", "json",
+                                    "--quiet"))
+            for name in SMALL_EXAMPLES}
+
+
+PLACEMENT_KEYS = {"service", "provider", "region", "sku", "tier", "units", "capacity", "role",
+                  "usd_per_month"}
+
+
+@pytest.mark.parametrize("name", SMALL_EXAMPLES)
+def test_plan_json_contract(plans: dict[str, dict[str, Any]], name: str) -> None:
+    """The top-level fields, services and placements of the documented JSON plan."""
+    plan = plans[name]
+    assert plan["status"] in ("optimal", "feasible", "feasible_time_limit")
+    assert isinstance(plan["objective_usd_per_month"], float | int)
+    assert plan["objective_usd_per_month"] > 0
+    assert plan["gap"] is None or 0 <= plan["gap"] <= 1
+    assert plan["policy"]["survive"] in ("none", "zone", "region", "provider", "site")
+    assert plan["services"]
+    for s in plan["services"]:
+        assert s["name"] and s["demand"] and all(v > 0 for v in s["demand"].values())
+    assert plan["placements"]
+    names = {s["name"] for s in plan["services"]}
+    for p in plan["placements"]:
+        assert PLACEMENT_KEYS <= set(p), PLACEMENT_KEYS - set(p)
+        assert p["service"] in names
+        assert p["region"].startswith(p["provider"] + "/")
+        assert p["tier"] in ("IaaS", "PaaS", "SaaS")
+        assert isinstance(p["units"], int) and p["units"] > 0
+        assert {"per_unit", "total"} <= set(p["capacity"])
+        assert p["usd_per_month"] >= 0
+    assert names == {p["service"] for p in plan["placements"]}, "every service is placed"
+    assert plan["verification"]["ok"] is True
+    assert plan["verification"]["scenarios_checked"] >= 1
+
+
+def test_plan_json_policy_is_the_spec_policy(plans: dict[str, dict[str, Any]]) -> None:
+    """The policy echoed in the plan is the one in the spec."""
+    assert plans["single-dc"]["policy"]["survive"] == "none"
+    assert plans["hybrid-dr"]["policy"]["survive"] == "site"
+    assert plans["kr-ecommerce"]["policy"]["survive"] == "region"
+
+
+@pytest.mark.parametrize("name", SMALL_EXAMPLES)
+def test_plan_costs_add_up(plans: dict[str, dict[str, Any]], name: str) -> None:
+    """Placements + per-region fees + egress = the objective (each figure rounded to 1e-6)."""
+    plan = plans[name]
+    terms = [p["usd_per_month"] for p in plan["placements"]]
+    terms += [f["usd_per_month"] for f in plan.get("fees", [])]
+    terms += [e["usd_per_month"] for e in plan.get("egress", [])]
+    tolerance = 1e-6 * (len(terms) + 1)  # the JSON rounds every figure to 6 decimals
+    assert sum(terms) == pytest.approx(plan["objective_usd_per_month"], abs=tolerance)
+    breakdown = plan["cost_breakdown_usd_per_month"]
+    assert breakdown["total"] == pytest.approx(plan["objective_usd_per_month"], abs=1e-6)
+    parts = sum(v for k, v in breakdown.items() if k != "total")
+    assert parts == pytest.approx(breakdown["total"], abs=1e-5)
+
+
+def test_plan_capacity_totals(plans: dict[str, dict[str, Any]]) -> None:
+    """Each placement's total capacity is units x per-unit capacity."""
+    for plan in plans.values():
+        for p in plan["placements"]:
+            per, total = p["capacity"]["per_unit"], p["capacity"]["total"]
+            assert set(per) == set(total)
+            for k, v in per.items():
+                assert total[k] == pytest.approx(v * p["units"])
+
+
+def test_plan_csv(plans: dict[str, dict[str, Any]], cached: Callable[..., str]) -> None:
+    """`--format csv` parses with the csv module, one row per placement."""
+    rows = csv_rows(cached("plan", str(EXAMPLES / "single-dc.yaml"), "--format", "csv", "--quiet"))
+    placements = plans["single-dc"]["placements"]
+    assert len(rows) == len(placements)
+    assert {"service", "provider", "region", "sku", "tier", "role", "units",
+            "usd_per_month"} <= set(rows[0])
+    assert sorted((r["service"], r["sku"], int(r["units"])) for r in rows) == sorted(
+        (p["service"], p["sku"], p["units"]) for p in placements)
+
+
+def test_plan_quiet_keeps_stderr_clean(runs: Callable[..., Run]) -> None:
+    """`--quiet` prints no progress; stdout is only the plan."""
+    run = runs("plan", str(EXAMPLES / "single-dc.yaml"), "--format", "json", "--quiet")
+    assert run.code == 0
+    assert run.stderr == ""
+    json.loads(run.stdout)
+
+
+# ---------------------------------------------------------------- plan: --out safety
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder holding a copy of the single-dc example."""
+    (tmp_path / "single-dc.yaml").write_bytes((EXAMPLES / "single-dc.yaml").read_bytes())
+    return tmp_path
+
+
+def test_out_writes_refuses_then_forces(workdir: Path) -> None:
+    """--out writes; a second run refuses (exit 2, file byte-identical); --force replaces it."""
+    out = workdir / "plan.json"
+    run = mcplan("plan", "single-dc.yaml", "--format", "json", "--quiet", "--out", "plan.json",
+                 cwd=workdir)
+    assert run.code == 0, run.stderr
+    assert run.stdout == ""
+    first = out.read_bytes()
+    assert json.loads(first)["status"] == "optimal"
+
+    run = mcplan("plan", "single-dc.yaml", "--format", "csv", "--quiet", "--out", "plan.json",
+                 cwd=workdir)
+    assert run.code == 2, run.stderr
+    assert "plan.json" in run.stderr and "--force" in run.stderr
+    assert out.read_bytes() == first
+
+    run = mcplan("plan", "single-dc.yaml", "--format", "csv", "--quiet", "--out", "plan.json",
+                 "--force", cwd=workdir)
+    assert run.code == 0, run.stderr
+    replaced = out.read_bytes()
+    assert replaced != first
+    assert csv_rows(replaced.decode("utf-8"))
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".mcplan-")], "temp file left"
+
+
+def test_out_file_gets_normal_permissions(workdir: Path) -> None:
+    """A file written by --out is created like any other file: mode 0666 minus the umask."""
+    old = os.umask(0o022)
+    try:
+        run = mcplan("plan", "single-dc.yaml", "--quiet", "--out", "plan.txt", cwd=workdir)
+    finally:
+        os.umask(old)
+    assert run.code == 0, run.stderr
+    assert (workdir / "plan.txt").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("spelling", ["./single-dc.yaml", "{abs}"])
+def test_out_never_overwrites_the_spec(workdir: Path, spelling: str) -> None:
+    """--out naming the spec itself is refused even with --force, and the spec is unchanged."""
+    spec = workdir / "single-dc.yaml"
+    before = spec.read_bytes()
+    target = spelling.format(abs=spec)
+    run = mcplan("plan", "single-dc.yaml", "--quiet", "--out", target, "--force", cwd=workdir)
+    assert run.code == 2, run.stderr
+    assert "input" in run.stderr
+    assert run.stdout == ""
+    assert spec.read_bytes() == before
+
+
+def test_out_into_missing_folder_is_an_input_error(workdir: Path) -> None:
+    """--out into a folder that does not exist is exit 2 with the path, not an unexpected error."""
+    run = mcplan("plan", "single-dc.yaml", "--quiet", "--out", "no-such-dir/plan.json",
+                 cwd=workdir)
+    assert run.code == 2, run.stderr
+    assert "no-such-dir" in run.stderr
+    assert "bug in mcplan" not in run.stderr
+
+
+def test_out_is_a_folder(workdir: Path) -> None:
+    """--out naming an existing folder is refused, even with --force."""
+    (workdir / "plans").mkdir()
+    run = mcplan("plan", "single-dc.yaml", "--quiet", "--out", "plans", "--force", cwd=workdir)
+    assert run.code == 2, run.stderr
+    assert "plans" in run.stderr
+    assert (workdir / "plans").is_dir()
+
+
+# ---------------------------------------------------------------- plan: bad arguments
+@pytest.mark.parametrize("args", [
+    ["--solver", "gurobi"],
+    ["--method", "fastest"],
+    ["--time-limit", "0"],
+    ["--gap", "1.5"],
+])
+def test_bad_solver_arguments(args: list[str]) -> None:
+    """Unknown or out-of-range solver arguments are exit 2, before any solving."""
+    run = mcplan("plan", str(EXAMPLES / "single-dc.yaml"), "--quiet", *args)
+    assert run.code == 2, run.stderr
+    assert run.stdout == ""
+    assert args[0] in run.stderr, run.stderr
+
+
+def test_unknown_catalog_folder_for_plan(tmp_path: Path) -> None:
+    """`plan --catalog` pointing at a non-catalog folder is exit 2 naming that folder."""
+    run = mcplan("plan", str(EXAMPLES / "single-dc.yaml"), "--quiet", "--catalog", str(tmp_path))
+    assert run.code == 2, run.stderr
+    assert str(tmp_path) in run.stderr and "providers.csv" in run.stderr

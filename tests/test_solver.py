@@ -1,0 +1,117 @@
+"""The solver is never trusted alone (T7), time limits return an incumbent or say so (T9)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pulp
+import pytest
+
+import planner.optimize as optimize
+from planner.errors import NoPlanError, SolverError
+from planner.optimize import PlanOptions, make_plan
+from planner.solve import SolveResult, SolverOptions, SolveStatus, check_solution, get_backend, to_matrix
+from planner.spec import load_spec, spec_from_data
+from planner.synthetic import random_catalog
+from tests.conftest import EXAMPLES
+
+
+def _tiny() -> tuple[pulp.LpProblem, pulp.LpVariable]:
+    prob = pulp.LpProblem("tiny", pulp.LpMinimize)
+    x = pulp.LpVariable("x", 0, 10, cat=pulp.LpInteger)
+    prob += pulp.LpAffineExpression([(x, 3.0)])
+    prob += pulp.LpConstraint(pulp.LpAffineExpression([(x, 2.0)]), pulp.LpConstraintGE, "need", 5.0)
+    return prob, x
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_backends_solve_and_report_bound(solver: str) -> None:
+    prob, x = _tiny()
+    r = get_backend(solver).solve(prob, SolverOptions(solver=solver, gap=0.0))
+    assert r.status is SolveStatus.OPTIMAL
+    assert r.objective == pytest.approx(9.0)
+    assert x.varValue == pytest.approx(3.0)
+    assert r.bound is not None and r.bound <= r.objective + 1e-9
+
+
+def test_infeasible_is_reported_as_such() -> None:
+    prob, x = _tiny()
+    prob += pulp.LpConstraint(pulp.LpAffineExpression([(x, 1.0)]), pulp.LpConstraintLE, "cap", 1.0)
+    for solver in ("highs", "cbc"):
+        assert get_backend(solver).solve(prob, SolverOptions(solver=solver)).status is SolveStatus.INFEASIBLE
+
+
+def test_check_solution_catches_violations() -> None:
+    prob, _ = _tiny()
+    mf = to_matrix(prob)
+    assert check_solution(mf, np.array([3.0])) == ""
+    assert "need" in check_solution(mf, np.array([2.0]))  # row violated
+    assert "fractional" in check_solution(mf, np.array([2.5]))
+    assert "bounds" in check_solution(mf, np.array([11.0]))
+    assert "missing" in check_solution(mf, np.array([np.nan]))
+
+
+class _LyingBackend:
+    """Claims an optimal plan but leaves every variable at zero (PuLP #649 / #876 pattern)."""
+
+    name = "liar"
+
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
+        for v in prob.variables():
+            v.varValue = 0.0
+        return SolveResult(SolveStatus.OPTIMAL, objective=0.0, bound=0.0, solver=self.name)
+
+
+class _NoValuesBackend(_LyingBackend):
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
+        for v in prob.variables():
+            v.varValue = None
+        return SolveResult(SolveStatus.OPTIMAL, objective=0.0, bound=0.0, solver=self.name)
+
+
+@pytest.mark.parametrize("backend", [_LyingBackend, _NoValuesBackend])
+def test_a_lying_solver_never_produces_a_plan(monkeypatch: pytest.MonkeyPatch, catalog, backend) -> None:
+    """T7: a plan that fails independent verification is a solver error, never shown."""
+    monkeypatch.setattr(optimize, "get_backend", lambda name: backend())
+    spec = load_spec(EXAMPLES / "kr-ecommerce.yaml")
+    with pytest.raises(SolverError, match="fails independent verification"):
+        make_plan(spec, catalog)
+
+
+def _large_spec(n: int, survive: str = "region") -> dict:
+    rng = np.random.default_rng(7)
+    return {"app": "large", "policy": {"survive": survive},
+            "services": [{"name": f"s{i}", "category": "compute.vm", "tiers": ["IaaS"],
+                          "demand": {"vcpu": int(rng.integers(4, 200)), "storage_gb": int(rng.integers(0, 3) * 250)},
+                          "dr": "active_active"} for i in range(n)],
+            "dependencies": [{"from": f"s{i}", "to": f"s{i + 1}", "gb_per_month": 100} for i in range(0, n - 1, 2)]}
+
+
+def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
+    """T9: the monolithic model on a large instance stops near the limit; a plan, if any, is
+    verified and carries its gap; otherwise NoPlanError (exit code 4)."""
+    cat = random_catalog(4, 12, 4, seed=3)
+    spec = spec_from_data(_large_spec(40), "generated")
+    start = time.perf_counter()
+    try:
+        plan = make_plan(spec, cat, PlanOptions(method="monolithic", time_limit=3.0, gap=0.0))
+    except NoPlanError as exc:
+        assert exc.exit_code == 4
+    else:
+        assert plan.verification.ok
+        assert plan.status in ("optimal", "feasible", "feasible_time_limit")
+        assert plan.gap is not None and plan.bound is not None
+    assert time.perf_counter() - start < 3.0 * 1.2 + 2.0 + 15.0  # limit, our guard's slack, model build
+
+
+def test_decomposed_beats_or_matches_monolithic_on_a_hard_instance() -> None:
+    cat = random_catalog(4, 12, 4, seed=3)
+    spec = spec_from_data(_large_spec(40), "generated")
+    dec = make_plan(spec, cat, PlanOptions(time_limit=30.0))
+    assert dec.verification.ok and dec.gap is not None and dec.gap < 0.02
+    try:
+        mono = make_plan(spec, cat, PlanOptions(method="monolithic", time_limit=3.0))
+    except NoPlanError:
+        return
+    assert dec.objective <= mono.objective * (1 + 1e-6)
