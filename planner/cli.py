@@ -47,11 +47,16 @@ def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> 
         raise OutputExistsError(f"{path} exists; refusing to overwrite it (pass --force to replace it)")
     if path.is_dir():
         raise OutputExistsError(f"{path} is a folder; give a file name")
+    if not path.parent.exists():
+        raise OutputExistsError(f"the folder {path.parent} does not exist; create it first")
     # write to a temporary file beside the target, then rename: no half-written file on failure
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".mcplan-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text if text.endswith("\n") else text + "\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -65,11 +65,13 @@ class InfeasibleError(PlannerError):
 
     exit_code = 3
 
-    def __init__(self, reasons: Sequence[str]):
+    def __init__(self, reasons: Sequence[str], alternatives: Sequence[str] = ()):
         self.reasons = list(reasons)
-        super().__init__(
-            "No plan can meet every requirement:\n" + "\n".join(f"  - {r}" for r in self.reasons)
-        )
+        self.alternatives = list(alternatives)  # other requirements whose relaxation alone would do
+        text = "No plan can meet every requirement:\n" + "\n".join(f"  - {r}" for r in self.reasons)
+        if self.alternatives:
+            text += "\nRelaxing instead " + ", or ".join(self.alternatives) + " would also make a plan possible."
+        super().__init__(text)
 
 
 class NoPlanError(PlannerError):

@@ -94,7 +94,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         for key, val in built.size.items():
             size[key] += val
         if result.status == SolveStatus.INFEASIBLE:
-            raise InfeasibleError(explain_infeasible(sub, catalog, options))
+            raise explain_infeasible(sub, catalog, options)
         _check_result(result)
         bound += result.bound if result.bound is not None else 0.0
         units.update(_units_of(built))
@@ -160,7 +160,7 @@ def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, de
         built.prob, SolverOptions(options.solver, left, options.gap, options.threads))
     timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
     if result.status == SolveStatus.INFEASIBLE:
-        raise InfeasibleError(explain_infeasible(cands, catalog, options))
+        raise explain_infeasible(cands, catalog, options)
     _check_result(result)
     # The solver's bound is valid for the whole problem only when no candidate was pruned.
     own = result.bound if (label == "monolithic" or full) else None
@@ -214,21 +214,58 @@ def _assemble(cands: Candidates, catalog: Catalog, units: dict[int, int], strate
 
 
 # ------------------------------------------------------------------ infeasibility, explained
-def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions) -> list[str]:
-    """Re-solve with penalised slack on every row; the rows that need slack are the requirements
-    that cannot all hold. Each becomes a sentence in the user's terms."""
-    built = build_model(cands, catalog, BuildOptions(couple=True, elastic=True))
-    result = get_backend("highs").solve(built.prob, SolverOptions("highs", 30.0, 0.01, options.threads))
+# Families in the order a user would rather relax them, with their names in the user's words.
+RELAXABLE = {
+    "budget": "the monthly budget",
+    "max_providers": "the provider limit (policy.max_providers)",
+    "max_regions": "a service's max_regions",
+    "private_capacity": "private data-centre capacity",
+    "dependency_latency": "a dependency latency budget",
+    "user_latency": "a user latency budget",
+    "survival": "the survive policy or a DR strategy",
+    "demand": "a service's demand",
+}
+
+
+def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions) -> InfeasibleError:
+    """Which requirements cannot all hold: re-solve with penalised slack on one family of rows at a
+    time, in the order a user would rather relax them; the first family whose slack alone restores a
+    plan is explained row by row, and the others that would also do are named. When no single
+    family suffices, slack on every row together."""
+    present = {row.family for row in build_model(cands, catalog, BuildOptions(couple=True)).rows}
+    enough: list[str] = []
+    first: list[str] = []
+    for family in RELAXABLE:
+        if family not in present:
+            continue
+        fams = frozenset({family, "survival_cut"} if family == "survival" else {family})
+        messages = _elastic_messages(cands, catalog, options, fams)
+        if messages is None:
+            continue
+        enough.append(family)
+        if not first:
+            first = messages
+    if first:
+        return InfeasibleError(first, [RELAXABLE[f] for f in enough[1:]])
+    messages = _elastic_messages(cands, catalog, options, None)
+    return InfeasibleError(messages or ["the requirements conflict, and the diagnosis could not isolate "
+                                        "which; try relaxing survive, residency or latency budgets one at a time"])
+
+
+def _elastic_messages(cands: Candidates, catalog: Catalog, options: PlanOptions,
+                      families: frozenset[str] | None) -> list[str] | None:
+    """Sentences for the rows that need slack when only `families` may bend; None if that is not enough."""
+    built = build_model(cands, catalog, BuildOptions(couple=True, elastic=True, elastic_families=families))
+    result = get_backend("highs").solve(built.prob, SolverOptions("highs", 20.0, 0.01, options.threads))
     if not result.status.has_plan:
-        return ["the requirements conflict, and the diagnosis could not isolate which "
-                f"({result.status.value}); try relaxing survive, residency or latency budgets one at a time"]
+        return None
     used = [(row, float(var.varValue or 0.0)) for var, row in built.slacks if (var.varValue or 0.0) > 1e-6]
     messages: list[str] = []
     for row, slack in used:
         msg = _sentence(row.family, row.meta, slack, cands, catalog)
         if msg and msg not in messages:
             messages.append(msg)
-    return messages[:12] or ["the requirements conflict (no single family isolated)"]
+    return messages[:12]
 
 
 def _sentence(family: str, meta: dict, slack: float, cands: Candidates, catalog: Catalog) -> str:
@@ -253,7 +290,7 @@ def _sentence(family: str, meta: dict, slack: float, cands: Candidates, catalog:
         cat = svc.category if svc else ""
         if scen.startswith("provider:"):
             return (f"{why}surviving a provider outage needs two providers that offer {cat} there; "
-                    f"the catalog has {len(provs)} ({', '.join(provs)})")
+                    f"it may use only {len(provs)} ({', '.join(provs)})")
         if meta.get("growth"):
             return (f"`{s}` must grow back to full capacity after losing {scen.split(':', 1)[1]}, but no public "
                     "region it may use survives and the private capacity it holds is too small")

@@ -41,8 +41,10 @@ def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
         raise error([Problem(source, "", "", f"file is larger than {MAX_YAML_BYTES // 1024} KiB",
                              fix="a spec or catalog file is a few KiB; check you chose the right file")])
-    loader = _AliasCappedLoader(text)
+    loader = None
     try:
+        # constructing the loader already reads the stream: control characters fail here
+        loader = _AliasCappedLoader(text)
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -52,7 +54,8 @@ def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError
     except yaml.YAMLError as exc:
         raise error([Problem(source, "", "", f"not valid YAML: {exc}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_yaml_file(path: Path, error: type[InputError] = InputError) -> Any:

@@ -6,6 +6,7 @@ typed columns and reports every bad cell with its file, row (the line in the CSV
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class Col:
     choices: tuple[str, ...] = ()
     default: object = None
     hint: str = ""
+    positive: bool = False  # strictly greater than zero
 
 
 PROVENANCE = (
@@ -86,7 +88,7 @@ OFFERINGS = (
 PRICES = (
     Col("sku", "id"),
     Col("region", "id"),
-    Col("price_usd", "float", lo=0, hi=1e6, hint="a positive list price"),
+    Col("price_usd", "float", lo=0, hi=1e6, positive=True, hint="a positive list price"),
     *PROVENANCE,
 )
 
@@ -143,8 +145,8 @@ INCIDENTS = (
 )
 
 
-def _row(i: int) -> str:
-    return f"row {i + 2}"  # +1 for the header line, +1 because lines count from 1
+def _row(i: object) -> str:
+    return f"row {int(i) + 2}"  # the CSV line: +1 for the header, +1 because lines count from 1
 
 
 def validate_columns(raw: pd.DataFrame, file: str, cols: Sequence[Col]) -> tuple[pd.DataFrame, list[Problem]]:
@@ -203,7 +205,13 @@ def _parse(cell: str, col: Col) -> tuple[object, str]:
     if col.kind == "id":
         return (cell, "") if _ID.match(cell) else (cell, "not a valid identifier")
     if col.kind == "date":
-        return (cell, "") if _DATE.match(cell) else (cell, "not a date")
+        if not _DATE.match(cell):
+            return cell, "not a date"
+        try:
+            datetime.date.fromisoformat(cell)
+        except ValueError:
+            return cell, "not a date (no such day)"
+        return cell, ""
     if col.kind == "enum":
         return (cell, "") if cell in col.choices else (cell, "not a known value")
     if col.kind == "words":
@@ -229,4 +237,6 @@ def _parse(cell: str, col: Col) -> tuple[object, str]:
         return number, "negative" if col.lo == 0 and number < 0 else f"below {col.lo:g}"
     if col.hi is not None and number > col.hi:
         return number, f"above {col.hi:g}"
+    if col.positive and number <= 0:
+        return number, "must be greater than 0"
     return (int(number) if col.kind == "int" else number), ""

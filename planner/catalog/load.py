@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,11 +121,18 @@ class Catalog:
         self.egress_usd_per_gb = _egress_matrix(self)
 
     # Small lookups used by the model, the verifier and the CLI.
+    def _pos(self, region: str) -> int:
+        try:
+            return self.region_pos[region]
+        except KeyError:
+            raise CatalogError([Problem("", "", "region", "unknown region", value=region,
+                                        fix=did_you_mean(region, self.region_pos))]) from None
+
     def rtt_ms(self, src: str, dst: str) -> float:
-        return float(self.latency_ms[self.region_pos[src], self.region_pos[dst]])
+        return float(self.latency_ms[self._pos(src), self._pos(dst)])
 
     def egress_rate(self, src: str, dst: str) -> float:
-        return float(self.egress_usd_per_gb[self.region_pos[src], self.region_pos[dst]])
+        return float(self.egress_usd_per_gb[self._pos(src), self._pos(dst)])
 
     def rtt_from_point_ms(self, lat: float, lon: float) -> pd.Series:
         """Modelled round trip from a user location to every region."""
@@ -166,6 +175,7 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
             price_parts.append(pr)
         eg = _table(root, f"{prov}/egress.csv", C.EGRESS, problems)
         eg.insert(0, "provider", prov)
+        eg["file_row"] = eg.index + 2
         egress_parts.append(eg)
 
     private, site_regions = _private_cloud(root, providers, problems)
@@ -224,12 +234,28 @@ def _table(root: Path, rel: str, cols: tuple[C.Col, ...], problems: list[Problem
         return empty
     try:
         text = path.read_text(encoding="utf-8")
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        # index_col=False: a header with fewer names than a row's cells must not turn a column into
+        # the index; skip_blank_lines=False keeps index + 2 equal to the line in the file.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                              index_col=False, skip_blank_lines=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            problems.append(Problem(rel, "header", "", "rows have more cells than the header has names",
+                                    fix="add the missing column name to the header, or remove the extra cells"))
+            return empty
+        raw = raw[(raw != "").any(axis=1)]
     except UnicodeDecodeError:
         problems.append(Problem(rel, "", "", "file is not UTF-8 text", fix="save it as UTF-8 CSV"))
         return empty
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        problems.append(Problem(rel, "", "", f"not a valid CSV file: {str(exc).strip()}",
+        msg = str(exc).strip()
+        # pandas counts rows from 0 after the header in some messages; report the file's line number
+        m = re.search(r"row (\d+)", msg)
+        where = f"row {int(m.group(1)) + 1}" if m else ""
+        m2 = re.search(r"line (\d+)", msg)
+        where = where or (f"row {m2.group(1)}" if m2 else "")
+        problems.append(Problem(rel, where, "", f"not a valid CSV file: {msg}",
                                 fix="check the quoting and the number of commas on each line"))
         return empty
     typed, found = C.validate_columns(raw, rel, cols)
@@ -383,6 +409,13 @@ def _expand_offerings(offs: pd.DataFrame, regions: pd.DataFrame, prices: pd.Data
                 problems.append(Problem(pf, f"row {p['file_row']}", "region",
                                         "region does not exist", value=p["region"],
                                         fix=did_you_mean(p["region"], reg_codes.get(p["provider"], []))))
+        offered = set(zip(out["provider"], out["sku"], out["region"], strict=True))
+        for _, p in prices.iterrows():
+            if (f"{p['provider']}/{p['sku']}" in known_skus and p["region_id"] in rinfo.index
+                    and (p["provider"], p["sku"], p["region_id"]) not in offered):
+                problems.append(Problem(f"{p['provider']}/prices.csv", f"row {p['file_row']}", "region",
+                                        "the sku is not offered in this region", value=p["region"],
+                                        fix="add the region to the offering's `regions`, or remove the price"))
         exact = prices.set_index(["provider", "sku", "region_id"])["price_usd"]
         exact = exact[~exact.index.duplicated()]
         key = pd.MultiIndex.from_arrays([out["provider"], out["sku"], out["region"]])
@@ -436,9 +469,9 @@ def _check_egress(egress: pd.DataFrame, regions: pd.DataFrame, problems: list[Pr
                 problems.append(Problem(f"{prov}/egress.csv", "", "from",
                                         f"no rule covers regions {list(uncovered['code'])[:5]}",
                                         fix="add a row with from = `*`"))
-        for i, f in rules["from"].items():
+        for f, line in zip(rules["from"], rules["file_row"], strict=True):
             if f != "*" and f not in codes and f not in C.CONTINENTS:
-                problems.append(Problem(f"{prov}/egress.csv", f"row {i + 2}", "from",
+                problems.append(Problem(f"{prov}/egress.csv", f"row {line}", "from",
                                         "neither a region of this provider, a continent nor `*`",
                                         value=f, fix=did_you_mean(f, codes | set(C.CONTINENTS))))
     return egress
@@ -448,6 +481,7 @@ def _check_references(latency: pd.DataFrame, incidents: pd.DataFrame, regions: p
                       categories: pd.DataFrame, offerings: pd.DataFrame, providers: pd.DataFrame,
                       problems: list[Problem]) -> None:
     ids = set(regions["region"]) if not regions.empty else set()
+    _check_pair_table(latency, "latency_measured.csv", problems)
     for col in ("src", "dst"):
         for i, v in latency[col].items():
             if v not in ids:
@@ -470,8 +504,32 @@ def _check_references(latency: pd.DataFrame, incidents: pd.DataFrame, regions: p
                                         fix=did_you_mean(v, offered)))
 
 
+def _check_pair_table(table: pd.DataFrame, file: str, problems: list[Problem]) -> None:
+    """No pair of a region with itself, and each unordered pair at most once."""
+    seen: dict[frozenset[str], int] = {}
+    for i, (a, b) in enumerate(zip(table["src"], table["dst"], strict=True)):
+        line = int(table.index[i]) + 2
+        if a == b:
+            problems.append(Problem(file, f"row {line}", "dst", "a region paired with itself", value=b,
+                                    fix="remove the row: inside a region the figure is fixed"))
+        key = frozenset((a, b))
+        if key in seen:
+            problems.append(Problem(file, f"row {line}", "src", f"pair repeats row {seen[key]}",
+                                    value=f"{a} {b}", fix="keep one row per pair"))
+        seen.setdefault(key, line)
+
+
 def _check_pairs(pairs: pd.DataFrame, regions: pd.DataFrame, problems: list[Problem]) -> None:
     ids = set(regions["region"]) if not regions.empty else set()
+    if not pairs.empty:
+        seen: dict[tuple[str, str], int] = {}
+        for i, (a, b) in enumerate(zip(pairs["src"], pairs["dst"], strict=True)):
+            line = int(pairs.index[i]) + 2
+            if (a, b) in seen:
+                problems.append(Problem("egress_pairs.csv", f"row {line}", "src",
+                                        f"pair repeats row {seen[(a, b)]}", value=f"{a} {b}",
+                                        fix="keep one row per direction"))
+            seen.setdefault((a, b), line)
     for col in ("src", "dst"):
         for i, v in pairs[col].items():
             if v not in ids:

@@ -36,7 +36,8 @@ _NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
 @dataclass(frozen=True)
 class BuildOptions:
     couple: bool = True  # families that tie services together (see `COUPLING`)
-    elastic: bool = False  # penalised slack on every row, to explain infeasibility
+    elastic: bool = False  # penalised slack on rows, to explain infeasibility
+    elastic_families: frozenset[str] | None = None  # which families get slack (None: all)
 
 
 COUPLING = ("private_capacity", "dependency_latency", "egress", "max_providers", "budget")
@@ -97,7 +98,8 @@ class _Builder:
         else:
             self._names[key] = 0
         row = Row(family, key, meta)
-        if self.opt.elastic:
+        fams = self.opt.elastic_families
+        if self.opt.elastic and (fams is None or family in fams):
             slack = pulp.LpVariable(f"slack_{len(self.m.slacks)}", lowBound=0)
             terms = [*terms, (slack, 1.0 if sense == pulp.LpConstraintGE else -1.0)]
             self.cost.append((slack, SLACK_PENALTY))

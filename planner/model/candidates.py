@@ -93,13 +93,17 @@ def allowed_strategies(svc: Service, strategies: pd.DataFrame) -> tuple[list[Str
     if ok:
         return ok, ""
     if svc.dr == "auto":
-        return [], (f"`{svc.name}` asks for RTO {svc.rto_minutes} min / RPO {svc.rpo_minutes} min, "
+        wanted = " and ".join(f"{label} {value:g} min" for label, value in
+                              (("RTO", svc.rto_minutes), ("RPO", svc.rpo_minutes)) if value is not None)
+        return [], (f"`{svc.name}` asks for {wanted}, "
                     "which no disaster-recovery strategy in the catalog gives "
                     f"(the best is active_active with RTO {option('active_active').rto_minutes:g} min)")
     o = options[0]
+    wanted = " and ".join(f"{label} {value:g} min" for label, value in
+                          (("RTO", svc.rto_minutes), ("RPO", svc.rpo_minutes)) if value is not None)
     return [], (f"`{svc.name}` uses {o.name}, which recovers in about {o.rto_minutes:g} min with up to "
-                f"{o.rpo_minutes:g} min of data loss, but it requires RTO {svc.rto_minutes} / RPO "
-                f"{svc.rpo_minutes} min: choose a faster strategy or `dr: auto`")
+                f"{o.rpo_minutes:g} min of data loss, but it requires {wanted}: choose a faster "
+                "strategy or `dr: auto`")
 
 
 def build_scenarios(policy: str, regions: pd.DataFrame) -> list[Scenario]:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import Problem, SpecError, did_you_mean
 from ..safeyaml import load_yaml_file, parse_yaml_text
@@ -87,6 +95,7 @@ class Policy(_Strict):
 
 
 class AppSpec(_Strict):
+    _source: str = PrivateAttr(default="")  # the file it came from, for messages
     app: str = Field(min_length=1, max_length=80)
     description: str = ""
     users: tuple[UserGroup, ...] = ()
@@ -106,6 +115,14 @@ class AppSpec(_Strict):
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+
+_KNOWN_KEYS = {name for model in (AppSpec, Service, Demand, UserGroup, Policy)
+               for name in model.model_fields} | {"from", "to", "gb_per_month", "max_latency_ms"}
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -139,10 +156,17 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
         raise SpecError([Problem(source, "", "", "the top level must be a mapping with app, "
                                  "services, ...", value=type(data).__name__)])
     try:
-        return AppSpec.model_validate(data)
+        spec = AppSpec.model_validate(data)
+        spec._source = source
+        return spec
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        failed = {tuple(e["loc"][:1]) for e in errors if e["type"] != "too_short"}
+        for err in errors:
+            # pydantic also reports a tuple "too short" when all its items failed: noise
+            if err["type"] == "too_short" and tuple(err["loc"][:1]) in failed:
+                continue
             loc = tuple(p for p in err["loc"] if p not in ("function-after[_something(), Demand]",))
             msg = err["msg"]
             if msg.startswith("Value error, "):
@@ -150,8 +174,17 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
             if msg.startswith("Assertion failed, "):
                 msg = msg[len("Assertion failed, "):]
             fix = _FIXES.get(err["type"], "")
+            ctx = err.get("ctx") or {}
+            if err["type"] in ("greater_than_equal", "greater_than") and "ge" in ctx and ctx["ge"] != 0:
+                fix = f"use a value of at least {ctx['ge']}"
+            elif err["type"] == "greater_than" and "gt" in ctx and ctx["gt"] != 0:
+                fix = f"use a value above {ctx['gt']}"
+            elif err["type"] in ("less_than_equal", "less_than"):
+                fix = f"use a value of at most {ctx.get('le', ctx.get('lt'))}"
             if err["type"] == "extra_forbidden" and loc:
-                fix = f"remove `{loc[-1]}`, or check its spelling against docs/spec.md"
+                hint = did_you_mean(str(loc[-1]), _KNOWN_KEYS)
+                fix = (f"remove `{loc[-1]}`; {hint}" if hint.startswith("did you mean")
+                       else f"remove `{loc[-1]}`, or check its spelling against docs/spec.md")
             value = err.get("input")
             if isinstance(value, dict | list):
                 value = None
@@ -171,6 +204,7 @@ def spec_from_text(text: str, source: str = "<upload>") -> AppSpec:
 
 def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None:
     """Cross-check names against the catalog and the spec itself; raise every problem at once."""
+    source = source or spec.source
     problems: list[Problem] = []
     names = [s.name for s in spec.services]
     providers = set(catalog.providers.index)
