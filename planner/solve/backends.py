@@ -139,8 +139,11 @@ def check_solution(mf: MatrixForm, x: np.ndarray) -> str:
         return f"integer variable {mf.variables[j].name} = {x[j]:g} is fractional"
     if len(mf.row_lo):
         rows = np.repeat(np.arange(len(mf.row_lo)), np.diff(mf.starts))
-        activity = np.bincount(rows, weights=mf.value * x[mf.index], minlength=len(mf.row_lo))
-        tol = FEAS_TOL * (1.0 + np.abs(activity))
+        terms = mf.value * x[mf.index]
+        activity = np.bincount(rows, weights=terms, minlength=len(mf.row_lo))
+        # relative to the size of the row's terms: large coefficients carry proportionate round-off
+        magnitude = np.bincount(rows, weights=np.abs(terms), minlength=len(mf.row_lo))
+        tol = FEAS_TOL * (1.0 + np.maximum(np.abs(activity), magnitude))
         bad = (activity < mf.row_lo - tol) | (activity > mf.row_hi + tol)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
