@@ -151,17 +151,129 @@ def _plan_options(args: argparse.Namespace):  # noqa: ANN202
                        threads=args.threads, progress=_progress(args))
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
+def _make_plan(args: argparse.Namespace):  # noqa: ANN202
     from .optimize import make_plan
-    from .report import plan_to_csv, plan_to_json, plan_to_text
     from .spec import load_spec
+    from .strategies import plan_with_strategy
 
     spec = load_spec(args.spec)
     cat = _catalog(args)
-    plan = make_plan(spec, cat, _plan_options(args))
-    text = {"table": plan_to_text, "json": plan_to_json, "csv": plan_to_csv}[args.format](plan)
+    strategy = getattr(args, "strategy", None)
+    if strategy and strategy != "optimal":
+        return cat, plan_with_strategy(spec, cat, strategy, _plan_options(args))
+    return cat, make_plan(spec, cat, _plan_options(args))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .analysis.plan_availability import plan_availability
+    from .report import plan_to_csv, plan_to_json, plan_to_text
+
+    cat, plan = _make_plan(args)
+    avail = plan_availability(plan, cat)
+    if args.format == "json":
+        text = plan_to_json(plan, avail)
+    elif args.format == "csv":
+        text = plan_to_csv(plan)
+    else:
+        text = plan_to_text(plan, avail)
     _emit(text, args, protect=[Path(args.spec)])
     return EXIT_OK
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    import json
+
+    from .analysis.whatif import evaluate_failure, failure_from, replan, sweep
+    from .report import plan_to_dict, records, table_text
+
+    cat, plan = _make_plan(args)
+    if args.sweep:
+        table = sweep(plan, cat, args.sweep)
+        _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
+        return EXIT_OK
+    if not (args.fail or args.fail_provider or args.fail_site or args.incident):
+        raise InputError("say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
+                         "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep")
+    failure = failure_from(cat, args.fail or (), args.fail_provider or (), args.fail_site or (), args.incident)
+    impact = evaluate_failure(plan, cat, failure)
+    fixed = replan(plan, cat, failure, _plan_options(args), args.bandwidth_gbps) if args.replan else None
+    if args.format == "json":
+        out = {"failure": impact.summary, "services": records(impact.services), "users": records(impact.users)}
+        if fixed is not None:
+            out["replan"] = {"cost_before_usd_per_month": fixed.cost_before,
+                             "cost_after_usd_per_month": None if fixed.plan is None else fixed.cost_after,
+                             "migration": records(fixed.migration), "note": fixed.policy_note,
+                             "plan": None if fixed.plan is None else plan_to_dict(fixed.plan)}
+        text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
+    elif args.format == "csv":
+        text = _format_table(impact.services, "csv")
+    else:
+        sm = impact.summary
+        lines = [f"What if {sm['failure']} fails? ({sm['scope']})",
+                 f"Regions of the plan that go down: {', '.join(sm['regions_down']) or 'none'}",
+                 f"Services down: {sm['services_down']}, recovering: {sm['services_recovering']}, "
+                 f"degraded: {sm['services_degraded']} -> {'the plan survives' if sm['survived'] else 'NOT survived'}",
+                 "", table_text(impact.services[["service", "status", "reason", "strategy", "capacity_before",
+                                                 "capacity_after", "resource", "rto_minutes", "rpo_minutes", "note"]])]
+        if len(impact.users):
+            lines += ["", "Users:", table_text(impact.users)]
+        lines.append(f"Failover egress: {sm['failover_egress_usd_per_month']:+,.2f} USD/month")
+        lines += [f"Note: {n}" for n in sm["notes"]]
+        if fixed is not None and fixed.plan is None:
+            lines += ["", f"Repair: {fixed.policy_note}"]
+        elif fixed is not None:
+            lines += ["", f"Repaired plan: ${fixed.cost_after:,.2f}/month (was ${fixed.cost_before:,.2f}, "
+                          f"{fixed.cost_delta:+,.2f}); regions {', '.join(fixed.plan.regions())}"]
+            if fixed.policy_note:
+                lines.append(f"Note: {fixed.policy_note}")
+            if len(fixed.migration):
+                mig = fixed.migration.assign(usd=fixed.migration["usd"].round(2), hours=fixed.migration["hours"].round(2))
+                lines += [f"Migration at {args.bandwidth_gbps:g} Gbit/s:", table_text(mig)]
+            else:
+                lines.append("Migration: nothing to move")
+        text = "\n".join(lines)
+    _emit(text, args, protect=[Path(args.spec)])
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .spec import load_spec
+    from .strategies import STRATEGIES, compare
+
+    spec = load_spec(args.spec)
+    cat = _catalog(args)
+    names = args.strategies.split(",") if args.strategies else None
+    for n in names or ():
+        if n not in STRATEGIES:
+            from .errors import did_you_mean
+
+            raise InputError(f"unknown strategy `{n}`: {did_you_mean(n, STRATEGIES)}")
+    table = compare(spec, cat, _plan_options(args), names)
+    _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
+    return EXIT_OK
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    from .spec import load_spec
+    from .strategies import frontier
+
+    spec = load_spec(args.spec)
+    table = frontier(spec, _catalog(args), args.x, _plan_options(args))
+    _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    if not app.exists():
+        app = Path(__file__).resolve().parent / "data" / "dashboards" / "app.py"
+    if not app.exists():
+        raise InputError("the dashboard files are not installed; run from a checkout or reinstall the package")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd)
 
 
 # ------------------------------------------------------------------ wiring
@@ -202,12 +314,43 @@ def build_parser() -> argparse.ArgumentParser:
     _add_solver(p)
     p.set_defaults(func=cmd_plan)
 
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    p.add_argument("--strategy", default="optimal", help="a named strategy (see `mcplan compare`)")
+
+    p = sub.add_parser("whatif", help="what a failure does to the plan, and the repaired plan")
+    p.add_argument("spec")
+    p.add_argument("--fail", action="append", metavar="REGION", help="a region id, e.g. aws/us-east-1 (repeatable)")
+    p.add_argument("--fail-provider", action="append", metavar="P", help="a whole provider (repeatable)")
+    p.add_argument("--fail-site", action="append", metavar="S", help="a site / data centre (repeatable)")
+    p.add_argument("--incident", metavar="ID", help="replay a real outage from catalogs/incidents.csv")
+    p.add_argument("--replan", action="store_true", help="repair the plan without the failed domains")
+    p.add_argument("--bandwidth-gbps", type=float, default=1.0, help="for migration time (default 1)")
+    p.add_argument("--sweep", choices=("region", "provider", "zone", "site"),
+                   help="evaluate every single failure of this kind instead")
+    p.add_argument("--strategy", default="optimal")
+    _add_common(p)
+    _add_solver(p)
+    p.set_defaults(func=cmd_whatif)
+
+    p = sub.add_parser("compare", help="plan the app under each named strategy, side by side")
+    p.add_argument("spec")
+    p.add_argument("--strategies", help="comma-separated subset (default: all)")
+    _add_common(p)
+    _add_solver(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("frontier", help="Pareto frontier of cost against availability or latency")
+    p.add_argument("spec")
+    p.add_argument("--x", choices=("availability", "latency"), default="availability")
+    p.add_argument("--y", choices=("cost",), default="cost")
+    _add_common(p)
+    _add_solver(p)
+    p.set_defaults(func=cmd_frontier)
+
+    p = sub.add_parser("dashboard", help="start the Streamlit dashboard")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.set_defaults(func=cmd_dashboard)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

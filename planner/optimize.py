@@ -102,7 +102,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         if (k + 1) % 25 == 0 or k + 1 == len(services):
             _say(options, f"solved {k + 1}/{len(services)} services alone (lower bound ${bound:,.2f}/month)")
     timings.update(build_s=build_s, solve_s=solve_s)
-    union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver, size)
+    union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver, size, options.gap)
     if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
         return union
     # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
@@ -166,9 +166,9 @@ def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, de
     own = result.bound if (label == "monolithic" or full) else None
     bounds = [b for b in (bound, own) if b is not None]
     plan = _assemble(cands, catalog, _units_of(built), _strategies_of(built),
-                     max(bounds) if bounds else None, label, options.solver, built.size)
+                     max(bounds) if bounds else None, label, options.solver, built.size, options.gap)
     if result.status == SolveStatus.FEASIBLE:
-        plan.status = "feasible_time_limit"
+        plan.time_limited = True
         plan.notes.append("time limit reached: the plan is the best found, not proven optimal")
     if not plan.verification.ok:
         raise SolverError("the solver returned a plan that fails independent verification:\n  - "
@@ -202,14 +202,13 @@ def _strategies_of(built: BuiltModel) -> dict[str, str]:
 
 
 def _assemble(cands: Candidates, catalog: Catalog, units: dict[int, int], strategies: dict[str, str],
-              bound: float | None, method: str, solver: str, size: dict[str, int]) -> Plan:
+              bound: float | None, method: str, solver: str, size: dict[str, int],
+              gap_target: float = 0.001) -> Plan:
     placements = placements_from_units(units, cands.offers, strategies)
     plan = Plan(cands.spec, placements, strategies, fees_for(placements, catalog),
                 egress_for(placements, cands.spec, catalog), bound=bound, method=method,
-                solver=solver, model_size=dict(size))
+                solver=solver, model_size=dict(size), gap_target=gap_target)
     plan.verification = verify_plan(plan, catalog)
-    if plan.gap is not None and plan.gap > 1e-6:
-        plan.status = "optimal" if plan.gap <= 0.01 else "feasible"
     return plan
 
 

@@ -22,8 +22,9 @@ class Plan:
     strategies: dict[str, str]
     fees: pd.DataFrame  # service, region, category, usd_per_month
     egress: pd.DataFrame  # dependency, source, target, region, to_region, gb_per_month, usd_per_gb, usd_per_month
-    status: str = "optimal"
     bound: float | None = None
+    gap_target: float = 0.001  # the relative gap asked for; within it the plan counts as optimal
+    time_limited: bool = False  # the solver stopped at its time limit
     method: str = ""
     solver: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -45,6 +46,14 @@ class Plan:
         }
         out["total"] = sum(out.values())
         return out
+
+    @property
+    def status(self) -> str:
+        """optimal (proven within the requested gap), feasible_time_limit, or feasible."""
+        gap = self.gap
+        if gap is not None and gap <= self.gap_target + 1e-9:
+            return "optimal"
+        return "feasible_time_limit" if self.time_limited else "feasible"
 
     @property
     def objective(self) -> float:

@@ -35,7 +35,19 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [_clean(r) for r in df.to_dict(orient="records")]
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
+def availability_to_dict(result: Any) -> dict[str, Any]:
+    return _clean({
+        "availability_pct": 100 * result.availability,
+        "downtime_minutes_per_month": result.minutes_per_month,
+        "downtime_minutes_per_year": result.minutes_per_year,
+        "method": result.method,
+        "confidence_interval": getattr(result, "confidence_interval", None),
+        "note": "estimated availability (model): composed from SLAs and the catalog's outage assumptions, "
+                "not a provider promise",
+    })
+
+
+def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
     """The documented, stable JSON contract of a plan (docs/json.md)."""
     spec = plan.spec
     cost = plan.cost
@@ -70,6 +82,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "providers": plan.providers(),
         "regions": plan.regions(),
         "verification": plan.verification.as_dict() if plan.verification is not None else None,
+        "availability": None if availability is None else availability_to_dict(availability),
         "solve": {"method": plan.method, "solver": plan.solver,
                   "timings_s": {k: round(v, 4) for k, v in plan.timings.items()},
                   "model_size": plan.model_size},
@@ -78,8 +91,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return _clean(out)
 
 
-def plan_to_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False)
+def plan_to_json(plan: Plan, availability: Any = None) -> str:
+    return json.dumps(plan_to_dict(plan, availability), indent=2, ensure_ascii=False)
 
 
 def plan_to_csv(plan: Plan) -> str:
@@ -90,7 +103,7 @@ def plan_to_csv(plan: Plan) -> str:
     return buf.getvalue()
 
 
-def plan_to_text(plan: Plan) -> str:
+def plan_to_text(plan: Plan, availability: Any = None) -> str:
     spec = plan.spec
     cost = plan.cost
     lines = [f"Plan for {spec.app}: survive {spec.policy.survive}, status {plan.status}"]
@@ -119,6 +132,10 @@ def plan_to_text(plan: Plan) -> str:
         verdict = "OK" if v.ok else "FAILED"
         lines.append(f"Verification: {verdict}, normal operation and {v.scenarios_checked - 1} failure "
                      f"scenario(s) of policy `{spec.policy.survive}` checked independently")
+    if availability is not None:
+        lines.append(f"Estimated availability {100 * availability.availability:.4f}% "
+                     f"({availability.minutes_per_year:,.0f} min/year, {availability.minutes_per_month:.1f} "
+                     f"min/month; {availability.method}; a model, not a provider promise)")
     t = plan.timings
     lines.append(f"Solved by {plan.method} with {plan.solver} in {t.get('total_s', 0):.2f} s "
                  f"(build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s)")

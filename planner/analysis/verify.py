@@ -126,6 +126,13 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
                 if held < d_data - TOL * (1 + d_data):
                     what = "backup copy" if backup else "copy"
                     v.append(f"{svc.name}: {r} holds a partial {what} ({held:g} of {d_data:g} GB)")
+        share = spec.policy.private_share_min
+        private_rows = prim & (kind == "private")
+        if share > 0 and _could_use_private(svc, spec, catalog):
+            held = total_cap[private_rows].sum()
+            for res, d in svc.demand.as_dict().items():
+                if res != "storage_gb" and d > 0 and held[res] < share * d - TOL * (1 + d):
+                    v.append(f"{svc.name}: {held[res]:g} {res} on private sites, policy wants {share:.0%} of {d:g}")
         have = total_cap[prim].sum()
         for res, d in svc.demand.as_dict().items():
             if d > 0 and have[res] < d - TOL * (1 + d):
@@ -212,6 +219,34 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     if spec.policy.budget_per_month is not None and cost > spec.policy.budget_per_month + 1e-6:
         v.append(f"costs {cost:.2f} per month, over the budget of {spec.policy.budget_per_month:g}")
     return VerificationReport(not v, len(domains) + 1, v, cost)
+
+
+def _could_use_private(svc: object, spec: object, catalog: Catalog) -> bool:
+    """Whether any private site is open to the service under its own rules and the policy's (then
+    the policy's private share applies to it)."""
+    priv = catalog.regions[catalog.regions["kind"] == "private"]
+    priv = priv[~priv.index.isin(spec.policy.exclude_regions)]  # type: ignore[attr-defined]
+    priv = priv[~priv["provider"].isin(set(svc.forbid_providers) | set(spec.policy.exclude_providers))]  # type: ignore[attr-defined]
+    if svc.residency:  # type: ignore[attr-defined]
+        priv = priv[priv["jurisdiction"].isin(svc.residency)]  # type: ignore[attr-defined]
+    if svc.providers:  # type: ignore[attr-defined]
+        priv = priv[priv["provider"].isin(svc.providers)]  # type: ignore[attr-defined]
+    if svc.user_facing and spec.users:  # type: ignore[attr-defined]
+        near = set()
+        for u in spec.users:  # type: ignore[attr-defined]
+            rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
+            near |= set(rtt.index[rtt <= u.max_latency_ms])
+        priv = priv[priv.index.isin(near)]
+    if priv.empty:
+        return False
+    cats = catalog.service_categories
+    ok = cats[cats["service_category"] == svc.category]  # type: ignore[attr-defined]
+    if svc.tiers:  # type: ignore[attr-defined]
+        ok = ok[ok["tier"].isin(svc.tiers)]  # type: ignore[attr-defined]
+    needed = [r for r, d in svc.demand.as_dict().items() if d > 0]  # type: ignore[attr-defined]
+    off = catalog.offerings
+    usable = off["region"].isin(priv.index) & off["category"].isin(set(ok["offering_category"]))
+    return bool((usable & (off[needed] > 0).any(axis=1)).any())
 
 
 def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:

@@ -18,6 +18,9 @@ from . import columns as C
 from .geo import LatencyModel, haversine_km
 
 HOURS_PER_MONTH = 730.0
+# Used only when a catalog has no availability.yaml (synthetic catalogs); the shipped file is the source.
+AVAILABILITY_FALLBACK = {"public_region": 1e-4, "private_region": 1.8e-4, "provider": 1e-5,
+                         "front_door": 1e-4, "zone_beta": 0.05}
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -110,6 +113,7 @@ class Catalog:
     latency_model: LatencyModel
     egress_pairs: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["src", "dst", "usd_per_gb"]))
+    availability: dict[str, float] = field(default_factory=lambda: dict(AVAILABILITY_FALLBACK))
     latency_ms: np.ndarray = field(init=False, repr=False)
     latency_measured_mask: np.ndarray = field(init=False, repr=False)
     egress_usd_per_gb: np.ndarray = field(init=False, repr=False)
@@ -194,6 +198,7 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     pairs = (_table(root, "egress_pairs.csv", C.EGRESS_PAIRS, problems)
              if (root / "egress_pairs.csv").exists() else pd.DataFrame(columns=["src", "dst", "usd_per_gb"]))
     model = _latency_model(root, problems)
+    availability = _availability(root, problems)
 
     regions = _check_regions(regions, providers, problems)
     offerings = _expand_offerings(offerings_raw, regions, prices, private, problems)
@@ -219,6 +224,7 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
         latency_measured=latency,
         latency_model=model,
         egress_pairs=pairs,
+        availability=availability,
     )
 
 
@@ -279,6 +285,30 @@ def _latency_model(root: Path, problems: list[Problem]) -> LatencyModel:
         problems.append(Problem("latency_model.yaml", "", str(exc), "missing or non-numeric parameter",
                                 fix="set overhead_ms, ms_per_km, same_metro_ms, same_metro_km"))
     return fallback
+
+
+def _availability(root: Path, problems: list[Problem]) -> dict[str, float]:
+    path = root / "availability.yaml"
+    if not path.exists():
+        return dict(AVAILABILITY_FALLBACK)
+    try:
+        data = load_yaml_file(path, CatalogError)
+        out = {"public_region": float(data["region_unavailability"]["public"]),
+               "private_region": float(data["region_unavailability"]["private"]),
+               "provider": float(data["provider_unavailability"]),
+               "front_door": float(data["front_door_unavailability"]),
+               "zone_beta": float(data["zone_beta"])}
+    except CatalogError as exc:
+        problems.extend(exc.problems)
+        return dict(AVAILABILITY_FALLBACK)
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.append(Problem("availability.yaml", "", str(exc), "missing or non-numeric value",
+                                fix="see catalogs/README.md for the fields"))
+        return dict(AVAILABILITY_FALLBACK)
+    for key, value in out.items():
+        if not 0 <= value < 1:
+            problems.append(Problem("availability.yaml", "", key, "must be a probability in [0, 1)", value=value))
+    return out
 
 
 def _private_cloud(root: Path, providers: pd.DataFrame,

@@ -311,6 +311,21 @@ class _Builder:
         self.add("survival", f"grow-{s}-after-{f.id}-{res}", terms, pulp.LpConstraintGE, grow_const,
                  service=s, scenario=f.id, resource=res, demand=d, growth=True)
 
+    def define_private_share(self) -> None:
+        """Hybrid strategies: for services with private candidates, private capacity covers at least
+        `policy.private_share_min` of each compute resource's demand: sum_{i private} cap n >= share x d."""
+        share = self.spec.policy.private_share_min
+        if share <= 0:
+            return
+        prim = self.off.loc[self.primary]
+        for s, g in prim[prim["kind"] == "private"].groupby("service", sort=False):
+            for res in COMPUTE_RESOURCES:
+                d = float(self.c.demand.at[s, res])
+                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                if d > 0 and terms:
+                    self.add("private_share", f"private-share-{s}-{res}", terms, pulp.LpConstraintGE,
+                             share * d, service=s, resource=res, share=share)
+
     def define_private_capacity(self) -> None:
         """Per private site and resource: sum over services of cap[i] n[i] <= usable capacity
         (hosts x allocation ratio - reserved). Running units only; growth into a site is held in
@@ -428,6 +443,7 @@ class _Builder:
         self.define_full_copies()
         self.define_survival()
         self.define_survival_cuts()
+        self.define_private_share()
         self.define_user_latency()
         if self.opt.couple:
             self.define_private_capacity()

@@ -92,6 +92,9 @@ class Policy(_Strict):
     budget_per_month: float | None = Field(default=None, gt=0)
     exclude_regions: tuple[str, ...] = ()
     exclude_providers: tuple[str, ...] = ()
+    private_share_min: float = Field(default=0.0, ge=0, le=1, description=(
+        "share of each service's compute demand that must run on private sites in normal operation, "
+        "for services that may use them (1.0: private primary, public only for recovery)"))
 
 
 class AppSpec(_Strict):

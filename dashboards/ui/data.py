@@ -1,0 +1,314 @@
+"""Data for the screens: cached calls into the planner library, nothing else.
+
+Cheap, pure results (tables) go through `st.cache_data`; the catalog through `st.cache_resource`.
+Anything that solves a model goes through `solved`, a small shared memo that also remembers
+planner errors (so an infeasible spec is diagnosed once, not on every rerun) and lets the caller
+show the planner's progress messages live while it solves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+import planner
+from planner.catalog import Catalog, load_catalog
+from planner.errors import PlannerError
+from planner.optimize import PlanOptions, make_plan
+from planner.plan import Plan
+from planner.report import plan_to_csv, plan_to_json
+from planner.spec import AppSpec, check_against_catalog, spec_from_text
+
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_EXAMPLE = "hybrid-dr.yaml"
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+LAYERS = ("hardware", "virtualization", "os", "runtime", "application")  # bottom of the stack first
+
+
+# ----------------------------------------------------------------------------- optional modules
+def optional(module: str) -> ModuleType | None:
+    """A planner module that may not exist yet in this version of the library."""
+    try:
+        found = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(module) if found is not None else None
+
+
+def whatif() -> ModuleType | None:
+    return optional("planner.analysis.whatif")
+
+
+def strategies() -> ModuleType | None:
+    return optional("planner.strategies")
+
+
+def plan_availability_module() -> ModuleType | None:
+    return optional("planner.analysis.plan_availability")
+
+
+# ----------------------------------------------------------------------------- catalog
+@st.cache_resource(show_spinner=False)
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@st.cache_data(show_spinner=False)
+def filter_options() -> dict[str, list[str]]:
+    cat = catalog()
+    return {
+        "provider": sorted(cat.providers.index),
+        "tier": sorted(set(cat.offerings["tier"])),
+        "category": sorted(set(cat.offerings["category"])),
+        "jurisdiction": sorted(set(cat.regions["jurisdiction"])),
+    }
+
+
+@st.cache_data(show_spinner=False)
+def catalog_view(providers: tuple[str, ...], tiers: tuple[str, ...], categories: tuple[str, ...],
+                 jurisdictions: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Regions and offerings matching the filters (an empty filter keeps everything).
+    A region is shown when it matches and sells at least one matching offering."""
+    cat = catalog()
+    reg = cat.regions
+    keep_r = pd.Series(True, index=reg.index)
+    if providers:
+        keep_r &= reg["provider"].isin(providers)
+    if jurisdictions:
+        keep_r &= reg["jurisdiction"].isin(jurisdictions)
+    off = cat.offerings
+    keep_o = off["region"].isin(reg.index[keep_r])
+    if tiers:
+        keep_o &= off["tier"].isin(tiers)
+    if categories:
+        keep_o &= off["category"].isin(categories)
+    offerings = off[keep_o]
+    regions = reg[keep_r & reg.index.isin(offerings["region"])]
+    regions = regions.reset_index()[["region", "provider", "name", "city", "country", "jurisdiction",
+                                     "continent", "lat", "lon", "zones", "kind"]]
+    return regions, offerings.reset_index()
+
+
+def managed_layers(offering: str) -> tuple[str, ...]:
+    return tuple(catalog().offerings.at[offering, "managed_layers"])
+
+
+# ----------------------------------------------------------------------------- examples and specs
+def examples_dir() -> Path:
+    """The repository's examples/ when running from a clone, else the copy inside the package."""
+    here = REPO / "examples"
+    if here.is_dir() and any(here.glob("*.yaml")):
+        return here
+    return Path(planner.__file__).resolve().parent / "data" / "examples"
+
+
+@st.cache_data(show_spinner=False)
+def examples() -> list[str]:
+    return sorted(p.name for p in examples_dir().glob("*.yaml"))
+
+
+@st.cache_data(show_spinner=False)
+def example_text(name: str) -> str:
+    return (examples_dir() / name).read_text(encoding="utf-8")
+
+
+@st.cache_data(show_spinner=False)
+def exercise_text(name: str) -> str:
+    return (EXERCISES / name).read_text(encoding="utf-8")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def check_spec(text: str, source: str) -> AppSpec:
+    """Parse (safe YAML, size cap) and validate against the catalog; SpecError lists every problem."""
+    spec = spec_from_text(text, source)
+    check_against_catalog(spec, catalog(), source)
+    return spec
+
+
+# ----------------------------------------------------------------------------- solving, memoised
+class _Memo:
+    """Outcomes of solves by key, least recently used dropped first; shared by all sessions."""
+
+    def __init__(self, size: int = 48) -> None:
+        self._items: OrderedDict[str, tuple[bool, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: str) -> tuple[bool, Any] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: str, outcome: tuple[bool, Any]) -> None:
+        with self._lock:
+            self._items[key] = outcome
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _memo() -> _Memo:
+    return _Memo()
+
+
+def is_solved(key: str) -> bool:
+    return _memo().get(key) is not None
+
+
+def solved(key: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per key; a PlannerError it raises is remembered and raised again."""
+    hit = _memo().get(key)
+    if hit is None:
+        try:
+            hit = (True, compute())
+        except PlannerError as exc:
+            hit = (False, exc)
+        _memo().put(key, hit)
+    ok, value = hit
+    if not ok:
+        raise value.with_traceback(None)
+    return value
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the user asked to plan: a spec's text and the choices made around it."""
+
+    text: str
+    source: str
+    survive: str = ""  # "" keeps the spec's own policy
+    strategy: str = ""  # "" lets the optimiser choose (the spec's own dr settings)
+    time_limit: float = 60.0
+
+    @property
+    def key(self) -> str:
+        return digest("plan", asdict(self))
+
+
+def default_request() -> PlanRequest:
+    return PlanRequest(example_text(DEFAULT_EXAMPLE), DEFAULT_EXAMPLE)
+
+
+def spec_of(req: PlanRequest) -> AppSpec:
+    spec = check_spec(req.text, req.source)
+    if req.survive and req.survive != spec.policy.survive:
+        changed = spec.model_copy(update={"policy": spec.policy.model_copy(update={"survive": req.survive})})
+        changed._source = spec.source
+        return changed
+    return spec
+
+
+def plan(req: PlanRequest, progress: Progress | None = None) -> Plan:
+    def compute() -> Plan:
+        spec = spec_of(req)
+        options = PlanOptions(time_limit=req.time_limit, progress=progress)
+        mod = strategies()
+        if req.strategy and mod is not None:
+            return mod.plan_with_strategy(spec, catalog(), req.strategy, options)
+        return make_plan(spec, catalog(), options)
+
+    return solved(req.key, compute)
+
+
+def strategy_names() -> list[str]:
+    mod = strategies()
+    return list(getattr(mod, "STRATEGIES", {})) if mod is not None else []
+
+
+def compare(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
+    mod = strategies()
+    assert mod is not None
+
+    def compute() -> pd.DataFrame:
+        return mod.compare(spec_of(req), catalog(), PlanOptions(time_limit=req.time_limit, progress=progress))
+
+    return solved(digest("compare", req.key), compute)
+
+
+def frontier(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
+    mod = strategies()
+    assert mod is not None
+
+    def compute() -> pd.DataFrame:
+        return mod.frontier(spec_of(req), catalog(), x="availability")
+
+    return solved(digest("frontier", req.key), compute)
+
+
+def strategy_plan(req: PlanRequest, name: str, progress: Progress | None = None) -> Plan:
+    from dataclasses import replace
+
+    return plan(replace(req, strategy=name), progress)
+
+
+# ----------------------------------------------------------------------------- plan analyses
+@st.cache_data(show_spinner=False, max_entries=64)
+def plan_json(key: str, _plan: Plan) -> str:
+    return plan_to_json(_plan)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def plan_csv(key: str, _plan: Plan) -> str:
+    return plan_to_csv(_plan)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def availability(key: str, _plan: Plan) -> dict[str, Any] | None:
+    mod = plan_availability_module()
+    if mod is None:
+        return None
+    res = mod.plan_availability(_plan, catalog())
+    return {"availability": res.availability, "minutes_per_year": res.minutes_per_year,
+            "method": res.method, "services": pd.DataFrame(res.service_rows())}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def failure_impact(key: str, _plan: Plan, regions: tuple[str, ...], providers: tuple[str, ...],
+                   sites: tuple[str, ...], incident: str | None) -> Any:
+    mod = whatif()
+    assert mod is not None
+    failure = mod.failure_from(catalog(), regions=regions, providers=providers, sites=sites,
+                               incident=incident)
+    return mod.evaluate_failure(_plan, catalog(), failure)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sweep(key: str, _plan: Plan, kind: str) -> pd.DataFrame:
+    mod = whatif()
+    assert mod is not None
+    return mod.sweep(_plan, catalog(), kind=kind)
+
+
+def replan(key: str, plan_: Plan, regions: tuple[str, ...], providers: tuple[str, ...],
+           sites: tuple[str, ...], incident: str | None, progress: Progress | None = None) -> Any:
+    mod = whatif()
+    assert mod is not None
+
+    def compute() -> Any:
+        failure = mod.failure_from(catalog(), regions=regions, providers=providers, sites=sites,
+                                   incident=incident)
+        return mod.replan(plan_, catalog(), failure, PlanOptions(time_limit=60.0, progress=progress))
+
+    return solved(digest("replan", key, regions, providers, sites, incident), compute)

@@ -1,0 +1,398 @@
+"""What if a zone, region, site or provider fails (or a real incident replays)?
+
+`evaluate_failure` tells, for a plan, which services keep running, run degraded or go down (also
+through their hard dependencies), the capacity shortfall, the users who lose their latency budget
+and their new latency, the RTO/RPO each service's strategy gives, and the egress of failover
+traffic. `sweep` evaluates every single failure of a kind at once with array arithmetic. `replan`
+repairs the plan without the failed domains and prices the migration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ..catalog import Catalog
+from ..errors import InputError, Problem, did_you_mean
+
+_MAIN = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A set of regions down together, with what kind of event it is."""
+
+    regions: frozenset[str]
+    label: str
+    scope: str = "region"  # zone | region | site | provider | network | control_plane | mixed
+    control_plane: bool = False  # APIs down: nothing can be launched or scaled during the event
+    incident: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def failure_from(catalog: Catalog, regions: tuple[str, ...] | list[str] = (), providers: tuple[str, ...] | list[str] = (),
+                 sites: tuple[str, ...] | list[str] = (), incident: str | None = None) -> Failure:
+    """Build a Failure from user words; unknown names are input errors with a 'did you mean'."""
+    problems = []
+    lost: set[str] = set()
+    labels: list[str] = []
+    scopes: set[str] = set()
+    reg = catalog.regions
+    for r in regions:
+        if r not in reg.index:
+            problems.append(Problem("", "--fail", "", "unknown region", value=r, fix=did_you_mean(r, reg.index)))
+        else:
+            lost.add(r)
+            labels.append(r)
+            scopes.add("region")
+    for p in providers:
+        if p not in catalog.providers.index:
+            problems.append(Problem("", "--fail-provider", "", "unknown provider", value=p,
+                                    fix=did_you_mean(p, catalog.providers.index)))
+        else:
+            lost |= set(reg.index[reg["provider"] == p])
+            labels.append(f"all of {p}")
+            scopes.add("provider")
+    for s in sites:
+        hit = set(reg.index[(reg["site"] == s) | (reg.index == s)])
+        if not hit:
+            problems.append(Problem("", "--fail-site", "", "unknown site", value=s,
+                                    fix=did_you_mean(s, set(reg["site"]))))
+        lost |= hit
+        labels.append(f"site {s}")
+        scopes.add("site")
+    control_plane = False
+    notes: list[str] = []
+    if incident is not None:
+        inc = catalog.incidents
+        if incident not in inc.index:
+            problems.append(Problem("", "--incident", "", "unknown incident", value=incident,
+                                    fix=did_you_mean(incident, inc.index)))
+        else:
+            row = inc.loc[incident]
+            lost |= set(str(row["regions"]).split())
+            labels.append(f"{incident} ({row['title']})")
+            scopes.add(str(row["scope"]))
+            control_plane = row["scope"] == "control_plane"
+            notes.append(f"{row['date']}: {row['what_failed']} Lesson: {row['lesson']}")
+            if row["scope"] == "network" and not str(row["regions"]).split():
+                notes.append("a carrier network outage: cloud regions stay up, but users behind that "
+                             "carrier cannot reach any of them; only multi-homed access helps")
+            if not str(row["regions"]).split() and row["scope"] != "network":
+                notes.append("the site of this incident is not in the catalog; nothing in the plan is hit")
+    if problems:
+        raise InputError(problems)
+    scope = scopes.pop() if len(scopes) == 1 else ("mixed" if scopes else "none")
+    return Failure(frozenset(lost), " + ".join(labels) or "nothing", scope, control_plane, incident, tuple(notes))
+
+
+@dataclass
+class FailureImpact:
+    failure: Failure
+    services: pd.DataFrame  # service, status, reason, <res>_before, <res>_after, shortfall_<main>, rto_minutes, rpo_minutes, note
+    users: pd.DataFrame  # group, service, before_ms, after_ms, budget_ms, within_budget
+    failover_egress_usd_per_month: float
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+def _capacity(plan: object) -> pd.DataFrame:
+    p = plan.placements  # type: ignore[attr-defined]
+    out = p[p["role"] != "backup"].copy()
+    for res in ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb"):
+        out[f"{res}_total"] = out[res] * out["units"]
+    return out
+
+
+def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> FailureImpact:
+    """Impact of one failure on a plan (see module docstring)."""
+    spec = plan.spec  # type: ignore[attr-defined]
+    strategies = plan.strategies  # type: ignore[attr-defined]
+    cap = _capacity(plan)
+    backups = plan.placements[plan.placements["role"] == "backup"]  # type: ignore[attr-defined]
+    strat = catalog.strategies
+    lost = cap["region"].isin(failure.regions)
+    rows = []
+    own_status: dict[str, str] = {}
+    for svc in spec.services:
+        d = svc.demand.as_dict()
+        res = next(r for r in _MAIN if d[r] > 0)
+        mine = cap["service"] == svc.name
+        before = float(cap.loc[mine, f"{res}_total"].sum())
+        after = float(cap.loc[mine & ~lost, f"{res}_total"].sum())
+        st = strat.loc[strategies[svc.name]]
+        touched = bool((mine & lost).any())
+        data_left = True
+        if d["storage_gb"] > 0:
+            copies = cap.loc[mine & ~lost & (cap["storage_gb_total"] >= d["storage_gb"] - 1e-9), "region"]
+            bcopies = backups[(backups["service"] == svc.name) & ~backups["region"].isin(failure.regions)]
+            data_left = len(copies) > 0 or len(bcopies) > 0
+        note = ""
+        frac = float(st["compute_fraction"])  # what keeps serving; data is judged by surviving copies
+        present_after = bool((mine & ~lost).any()) or (d["storage_gb"] > 0 and data_left)
+        if not touched:
+            status = "ok"
+        elif not data_left:
+            status, note = "down", "no surviving copy of its data"
+        elif (frac > 0 and after + 1e-9 < frac * d[res]) or not present_after:
+            status, note = "down", f"less than the {frac:.0%} of demand {st.name} keeps running"
+        elif after + 1e-9 < max(frac * d[res], 1e-9) or (frac == 0 and after <= 0):
+            status = "recovering"
+            note = f"relaunches from its data ({st.name}, RTO {st['rto_minutes']:g} min, RPO {st['rpo_minutes']:g} min)"
+        elif after + 1e-9 >= d[res]:
+            status = "ok"
+        else:
+            status = "degraded"
+            note = f"{after / d[res]:.0%} of demand left; scales up ({st.name}, RTO {st['rto_minutes']:g} min)"
+        if touched and failure.control_plane and bool(st["control_plane_dependent"]) and status != "ok":
+            note = (f"{st.name} must launch or scale capacity, but the control plane is down: "
+                    "recovery waits for the incident to end")
+        own_status[svc.name] = status
+        rows.append({"service": svc.name, "status": status, "reason": "", f"capacity_before": before,
+                     "capacity_after": after, "resource": res, "shortfall": max(0.0, d[res] - after),
+                     "strategy": st.name, "rto_minutes": 0.0 if not touched else float(st["rto_minutes"]),
+                     "rpo_minutes": 0.0 if not touched else float(st["rpo_minutes"]), "note": note})
+    # hard dependencies: a service whose callee is down is down too
+    graph = nx.DiGraph([(d.source, d.target) for d in spec.dependencies])
+    graph.add_nodes_from(own_status)
+    effective = dict(own_status)
+    rank = {"ok": 0, "degraded": 1, "recovering": 2, "down": 3}
+    for s in reversed(list(nx.topological_sort(graph))):
+        worst = max((effective[t] for t in graph.successors(s)), key=rank.__getitem__, default="ok")
+        if rank[worst] >= rank["recovering"] and rank[worst] > rank[effective[s]]:
+            effective[s] = worst
+    services = pd.DataFrame(rows)
+    for i, r in services.iterrows():
+        if effective[r["service"]] != r["status"]:
+            bad = [t for t in graph.successors(r["service"]) if rank[effective[t]] >= rank["recovering"]]
+            services.at[i, "status"] = effective[r["service"]]
+            services.at[i, "reason"] = f"depends on {', '.join(bad)}"
+    # users: nearest surviving region of each user-facing service
+    urows = []
+    present = {s: set(g["region"]) for s, g in cap.groupby("service")}
+    for svc in spec.services:
+        if not svc.user_facing:
+            continue
+        for u in spec.users:
+            rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
+            before = min((rtt[r] for r in present.get(svc.name, ())), default=math.inf)
+            alive = present.get(svc.name, set()) - failure.regions
+            after = min((rtt[r] for r in alive), default=math.inf)
+            if effective[svc.name] in ("down", "recovering"):
+                after = math.inf
+            urows.append({"group": u.name, "service": svc.name, "before_ms": before, "after_ms": after,
+                          "budget_ms": u.max_latency_ms, "within_budget": after <= u.max_latency_ms})
+    users = pd.DataFrame(urows, columns=["group", "service", "before_ms", "after_ms", "budget_ms", "within_budget"])
+    egress = _failover_egress(plan, catalog, failure)
+    summary = {
+        "failure": failure.label, "scope": failure.scope,
+        "regions_down": sorted(failure.regions & set(cap["region"])),
+        "services_down": int((services["status"] == "down").sum()),
+        "services_recovering": int((services["status"] == "recovering").sum()),
+        "services_degraded": int((services["status"] == "degraded").sum()),
+        "survived": bool((services["status"] != "down").all()),
+        "users_affected": sorted(set(users.loc[~users["within_budget"], "group"])) if len(users) else [],
+        "failover_egress_usd_per_month": round(egress, 2),
+        "notes": list(failure.notes),
+    }
+    return FailureImpact(failure, services, users, egress, summary)
+
+
+def _failover_egress(plan: object, catalog: Catalog, failure: Failure) -> float:
+    """Extra egress per month once traffic is served from the survivors (negative: saves egress)."""
+    from ..plan import egress_for
+
+    p = plan.placements  # type: ignore[attr-defined]
+    after = p[~p["region"].isin(failure.regions)]
+    before = float(plan.egress["usd_per_month"].sum()) if len(plan.egress) else 0.0  # type: ignore[attr-defined]
+    now = egress_for(after, plan.spec, catalog)  # type: ignore[attr-defined]
+    return float(now["usd_per_month"].sum()) - before
+
+
+# ---------------------------------------------------------------------------------------- sweep
+@dataclass
+class SweepTables:
+    """Arrays precomputed once per plan so that every scenario is a few vector operations."""
+
+    services: list[str]
+    regions: list[str]
+    capacity: np.ndarray  # services x regions, main resource
+    data_ok: np.ndarray  # services x regions: a full data copy (or backup) there
+    needs_data: np.ndarray  # services
+    demand: np.ndarray
+    required: np.ndarray  # capacity the strategy keeps running after a failure (fraction x demand)
+    dep_order: list[tuple[int, list[int]]]  # (service, callees) in reverse topological order
+    user_reach: list[tuple[int, np.ndarray]]  # (service, regions within a group's budget) pairs
+
+
+def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
+    spec = plan.spec  # type: ignore[attr-defined]
+    p = plan.placements  # type: ignore[attr-defined]
+    services = [s.name for s in spec.services]
+    regions = sorted(set(p["region"]))
+    si = {s: i for i, s in enumerate(services)}
+    ri = {r: j for j, r in enumerate(regions)}
+    cap = np.zeros((len(services), len(regions)))
+    data = np.zeros_like(cap, dtype=bool)
+    demand = np.zeros(len(services))
+    required = np.zeros(len(services))
+    needs = np.zeros(len(services), dtype=bool)
+    strat = catalog.strategies
+    for svc in spec.services:
+        d = svc.demand.as_dict()
+        res = next(r for r in _MAIN if d[r] > 0)
+        i = si[svc.name]
+        demand[i] = d[res]
+        mine = p[p["service"] == svc.name]
+        prim = mine[mine["role"] != "backup"]
+        np.add.at(cap[i], [ri[r] for r in prim["region"]], (prim[res] * prim["units"]).to_numpy(dtype=float))
+        st = strat.loc[plan.strategies[svc.name]]  # type: ignore[attr-defined]
+        # what keeps serving; whether the data survives is judged by full copies (data_ok) instead
+        required[i] = float(st["compute_fraction"]) * d[res]
+        if d["storage_gb"] > 0:
+            needs[i] = True
+            held = (mine["storage_gb"] * mine["units"]).groupby(mine["region"]).sum()
+            for r, gb in held.items():
+                data[i, ri[r]] = gb >= d["storage_gb"] - 1e-9
+    graph = nx.DiGraph([(d.source, d.target) for d in spec.dependencies])
+    graph.add_nodes_from(services)
+    order = [(si[s], [si[t] for t in graph.successors(s)]) for s in reversed(list(nx.topological_sort(graph)))]
+    reach = []
+    for svc in spec.services:
+        if svc.user_facing:
+            for u in spec.users:
+                rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
+                reach.append((si[svc.name], np.array([rtt[r] <= u.max_latency_ms for r in regions])))
+    return SweepTables(services, regions, cap, data, needs, demand, required, order, reach)
+
+
+def sweep(plan: object, catalog: Catalog, kind: str = "region", tables: SweepTables | None = None) -> pd.DataFrame:
+    """Every single failure of `kind` (region, provider, zone, site) among the plan's regions:
+    services down (own capacity below what its strategy keeps running, no data copy left, or a hard
+    dependency down), degraded (below full demand), capacity shortfall and user groups cut off."""
+    t = tables or sweep_tables(plan, catalog)
+    regs = catalog.regions.loc[t.regions]
+    if kind == "region":
+        scen = [(f"region {r}", np.array([x == r for x in t.regions]), np.zeros(len(t.regions))) for r in t.regions]
+    elif kind == "provider":
+        scen = [(f"provider {p}", (regs["provider"] == p).to_numpy(), np.zeros(len(t.regions)))
+                for p in sorted(set(regs["provider"]))]
+    elif kind == "site":
+        scen = [(f"site {s}", (regs["site"] == s).to_numpy(), np.zeros(len(t.regions))) for s in sorted(set(regs["site"]))]
+    elif kind == "zone":
+        scen = []
+        for j, r in enumerate(t.regions):
+            z = int(regs.iloc[j]["zones"])
+            mask = np.zeros(len(t.regions), dtype=bool)
+            part = np.zeros(len(t.regions))
+            if z >= 2:
+                part[j] = 1.0 / z  # a zone takes its share of the region's capacity
+            else:
+                mask[j] = True
+            scen.append((f"zone of {r}", mask, part))
+    else:
+        raise InputError(f"unknown sweep kind `{kind}`: use region, provider, zone or site")
+    lost = np.array([m for _, m, _ in scen], dtype=bool)  # scenarios x regions
+    part = np.array([q for _, _, q in scen])
+    keep = (~lost).astype(float) * (1.0 - part)  # surviving share of each region's capacity
+    alive = keep @ t.capacity.T  # scenarios x services
+    has_copy = (~lost).astype(float) @ t.data_ok.T.astype(float) > 0
+    # down: cannot recover (no data copy left, or below what the strategy keeps running);
+    # recovering: nothing running but its data survives, so it relaunches within its RTO
+    own_down = (t.needs_data[None, :] & ~has_copy) | (alive + 1e-9 < t.required[None, :])
+    relaunch = t.needs_data[None, :] & has_copy
+    own_down |= (t.required[None, :] <= 0) & (alive <= 0) & ~relaunch
+    recovering = ~own_down & (alive <= 0)
+    down, rec = own_down.copy(), recovering.copy()
+    for s, callees in t.dep_order:
+        if callees:
+            down[:, s] |= down[:, callees].any(axis=1)
+            rec[:, s] |= rec[:, callees].any(axis=1)
+    rec &= ~down
+    degraded = ~down & ~rec & (alive + 1e-9 < t.demand[None, :])
+    cut = np.zeros(len(scen), dtype=int)
+    for s, within in t.user_reach:
+        present = t.capacity[s] > 0
+        ok = ((~lost) & (present & within)[None, :]).any(axis=1) & ~down[:, s] & ~rec[:, s]
+        cut += (~ok).astype(int)
+    short = np.clip(t.demand[None, :] - alive, 0, None) / np.where(t.demand > 0, t.demand, 1)[None, :]
+    return pd.DataFrame({
+        "scenario": [n for n, _, _ in scen],
+        "services_down": down.sum(axis=1),
+        "services_recovering": rec.sum(axis=1),
+        "services_degraded": degraded.sum(axis=1),
+        "demand_shortfall_pct": 100 * short.mean(axis=1),
+        "users_affected": cut,
+        "down": [", ".join(t.services[i] for i in np.flatnonzero(row)) for row in down],
+        "recovering": [", ".join(t.services[i] for i in np.flatnonzero(row)) for row in rec],
+    })
+
+
+# ---------------------------------------------------------------------------------------- replan
+@dataclass
+class Replan:
+    impact: FailureImpact
+    plan: object  # the repaired Plan
+    migration: pd.DataFrame  # service, from_region, to_region, gb, usd, hours, mode
+    cost_before: float
+    cost_after: float
+    policy_note: str = ""
+
+    @property
+    def cost_delta(self) -> float:
+        return self.cost_after - self.cost_before
+
+
+def replan(plan: object, catalog: Catalog, failure: Failure, options: object = None,
+           bandwidth_gbps: float = 1.0) -> Replan:
+    """Plan again without the failed regions (same policy if it still can hold, else survive none),
+    and price getting there: data to copy into each new region from the cheapest surviving copy
+    (or a backup), its egress, the time at `bandwidth_gbps`, and live versus cold migration."""
+    from ..errors import InfeasibleError
+    from ..optimize import PlanOptions, make_plan
+
+    if bandwidth_gbps <= 0:
+        raise InputError("--bandwidth-gbps must be positive")
+    spec = plan.spec  # type: ignore[attr-defined]
+    impact = evaluate_failure(plan, catalog, failure)
+    excluded = tuple(sorted(set(spec.policy.exclude_regions) | failure.regions))
+    new_spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={"exclude_regions": excluded})})
+    new_spec._source = spec.source
+    opts = options or PlanOptions()
+    note = ""
+    try:
+        new = make_plan(new_spec, catalog, opts)
+    except InfeasibleError as exc:
+        weaker = new_spec.model_copy(update={"policy": new_spec.policy.model_copy(update={"survive": "none"})})
+        weaker._source = spec.source
+        try:
+            new = make_plan(weaker, catalog, opts)
+        except InfeasibleError as exc2:
+            empty = pd.DataFrame(columns=["service", "from_region", "to_region", "gb", "usd", "hours", "mode"])
+            return Replan(impact, None, empty, float(plan.cost["total"]), math.nan,  # type: ignore[attr-defined]
+                          "no repaired plan exists without the failed regions: " + "; ".join(exc2.reasons[:3]))
+        note = ("the policy `survive: " + spec.policy.survive + "` cannot hold without the failed regions ("
+                + "; ".join(exc.reasons[:2]) + "); the repaired plan survives nothing until they return")
+    old = plan.placements  # type: ignore[attr-defined]
+    rows = []
+    status = dict(zip(impact.services["service"], impact.services["status"], strict=True))
+    for svc in spec.services:
+        before = set(old.loc[old["service"] == svc.name, "region"])
+        after = set(new.placements.loc[new.placements["service"] == svc.name, "region"])  # type: ignore[attr-defined]
+        gb = svc.demand.storage_gb
+        sources = before - failure.regions
+        mode = "live" if status[svc.name] != "down" else "cold"
+        for r in sorted(after - before):
+            if gb > 0 and sources:
+                rate, src = min((catalog.egress_rate(s, r), s) for s in sorted(sources))
+            elif gb > 0:
+                rate, src = 0.0, "(no surviving copy: restore from backup or lose data)"
+            else:
+                rate, src = 0.0, "-"
+            rows.append({"service": svc.name, "from_region": src, "to_region": r, "gb": gb,
+                         "usd": gb * rate, "hours": gb * 8 / (bandwidth_gbps * 3600), "mode": mode})
+    migration = pd.DataFrame(rows, columns=["service", "from_region", "to_region", "gb", "usd", "hours", "mode"])
+    return Replan(impact, new, migration, float(plan.cost["total"]), float(new.cost["total"]), note)  # type: ignore[attr-defined]
