@@ -47,6 +47,9 @@ class InputError(PlannerError, ValueError):
         self.problems = list(problems)
         super().__init__(self.render())
 
+    def __reduce__(self):  # noqa: ANN204 - keep the problems when pickled between processes
+        return (type(self), (self.problems,))
+
     def render(self) -> str:
         head = f"{len(self.problems)} problem(s) in the {self.kind}:"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
@@ -72,6 +75,9 @@ class InfeasibleError(PlannerError):
         if self.alternatives:
             text += "\nRelaxing instead " + ", or ".join(self.alternatives) + " would also make a plan possible."
         super().__init__(text)
+
+    def __reduce__(self):  # noqa: ANN204
+        return (type(self), (self.reasons, self.alternatives))
 
 
 class NoPlanError(PlannerError):

@@ -4,15 +4,16 @@
 services; these sub-problems are small, solve to proven optimality in milliseconds, and the sum of
 their bounds is a valid lower bound for the whole problem. If their union already satisfies every
 coupling constraint it is the plan. Otherwise one coupled model is solved over a pruned candidate
-set (the regions each service chose alone, plus the cheapest few per provider), and the plan's gap is
-reported against the unpruned lower bound. `monolithic`: the single coupled model, the reference.
+set, and the plan's gap is reported against the unpruned lower bound. Otherwise one coupled model is solved over the regions
+that survive dominance pruning plus those the dependency partners chose (co-location), warm-started
+from the union. `monolithic`: the single coupled model, the reference.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ class PlanOptions:
     time_limit: float = 60.0
     gap: float = 0.001
     threads: int = 1
-    prune_per_provider: int = 3
+    workers: int = 0  # processes for the per-service solves (0: one per core when there are many services)
     progress: Progress | None = field(default=None, compare=False)
 
 
@@ -82,23 +83,18 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     pruned = prune_dominated(cands)
     timings["prune_s"] = time.perf_counter() - t0
     _say(options, f"dominance pruning kept {len(pruned.offers)} of {len(cands.offers)} candidates")
-    for k, s in enumerate(services):
-        sub = pruned.restrict([s])
-        t0 = time.perf_counter()
-        built = build_model(sub, catalog, BuildOptions(couple=False))
-        build_s += time.perf_counter() - t0
-        left = max(1.0, deadline - time.perf_counter())
-        result = backend.solve(built.prob, SolverOptions(options.solver, min(left, max(5.0, left / 2)),
-                                                         options.gap, options.threads))
-        solve_s += result.seconds
-        for key, val in built.size.items():
+    per_service_limit = max(2.0, options.time_limit / 4)
+    for k, (s, out) in enumerate(_solve_each(pruned, catalog, options, per_service_limit)):
+        if isinstance(out, BaseException):
+            raise out
+        sub_units, sub_strategies, sub_bound, b_s, s_s, sub_size = out
+        build_s += b_s
+        solve_s += s_s
+        for key, val in sub_size.items():
             size[key] += val
-        if result.status == SolveStatus.INFEASIBLE:
-            raise explain_infeasible(sub, catalog, options)
-        _check_result(result)
-        bound += result.bound if result.bound is not None else 0.0
-        units.update(_units_of(built))
-        strategies.update(_strategies_of(built))
+        bound += sub_bound
+        units.update(sub_units)
+        strategies.update(sub_strategies)
         if (k + 1) % 25 == 0 or k + 1 == len(services):
             _say(options, f"solved {k + 1}/{len(services)} services alone (lower bound ${bound:,.2f}/month)")
     timings.update(build_s=build_s, solve_s=solve_s)
@@ -111,17 +107,19 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         # Small enough to solve whole: no pruning, and the solver's bound is valid for the problem.
         _say(options, "coordinating services in the full coupled model")
         coupled = _solve_coupled(cands, catalog, options, deadline, timings, bound=bound,
-                                 label="decomposed", full=True)
+                                 label="decomposed", full=True, start=union)
         if union.verification.ok and union.objective <= coupled.objective + 1e-9:
             union.bound = coupled.bound
             return union
         return coupled
-    keep = _pruned_regions(pruned, cands, union, options.prune_per_provider)
+    keep = _pruned_regions(pruned, cands, union)
     _say(options, "coordinating services over "
                   f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs")
+    # coordination is an improvement step over a plan we already hold: give it a bounded share of time
+    box = min(deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
     try:
-        coupled = _solve_coupled(cands.restrict(services, keep), catalog, options, deadline, timings,
-                                 bound=bound, label="decomposed")
+        coupled = _solve_coupled(cands.restrict(services, keep), catalog, options, box, timings,
+                                 bound=bound, label="decomposed", start=union)
     except (InfeasibleError, NoPlanError):
         if union.verification.ok:
             return union
@@ -132,7 +130,73 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     return coupled
 
 
-def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan, k: int) -> dict[str, set[str]]:
+def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float):
+    """One service alone, without coupling: its proven bound, units and strategy."""
+    sub = cands.restrict([service])
+    t0 = time.perf_counter()
+    built = build_model(sub, catalog, BuildOptions(couple=False))
+    build_s = time.perf_counter() - t0
+    result = get_backend(options.solver).solve(
+        built.prob, SolverOptions(options.solver, limit, options.gap, options.threads))
+    if result.status == SolveStatus.INFEASIBLE:
+        raise explain_infeasible(sub, catalog, options)
+    result = _fallback_if_error(result, built, options, limit)
+    _check_result(result)
+    bound = result.bound if result.bound is not None else 0.0
+    return _units_of(built), _strategies_of(built), bound, build_s, result.seconds, built.size
+
+
+def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit: float):  # noqa: ANN202
+    """Yield (service, result or exception) for each service, in spec order: in worker processes
+    when there are enough services to pay for starting them (see planner._worker), else here."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    services = cands.services()
+    workers = options.workers or min(os.cpu_count() or 1, 8)
+    if workers <= 1 or len(services) < 40:
+        for s in services:
+            try:
+                yield s, _solve_one(cands, catalog, options, s, limit)
+            except Exception as exc:
+                yield s, exc
+        return
+    quiet = replace(options, progress=None)
+    chunks = [services[w::workers] for w in range(workers)]  # interleaved: similar work per worker
+    with tempfile.TemporaryDirectory(prefix="mcplan-") as tmp:
+        procs = []
+        for w, chunk in enumerate(chunks):
+            job, res = os.path.join(tmp, f"job{w}.pkl"), os.path.join(tmp, f"res{w}.pkl")
+            with open(job, "wb") as f:
+                pickle.dump((cands.restrict(chunk), catalog, quiet, chunk, limit), f)
+            procs.append((subprocess.Popen([sys.executable, "-m", "planner._worker", job, res],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), res))
+        results: dict[str, object] = {}
+        for proc, res in procs:
+            _, err = proc.communicate()
+            if proc.returncode != 0 or not os.path.exists(res):
+                raise SolverError("a solver worker process failed: "
+                                  + err.decode(errors="replace").strip().splitlines()[-1:][0:1].__str__())
+            with open(res, "rb") as f:
+                results.update(dict(pickle.load(f)))
+    for s in services:
+        yield s, results[s]
+
+
+def _fallback_if_error(result: SolveResult, built: BuiltModel, options: PlanOptions, limit: float) -> SolveResult:
+    """CBC as the fallback when HiGHS errors out (not when it proves infeasibility or times out)."""
+    if result.status in (SolveStatus.ERROR, SolveStatus.INVALID) and options.solver == "highs":
+        retry = get_backend("cbc").solve(built.prob, SolverOptions("cbc", limit, options.gap, options.threads))
+        if retry.status.has_plan or retry.status == SolveStatus.INFEASIBLE:
+            retry.detail = f"CBC fallback after HiGHS {result.status.value}: {result.detail}"
+            return retry
+    return result
+
+
+def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan) -> dict[str, set[str]]:
     """Regions for the coordination model, per service: those that survived dominance pruning,
     plus, for each dependency, the regions its partner chose alone (co-location makes egress free
     and meets latency budgets)."""
@@ -149,15 +213,20 @@ def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan, k: int) -
 
 # ------------------------------------------------------------------ one coupled model
 def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
-                   timings: dict[str, float], bound: float | None, label: str, full: bool = False) -> Plan:
+                   timings: dict[str, float], bound: float | None, label: str, full: bool = False,
+                   start: Plan | None = None) -> Plan:
     t0 = time.perf_counter()
     built = build_model(cands, catalog, BuildOptions(couple=True))
     timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - t0
     _say(options, f"solving {built.size['variables']} variables x {built.size['constraints']} constraints "
                   f"with {options.solver} (limit {max(1.0, deadline - time.perf_counter()):.0f} s)")
     left = max(1.0, deadline - time.perf_counter())
+    warm = _warm_start(built, start) if start is not None and start.verification.ok else ()
+    # with a valid outside bound, stop as soon as a plan is within the requested gap of it
+    stop_at = bound / (1 - options.gap) if bound is not None and bound > 0 and options.gap < 1 else None
     result = get_backend(options.solver).solve(
-        built.prob, SolverOptions(options.solver, left, options.gap, options.threads))
+        built.prob, SolverOptions(options.solver, left, options.gap, options.threads, start=warm, stop_at=stop_at))
+    result = _fallback_if_error(result, built, options, left)
     timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
     if result.status == SolveStatus.INFEASIBLE:
         raise explain_infeasible(cands, catalog, options)
@@ -167,13 +236,30 @@ def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, de
     bounds = [b for b in (bound, own) if b is not None]
     plan = _assemble(cands, catalog, _units_of(built), _strategies_of(built),
                      max(bounds) if bounds else None, label, options.solver, built.size, options.gap)
-    if result.status == SolveStatus.FEASIBLE:
+    if result.status == SolveStatus.FEASIBLE and result.detail != "target reached":
         plan.time_limited = True
         plan.notes.append("time limit reached: the plan is the best found, not proven optimal")
     if not plan.verification.ok:
         raise SolverError("the solver returned a plan that fails independent verification:\n  - "
                           + "\n  - ".join(plan.verification.violations[:10]))
     return plan
+
+
+def _warm_start(built: BuiltModel, plan: Plan) -> tuple[tuple[str, float], ...]:
+    """Unit counts, presences and strategies of a known plan, as a partial MIP start."""
+    units = plan.placements.groupby(["service", "offering", "role"])["units"].sum()
+    off = built.cands.offers
+    start: list[tuple[str, float]] = []
+    for i, var in built.n.items():
+        key = (off.at[i, "service"], off.at[i, "offering"], "backup" if off.at[i, "role"] == "backup" else None)
+        n = 0.0
+        for role in (("backup",) if key[2] else ("primary", "active", "standby")):
+            n += float(units.get((key[0], key[1], role), 0.0))
+        start.append((var.name, n))
+    present = set(zip(plan.placements["service"], plan.placements["region"], strict=True))
+    start += [(u.name, 1.0 if key in present else 0.0) for key, u in built.u.items()]
+    start += [(z.name, 1.0 if plan.strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()]
+    return tuple(start)
 
 
 def _check_result(result: SolveResult) -> None:
@@ -219,6 +305,7 @@ RELAXABLE = {
     "max_providers": "the provider limit (policy.max_providers)",
     "max_regions": "a service's max_regions",
     "private_capacity": "private data-centre capacity",
+    "private_share": "the private share of a hybrid strategy (policy.private_share_min)",
     "dependency_latency": "a dependency latency budget",
     "user_latency": "a user latency budget",
     "survival": "the survive policy or a DR strategy",

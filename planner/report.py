@@ -99,7 +99,7 @@ def plan_to_csv(plan: Plan) -> str:
     cols = ["service", "provider", "region", "sku", "category", "tier", "role", "units",
             *RESOURCES, "usd_per_unit_month", "usd_per_month"]
     buf = io.StringIO()
-    plan.placements[cols].to_csv(buf, index=False, float_format="%.6g")
+    plan.placements[cols].to_csv(buf, index=False, float_format="%.10g")
     return buf.getvalue()
 
 

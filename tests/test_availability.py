@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -635,8 +634,9 @@ def test_certain_domains_are_not_enumerated() -> None:
     assert close(r.unavailability, 0.01, rel=1e-12)
 
 
-def test_twenty_domains_is_fast() -> None:
-    """16 regions over 4 providers (20 domains), 10 services of 4 half-size replicas each."""
+def test_twenty_domains_enumerate_exactly() -> None:
+    """16 regions over 4 providers (20 domains), 10 services of 4 half-size replicas each.
+    (Its speed is measured in benchmarks/, not asserted here.)"""
     regions = {f"p{i % 4}/r{i}": (f"region:{i}", f"provider:p{i % 4}") for i in range(16)}
     dom = {f"region:{i}": 0.01 for i in range(16)} | {f"provider:p{i}": 1e-3 for i in range(4)}
     names = list(regions)
@@ -646,11 +646,11 @@ def test_twenty_domains_is_fast() -> None:
         for j in range(10)
     )
     inp = AvailabilityInput(services, regions, dom, [(f"s{j}", f"s{j + 1}") for j in range(9)])
-    start = time.perf_counter()
     r = exact_availability(inp)
-    elapsed = time.perf_counter() - start
     assert r.domains_enumerated == 20
-    assert elapsed < 2.0, f"exact enumeration of 2^20 states took {elapsed:.2f} s"
+    mc = monte_carlo_availability(inp, samples=200_000, seed=11)
+    lo, hi = mc.confidence_interval
+    assert lo <= r.unavailability <= hi
     assert 0.0 < r.unavailability < 1e-2
     assert r.service_effective_unavailability["s0"] == pytest.approx(
         r.unavailability_without_front_door, rel=1e-12

@@ -152,36 +152,8 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     domains = failure_domains(spec.policy.survive, used_regions)
     saas = {s.name for s in spec.services
             if (info.loc[(p["service"] == s.name).to_numpy(), "tier"] == "SaaS").all()}
-    for name, lost_regions, zone_region in domains:
-        lost = p["region"].isin(lost_regions).to_numpy()
-        for svc in spec.services:
-            mine = (p["service"] == svc.name).to_numpy()
-            if svc.name in saas and not name.startswith("provider"):
-                continue  # SaaS is run across the vendor's regions; only a provider outage takes it
-            touched = (mine & (lost | (p["region"] == zone_region).to_numpy())).any()
-            if not touched or strategies.get(svc.name) not in strat.index:
-                continue
-            st = strat.loc[strategies[svc.name]]
-            for res, d in svc.demand.as_dict().items():
-                if d <= 0:
-                    continue
-                frac = float(st["data_fraction"] if res in _DATA else st["compute_fraction"])
-                counts = mine & ~lost & (~is_backup if res not in _DATA else np.ones_like(mine))
-                per_unit = off.loc[p["offering"], res].to_numpy(dtype=float)
-                alive_units = units.copy()
-                zone_hit = (p["region"] == zone_region).to_numpy() & (zones >= 2)
-                # units spread over a region's zones: the failed zone holds the ceiling of n / zones
-                alive_units[zone_hit] = units[zone_hit] - np.ceil(units[zone_hit] / zones[zone_hit] - 1e-9)
-                alive = float((per_unit * alive_units)[counts].sum())
-                if alive < frac * d - TOL * (1 + d):
-                    v.append(f"{svc.name}: after losing {name}, {alive:g} {res} remain, needs {frac * d:g} "
-                             f"({strategies[svc.name]})")
-                if res not in _DATA and frac < 1:
-                    public_left = (mine & ~lost & ~is_backup & (kind == "public")).any()
-                    private_alive = float((per_unit * alive_units)[mine & ~lost & ~is_backup & (kind == "private")].sum())
-                    if not public_left and private_alive < d - TOL * (1 + d):
-                        v.append(f"{svc.name}: after losing {name}, it must grow back to {d:g} {res} but "
-                                 "no public region survives and private capacity held is short")
+    if domains:
+        v.extend(_check_scenarios(spec, p, strategies, strat, off, domains, saas, units, kind, zones, is_backup))
 
     # ---------------------------------------------------------------- latency
     present = {s: set(p.loc[(p["service"] == s).to_numpy() & ~is_backup, "region"]) for s in p["service"].unique()}
@@ -219,6 +191,59 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     if spec.policy.budget_per_month is not None and cost > spec.policy.budget_per_month + 1e-6:
         v.append(f"costs {cost:.2f} per month, over the budget of {spec.policy.budget_per_month:g}")
     return VerificationReport(not v, len(domains) + 1, v, cost)
+
+
+def _check_scenarios(spec: object, p: pd.DataFrame, strategies: dict[str, str], strat: pd.DataFrame,
+                     off: pd.DataFrame, domains: list[tuple[str, set[str], str]], saas: set[str],
+                     units: np.ndarray, kind: np.ndarray, zones: np.ndarray, is_backup: np.ndarray) -> list[str]:
+    """Capacity left after each failure, for every service at once (domains x services arrays)."""
+    out: list[str] = []
+    names = [s.name for s in spec.services]  # type: ignore[attr-defined]
+    s_of = p["service"].map({n: i for i, n in enumerate(names)}).to_numpy()
+    region = p["region"].to_numpy()
+    lost = np.array([[r in lost_set for r in region] for _, lost_set, _ in domains], dtype=bool)  # D x rows
+    zone_hit = np.array([(region == z) & (zones >= 2) for _, _, z in domains], dtype=bool) if any(
+        z for _, _, z in domains) else np.zeros_like(lost)
+    # units spread over a region's zones: the failed zone holds the ceiling of n / zones
+    alive_units = np.where(lost, 0.0, units[None, :])
+    alive_units = np.where(zone_hit, units[None, :] - np.ceil(units[None, :] / np.maximum(zones, 1)[None, :] - 1e-9),
+                           alive_units)
+    onehot = np.zeros((len(p), len(names)))
+    onehot[np.arange(len(p)), s_of] = 1.0
+    touched = ((lost | zone_hit).astype(float) @ onehot) > 0  # D x S
+    provider_domain = np.array([name.startswith("provider") for name, _, _ in domains])
+    for j, svc in enumerate(names):
+        if svc in saas:
+            touched[~provider_domain, j] = False  # SaaS runs across the vendor's regions
+    public = kind == "public"
+    for svc_obj in spec.services:  # type: ignore[attr-defined]
+        j = names.index(svc_obj.name)
+        if not touched[:, j].any() or strategies.get(svc_obj.name) not in strat.index:
+            continue
+        st = strat.loc[strategies[svc_obj.name]]
+        mine = s_of == j
+        for res, d in svc_obj.demand.as_dict().items():
+            if d <= 0:
+                continue
+            per_unit = off.loc[p["offering"], res].to_numpy(dtype=float)
+            data = res in _DATA
+            frac = float(st["data_fraction"] if data else st["compute_fraction"])
+            counts = mine & (np.ones_like(mine) if data else ~is_backup)
+            alive = (alive_units[:, counts] * per_unit[counts]).sum(axis=1)  # D
+            short = touched[:, j] & (alive < frac * d - TOL * (1 + d))
+            for k in np.flatnonzero(short):
+                out.append(f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, needs "
+                           f"{frac * d:g} ({strategies[svc_obj.name]})")
+            if not data and frac < 1:
+                prim = mine & ~is_backup
+                public_left = (~lost[:, prim & public]).any(axis=1) if (prim & public).any() else np.zeros(len(domains), bool)
+                priv = prim & ~public
+                private_alive = (alive_units[:, priv] * per_unit[priv]).sum(axis=1)
+                stuck = touched[:, j] & ~public_left & (private_alive < d - TOL * (1 + d))
+                for k in np.flatnonzero(stuck):
+                    out.append(f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to {d:g} {res} "
+                               "but no public region survives and private capacity held is short")
+    return out
 
 
 def _could_use_private(svc: object, spec: object, catalog: Catalog) -> bool:

@@ -386,7 +386,7 @@ class _Builder:
             mine = prim[(prim["service"] == s) & (prim[res] > 0)]
             for r, g in mine.groupby("region", sort=True):
                 share = [(self.m.n[i], -dep.gb_per_month * float(c) / d) for i, c in zip(g.index, g[res], strict=True)]
-                cap_max = float((g[res] * g["max_units"]).max())
+                cap_max = float((g[res] * g["max_units"]).sum())  # the most this region can hold
                 bound = dep.gb_per_month * max(1.0, cap_max / d)
                 classes: dict[float, list[str]] = defaultdict(list)
                 for rt in targets:

@@ -273,50 +273,61 @@ def prune_dominated(cands: Candidates) -> Candidates:
     from r to it at no extra cost and without weakening any failure scenario. Hence pruning keeps
     the per-service optimum exact, and the sum of those optima stays a valid lower bound.
     Private sites (finite, shared capacity), grouped sites and backup copies are never pruned.
+    Dominance does not depend on demand, so services with the same candidate offerings, region
+    limit and user reach share one computation.
     """
     policy = cands.spec.policy.survive
-    keep_rows = []
-    for s, g in cands.offers.groupby("service", sort=False):
+    off = cands.offers
+    shape_cols = ["category", "role", *RESOURCES]
+    shape_id = pd.Series(pd.MultiIndex.from_frame(off[shape_cols]).factorize()[0], index=off.index)
+    keep_idx: list[pd.Index] = []
+    memo: dict[tuple, set[str]] = {}
+    for s, g in off.groupby("service", sort=False):
         if (g["role"] == "backup").any() or policy == "site":
-            keep_rows.append(g.index)
+            keep_idx.append(g.index)
             continue
         k = cands.spec.service(s).max_regions
-        shape = (g["category"] + "|" + g["role"] + "|"
-                 + g[list(RESOURCES)].astype(str).agg("|".join, axis=1))
-        price = pd.pivot_table(g.assign(shape=shape), index="region", columns="shape",
-                               values="usd_per_month", aggfunc="min")
-        fee = g.groupby("region")["fixed_usd_per_month"].max().reindex(price.index)
-        info = g.groupby("region").agg(kind=("kind", "first"), zones=("zones", "first"),
-                                       provider=("provider", "first")).reindex(price.index)
-        reach_sets = [reach for (svc, _grp), reach in cands.user_reach.items() if svc == s]
-        p = price.to_numpy(dtype=float)
-        p = np.where(np.isnan(p), np.inf, p)
-        # dominates[a, b]: region a is at least as good as region b on every shape and fee
-        dom = (p[:, None, :] <= p[None, :, :]).all(axis=2) & (fee.to_numpy()[:, None] <= fee.to_numpy()[None, :])
-        kind = info["kind"].to_numpy()
-        dom &= kind[:, None] == kind[None, :]
-        if policy == "zone":
-            z = info["zones"].to_numpy()
-            dom &= z[:, None] == z[None, :]
-        if policy == "provider":
-            pv = info["provider"].to_numpy()
-            dom &= pv[:, None] == pv[None, :]
-        regions = list(price.index)
-        for reach in reach_sets:
-            inside = np.array([r in reach for r in regions])
-            dom &= inside[:, None] | ~inside[None, :]  # b in reach => a in reach
-        np.fill_diagonal(dom, False)
-        # best first (cheapest total shape price), so kept dominators are the good ones
-        order = np.argsort(np.where(np.isinf(p), 1e12, p).sum(axis=1), kind="stable")
-        kept: list[int] = []
-        for b in order:
-            if kind[b] == "private" or sum(dom[a, b] for a in kept) < k:
-                kept.append(int(b))
-        keep_regions = {regions[i] for i in kept}
-        keep_rows.append(g.index[g["region"].isin(keep_regions)])
-    idx = keep_rows[0].append(keep_rows[1:]) if len(keep_rows) > 1 else keep_rows[0]
-    offers = cands.offers.loc[idx]
-    reach = {key: frozenset(r for r in val if r in set(offers.loc[offers["service"] == key[0], "region"]))
+        reach_sets = tuple(sorted((tuple(sorted(reach)) for (svc, _grp), reach in cands.user_reach.items()
+                                   if svc == s)))
+        key = (tuple(g["offering"]), tuple(g["role"]), k, reach_sets)
+        if key not in memo:
+            memo[key] = _undominated_regions(g, shape_id.loc[g.index], k, reach_sets, policy)
+        keep_idx.append(g.index[g["region"].isin(memo[key])])
+    idx = keep_idx[0].append(keep_idx[1:]) if len(keep_idx) > 1 else keep_idx[0]
+    offers = off.loc[idx]
+    present = offers.groupby("service")["region"].agg(set).to_dict()
+    reach = {key: frozenset(r for r in val if r in present.get(key[0], set()))
              for key, val in cands.user_reach.items()}
     return Candidates(cands.spec, offers, cands.demand, cands.strategies, cands.scenarios, reach,
                       cands.global_services, cands.notes)
+
+
+def _undominated_regions(g: pd.DataFrame, shape: pd.Series, k: int, reach_sets: tuple, policy: str) -> set[str]:
+    regions, r_idx = np.unique(g["region"].to_numpy(), return_inverse=True)
+    shapes, s_idx = np.unique(shape.to_numpy(), return_inverse=True)
+    p = np.full((len(regions), len(shapes)), np.inf)
+    np.minimum.at(p, (r_idx, s_idx), g["usd_per_month"].to_numpy(dtype=float))
+    fee = np.zeros(len(regions))
+    np.maximum.at(fee, r_idx, g["fixed_usd_per_month"].to_numpy(dtype=float))
+    first = pd.DataFrame({"r": r_idx, "kind": g["kind"].to_numpy(), "zones": g["zones"].to_numpy(),
+                          "provider": g["provider"].to_numpy()}).drop_duplicates("r").set_index("r").sort_index()
+    # dom[a, b]: region a is at least as good as region b on every shape and on the fee
+    dom = (p[:, None, :] <= p[None, :, :]).all(axis=2) & (fee[:, None] <= fee[None, :])
+    kind = first["kind"].to_numpy()
+    dom &= kind[:, None] == kind[None, :]
+    if policy == "zone":
+        z = first["zones"].to_numpy()
+        dom &= z[:, None] == z[None, :]
+    if policy == "provider":
+        pv = first["provider"].to_numpy()
+        dom &= pv[:, None] == pv[None, :]
+    for reach in reach_sets:
+        inside = np.isin(regions, list(reach))
+        dom &= inside[:, None] | ~inside[None, :]  # b in reach => a in reach
+    np.fill_diagonal(dom, False)
+    order = np.argsort(np.where(np.isinf(p), 1e12, p).sum(axis=1), kind="stable")  # best first
+    kept: list[int] = []
+    for b in order:
+        if kind[b] == "private" or int(dom[kept, b].sum()) < k:
+            kept.append(int(b))
+    return {str(regions[i]) for i in kept}

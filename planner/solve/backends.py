@@ -44,6 +44,8 @@ class SolverOptions:
     threads: int = 1
     msg: bool = False
     relax: bool = False  # solve the LP relaxation (integrality dropped): a valid lower bound
+    start: tuple[tuple[str, float], ...] = ()  # (variable name, value): a partial MIP start
+    stop_at: float | None = None  # stop once a plan this cheap is found (an outside bound proves it)
 
 
 @dataclass
@@ -226,6 +228,21 @@ class HighsBackend:
         if lp.num_col_ == 0:
             return SolveResult(SolveStatus.OPTIMAL, mf.offset, mf.offset, 0.0, self.name)
         h.passModel(lp)
+        if options.start and not options.relax:
+            col = {v.name: j for j, v in enumerate(mf.variables)}
+            pairs = [(col[name], value) for name, value in options.start if name in col]
+            if pairs:
+                idx, vals = zip(*pairs, strict=True)
+                # a partial start: HiGHS completes the remaining variables itself
+                h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+        if options.stop_at is not None and not options.relax:
+            target = float(options.stop_at)
+
+            def _interrupt(event: object) -> None:
+                if event.data_out.objective_function_value <= target:  # type: ignore[attr-defined]
+                    event.data_in.user_interrupt = True  # type: ignore[attr-defined]
+
+            h.cbMipInterrupt.subscribe(_interrupt)
         # HiGHS has been measured running far past time_limit on large MILPs: guard the wall clock.
         guard = threading.Timer(options.time_limit * 1.2 + 2.0, h.cancelSolve)
         guard.daemon = True
@@ -264,8 +281,10 @@ class HighsBackend:
         else:
             bound = objective
         status = SolveStatus.OPTIMAL if model_status == ms.kOptimal else SolveStatus.FEASIBLE
-        return SolveResult(status, objective, bound, seconds, self.name,
-                           detail=str(model_status), values=_assign(mf, x))
+        detail = str(model_status)
+        if options.stop_at is not None and model_status == ms.kInterrupt and objective <= options.stop_at + 1e-9:
+            detail = "target reached"
+        return SolveResult(status, objective, bound, seconds, self.name, detail=detail, values=_assign(mf, x))
 
 
 # ------------------------------------------------------------------ CBC (PuLP's bundled binary)

@@ -116,6 +116,16 @@ class AppSpec(_Strict):
             seen.add(s.name)
         return services
 
+    @field_validator("users")
+    @classmethod
+    def _unique_groups(cls, users: tuple[UserGroup, ...]) -> tuple[UserGroup, ...]:
+        seen: set[str] = set()
+        for u in users:
+            if u.name in seen:
+                raise ValueError(f"user group name `{u.name}` is used twice; names must be unique")
+            seen.add(u.name)
+        return users
+
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
