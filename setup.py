@@ -1,7 +1,7 @@
-"""Build hook: ship the top-level `catalogs/` and `examples/` inside the wheel.
+"""Build hook: ship the top-level `catalogs/`, `examples/` and `dashboards/` inside the wheel.
 
 The catalog lives at the repository's top level (data, reviewed as data), but an installed
-package must find it without the repository, so the build copies both folders into
+package must find it without the repository, so the build copies these folders into
 `planner/data/`. Everything else is configured in pyproject.toml.
 """
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 class BuildWithData(build_py):
     def run(self) -> None:
         super().run()
-        for folder in ("catalogs", "examples"):
+        for folder in ("catalogs", "examples", "dashboards"):
             src = ROOT / folder
             dst = Path(self.build_lib) / "planner" / "data" / folder
             if src.is_dir():
