@@ -103,10 +103,13 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         return union
     # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
     # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
+    # coordination improves a plan we already hold (when the union verifies): bound its time
+    box = deadline if not union.verification.ok else min(
+        deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
     if len(cands.offers) <= FULL_MODEL_LIMIT:
         # Small enough to solve whole: no pruning, and the solver's bound is valid for the problem.
         _say(options, "coordinating services in the full coupled model")
-        coupled = _solve_coupled(cands, catalog, options, deadline, timings, bound=bound,
+        coupled = _solve_coupled(cands, catalog, options, box, timings, bound=bound,
                                  label="decomposed", full=True, start=union)
         if union.verification.ok and union.objective <= coupled.objective + 1e-9:
             union.bound = coupled.bound
@@ -115,8 +118,6 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     keep = _pruned_regions(pruned, cands, union)
     _say(options, "coordinating services over "
                   f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs")
-    # coordination is an improvement step over a plan we already hold: give it a bounded share of time
-    box = min(deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
     try:
         coupled = _solve_coupled(cands.restrict(services, keep), catalog, options, box, timings,
                                  bound=bound, label="decomposed", start=union)
