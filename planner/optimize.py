@@ -103,6 +103,14 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         return union
     # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
     # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
+    if not union.verification.ok and _overfills_private(union, catalog):
+        repaired = _repair_private(pruned, catalog, options, units, strategies, union, per_service_limit)
+        if repaired is not None:
+            _say(options, "repaired shared private capacity greedily (largest saving per vCPU first)")
+            union = _assemble(cands, catalog, repaired[0], repaired[1], bound, "decomposed", options.solver,
+                              size, options.gap)
+            if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
+                return union
     # coordination improves a plan we already hold (when the union verifies): bound its time
     box = deadline if not union.verification.ok else min(
         deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
@@ -195,6 +203,75 @@ def _fallback_if_error(result: SolveResult, built: BuiltModel, options: PlanOpti
             retry.detail = f"CBC fallback after HiGHS {result.status.value}: {result.detail}"
             return retry
     return result
+
+
+def _overfills_private(plan: Plan, catalog: Catalog) -> bool:
+    p = plan.placements.join(catalog.regions["kind"], on="region")
+    p = p[p["kind"] == "private"]
+    if p.empty:
+        return False
+    for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity")):
+        used = (p[res] * p["units"]).groupby(p["region"]).sum()
+        if (used > catalog.sites[col].reindex(used.index) + 1e-9).any():
+            return True
+    return False
+
+
+def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
+                    strategies: dict[str, str], union: Plan, limit: float):  # noqa: ANN202
+    """Greedy repair of shared private capacity (as measured in the solver findings): services on an
+    over-full site are solved again without private regions; those that save the most per vCPU
+    stay private while the site has room, the others take their public plan."""
+    off = cands.offers
+    p = union.placements.join(catalog.regions["kind"], on="region")
+    users = sorted(set(p.loc[p["kind"] == "private", "service"]))
+    public_only = Candidates(cands.spec, off[off["kind"] != "private"], cands.demand, cands.strategies,
+                             cands.scenarios, cands.user_reach, cands.global_services, cands.notes)
+    alt: dict[str, tuple] = {}
+    rows = []
+    for s in users:
+        if s not in set(public_only.offers["service"]):
+            continue  # cannot leave the private cloud: keeps its place
+        try:
+            alt[s] = _solve_one(public_only, catalog, options, s, limit)
+        except (InfeasibleError, NoPlanError, SolverError):
+            continue
+        mine = p[(p["service"] == s)]
+        cost_private = float(mine["usd_per_month"].sum())
+        vcpu = float((mine.loc[mine["kind"] == "private", "vcpu"] * mine.loc[mine["kind"] == "private", "units"]).sum())
+        public_cost = float(sum(off.at[i, "usd_per_month"] * n for i, n in alt[s][0].items()))
+        rows.append((s, (public_cost - cost_private) / max(vcpu, 1e-9)))
+    if not rows:
+        return None
+    left = {r: {res: float(catalog.sites.at[r, col]) for res, col in
+                (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity"))}
+            for r in catalog.sites.index}
+    fixed = [s for s in users if s not in alt]
+    for s in fixed:  # services with no public alternative are placed first
+        _take(p, s, left)
+    new_units = dict(units)
+    new_strategies = dict(strategies)
+    for s, _saving in sorted(rows, key=lambda x: -x[1]):
+        if not _take(p, s, left):
+            for i in list(new_units):
+                if off.at[i, "service"] == s:
+                    del new_units[i]
+            new_units.update(alt[s][0])
+            new_strategies.update(alt[s][1])
+    return new_units, new_strategies
+
+
+def _take(p: pd.DataFrame, service: str, left: dict[str, dict[str, float]]) -> bool:
+    """Reserve the service's private usage if it fits everywhere; False (nothing reserved) if not."""
+    mine = p[(p["service"] == service) & (p["kind"] == "private")]
+    need = {r: {res: float((g[res] * g["units"]).sum()) for res in ("vcpu", "mem_gib", "storage_gb")}
+            for r, g in mine.groupby("region")}
+    if any(need[r][res] > left[r][res] + 1e-9 for r in need for res in need[r]):
+        return False
+    for r in need:
+        for res in need[r]:
+            left[r][res] -= need[r][res]
+    return True
 
 
 def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan) -> dict[str, set[str]]:
