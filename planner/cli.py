@@ -271,8 +271,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         app = Path(__file__).resolve().parent / "data" / "dashboards" / "app.py"
     if not app.exists():
         raise InputError("the dashboard files are not installed; run from a checkout or reinstall the package")
+    # the settings of .streamlit/config.toml, passed explicitly so they hold from any folder
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+           "--server.address", args.address, "--browser.gatherUsageStats", "false",
+           "--server.maxUploadSize", "1", "--client.showErrorDetails", "false"]
     return subprocess.call(cmd)
 
 

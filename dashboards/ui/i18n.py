@@ -7,6 +7,7 @@ from the active language renders as ⟦key⟧ so that tests (and eyes) catch it 
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ NATIVE_NAMES = {"en": "English", "ko": "한국어"}  # a language picker names e
 DEFAULT = "en"
 FOLDER = Path(__file__).resolve().parent.parent / "i18n"
 MISSING = "⟦{}⟧"
+log = logging.getLogger("dashboards.i18n")
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -47,6 +49,7 @@ def t(key: str, **values: Any) -> str:
     """The text for `key` in the active language, with `{name}` fields filled from `values`."""
     text = strings(lang()).get(key)
     if text is None:
+        log.warning("missing i18n key %s (%s)", key, lang())
         return MISSING.format(key)
     return text.format(**values) if values else text
 
@@ -62,19 +65,29 @@ def has(key: str) -> bool:
 
 
 def init_language() -> None:
-    """Start in the language of the URL (?lang=ko) on a fresh session, else English."""
+    """Start in the language of the URL (?lang=ko) on a fresh session, else English.
+
+    The language lives in `lang`, a plain session key: a widget's own key would be dropped on any
+    run that does not draw the widget."""
     if "lang" not in st.session_state:
         wanted = st.query_params.get("lang", DEFAULT)
         st.session_state["lang"] = wanted if wanted in LANGUAGES else DEFAULT
 
 
-def _remember_in_url() -> None:
+def _picked() -> None:
+    st.session_state["lang"] = st.session_state["lang_picker"]
     st.query_params["lang"] = st.session_state["lang"]
 
 
 def language_switch() -> None:
     """The language picker in the sidebar; keeps ?lang= in the URL so links keep the language."""
+    if st.session_state.get("lang_picker") != lang():
+        st.session_state["lang_picker"] = lang()
     st.sidebar.segmented_control(
-        t("app.language"), LANGUAGES, key="lang", format_func=NATIVE_NAMES.__getitem__,
-        required=True, on_change=_remember_in_url,
+        t("app.language"),
+        LANGUAGES,
+        key="lang_picker",
+        format_func=NATIVE_NAMES.__getitem__,
+        required=True,
+        on_change=_picked,
     )

@@ -1,0 +1,255 @@
+"""Plan: choose an example, upload or edit a spec (problems shown under the editor), pick the
+survival policy and a strategy, solve with live progress, and see the placement on the map, the cost
+breakdown, availability and downtime, the independent verification, and downloads."""
+
+import streamlit as st
+from ui import charts, data, views
+from ui.i18n import t
+from ui.widgets import (
+    current_request,
+    english_note,
+    label,
+    names,
+    page_body,
+    show_problems,
+    solve_with_progress,
+    table,
+)
+
+from planner.errors import PlannerError, SpecError
+
+SURVIVE = ("", "none", "zone", "region", "site", "provider")
+
+
+def load_example() -> None:
+    name = st.session_state.get("plan_example")
+    if name:
+        st.session_state["spec_editor"] = data.example_text(name)
+        st.session_state["spec_source"] = name
+        st.session_state.pop("upload_error", None)
+
+
+def load_upload() -> None:
+    st.session_state.pop("upload_error", None)
+    upload = st.session_state.get("plan_upload")
+    if upload is None:
+        return
+    try:
+        text = upload.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        st.session_state["upload_error"] = t("plan.upload_not_text", name=upload.name)
+        return
+    st.session_state["spec_editor"] = text
+    st.session_state["spec_source"] = upload.name
+    st.session_state["plan_example"] = None
+
+
+st.title(t("plan.title"))
+st.caption(t("plan.intro"))
+
+with page_body():
+    req = current_request()
+    st.session_state.setdefault("spec_editor", req.text)
+    st.session_state.setdefault("spec_source", req.source)
+    st.session_state.setdefault(
+        "plan_example", req.source if req.source in data.examples() else None
+    )
+
+    st.subheader(t("plan.spec"))
+    c1, c2 = st.columns(2)
+    c1.selectbox(
+        t("plan.example"),
+        data.examples(),
+        key="plan_example",
+        on_change=load_example,
+        placeholder=t("plan.pick_example"),
+        persist_state="session",
+    )
+    c2.file_uploader(
+        t("plan.upload"),
+        type=["yaml", "yml"],
+        key="plan_upload",
+        on_change=load_upload,
+        max_upload_size=1,
+        help=t("plan.upload_help"),
+    )
+    if st.session_state.get("upload_error"):
+        c2.error(st.session_state["upload_error"], icon=":material/error:")
+
+    st.text_area(
+        t("plan.editor"),
+        key="spec_editor",
+        height=340,
+        persist_state="session",
+        help=t("plan.editor_help"),
+    )
+    text = st.session_state["spec_editor"] or ""
+    source = st.session_state["spec_source"]
+    spec = None
+    try:
+        spec = data.check_spec(text, source)
+        st.success(
+            t(
+                "plan.spec_ok",
+                app=spec.app,
+                services=len(spec.services),
+                survive=spec.policy.survive,
+            ),
+            icon=":material/check_circle:",
+        )
+    except SpecError as exc:
+        show_problems(exc.problems)
+
+    st.subheader(t("plan.choices"))
+    k1, k2, k3 = st.columns([2, 2, 1])
+    survive = k1.selectbox(
+        t("plan.survive"),
+        SURVIVE,
+        key="plan_survive",
+        persist_state="session",
+        format_func=names("survive", SURVIVE, **{"": t("plan.survive_as_spec")}),
+    )
+    names_ = [n for n in data.strategy_names() if n != "optimal"]  # "" already is the free choice
+    strategy = k2.selectbox(
+        t("plan.strategy"),
+        ["", *names_],
+        key="plan_strategy",
+        persist_state="session",
+        format_func=names("placement", ["", *names_], **{"": t("plan.strategy_cheapest")}),
+        help=t("plan.strategy_help") if names_ else t("plan.strategy_missing"),
+    )
+    limit = k3.number_input(
+        t("plan.time_limit"),
+        min_value=5,
+        max_value=600,
+        value=60,
+        step=5,
+        key="plan_time_limit",
+        persist_state="session",
+    )
+    if st.button(
+        t("plan.solve"), type="primary", disabled=spec is None, icon=":material/play_arrow:"
+    ):
+        st.session_state["request"] = data.PlanRequest(
+            text, source, survive, strategy, float(limit)
+        )
+    req = current_request()
+    if (text, source) != (req.text, req.source):
+        st.info(t("plan.unsolved_changes"), icon=":material/info:")
+
+    st.divider()
+    plan = solve_with_progress(req)
+    st.header(t("plan.result", app=plan.spec.app))
+    try:
+        avail = data.availability(req.key, plan)
+    except PlannerError:  # e.g. a plan too large to evaluate: show the plan without it
+        avail = None
+        st.warning(t("plan.availability_failed"), icon=":material/warning:")
+    v = plan.verification
+    m = st.columns(5)
+    m[0].metric(t("plan.cost"), f"${plan.cost['total']:,.0f}")
+    m[1].metric(
+        t("plan.availability"), "-" if avail is None else f"{100 * avail['availability']:.4f}%"
+    )
+    m[2].metric(t("plan.downtime"), "-" if avail is None else f"{avail['minutes_per_year']:,.0f}")
+    m[3].metric(
+        t("plan.status"),
+        label("plan_status", plan.status),
+        help=t("plan.gap", gap="-" if plan.gap is None else f"{plan.gap:.3%}"),
+    )
+    m[4].metric(t("plan.regions"), len(plan.regions()), help=", ".join(plan.providers()))
+
+    if v is not None and v.ok:
+        st.success(
+            t("plan.verified", n=max(0, v.scenarios_checked - 1), survive=plan.spec.policy.survive),
+            icon=":material/verified:",
+        )
+    elif v is not None:
+        st.error(t("plan.not_verified"), icon=":material/gpp_bad:")
+        english_note()
+        st.markdown("\n".join(f"- {x}" for x in v.violations[:20]))
+
+    st.subheader(t("plan.map"))
+    sites = views.plan_sites(plan, data.catalog())
+    tooltip = "<b>{label}</b><br/>{region}"
+    st.pydeck_chart(
+        charts.plan_map(
+            sites.assign(label=sites["services"]),
+            views.plan_links(plan, data.catalog()),
+            views.plan_users(plan),
+            tooltip,
+        ),
+        height=440,
+    )
+    st.caption(t("plan.map_legend"))
+
+    st.subheader(t("plan.costs"))
+    a, b = st.columns(2)
+    a.altair_chart(
+        charts.cost_components(
+            views.cost_components(plan, lambda k: label("cost", k)),
+            t("col.usd_per_month"),
+            t("plan.component"),
+        ),
+        width="stretch",
+    )
+    b.altair_chart(
+        charts.cost_by_service(
+            views.cost_by_service(plan, lambda r: label("role", r)),
+            t("col.usd_per_month"),
+            t("col.service"),
+            t("col.role"),
+        ),
+        width="stretch",
+    )
+
+    if avail is not None:
+        st.subheader(t("plan.availability_by_service"))
+        st.caption(t("plan.availability_note", method=label("method", avail["method"])))
+        table(
+            avail["services"][
+                ["service", "effective_availability_pct", "effective_downtime_min_per_month"]
+            ],
+            pct=["effective_availability_pct"],
+        )
+
+    st.subheader(t("plan.placements"))
+    st.caption(
+        t(
+            "plan.strategies",
+            strategies=", ".join(
+                f"{s}: {label('strategy', k)}" for s, k in plan.strategies.items()
+            ),
+        )
+    )
+    table(views.placements_table(plan, lambda r: label("role", r)), money=["usd_per_month"])
+    if len(plan.egress) and plan.egress["usd_per_month"].sum() > 0:
+        st.subheader(t("plan.egress"))
+        table(
+            plan.egress[plan.egress["usd_per_month"] > 0][
+                ["source", "target", "region", "to_region", "gb_per_month", "usd_per_month"]
+            ],
+            money=["usd_per_month"],
+        )
+    if plan.notes:
+        english_note()
+        for note in plan.notes:
+            st.warning(note)
+
+    d1, d2, _ = st.columns([1, 1, 3])
+    d1.download_button(
+        t("plan.download_json"),
+        data.plan_json(req.key, plan),
+        file_name=f"{plan.spec.app}-plan.json",
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    d2.download_button(
+        t("plan.download_csv"),
+        data.plan_csv(req.key, plan),
+        file_name=f"{plan.spec.app}-plan.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )

@@ -1,0 +1,289 @@
+"""Charts as pure functions: tidy tables and already-translated labels in, a chart object out."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import pydeck as pdk
+
+# One colour per provider, readable on a light map; unknown providers get grey.
+PROVIDER_RGB: dict[str, tuple[int, int, int]] = {
+    "aws": (255, 153, 0),
+    "azure": (0, 120, 212),
+    "gcp": (52, 168, 83),
+    "naver": (0, 150, 160),
+    "openstack": (237, 28, 36),
+}
+GREY = (140, 140, 140)
+FAILED_RGB = (60, 60, 60)
+USER_RGB = (130, 60, 200)
+LINE_RGB = (90, 90, 200)
+
+
+def rgb(provider: str) -> list[int]:
+    return list(PROVIDER_RGB.get(provider, GREY))
+
+
+def hex_colour(provider: str) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*PROVIDER_RGB.get(provider, GREY))
+
+
+def _view(points: pd.DataFrame, world: bool) -> pdk.ViewState:
+    if world or points.empty:
+        return pdk.ViewState(latitude=25.0, longitude=40.0, zoom=0.7)
+    lat, lon = float(points["lat"].mean()), float(points["lon"].mean())
+    spread = max(
+        float(points["lat"].max() - points["lat"].min()),
+        float(points["lon"].max() - points["lon"].min()),
+        1.0,
+    )
+    zoom = 5.0 if spread < 5 else 3.5 if spread < 20 else 2.0 if spread < 60 else 0.8
+    return pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom)
+
+
+def region_map(regions: pd.DataFrame, tooltip_html: str) -> pdk.Deck:
+    """Every region as a dot coloured by its provider. Needs columns provider, lat, lon."""
+    pts = regions.assign(colour=[rgb(p) for p in regions["provider"]])
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        pts,
+        get_position=["lon", "lat"],
+        get_fill_color="colour",
+        get_radius=60000,
+        radius_min_pixels=4,
+        radius_max_pixels=14,
+        pickable=True,
+        stroked=True,
+        get_line_color=[255, 255, 255],
+        line_width_min_pixels=1,
+    )
+    return pdk.Deck(
+        layers=[layer],
+        initial_view_state=_view(pts, world=True),
+        tooltip={"html": tooltip_html},
+        map_style=None,
+    )
+
+
+def plan_map(
+    sites: pd.DataFrame, links: pd.DataFrame, users: pd.DataFrame, tooltip_html: str
+) -> pdk.Deck:
+    """A plan on the map: its regions (size by monthly cost; `failed` regions dark), arcs for the
+    dependencies between regions, and the user groups.
+
+    sites: region, provider, lat, lon, usd_per_month, failed, label
+    links: from_lon, from_lat, to_lon, to_lat, label
+    users: lon, lat, label
+    """
+    top = max(float(sites["usd_per_month"].max()) if len(sites) else 1.0, 1.0)
+    pts = sites.assign(
+        colour=[
+            list(FAILED_RGB) + [230] if f else rgb(p) + [220]
+            for p, f in zip(sites["provider"], sites["failed"], strict=True)
+        ],
+        radius_m=[20_000 + 60_000 * (float(c) / top) ** 0.5 for c in sites["usd_per_month"]],
+    )
+    layers = [
+        pdk.Layer(
+            "ArcLayer",
+            links,
+            get_source_position=["from_lon", "from_lat"],
+            get_target_position=["to_lon", "to_lat"],
+            get_source_color=list(LINE_RGB) + [200],
+            get_target_color=list(LINE_RGB) + [200],
+            get_width=3,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            pts,
+            get_position=["lon", "lat"],
+            get_fill_color="colour",
+            get_radius="radius_m",
+            radius_min_pixels=7,
+            radius_max_pixels=28,
+            pickable=True,
+            stroked=True,
+            get_line_color=[255, 255, 255],
+            line_width_min_pixels=2,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            users,
+            get_position=["lon", "lat"],
+            get_fill_color=list(USER_RGB) + [170],
+            get_radius=8_000,
+            radius_min_pixels=5,
+            radius_max_pixels=9,
+            pickable=True,
+        ),
+    ]
+    both = (
+        pd.concat([pts[["lat", "lon"]], users[["lat", "lon"]]])
+        if len(users)
+        else pts[["lat", "lon"]]
+    )
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=_view(both, world=False),
+        tooltip={"html": tooltip_html},
+        map_style=None,
+    )
+
+
+def cost_by_service(df: pd.DataFrame, x_title: str, y_title: str, colour_title: str) -> alt.Chart:
+    """Stacked bars: monthly cost per service, split by role.
+    Columns service, role_label, usd_per_month."""
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("sum(usd_per_month):Q", title=x_title),
+            y=alt.Y("service:N", title=y_title, sort="-x"),
+            color=alt.Color("role_label:N", title=colour_title),
+            tooltip=[
+                alt.Tooltip("service:N", title=y_title),
+                alt.Tooltip("role_label:N", title=colour_title),
+                alt.Tooltip("sum(usd_per_month):Q", title=x_title, format="$,.2f"),
+            ],
+        )
+        .properties(height=max(120, 34 * df["service"].nunique()))
+    )
+
+
+def cost_components(df: pd.DataFrame, x_title: str, y_title: str) -> alt.Chart:
+    """Bars of the cost breakdown. Columns component_label, usd_per_month."""
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("usd_per_month:Q", title=x_title),
+            y=alt.Y("component_label:N", title=y_title, sort=None),
+            tooltip=[
+                alt.Tooltip("component_label:N", title=y_title),
+                alt.Tooltip("usd_per_month:Q", title=x_title, format="$,.2f"),
+            ],
+        )
+        .properties(height=160)
+    )
+
+
+def responsibility(
+    df: pd.DataFrame, layer_title: str, who_title: str, column_title: str
+) -> alt.Chart:
+    """The layer stack (hardware at the bottom) per column, coloured by who runs the layer.
+    Columns column, layer_label, level (0 = hardware), who_label, vendor (bool)."""
+    base = alt.Chart(df).encode(
+        x=alt.X(
+            "column:N",
+            title=column_title,
+            sort=None,
+            axis=alt.Axis(labelAngle=-20, labelLimit=200, labelOverlap=False),
+        ),
+        y=alt.Y("level:O", title=layer_title, sort="descending", axis=None),
+    )
+    blocks = base.mark_rect(stroke="white", strokeWidth=3).encode(
+        color=alt.Color(
+            "who_label:N", title=who_title, scale=alt.Scale(range=["#4c78a8", "#f2a93b"])
+        ),
+        tooltip=[
+            alt.Tooltip("layer_label:N", title=layer_title),
+            alt.Tooltip("who_label:N", title=who_title),
+        ],
+    )
+    text = base.mark_text(color="white", fontWeight="bold").encode(text="layer_label:N")
+    return (blocks + text).properties(height=260)
+
+
+def tradeoff(
+    points: pd.DataFrame,
+    frontier: pd.DataFrame | None,
+    x_title: str,
+    y_title: str,
+    name_title: str,
+    frontier_label: str,
+) -> alt.LayerChart | alt.Chart:
+    """Cost against availability, one point per strategy, with the Pareto frontier as a line.
+    points: strategy_label, usd_per_month, availability_pct;
+    frontier: usd_per_month, availability_pct."""
+    dots = (
+        alt.Chart(points)
+        .mark_circle(size=160)
+        .encode(
+            x=alt.X("availability_pct:Q", title=x_title, scale=alt.Scale(zero=False)),
+            y=alt.Y("usd_per_month:Q", title=y_title),
+            color=alt.Color("strategy_label:N", title=name_title),
+            tooltip=[
+                alt.Tooltip("strategy_label:N", title=name_title),
+                alt.Tooltip("availability_pct:Q", title=x_title, format=".4f"),
+                alt.Tooltip("usd_per_month:Q", title=y_title, format="$,.2f"),
+            ],
+        )
+    )
+    if frontier is None or frontier.empty:
+        return dots.properties(height=360)
+    line = (
+        alt.Chart(frontier.assign(series=frontier_label))
+        .mark_line(point=True, strokeDash=[6, 3], color="#888")
+        .encode(
+            x="availability_pct:Q",
+            y="usd_per_month:Q",
+            tooltip=[
+                alt.Tooltip("availability_pct:Q", title=x_title, format=".4f"),
+                alt.Tooltip("usd_per_month:Q", title=y_title, format="$,.2f"),
+            ],
+        )
+    )
+    return (line + dots).properties(height=360)
+
+
+def sweep_heatmap(df: pd.DataFrame, x_title: str, y_title: str, value_title: str) -> alt.LayerChart:
+    """Scenario by measure, coloured by how bad each is relative to the worst scenario of that
+    measure. Columns scenario, measure_label, value, share (0..1)."""
+    base = alt.Chart(df).encode(
+        x=alt.X(
+            "measure_label:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=200)
+        ),
+        y=alt.Y("scenario:N", title=y_title, sort=None, axis=alt.Axis(labelLimit=320)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share:Q",
+            title=value_title,
+            scale=alt.Scale(scheme="orangered", domain=[0, 1]),
+            legend=None,
+        ),
+        tooltip=[
+            alt.Tooltip("scenario:N", title=y_title),
+            alt.Tooltip("measure_label:N", title=x_title),
+            alt.Tooltip("value:Q", title=value_title, format=",.4~g"),
+        ],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("value:Q", format=",.4~g"),
+        color=alt.condition("datum.share > 0.55", alt.value("white"), alt.value("black")),
+    )
+    return (cells + text).properties(height=max(140, 26 * df["scenario"].nunique()))
+
+
+def dr_strategies(df: pd.DataFrame, x_title: str, y_title: str, name_title: str) -> alt.LayerChart:
+    """RTO against RPO (log scales) for the DR strategies.
+    Columns strategy_label, rto_minutes, rpo_minutes."""
+    shown = df.assign(rto=df["rto_minutes"].clip(lower=0.5), rpo=df["rpo_minutes"].clip(lower=0.5))
+    dots = (
+        alt.Chart(shown)
+        .mark_circle(size=200)
+        .encode(
+            x=alt.X("rto:Q", title=x_title, scale=alt.Scale(type="log")),
+            y=alt.Y("rpo:Q", title=y_title, scale=alt.Scale(type="log")),
+            color=alt.Color("strategy_label:N", title=name_title, legend=None),
+            tooltip=[
+                alt.Tooltip("strategy_label:N", title=name_title),
+                alt.Tooltip("rto_minutes:Q", title=x_title),
+                alt.Tooltip("rpo_minutes:Q", title=y_title),
+            ],
+        )
+    )
+    return (dots + dots.mark_text(dx=10, align="left").encode(text="strategy_label:N")).properties(
+        height=300
+    )

@@ -1,0 +1,209 @@
+"""Display tables: library results reshaped for a chart or a table. Pure functions, no Streamlit.
+
+Only reshaping lives here (joins for coordinates, renames, long format for charts); every figure
+comes from the library unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from planner.catalog import Catalog
+from planner.plan import Plan
+
+Label = Callable[[str], str]
+
+
+def plan_sites(plan: Plan, catalog: Catalog, failed: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per region the plan uses: provider, position, monthly cost, services, failed?"""
+    p = plan.placements
+    by = p.groupby("region").agg(
+        usd_per_month=("usd_per_month", "sum"),
+        services=("service", lambda s: ", ".join(sorted(set(s)))),
+    )
+    reg = catalog.regions.loc[by.index, ["provider", "name", "city", "lat", "lon"]]
+    out = reg.join(by).reset_index().rename(columns={"index": "region"})
+    out["failed"] = out["region"].isin(set(failed))
+    return out
+
+
+def plan_links(plan: Plan, catalog: Catalog) -> pd.DataFrame:
+    """One arc per (dependency, caller region, callee region) where the two differ."""
+    p = plan.placements[plan.placements["role"] != "backup"]
+    where = p.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
+    pos = catalog.regions[["lat", "lon"]]
+    rows = []
+    for dep in plan.spec.dependencies:
+        for a in where.get(dep.source, []):
+            for b in where.get(dep.target, []):
+                if a != b:
+                    rows.append(
+                        {
+                            "from_lon": pos.at[a, "lon"],
+                            "from_lat": pos.at[a, "lat"],
+                            "to_lon": pos.at[b, "lon"],
+                            "to_lat": pos.at[b, "lat"],
+                            "label": f"{dep.source} → {dep.target}",
+                            "region": f"{a} → {b}",
+                        }
+                    )
+    return pd.DataFrame(
+        rows, columns=["from_lon", "from_lat", "to_lon", "to_lat", "label", "region"]
+    )
+
+
+def plan_users(plan: Plan) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"lat": u.lat, "lon": u.lon, "label": u.name, "region": ""} for u in plan.spec.users],
+        columns=["lat", "lon", "label", "region"],
+    )
+
+
+def cost_by_service(plan: Plan, role_label: Label) -> pd.DataFrame:
+    p = plan.placements
+    out = p.groupby(["service", "role"], as_index=False)["usd_per_month"].sum()
+    return out.assign(role_label=out["role"].map(role_label))
+
+
+def cost_components(plan: Plan, component_label: Label) -> pd.DataFrame:
+    cost = plan.cost
+    rows = [
+        {"component": k, "component_label": component_label(k), "usd_per_month": v}
+        for k, v in cost.items()
+        if k != "total"
+    ]
+    return pd.DataFrame(rows)
+
+
+def placements_table(plan: Plan, role_label: Label) -> pd.DataFrame:
+    p = plan.placements
+    capacity = [
+        ", ".join(
+            f"{r[k] * r['units']:g} {k}"
+            for k in ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb")
+            if r[k] > 0
+        )
+        for r in p.to_dict(orient="records")
+    ]
+    return pd.DataFrame(
+        {
+            "service": p["service"],
+            "region": p["region"],
+            "sku": p["sku"],
+            "tier": p["tier"],
+            "role": p["role"].map(role_label),
+            "units": p["units"],
+            "capacity": capacity,
+            "usd_per_month": p["usd_per_month"],
+        }
+    )
+
+
+def stack_rows(
+    columns: dict[str, tuple[str, ...]],
+    layers: tuple[str, ...],
+    layer_label: Label,
+    vendor_label: str,
+    you_label: str,
+) -> pd.DataFrame:
+    """Long table for the responsibility chart: for each column (an offering, or on-premises),
+    each layer and whether the vendor runs it (`columns` maps column name -> managed layers)."""
+    rows = []
+    for name, managed in columns.items():
+        for level, layer in enumerate(layers):
+            vendor = layer in managed
+            rows.append(
+                {
+                    "column": name,
+                    "layer": layer,
+                    "layer_label": layer_label(layer),
+                    "level": level,
+                    "vendor": vendor,
+                    "who_label": vendor_label if vendor else you_label,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def sweep_long(sweep: pd.DataFrame, measures: dict[str, str]) -> pd.DataFrame:
+    """Long format of a failure sweep for the heat map; share = value / the worst value of its
+    measure."""
+    keep = [m for m in measures if m in sweep.columns]
+    long = sweep.melt(id_vars="scenario", value_vars=keep, var_name="measure", value_name="value")
+    worst = long.groupby("measure")["value"].transform("max").replace(0, 1)
+    return long.assign(measure_label=long["measure"].map(measures), share=long["value"] / worst)
+
+
+def placement_diff(a: Plan, b: Plan) -> pd.DataFrame:
+    """Per service, where each plan runs it and what it costs there, side by side."""
+
+    def summary(plan: Plan) -> pd.DataFrame:
+        p = plan.placements
+        g = p.groupby("service")
+        return pd.DataFrame(
+            {
+                "regions": g["region"].apply(lambda s: ", ".join(sorted(set(s)))),
+                "usd_per_month": g["usd_per_month"].sum(),
+                "strategy": pd.Series(plan.strategies),
+            }
+        )
+
+    left, right = summary(a), summary(b)
+    out = left.merge(right, left_index=True, right_index=True, how="outer", suffixes=("_a", "_b"))
+    out = out.reset_index(names="service")
+    out["differs"] = (out["regions_a"] != out["regions_b"]) | (
+        out["strategy_a"] != out["strategy_b"]
+    )
+    return out
+
+
+def replica_layout(plan: Plan) -> pd.DataFrame:
+    """Per service: how many regions and providers hold it, its units and its DR strategy."""
+    p = plan.placements[plan.placements["role"] != "backup"]
+    g = p.groupby("service")
+    return pd.DataFrame(
+        {
+            "regions": g["region"].nunique(),
+            "providers": g["provider"].nunique(),
+            "units": g["units"].sum(),
+            "strategy": pd.Series(plan.strategies),
+        }
+    ).reset_index(names="service")
+
+
+def private_showback(plan: Plan, catalog: Catalog) -> pd.DataFrame:
+    """What each service would be charged back for its private-cloud (OpenStack) placements."""
+    p = plan.placements
+    kind = catalog.regions["kind"].reindex(p["region"]).to_numpy()
+    mine = p[kind == "private"]
+    out = mine.assign(
+        vcpu_total=mine["vcpu"] * mine["units"],
+        mem_gib_total=mine["mem_gib"] * mine["units"],
+        storage_gb_total=mine["storage_gb"] * mine["units"],
+    )
+    return out.groupby(["service", "region"], as_index=False)[
+        ["vcpu_total", "mem_gib_total", "storage_gb_total", "usd_per_month"]
+    ].sum()
+
+
+def vms(plan: Plan) -> pd.DataFrame:
+    """The plan's virtual machines (IaaS compute), one row per placement."""
+    p = plan.placements
+    mine = p[(p["category"] == "compute.vm") & (p["tier"] == "IaaS")]
+    return mine[["service", "provider", "region", "sku", "units", "vcpu", "mem_gib", "role"]]
+
+
+def readable(value: object) -> str:
+    """A cell of a mixed-type comparison table: numbers to at most four decimals, no noise."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        if value != value:  # NaN: no value
+            return "–"
+        if abs(value) < 1e-9:
+            return "0"
+        text = f"{value:,.4f}".rstrip("0").rstrip(".")
+        return text
+    return "–" if value is None else str(value)

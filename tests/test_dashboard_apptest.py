@@ -1,0 +1,353 @@
+"""The dashboard under Streamlit's AppTest: every page in both languages, and the interactions a
+user relies on (choose an example and solve, switch strategy, fail a region and repair, switch
+language, upload or edit a bad spec and see each problem, check an exercise answer).
+
+AppTest runs the app in this process, so the dashboard's caches are shared between tests: each
+example is solved once. Only the small examples (single-dc, hybrid-dr) are solved here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import string
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+DASH = ROOT / "dashboards"
+APP = str(DASH / "app.py")
+TIMEOUT = 60
+PAGES = {  # page file -> title in each language
+    None: ("Catalog", "카탈로그"),
+    "app_pages/plan.py": ("Plan", "배치 계획"),
+    "app_pages/compare.py": ("Compare strategies", "전략 비교"),
+    "app_pages/whatif.py": ("What if...", "장애 가정"),
+    "app_pages/learn.py": ("Learn", "학습"),
+}
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        full = f"{prefix}.{key}" if prefix else str(key)
+        out.update(_flatten(value, full) if isinstance(value, dict) else {full: value})
+    return out
+
+
+def _strings(lang: str) -> dict[str, str]:
+    return _flatten(yaml.safe_load((DASH / "i18n" / f"{lang}.yaml").read_text(encoding="utf-8")))
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _open(page: str | None = None, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def _texts(at: AppTest) -> list[str]:
+    kinds = (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "success",
+        "warning",
+        "error",
+    )
+    return [str(el.value) for kind in kinds for el in getattr(at, kind)]
+
+
+def _assert_clean(at: AppTest) -> None:
+    """No exception, no error box, no missing translation on screen."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not any("⟦" in text for text in _texts(at)), [x for x in _texts(at) if "⟦" in x]
+
+
+@pytest.fixture
+def no_missing_keys(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.WARNING, logger="dashboards")
+    yield
+    missing = [r.getMessage() for r in caplog.records if "missing i18n key" in r.getMessage()]
+    assert not missing, missing
+    failures = [
+        r.getMessage() for r in caplog.records if r.name.startswith("dashboards") and r.exc_info
+    ]
+    assert not failures, failures
+
+
+# ------------------------------------------------------------------------------------ strings
+def test_both_languages_have_the_same_keys_and_fields() -> None:
+    en, ko = _strings("en"), _strings("ko")
+    assert set(en) == set(ko), {
+        "only in en": sorted(set(en) - set(ko)),
+        "only in ko": sorted(set(ko) - set(en)),
+    }
+    for key in en:
+        assert str(en[key]).strip() and str(ko[key]).strip(), f"empty text for {key}"
+        assert _fields(str(en[key])) == _fields(str(ko[key])), (
+            f"{key}: placeholders differ between en and ko"
+        )
+
+
+def test_every_literal_key_in_the_code_exists() -> None:
+    en = _strings("en")
+    used: set[str] = set()
+    for path in DASH.rglob("*.py"):
+        used |= set(
+            re.findall(r"""\bt\(\s*["']([a-z_][\w.\-]*)["']""", path.read_text(encoding="utf-8"))
+        )
+    assert used, "no t(...) calls found"
+    assert not used - set(en), sorted(used - set(en))
+
+
+def test_korean_strings_are_korean() -> None:
+    ko = _strings("ko")
+    # identifiers (AWS, SKU, vCPU, IaaS...) may stay as they are; prose must be Korean
+    prose = {k: v for k, v in ko.items() if len(str(v)) > 25}
+    latin_only = [k for k, v in prose.items() if not HANGUL.search(str(v))]
+    assert not latin_only, latin_only
+
+
+# ------------------------------------------------------------------------------------ every page
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize(
+    "page", list(PAGES), ids=lambda p: (p or "app_pages/catalog.py").split("/")[-1][:-3]
+)
+def test_page_renders(page: str | None, lang: str, no_missing_keys: None) -> None:
+    at = _open(page, lang)
+    _assert_clean(at)
+    title = PAGES[page][0 if lang == "en" else 1]
+    assert [t.value for t in at.title] == [title]
+    if lang == "ko":
+        for heading in [*at.title, *at.header, *at.subheader]:
+            assert HANGUL.search(str(heading.value)), (
+                f"English heading on a Korean page: {heading.value}"
+            )
+
+
+# ------------------------------------------------------------------------------------ interactions
+def test_language_switch_changes_every_heading(no_missing_keys: None) -> None:
+    at = _open("app_pages/plan.py")
+    assert at.title[0].value == "Plan"
+    at.sidebar.segmented_control(key="lang_picker").set_value("ko").run()
+    _assert_clean(at)
+    assert at.title[0].value == "배치 계획"
+    assert all(HANGUL.search(str(h.value)) for h in [*at.header, *at.subheader])
+    at.switch_page("app_pages/whatif.py").run()  # the choice holds on the other pages
+    _assert_clean(at)
+    assert at.title[0].value == "장애 가정"
+    at.sidebar.segmented_control(key="lang_picker").set_value("en").run()
+    assert at.title[0].value == "What if..."
+
+
+def test_catalog_filters_and_responsibility_stack(no_missing_keys: None) -> None:
+    at = _open()
+    assert at.get("deck_gl_json_chart"), "the region map is missing"
+    at.multiselect[0].set_value(["naver"]).run()
+    _assert_clean(at)
+    regions = next(m for m in at.metric if m.label == "Regions")
+    assert int(regions.value) == 5
+    at.multiselect[1].set_value(["SaaS"]).run()
+    at.multiselect[0].set_value([]).run()
+    offering = at.selectbox(key="stack_offering")
+    assert offering.value is not None
+    assert any("the vendor runs" in m.value for m in at.markdown)
+
+
+def test_choose_an_example_and_solve(no_missing_keys: None) -> None:
+    at = _open("app_pages/plan.py")
+    at.selectbox(key="plan_example").select("single-dc.yaml").run()
+    assert "app: single-dc" in at.text_area(key="spec_editor").value
+    at.button[0].click().run()
+    _assert_clean(at)
+    assert any("Plan for single-dc" in h.value for h in at.header)
+    cost = next(m for m in at.metric if m.label == "Cost per month")
+    assert cost.value.startswith("$")
+    assert any("Independently verified" in s.value for s in at.success)
+    assert len(at.get("download_button")) == 2
+    assert at.get("deck_gl_json_chart")
+
+
+def test_switch_strategy_replans(no_missing_keys: None) -> None:
+    at = _open("app_pages/plan.py")
+    at.selectbox(key="plan_example").select("hybrid-dr.yaml").run()
+    at.button[0].click().run()
+    before = next(m for m in at.metric if m.label == "Cost per month").value
+    if importlib.util.find_spec("planner.strategies") is None:
+        pytest.skip("this planner library has no named strategies")
+    at.selectbox(key="plan_strategy").select("single_region").run()
+    at.button[0].click().run()
+    _assert_clean(at)
+    after = next(m for m in at.metric if m.label == "Cost per month").value
+    assert after != before
+
+
+def test_edited_bad_spec_shows_each_problem_under_the_editor(no_missing_keys: None) -> None:
+    at = _open("app_pages/plan.py")
+    bad = "app: x\nservices:\n  - name: web\n    category: compute.vm\n    demand: {vcpu: -4}\n"
+    at.text_area(key="spec_editor").input(bad).run()
+    assert not at.exception
+    assert at.error and "problem" in at.error[0].value
+    problems = at.dataframe[0].value
+    assert "services[0].demand.vcpu" in set(problems["where"])
+    solve = at.button[0]
+    assert solve.proto.disabled, "Solve must be disabled while the spec has problems"
+
+
+def test_uploaded_bad_specs_are_refused_with_a_reason(no_missing_keys: None) -> None:
+    at = _open("app_pages/plan.py")
+    at.file_uploader(key="plan_upload").set_value(
+        (
+            "evil.yaml",
+            b"app: !!python/object/apply:os.system ['echo hi']\nservices: []\n",
+            "application/x-yaml",
+        )
+    ).run()
+    assert not at.exception
+    assert (
+        at.error
+        and at.dataframe[0].value["problem"].str.contains("YAML|yaml|constructor|tag").any()
+    )
+    at.file_uploader(key="plan_upload").set_value(
+        ("binary.yaml", b"\xff\xfe\x00\x01garbage", "application/x-yaml")
+    ).run()
+    assert not at.exception
+    assert any("not a UTF-8 text file" in e.value for e in at.error)
+
+
+def test_oversized_upload_is_refused_by_the_loader(no_missing_keys: None) -> None:
+    at = _open("app_pages/plan.py")
+    big = b"app: x\n" + b"# padding\n" * 260_000  # 2.6 MB: over the loader's 2 MiB cap
+    at.file_uploader(key="plan_upload").set_value(("big.yaml", big, "application/x-yaml")).run()
+    assert not at.exception
+    assert at.dataframe[0].value["problem"].str.contains("larger than").any()
+
+
+def test_streamlit_config_caps_uploads_and_hides_error_details() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] <= 2
+    assert config["client"]["showErrorDetails"] is False
+
+
+def test_fail_a_region_and_repair(no_missing_keys: None) -> None:
+    at = _open("app_pages/whatif.py")
+    if any("not available" in i.value for i in at.info):
+        pytest.skip("this planner library has no what-if module")
+    at.multiselect(key="whatif_regions").set_value(["openstack/seoul-dc1"]).run()
+    _assert_clean(at)
+    down = next(m for m in at.metric if m.label == "Services down")
+    assert int(down.value) >= 0
+    assert at.dataframe, "the services table is missing"
+    at.button[0].click().run()
+    _assert_clean(at)
+    assert any(m.label == "Cost after" for m in at.metric)
+    at.multiselect(key="whatif_regions").set_value([]).run()
+    at.selectbox(key="whatif_incident").select("pangyo-2022").run()
+    _assert_clean(at)
+    for kind in ("zone", "provider"):
+        at.segmented_control(key="whatif_sweep_kind").set_value(kind).run()
+        _assert_clean(at)
+
+
+def test_compare_two_strategies(no_missing_keys: None) -> None:
+    at = _open("app_pages/compare.py")
+    if any("not available" in i.value for i in at.info):
+        pytest.skip("this planner library has no strategies module")
+    _assert_clean(at)
+    assert at.get("vega_lite_chart"), "the trade-off chart is missing"
+    at.selectbox(key="compare_a").select("optimal").run()
+    at.selectbox(key="compare_b").select("multi_cloud_active_active").run()
+    _assert_clean(at)
+    assert any("placed differently" in m.value for m in at.markdown)
+
+
+def test_every_learn_topic(no_missing_keys: None) -> None:
+    at = _open("app_pages/learn.py")
+    for topic in (
+        "virtualization",
+        "tiers",
+        "deployment",
+        "clusters",
+        "migration",
+        "dr",
+        "incidents",
+        "chargeback",
+    ):
+        at.radio(key="learn_topic").set_value(topic).run()
+        _assert_clean(at)
+    at.radio(key="learn_topic").set_value("migration").run()
+    at.button[0].click().run()
+    _assert_clean(at)
+
+
+EXERCISES = yaml.safe_load((DASH / "exercises" / "exercises.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("answer, passes", [("starter", False), ("answer", True)])
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e["incident"])
+def test_exercise_checks_the_answer(
+    exercise: dict, answer: str, passes: bool, no_missing_keys: None
+) -> None:
+    incident = exercise["incident"]
+    at = _open("app_pages/learn.py")
+    at.radio(key="learn_topic").set_value("incidents").run()
+    at.selectbox(key="learn_incident").select(incident).run()
+    _assert_clean(at)
+    if answer == "answer":
+        text = (DASH / "exercises" / exercise["answer"]).read_text(encoding="utf-8")
+        at.text_area(key=f"exercise_{incident}").input(text).run()
+    at.button(key=f"check_{incident}").click().run()
+    _assert_clean(at)
+    assert any("Correct" in s.value for s in at.success) is passes
+    assert any("Not yet" in w.value for w in at.warning) is not passes
+
+
+# ------------------------------------------------------------------------------------ the guard
+def _guarded_app() -> None:
+    import sys
+
+    import streamlit as st
+
+    sys.path.insert(0, st.session_state["dash"])
+    from ui.widgets import page_body
+
+    from planner.errors import InfeasibleError
+
+    with page_body():
+        if st.session_state["raise"] == "infeasible":
+            raise InfeasibleError(["db may only run in KR"], ["the monthly budget"])
+        raise RuntimeError("secret internals")
+
+
+@pytest.mark.parametrize("kind", ["infeasible", "other"])
+def test_errors_become_friendly_messages(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    at = AppTest.from_function(_guarded_app, default_timeout=TIMEOUT)
+    at.session_state["dash"] = str(DASH)
+    at.session_state["raise"] = kind
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+    shown = " ".join(_texts(at))
+    assert "secret internals" not in shown and "Traceback" not in shown
+    if kind == "infeasible":
+        assert "No plan can meet every requirement" in at.error[0].value
+        assert "db may only run in KR" in shown
+    else:
+        assert "Something went wrong" in at.error[0].value
