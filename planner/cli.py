@@ -263,6 +263,20 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    from .study import run_study  # imported here: plain CLI use never loads Dask
+
+    res = run_study(args.study_file, catalog_dir=args.catalog, backend=args.backend, scheduler=args.scheduler,
+                    out=args.out, force=args.force, workers=args.workers, max_failures=args.max_failures)
+    print(_format_table(res.summary, "table"))
+    print(f"{res.executed} task(s) run, {res.skipped} resumed from earlier output, {res.failed} failed, "
+          f"{res.seconds:.1f} s", file=sys.stderr)
+    files = res.files.values() if isinstance(res.files, dict) else res.files
+    for f in files:
+        print(f"wrote {f}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -347,6 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     _add_solver(p)
     p.set_defaults(func=cmd_frontier)
+
+    p = sub.add_parser("study", help="run a study: apps x strategies x failure scenarios (serial, processes, Dask)")
+    p.add_argument("study_file", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="output stem (default: <study dir>/<name>)")
+    p.add_argument("--backend", choices=["processes", "serial", "dask"], default="processes")
+    p.add_argument("--scheduler", default=None, help='Dask scheduler address or "local-cluster" (implies dask)')
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--max-failures", type=float, default=None,
+                   help="stop after this many failed tasks (a fraction below 1, default 0.1)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.add_argument("--catalog", type=Path, default=None)
+    p.set_defaults(func=cmd_study)
 
     p = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     p.add_argument("--port", type=int, default=8501)
