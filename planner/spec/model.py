@@ -106,25 +106,16 @@ class AppSpec(_Strict):
     services: tuple[Service, ...] = Field(min_length=1, max_length=5000)
     dependencies: tuple[Dependency, ...] = ()
 
-    @field_validator("services")
+    @field_validator("services", "users")
     @classmethod
-    def _unique_names(cls, services: tuple[Service, ...]) -> tuple[Service, ...]:
+    def _unique_names(cls, items: tuple[Any, ...], info: Any) -> tuple[Any, ...]:
+        what = {"services": "service name", "users": "user group name"}[info.field_name]
         seen: set[str] = set()
-        for s in services:
-            if s.name in seen:
-                raise ValueError(f"service name `{s.name}` is used twice; names must be unique")
-            seen.add(s.name)
-        return services
-
-    @field_validator("users")
-    @classmethod
-    def _unique_groups(cls, users: tuple[UserGroup, ...]) -> tuple[UserGroup, ...]:
-        seen: set[str] = set()
-        for u in users:
-            if u.name in seen:
-                raise ValueError(f"user group name `{u.name}` is used twice; names must be unique")
-            seen.add(u.name)
-        return users
+        for item in items:
+            if item.name in seen:
+                raise ValueError(f"{what} `{item.name}` is used twice; names must be unique")
+            seen.add(item.name)
+        return items
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
