@@ -11,6 +11,7 @@ from the union. `monolithic`: the single coupled model, the reference.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -84,6 +85,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     timings["prune_s"] = time.perf_counter() - t0
     _say(options, f"dominance pruning kept {len(pruned.offers)} of {len(cands.offers)} candidates")
     per_service_limit = max(2.0, options.time_limit / 4)
+    service_bound: dict[str, float] = {}
     for k, (s, out) in enumerate(_solve_each(pruned, catalog, options, per_service_limit)):
         if isinstance(out, BaseException):
             raise out
@@ -93,6 +95,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         for key, val in sub_size.items():
             size[key] += val
         bound += sub_bound
+        service_bound[s] = sub_bound
         units.update(sub_units)
         strategies.update(sub_strategies)
         if (k + 1) % 25 == 0 or k + 1 == len(services):
@@ -107,6 +110,12 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         repaired = _repair_private(pruned, catalog, options, units, strategies, union, per_service_limit)
         if repaired is not None:
             _say(options, "repaired shared private capacity greedily (largest saving per vCPU first)")
+            for price in repaired[2]:
+                lagrangian = _lagrangian_bound(pruned, catalog, options, service_bound, price, per_service_limit)
+                if lagrangian > bound:
+                    _say(options, f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
+                                  f"from ${bound:,.2f} to ${lagrangian:,.2f}")
+                    bound = lagrangian
             union = _assemble(cands, catalog, repaired[0], repaired[1], bound, "decomposed", options.solver,
                               size, options.gap)
             if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
@@ -251,14 +260,45 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
         _take(p, s, left)
     new_units = dict(units)
     new_strategies = dict(strategies)
-    for s, _saving in sorted(rows, key=lambda x: -x[1]):
+    left_out: list[float] = []
+    for s, saving in sorted(rows, key=lambda x: -x[1]):
         if not _take(p, s, left):
+            left_out.append(saving)
             for i in list(new_units):
                 if off.at[i, "service"] == s:
                     del new_units[i]
             new_units.update(alt[s][0])
             new_strategies.update(alt[s][1])
-    return new_units, new_strategies
+    # prices to try for a Lagrangian bound: the marginal saving per vCPU where the site filled up
+    prices = sorted({round(f * x, 6) for x in left_out[:1] for f in (0.5, 1.0, 2.0) if x > 0})
+    return new_units, new_strategies, prices
+
+
+def _lagrangian_bound(cands: Candidates, catalog: Catalog, options: PlanOptions, service_bound: dict[str, float],
+                      price: float, limit: float) -> float:
+    """A valid lower bound with private vCPU priced at `price` per vCPU-month instead of capped:
+    sum over services of their stand-alone bound with that price, minus price x the capacity of the
+    sites they may use. For the optimal plan x*, sum_s (cost_s + price v_s(x*)) - price C <= cost(x*)
+    because sum_s v_s(x*) <= C; each service's own minimum is at most its term. Services that may
+    not use a private site keep their unpriced bound."""
+    off = cands.offers
+    private = off["kind"] == "private"
+    capable = sorted(set(off.loc[private, "service"]))
+    if not capable:
+        return -math.inf
+    priced = off.copy()
+    priced.loc[private, "usd_per_month"] = priced.loc[private, "usd_per_month"] + price * priced.loc[private, "vcpu"]
+    sub = Candidates(cands.spec, priced[priced["service"].isin(capable)], cands.demand.loc[capable],
+                     {s: cands.strategies[s] for s in capable}, cands.scenarios,
+                     {k: v for k, v in cands.user_reach.items() if k[0] in capable},
+                     frozenset(s for s in cands.global_services if s in capable), cands.notes)
+    total = sum(b for s, b in service_bound.items() if s not in capable)
+    for _s, out in _solve_each(sub, catalog, options, limit):
+        if isinstance(out, BaseException):
+            return -math.inf  # no bound from this price; the plain bound still holds
+        total += out[2]
+    sites = sorted(set(off.loc[private, "region"]))
+    return total - price * float(catalog.sites.loc[sites, "vcpu_capacity"].sum())
 
 
 def _take(p: pd.DataFrame, service: str, left: dict[str, dict[str, float]]) -> bool:
