@@ -111,6 +111,8 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         if repaired is not None:
             _say(options, "repaired shared private capacity greedily (largest saving per vCPU first)")
             for price in repaired[2]:
+                if time.perf_counter() > deadline - 0.25 * options.time_limit:
+                    break  # the bound is a refinement: keep time for the plan itself
                 lagrangian = _lagrangian_bound(pruned, catalog, options, service_bound, price, per_service_limit)
                 if lagrangian > bound:
                     _say(options, f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
@@ -120,6 +122,11 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                               size, options.gap)
             if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
                 return union
+    if union.verification.ok and time.perf_counter() >= deadline:
+        union.time_limited = True
+        union.notes.append("time limit reached before coordinating services: the plan is verified, "
+                           "its gap is against the proven lower bound")
+        return union
     # coordination improves a plan we already hold (when the union verifies): bound its time
     box = deadline if not union.verification.ok else min(
         deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
