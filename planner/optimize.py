@@ -139,12 +139,12 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
             union.bound = coupled.bound
             return union
         return coupled
-    keep = _pruned_regions(pruned, cands, union)
+    keep = _pruned_regions(pruned, cands, union, catalog)
     _say(options, "coordinating services over "
                   f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs")
     try:
         coupled = _solve_coupled(cands.restrict(services, keep), catalog, options, box, timings,
-                                 bound=bound, label="decomposed", start=union)
+                                 bound=bound, label="decomposed", start=union, diagnose=False)
     except (InfeasibleError, NoPlanError):
         if union.verification.ok:
             return union
@@ -321,7 +321,7 @@ def _take(p: pd.DataFrame, service: str, left: dict[str, dict[str, float]]) -> b
     return True
 
 
-def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan) -> dict[str, set[str]]:
+def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan, catalog: Catalog) -> dict[str, set[str]]:
     """Regions for the coordination model, per service: those that survived dominance pruning,
     plus, for each dependency, the regions its partner chose alone (co-location makes egress free
     and meets latency budgets)."""
@@ -333,13 +333,19 @@ def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan) -> dict[s
         allowed_s = set(off.loc[off["service"] == dep.source, "region"])
         keep[dep.target] |= chosen.get(dep.source, set()) & allowed_t
         keep[dep.source] |= chosen.get(dep.target, set()) & allowed_s
+        if dep.max_latency_ms is not None:
+            # every kept caller region needs callee regions within the budget to choose from
+            near = {r: {t for t in allowed_t if catalog.rtt_ms(r, t) <= dep.max_latency_ms}
+                    for r in keep.get(dep.source, set())}
+            for r, ts in near.items():
+                keep[dep.target] |= ts
     return keep
 
 
 # ------------------------------------------------------------------ one coupled model
 def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
                    timings: dict[str, float], bound: float | None, label: str, full: bool = False,
-                   start: Plan | None = None) -> Plan:
+                   start: Plan | None = None, diagnose: bool = True) -> Plan:
     t0 = time.perf_counter()
     built = build_model(cands, catalog, BuildOptions(couple=True))
     timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - t0
@@ -354,7 +360,8 @@ def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, de
     result = _fallback_if_error(result, built, options, left)
     timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
     if result.status == SolveStatus.INFEASIBLE:
-        raise explain_infeasible(cands, catalog, options)
+        # a pruned attempt is our restriction, not the user's problem: no diagnosis then
+        raise explain_infeasible(cands, catalog, options) if diagnose else InfeasibleError(["pruned model"])
     _check_result(result)
     # The solver's bound is valid for the whole problem only when no candidate was pruned.
     own = result.bound if (label == "monolithic" or full) else None

@@ -226,39 +226,59 @@ class _Builder:
         from less than full capacity must be able to grow after the failure: into a surviving public
         region (where they are present), or else into private capacity already held."""
         zone_k: dict[int, pulp.LpVariable] = {}
+        code = {r: j for j, r in enumerate(self.region_info.index)}
         for s, g in self.off.groupby("service", sort=False):
             scen = [f for f in self.c.scenarios if self._touches(s, f)]
             if not scen:
                 continue
+            # arrays once per service: the loops below touch numpy, not pandas rows
+            idx = g.index.to_numpy()
+            nvars = [self.m.n[i] for i in idx]
+            regions = np.array([code[r] for r in g["region"].to_numpy(dtype=object)])
+            backup = (g["role"] == "backup").to_numpy()
+            zones = g["zones"].to_numpy(dtype=int)
+            private = (g["kind"] == "private").to_numpy()
+            caps = {res: g[res].to_numpy(dtype=float) for res in RESOURCES}
+            region_names = g["region"].to_numpy(dtype=object)
             for f in scen:
-                lost = g["region"].isin(f.regions).to_numpy()
-                in_zone = (g["region"] == f.zone_of).to_numpy() & (g["zones"].to_numpy() >= 2)
+                lost = np.isin(regions, [code[r] for r in f.regions if r in code])
+                in_zone = (regions == code.get(f.zone_of, -1)) & (zones >= 2)
                 for res in RESOURCES:
                     d = float(self.c.demand.at[s, res])
                     if d <= 0:
                         continue
                     attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
                     frac_terms, frac_const = self.strategy_terms(s, attr, d)
-                    terms: list[tuple[pulp.LpVariable, float]] = []
-                    for pos, (i, cap, role) in enumerate(zip(g.index, g[res], g["role"], strict=True)):
-                        if cap <= 0 or lost[pos]:
-                            continue
-                        if role == "backup" and res not in DATA_RESOURCES:
-                            continue
-                        terms.append((self.m.n[i], float(cap)))
-                        if in_zone[pos]:
-                            if i not in zone_k:
-                                zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
-                                z = int(g.at[i, "zones"])
-                                self.add("survival", f"zone-spread-{s}-{i}", [(zone_k[i], 1.0), (self.m.n[i], -1.0 / z)],
-                                         pulp.LpConstraintGE, 0.0, service=s)
-                            terms.append((zone_k[i], -float(cap)))
+                    cap = caps[res]
+                    alive = (cap > 0) & ~lost & (~backup if res not in DATA_RESOURCES else True)
+                    terms = [(nvars[p], float(cap[p])) for p in np.flatnonzero(alive)]
+                    for p in np.flatnonzero(alive & in_zone):
+                        i = int(idx[p])
+                        if i not in zone_k:
+                            zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
+                            self.add("survival", f"zone-spread-{s}-{i}",
+                                     [(zone_k[i], 1.0), (nvars[p], -1.0 / int(zones[p]))],
+                                     pulp.LpConstraintGE, 0.0, service=s)
+                        terms.append((zone_k[i], -float(cap[p])))
                     terms += [(v, -c) for v, c in frac_terms]
                     self.add("survival", f"survive-{s}-without-{f.id}-{res}", terms, pulp.LpConstraintGE,
                              frac_const, service=s, scenario=f.id, resource=res, demand=d)
-                    if res in DATA_RESOURCES:
-                        continue
-                    self._define_growth(s, g, f, res, d, lost)
+                    if res not in DATA_RESOURCES:
+                        self._define_growth(s, f, res, d, lost, backup, private, cap, nvars, region_names)
+
+    def _define_growth(self, s: str, f: Scenario, res: str, d: float, lost: np.ndarray, backup: np.ndarray,
+                       private: np.ndarray, cap: np.ndarray, nvars: list[pulp.LpVariable],
+                       region_names: np.ndarray) -> None:
+        grow_terms, grow_const = self.strategy_terms(s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1)
+        if not grow_terms and grow_const == 0:
+            return
+        keep = ~lost & ~backup
+        terms = [(nvars[p], float(cap[p])) for p in np.flatnonzero(keep & private & (cap > 0))]
+        public_regions = sorted(set(region_names[keep & ~private]))
+        terms += [(self.m.u[(s, r)], d) for r in public_regions if (s, r) in self.m.u]
+        terms += [(v, -c) for v, c in grow_terms]
+        self.add("survival", f"grow-{s}-after-{f.id}-{res}", terms, pulp.LpConstraintGE, grow_const,
+                 service=s, scenario=f.id, resource=res, demand=d, growth=True)
 
     def define_survival_cuts(self) -> None:
         """Valid inequalities that make the LP bound strong (the N+1 rows alone let the relaxation
@@ -291,25 +311,6 @@ class _Builder:
                 need = max(d, frac * d * k / (k - 1)) if res not in DATA_RESOURCES else frac * d * k / (k - 1)
                 self.add("survival_cut", f"cut-{s}-{res}", terms, pulp.LpConstraintGE, need,
                          service=s, resource=res, demand=d)
-
-    def _define_growth(self, s: str, g: Any, f: Scenario, res: str, d: float, lost: np.ndarray) -> None:
-        grow_terms, grow_const = self.strategy_terms(s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1)
-        if not grow_terms and grow_const == 0:
-            return
-        terms: list[tuple[pulp.LpVariable, float]] = []
-        public_regions = set()
-        for pos, (i, cap, kind, role, r) in enumerate(zip(g.index, g[res], g["kind"], g["role"], g["region"], strict=True)):
-            if lost[pos] or role != "primary":
-                continue
-            if kind == "private":
-                if cap > 0:
-                    terms.append((self.m.n[i], float(cap)))
-            else:
-                public_regions.add(r)
-        terms += [(self.m.u[(s, r)], d) for r in sorted(public_regions) if (s, r) in self.m.u]
-        terms += [(v, -c) for v, c in grow_terms]
-        self.add("survival", f"grow-{s}-after-{f.id}-{res}", terms, pulp.LpConstraintGE, grow_const,
-                 service=s, scenario=f.id, resource=res, demand=d, growth=True)
 
     def define_private_share(self) -> None:
         """Hybrid strategies: for services with private candidates, private capacity covers at least
