@@ -16,10 +16,12 @@ The calculation, kept deliberately simple (what one would do in a spreadsheet):
    `max(ceil(need / capacity))` units of it, subtract what it provides from every need, repeat
    until nothing is left. A region that cannot cover every demanded resource is skipped.
 3. A region pair costs the sum of its two regions (both full: survives losing either).
-4. Services are placed in dependency order (callees first). A caller with a latency budget only
-   considers regions that have a region of its callee within the budget, as a person would put an
-   API next to its database. A private site is only used while its capacity (vCPU, memory,
-   storage) lasts, in that order of placement.
+4. Services are placed in dependency order (callees first). Services linked by latency budgets
+   share one home jurisdiction (a resident member's, else the cheapest for the group), and a
+   caller with a budget only considers regions that have a region of its callee within it, as a
+   person would put an API next to its database. If nothing meets the budget the cheapest choice
+   is taken anyway and the verifier reports the violation. A private site is only used while its
+   capacity (vCPU, memory, storage) lasts, in that order of placement.
 5. The strategy is the service's own `dr`, or active/active when it says `auto`.
 6. The plan (placements, per-region fees, egress by the documented rule) is assembled with the
    planner's own plan tables and checked by `planner.analysis.verify.verify_plan` against the
@@ -30,12 +32,12 @@ The calculation, kept deliberately simple (what one would do in a spreadsheet):
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
+import networkx as nx
+import numpy as np
 
 from planner.analysis.verify import verify_plan
 from planner.catalog import Catalog
@@ -45,7 +47,11 @@ from planner.plan import Plan, egress_for, fees_for, placements_from_units
 from planner.spec import AppSpec
 
 KINDS = ("single-region", "pair-one-cloud", "pair-two-clouds")
-_SITE_RES = (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity"))
+_SITE_RES = (
+    ("vcpu", "vcpu_capacity"),
+    ("mem_gib", "mem_gib_capacity"),
+    ("storage_gb", "storage_gb_capacity"),
+)
 
 
 @dataclass
@@ -60,44 +66,90 @@ class Baseline:
     plan: Plan | None = field(default=None, repr=False)
 
     def row(self) -> dict[str, Any]:
-        return {"kind": self.kind, "cost": self.cost, "feasible": self.feasible,
-                "violations": len(self.violations), "first_violation": self.violations[0] if self.violations else "",
-                "valid_without_survival": self.valid_without_survival, "seconds": self.seconds,
-                "note": self.note}
+        return {
+            "kind": self.kind,
+            "cost": self.cost,
+            "feasible": self.feasible,
+            "violations": len(self.violations),
+            "first_violation": self.violations[0] if self.violations else "",
+            "valid_without_survival": self.valid_without_survival,
+            "seconds": self.seconds,
+            "note": self.note,
+        }
 
 
 # ---------------------------------------------------------------- sizing in one region
-def size_region(rows: pd.DataFrame, demand: dict[str, float]) -> tuple[dict[int, int], float] | None:
-    """Units per candidate row so that `rows` (one region's offerings) cover the full demand, by
-    the greedy rule of the module docstring; with its cost. None if the region cannot cover it."""
-    need = {r: d for r, d in demand.items() if d > 0}
-    units: dict[int, int] = {}
+def size_region(
+    caps: np.ndarray, price: np.ndarray, fee: np.ndarray, category: np.ndarray, demand: np.ndarray
+) -> tuple[np.ndarray, float] | None:
+    """Units per offering (rows of one region; `caps` is rows x RESOURCES) so that they cover the
+    full `demand`, by the greedy rule of the module docstring, and their cost with fees; None if
+    the region cannot cover it."""
+    need = demand.astype(float).copy()
+    tol = 1e-9 * (1.0 + demand)
+    units = np.zeros(len(price), dtype=np.int64)
     fees: dict[str, float] = {}
-    while need:
-        best = None
-        for i, row in rows.iterrows():
-            covers = [r for r in need if float(row[r]) > 0]
-            if not covers:
-                continue
-            n = max(math.ceil(round(need[r] / float(row[r]), 9)) for r in covers)
-            fee = float(row["fixed_usd_per_month"]) if row["category"] not in fees else 0.0
-            cost = float(row["usd_per_month"]) * n + fee
-            key = (-len(covers), cost)
-            if best is None or key < best[0]:
-                best = (key, i, n, covers)
-        if best is None:
+    has = caps > 0
+    while (need > tol).any():
+        covers = has & (need > tol)
+        count = covers.sum(axis=1)
+        if count.max() == 0:
             return None
-        _, i, n, _ = best
-        row = rows.loc[i]
-        units[i] = units.get(i, 0) + n
-        if float(row["fixed_usd_per_month"]) > 0:
-            fees[row["category"]] = max(fees.get(row["category"], 0.0), float(row["fixed_usd_per_month"]))
-        for r in list(need):
-            need[r] -= n * float(row[r])
-            if need[r] <= 1e-9 * (1 + demand[r]):
-                del need[r]
-    cost = sum(float(rows.at[i, "usd_per_month"]) * n for i, n in units.items()) + sum(fees.values())
-    return units, cost
+        ratio = np.where(covers, need / np.where(has, caps, 1.0), 0.0)
+        n = np.ceil(np.round(ratio, 9)).max(axis=1)
+        extra = np.array([0.0 if c in fees else f for c, f in zip(category, fee, strict=True)])
+        cost = np.where(count == count.max(), price * n + extra, np.inf)
+        i = int(np.argmin(cost))
+        units[i] += int(n[i])
+        if fee[i] > 0:
+            fees[str(category[i])] = max(fees.get(str(category[i]), 0.0), float(fee[i]))
+        need = need - n[i] * caps[i]
+    return units, float((price * units).sum() + sum(fees.values()))
+
+
+@dataclass
+class _Option:
+    region: str
+    provider: str
+    jurisdiction: str
+    rows: np.ndarray  # candidate row labels
+    units: np.ndarray
+    cost: float
+    held: dict[str, float]  # vCPU / memory / storage bought (for private capacity)
+
+
+def _options(cands: Candidates, catalog: Catalog) -> dict[str, list[_Option]]:
+    """Every region each service may use, sized for its full demand, cheapest first."""
+    off = cands.offers[cands.offers["role"] == "primary"]
+    jurisdiction = catalog.regions["jurisdiction"]
+    out: dict[str, list[_Option]] = {}
+    for s, g in off.groupby("service", sort=False):
+        demand = cands.demand.loc[s, list(RESOURCES)].to_numpy(dtype=float)
+        caps = g[list(RESOURCES)].to_numpy(dtype=float)
+        price = g["usd_per_month"].to_numpy(dtype=float)
+        fee = g["fixed_usd_per_month"].to_numpy(dtype=float)
+        cat = g["category"].to_numpy()
+        labels = g.index.to_numpy()
+        opts = []
+        for r, pos in g.groupby("region", sort=True).indices.items():
+            sized = size_region(caps[pos], price[pos], fee[pos], cat[pos], demand)
+            if sized is None:
+                continue
+            u, cost = sized
+            held = {res: float((caps[pos][:, k] * u).sum()) for k, res in enumerate(RESOURCES)}
+            opts.append(
+                _Option(
+                    r,
+                    str(g["provider"].iloc[pos[0]]),
+                    str(jurisdiction[r]),
+                    labels[pos],
+                    u,
+                    cost,
+                    held,
+                )
+            )
+        out[s] = sorted(opts, key=lambda o: (o.cost, o.region))
+    return out
 
 
 def _topological(spec: AppSpec) -> list[str]:
@@ -110,9 +162,7 @@ def _topological(spec: AppSpec) -> list[str]:
     placed: set[str] = set()
     left = list(names)
     while left:
-        ready = [n for n in left if callees[n] <= placed]
-        if not ready:
-            ready = left[:1]
+        ready = [n for n in left if callees[n] <= placed] or left[:1]
         for n in ready:
             done.append(n)
             placed.add(n)
@@ -120,102 +170,179 @@ def _topological(spec: AppSpec) -> list[str]:
     return done
 
 
+def _homes(spec: AppSpec, options: dict[str, list[_Option]]) -> dict[str, str]:
+    """One jurisdiction per group of services linked by latency budgets: that of a resident
+    member, else the one where the members' cheapest regions add up to least (each with two
+    regions there)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(s.name for s in spec.services)
+    graph.add_edges_from(
+        (d.source, d.target) for d in spec.dependencies if d.max_latency_ms is not None
+    )
+    home: dict[str, str] = {}
+    for group in nx.connected_components(graph):
+        if len(group) < 2:
+            continue
+        forced = {j for s in group for j in spec.service(s).residency}
+        if len(forced) == 1:
+            choice = forced.pop()
+        elif forced:
+            continue  # members resident in different places: no single home
+        else:
+            best = None
+            for j in sorted({o.jurisdiction for s in group for o in options.get(s, [])}):
+                per = [[o for o in options.get(s, []) if o.jurisdiction == j] for s in group]
+                if any(len(p) < 2 for p in per):
+                    continue
+                total = sum(p[0].cost for p in per)
+                if best is None or total < best[0]:
+                    best = (total, j)
+            if best is None:
+                continue
+            choice = best[1]
+        for s in group:
+            home[s] = choice
+    return home
+
+
 # ---------------------------------------------------------------- the hand plans
-def _choose(kind: str, options: dict[str, tuple[dict[int, int], float, str]]) -> list[str] | None:
-    """Regions for one service: options maps region -> (units, cost, provider)."""
-    if not options:
+def _choose(kind: str, opts: list[_Option]) -> list[_Option] | None:
+    """Regions for one service from its usable options (cheapest first)."""
+    if not opts:
         return None
-    by_cost = sorted(options, key=lambda r: (options[r][1], r))
     if kind == "single-region":
-        return by_cost[:1]
-    per_provider: dict[str, list[str]] = {}
-    for r in by_cost:
-        per_provider.setdefault(options[r][2], []).append(r)
+        return opts[:1]
+    per_provider: dict[str, list[_Option]] = {}
+    for o in opts:
+        per_provider.setdefault(o.provider, []).append(o)
     if kind == "pair-one-cloud":
-        pairs = [regs[:2] for regs in per_provider.values() if len(regs) >= 2]
+        pairs = [p[:2] for p in per_provider.values() if len(p) >= 2]
     else:
-        firsts = sorted((regs[0] for regs in per_provider.values()), key=lambda r: (options[r][1], r))
+        firsts = sorted((p[0] for p in per_provider.values()), key=lambda o: (o.cost, o.region))
         pairs = [firsts[:2]] if len(firsts) >= 2 else []
     if not pairs:
         return None
-    return min(pairs, key=lambda p: (sum(options[r][1] for r in p), p))
+    return min(pairs, key=lambda p: (p[0].cost + p[1].cost, p[0].region, p[1].region))
 
 
-def hand_plan(kind: str, spec: AppSpec, catalog: Catalog, cands: Candidates | None = None) -> Baseline:
+def hand_plan(
+    kind: str,
+    spec: AppSpec,
+    catalog: Catalog,
+    cands: Candidates | None = None,
+    options: dict[str, list[_Option]] | None = None,
+) -> Baseline:
     """One hand-drawn plan of `kind` (see KINDS), verified."""
     if kind not in KINDS:
         raise ValueError(f"unknown baseline {kind}: use one of {', '.join(KINDS)}")
     start = time.perf_counter()
     cands = cands if cands is not None else build_candidates(spec, catalog)
-    off = cands.offers[cands.offers["role"] == "primary"]
-    by_service = dict(tuple(off.groupby("service", sort=False)))
+    options = options if options is not None else _options(cands, catalog)
+    home = _homes(spec, options)
     sites = catalog.sites
     left = {r: {res: float(sites.at[r, col]) for res, col in _SITE_RES} for r in sites.index}
     budgets: dict[str, list[tuple[str, float]]] = {}
     for d in spec.dependencies:
         if d.max_latency_ms is not None:
             budgets.setdefault(d.source, []).append((d.target, d.max_latency_ms))
+    rtt, pos = catalog.latency_ms, catalog.region_pos
     where: dict[str, list[str]] = {}
     units: dict[int, int] = {}
     strategies: dict[str, str] = {}
     missing: list[str] = []
+    relaxed: list[str] = []
     for s in _topological(spec):
         svc = spec.service(s)
         strategies[s] = svc.dr if svc.dr != "auto" else "active_active"
-        rows = by_service.get(s)
-        if rows is None:
-            missing.append(s)
-            continue
-        demand = svc.demand.as_dict()
-        options: dict[str, tuple[dict[int, int], float, str]] = {}
-        for r, g in rows.groupby("region", sort=True):
-            near = all(any(catalog.rtt_ms(r, t) <= budget for t in where.get(target, []))
-                       for target, budget in budgets.get(s, []) if target in where)
-            if not near:
-                continue
-            sized = size_region(g, demand)
-            if sized is None:
-                continue
-            u, cost = sized
-            if r in left and any(sum(float(g.at[i, res]) * n for i, n in u.items()) > left[r][res] + 1e-9
-                                 for res, _ in _SITE_RES):
-                continue
-            options[r] = (u, cost, str(g["provider"].iloc[0]))
-        chosen = _choose(kind, options)
+
+        def fits(o: _Option) -> bool:
+            return o.region not in left or all(
+                o.held[res] <= left[o.region][res] + 1e-9 for res, _ in _SITE_RES
+            )
+
+        def near(o: _Option, s: str = s) -> bool:
+            return all(
+                any(rtt[pos[o.region], pos[t]] <= budget for t in where[target])
+                for target, budget in budgets.get(s, [])
+                if target in where
+            )
+
+        usable = [o for o in options.get(s, []) if fits(o)]
+        at_home = [o for o in usable if s not in home or o.jurisdiction == home[s]]
+        chosen = _choose(kind, [o for o in at_home if near(o)])
+        if chosen is None:  # no choice meets the latency budgets: take the cheapest, and say so
+            chosen = _choose(kind, at_home) or _choose(kind, usable)
+            if chosen is not None and budgets.get(s):
+                relaxed.append(s)
         if chosen is None:
             missing.append(s)
             continue
-        where[s] = chosen
-        for r in chosen:
-            u = options[r][0]
-            units.update(u)
-            if r in left:
+        where[s] = [o.region for o in chosen]
+        for o in chosen:
+            units.update({int(i): int(n) for i, n in zip(o.rows, o.units, strict=True) if n > 0})
+            if o.region in left:
                 for res, _ in _SITE_RES:
-                    left[r][res] -= sum(float(off.at[i, res]) * n for i, n in u.items())
+                    left[o.region][res] -= o.held[res]
     if missing:
-        what = "a region" if kind == "single-region" else "a region pair"
-        return Baseline(kind, None, False, [f"no {what} for {len(missing)} services, e.g. {missing[0]}"],
-                        seconds=time.perf_counter() - start, note=f"cannot draw: no {what} for some services")
+        what = "region" if kind == "single-region" else "region pair"
+        return Baseline(
+            kind,
+            None,
+            False,
+            [f"no {what} for {len(missing)} services, e.g. {missing[0]}"],
+            seconds=time.perf_counter() - start,
+            note=f"cannot draw: no {what} for some services",
+        )
     placements = placements_from_units(units, cands.offers, strategies)
-    plan = Plan(spec, placements, strategies, fees_for(placements, catalog), egress_for(placements, spec, catalog),
-                status="hand-drawn", bound=None, method=f"hand:{kind}", solver="none")
+    plan = Plan(
+        spec,
+        placements,
+        strategies,
+        fees_for(placements, catalog),
+        egress_for(placements, spec, catalog),
+        bound=None,
+        method=f"hand:{kind}",
+        solver="none",
+    )
     report = verify_plan(plan, catalog)
     plan.verification = report
     out = Baseline(kind, plan.objective, report.ok, list(report.violations), plan=plan)
     if kind == "single-region":
-        weaker = spec.model_copy(update={"policy": spec.policy.model_copy(update={"survive": "none"})})
-        weak_plan = Plan(weaker, placements, strategies, plan.fees, plan.egress, status="hand-drawn",
-                         method=plan.method, solver="none")
+        weaker = spec.model_copy(
+            update={"policy": spec.policy.model_copy(update={"survive": "none"})}
+        )
+        weak_plan = Plan(
+            weaker,
+            placements,
+            strategies,
+            plan.fees,
+            plan.egress,
+            method=plan.method,
+            solver="none",
+        )
         out.valid_without_survival = verify_plan(weak_plan, catalog).ok
     out.seconds = time.perf_counter() - start
+    notes = []
     if not report.ok:
-        out.note = "not feasible for the policy"
+        notes.append("not feasible for the policy")
+    if relaxed:
+        notes.append(f"{len(relaxed)} services placed without meeting their latency budget")
+    out.note = "; ".join(notes)
     return out
 
 
-def hand_baselines(spec: AppSpec, catalog: Catalog, cands: Candidates | None = None) -> list[Baseline]:
+def hand_baselines(
+    spec: AppSpec, catalog: Catalog, cands: Candidates | None = None
+) -> list[Baseline]:
+    """All three hand-drawn plans (regions sized once, shared)."""
+    start = time.perf_counter()
     cands = cands if cands is not None else build_candidates(spec, catalog)
-    return [hand_plan(kind, spec, catalog, cands) for kind in KINDS]
+    options = _options(cands, catalog)
+    shared = time.perf_counter() - start
+    out = [hand_plan(kind, spec, catalog, cands, options) for kind in KINDS]
+    for b in out:
+        b.seconds += shared / len(out)
+    return out
 
 
 def resources_of(plan: Plan) -> dict[str, float]:

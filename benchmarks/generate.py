@@ -64,6 +64,7 @@ class InstanceConfig:
     residency_share: float = 0.3
     private_share: float = 0.25
     latency_share: float = 0.3
+    traffic_median_gb: float = 200.0  # per dependency per month (lognormal, sigma 1)
     survive: str = "region"
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,13 +72,25 @@ class InstanceConfig:
 
 
 # ---------------------------------------------------------------- catalogs
-def synthetic_catalog(n_regions: int, seed: int = 0, providers: int = 4, offerings_per_region: int = 4,
-                      private_sites: int = 2, private_vcpu: float = 4000.0) -> Catalog:
+def synthetic_catalog(
+    n_regions: int,
+    seed: int = 0,
+    providers: int = 4,
+    offerings_per_region: int = 4,
+    private_sites: int = 2,
+    private_vcpu: float = 4000.0,
+) -> Catalog:
     """A synthetic catalog with about `n_regions` public regions over `providers` clouds (three
     continents, round robin) plus `private_sites` private sites of `private_vcpu` vCPU each."""
     per = max(1, math.ceil(n_regions / providers))
-    return random_catalog(providers, per, offerings_per_region, seed,
-                          private_sites=private_sites, private_vcpu=private_vcpu)
+    return random_catalog(
+        providers,
+        per,
+        offerings_per_region,
+        seed,
+        private_sites=private_sites,
+        private_vcpu=private_vcpu,
+    )
 
 
 def catalog_for(name: str) -> Catalog:
@@ -113,7 +126,9 @@ def _profile(catalog: Catalog) -> tuple[list[Shape], dict[str, list[str]], list[
         if len(regions) < 2:
             continue
         shapes.append(shape)
-        residency[shape.name] = [j for j in JURISDICTIONS if int((jur.reindex(sorted(regions)) == j).sum()) >= 2]
+        residency[shape.name] = [
+            j for j in JURISDICTIONS if int((jur.reindex(sorted(regions)) == j).sum()) >= 2
+        ]
     private = sorted(catalog.providers.index[catalog.providers["kind"] == "private"])
     return shapes, residency, private
 
@@ -129,7 +144,11 @@ def _demand(shape: Shape, rng: np.random.Generator) -> dict[str, float]:
         return {"vcpu": vcpu, "mem_gib": 4 * vcpu}
     if shape.name == "db":
         v = max(2.0, vcpu)
-        return {"vcpu": v, "mem_gib": v * float(rng.choice([4, 8])), "storage_gb": float(100 * rng.integers(1, 51))}
+        return {
+            "vcpu": v,
+            "mem_gib": v * float(rng.choice([4, 8])),
+            "storage_gb": float(100 * rng.integers(1, 51)),
+        }
     if shape.name == "cache":
         return {"vcpu": max(2.0, vcpu), "mem_gib": 4 * max(2.0, vcpu)}
     if shape.name == "objects":
@@ -142,11 +161,17 @@ def _dr(shape: Shape, rng: np.random.Generator) -> dict[str, Any]:
         return {"dr": "active_active"}
     if shape.name == "db":
         k = rng.choice(3, p=[0.2, 0.5, 0.3])
-        return [{"dr": "active_active"}, {"dr": "warm_standby"},
-                {"dr": "auto", "rto_minutes": 30, "rpo_minutes": 5}][int(k)]
+        return [
+            {"dr": "active_active"},
+            {"dr": "warm_standby"},
+            {"dr": "auto", "rto_minutes": 30, "rpo_minutes": 5},
+        ][int(k)]
     k = rng.choice(3, p=[0.6, 0.2, 0.2])
-    return [{"dr": "active_active"}, {"dr": "warm_standby"},
-            {"dr": "auto", "rto_minutes": 60, "rpo_minutes": 15}][int(k)]
+    return [
+        {"dr": "active_active"},
+        {"dr": "warm_standby"},
+        {"dr": "auto", "rto_minutes": 60, "rpo_minutes": 15},
+    ][int(k)]
 
 
 def spec_data(config: InstanceConfig, catalog: Catalog) -> dict[str, Any]:
@@ -187,8 +212,13 @@ def spec_data(config: InstanceConfig, catalog: Catalog) -> dict[str, Any]:
         services.append(svc)
         home.append(where)
         for t in targets:
-            dep: dict[str, Any] = {"from": svc["name"], "to": services[t]["name"],
-                                   "gb_per_month": float(round(float(rng.lognormal(math.log(200.0), 1.0)), 1))}
+            dep: dict[str, Any] = {
+                "from": svc["name"],
+                "to": services[t]["name"],
+                "gb_per_month": float(
+                    round(float(rng.lognormal(math.log(config.traffic_median_gb), 1.0)), 1)
+                ),
+            }
             if home[t] == where and rng.random() < config.latency_share:
                 dep["max_latency_ms"] = float(rng.choice(LATENCY_BUDGETS_MS))
             deps.append(dep)
@@ -203,7 +233,9 @@ def spec_data(config: InstanceConfig, catalog: Catalog) -> dict[str, Any]:
 
 def make_instance(config: InstanceConfig, catalog: Catalog) -> AppSpec:
     """The validated AppSpec of `config` on `catalog`."""
-    return spec_from_data(spec_data(config, catalog), f"<benchmark {config.services} services seed {config.seed}>")
+    return spec_from_data(
+        spec_data(config, catalog), f"<benchmark {config.services} services seed {config.seed}>"
+    )
 
 
 def describe(spec: AppSpec) -> dict[str, Any]:
