@@ -26,7 +26,9 @@ class Problem:
         loc = ", ".join(p for p in (self.file, self.where, self.field) if p)
         shown = "" if self.value is None else f" (got {self.value!r})"
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{loc}: {self.message}{shown}.{fix}"
+        message = self.message.rstrip(".")
+        stop = "" if (message + shown).endswith(("?", "!")) else "."
+        return f"{loc}: {message}{shown}{stop}{fix}" if loc else f"{message}{shown}{stop}{fix}"
 
 
 class PlannerError(Exception):
