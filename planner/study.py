@@ -17,6 +17,7 @@ Finished tasks are written one file each to `<out>.parts/`, so an interrupted st
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -28,7 +29,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +91,24 @@ _STR_COLUMNS = (
     "error",
 )
 
+
+
+@contextlib.contextmanager
+def plain_main() -> Iterator[None]:
+    """Start worker processes with a plain `__main__`.
+
+    Dask's nanny starts workers with multiprocessing's spawn, which re-imports the caller's main
+    module in every worker: that fails for scripts without a main guard, notebooks, Streamlit, and
+    test runners that leave another module as `__main__`. While the workers start, `__main__` is an
+    empty module, so nothing of the caller's is re-run.
+    """
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 class StudyFailedError(PlannerError):
     """More tasks failed than the failure budget allows; finished tasks stay in the parts folder."""
@@ -508,13 +528,14 @@ class DaskBackend(Backend):
         self.cluster = None
         self.own_client = True
         if scheduler is None or scheduler == "local-cluster":
-            self.cluster = LocalCluster(
-                n_workers=max(1, workers or os.cpu_count() or 1),
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
+            with plain_main():
+                self.cluster = LocalCluster(
+                    n_workers=max(1, workers or os.cpu_count() or 1),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
             self.client = Client(self.cluster)
         elif isinstance(scheduler, str):
             self.client = Client(scheduler)

@@ -14,6 +14,7 @@ from planner.study import (
     StudyFailedError,
     comparable,
     load_study,
+    plain_main,
     run_study,
     study_from_data,
 )
@@ -72,16 +73,16 @@ def test_processes_and_dask_match_serial(reference, tmp_path: Path) -> None:
     )
     pd.testing.assert_frame_equal(comparable(procs.table), comparable(reference.table))
     assert procs.executed == 7
-    with (
-        distributed.LocalCluster(
+    # workers are spawned: give them a plain __main__ (other tests may leave theirs in place)
+    with plain_main():
+        cluster = distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+        )
+    with cluster, distributed.Client(cluster) as client:
         dask = run_study(
             small_study(), backend="dask", scheduler=client, out=tmp_path / "dask", progress=None
         )
