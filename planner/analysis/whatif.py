@@ -215,7 +215,10 @@ def _failover_egress(plan: object, catalog: Catalog, failure: Failure) -> float:
 # ---------------------------------------------------------------------------------------- sweep
 @dataclass
 class SweepTables:
-    """Arrays precomputed once per plan so that every scenario is a few vector operations."""
+    """Arrays precomputed once per plan so that every scenario is a few vector operations.
+
+    The fields up to `user_reach` are what `sweep_tables` gathers from the plan; the rest are
+    derived from them on construction, so tables built from those fields alone work the same."""
 
     services: list[str]
     regions: list[str]
@@ -226,108 +229,221 @@ class SweepTables:
     required: np.ndarray  # capacity the strategy keeps running after a failure (fraction x demand)
     dep_order: list[tuple[int, list[int]]]  # (service, callees) in reverse topological order
     user_reach: list[tuple[int, np.ndarray]]  # (service, regions within a group's budget) pairs
+    # every service each service needs up (itself, and its hard dependencies followed to the end),
+    # one run per service in service order; needed_start[i] is where service i's run begins
+    needed: np.ndarray = field(init=False, repr=False)
+    needed_start: np.ndarray = field(init=False, repr=False)
+    user_service: np.ndarray = field(init=False, repr=False)  # service of each user_reach pair
+    user_within: np.ndarray = field(init=False, repr=False)  # pairs x regions, within budget
+
+    def __post_init__(self) -> None:
+        closure = _dependency_closure(self.dep_order, len(self.services))
+        service_of, self.needed = np.nonzero(closure)
+        # every run holds at least the service itself, so no run is empty
+        self.needed_start = np.flatnonzero(np.r_[True, service_of[1:] != service_of[:-1]])
+        self.user_service = np.array([s for s, _ in self.user_reach], dtype=np.intp)
+        self.user_within = (np.array([w for _, w in self.user_reach], dtype=bool) if self.user_reach
+                            else np.zeros((0, len(self.regions)), dtype=bool))
+
+
+def _dependency_closure(dep_order: list[tuple[int, list[int]]], n_services: int) -> np.ndarray:
+    """services x services: True where the row service needs the column service up."""
+    # Callees come first in dep_order, so each service's set of needed services is complete when
+    # its callers read it. Python ints serve as bit sets: a few hundred ORs instead of array work.
+    needed = [0] * n_services
+    for s, callees in dep_order:
+        bits = 1 << s
+        for callee in callees:
+            bits |= needed[callee]
+        needed[s] = bits
+    width = (n_services + 7) // 8
+    packed = np.frombuffer(b"".join(bits.to_bytes(width, "little") for bits in needed), np.uint8)
+    return np.unpackbits(packed.reshape(n_services, width), axis=1, count=n_services,
+                         bitorder="little").astype(bool)
+
+
+def _callees_first(services: list[str],
+                   dependencies: tuple[object, ...]) -> list[tuple[int, list[int]]]:
+    """(service, callees) with every service after all of its callees; a cycle cannot be ordered."""
+    index = {s: i for i, s in enumerate(services)}
+    callees: list[dict[int, None]] = [{} for _ in services]  # dicts: no repeats, first-seen order
+    callers: list[list[int]] = [[] for _ in services]
+    for d in dependencies:
+        source, target = index[d.source], index[d.target]  # type: ignore[attr-defined]
+        if target not in callees[source]:
+            callees[source][target] = None
+            callers[target].append(source)
+    waiting = [len(c) for c in callees]
+    ready = [i for i, n in enumerate(waiting) if n == 0]
+    order = []
+    for s in ready:  # `ready` grows while it is walked
+        order.append((s, list(callees[s])))
+        for caller in callers[s]:
+            waiting[caller] -= 1
+            if waiting[caller] == 0:
+                ready.append(caller)
+    if len(order) < len(services):
+        # the error networkx's topological sort gave here before, for callers that expect it
+        raise nx.NetworkXUnfeasible("Graph contains a cycle or graph changed during iteration")
+    return order
+
+
+def _compensated_sums(cells: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndarray:
+    """Per-cell sums of `values` in row order with the Kahan compensation pandas' groupby sum
+    uses, so that thresholds on the sums decide exactly as they did with pandas (NaN skipped)."""
+    total = np.zeros(n_cells)
+    compensation = np.zeros(n_cells)
+    if not len(cells):
+        return total
+    by_cell = np.argsort(cells, kind="stable")  # rows of one cell stay in table order
+    sorted_cells = cells[by_cell]
+    first = np.r_[True, sorted_cells[1:] != sorted_cells[:-1]]
+    start_of_cell = np.maximum.accumulate(np.where(first, np.arange(len(cells)), 0))
+    rank = np.empty(len(cells), dtype=np.intp)
+    rank[by_cell] = np.arange(len(cells)) - start_of_cell
+    # one step per rank: each cell appears at most once in a step, so plain fancy indexing is safe
+    with np.errstate(invalid="ignore"):  # inf - inf below is expected; pandas resets it to 0
+        for k in range(int(rank.max()) + 1):
+            step = (rank == k) & ~np.isnan(values)
+            c, y = cells[step], values[step] - compensation[cells[step]]
+            t = total[c] + y
+            compensation[c] = t - total[c] - y
+            compensation[c] = np.where(np.isnan(compensation[c]), 0.0, compensation[c])
+            total[c] = t
+    return total
 
 
 def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
+    """The plan as the arrays `sweep` works on, from a few passes over the whole placements."""
     spec = plan.spec  # type: ignore[attr-defined]
     p = plan.placements  # type: ignore[attr-defined]
     services = [s.name for s in spec.services]
-    regions = sorted(set(p["region"]))
-    si = {s: i for i, s in enumerate(services)}
-    ri = {r: j for j, r in enumerate(regions)}
-    cap = np.zeros((len(services), len(regions)))
-    data = np.zeros_like(cap, dtype=bool)
-    demand = np.zeros(len(services))
-    required = np.zeros(len(services))
-    needs = np.zeros(len(services), dtype=bool)
-    strat = catalog.strategies
-    for svc in spec.services:
-        d = svc.demand.as_dict()
-        res = next(r for r in _MAIN if d[r] > 0)
-        i = si[svc.name]
-        demand[i] = d[res]
-        mine = p[p["service"] == svc.name]
-        prim = mine[mine["role"] != "backup"]
-        np.add.at(cap[i], [ri[r] for r in prim["region"]], (prim[res] * prim["units"]).to_numpy(dtype=float))
-        st = strat.loc[plan.strategies[svc.name]]  # type: ignore[attr-defined]
-        # what keeps serving; whether the data survives is judged by full copies (data_ok) instead
-        required[i] = float(st["compute_fraction"]) * d[res]
-        if d["storage_gb"] > 0:
-            needs[i] = True
-            held = (mine["storage_gb"] * mine["units"]).groupby(mine["region"]).sum()
-            for r, gb in held.items():
-                data[i, ri[r]] = gb >= d["storage_gb"] - 1e-9
-    graph = nx.DiGraph([(d.source, d.target) for d in spec.dependencies])
-    graph.add_nodes_from(services)
-    order = [(si[s], [si[t] for t in graph.successors(s)]) for s in reversed(list(nx.topological_sort(graph)))]
-    reach = []
-    for svc in spec.services:
-        if svc.user_facing:
-            for u in spec.users:
-                rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
-                reach.append((si[svc.name], np.array([rtt[r] <= u.max_latency_ms for r in regions])))
+    n_services = len(services)
+    region_of_row, region_labels = pd.factorize(p["region"], sort=True)
+    regions = list(region_labels)
+    n_regions = len(regions)
+    storage = _MAIN.index("storage_gb")
+
+    demands = np.array([[float(getattr(s.demand, r)) for r in _MAIN] for s in spec.services])
+    demanded = demands > 0
+    if not demanded.any(axis=1).all():
+        empty = services[int(np.flatnonzero(~demanded.any(axis=1))[0])]
+        raise InputError(f"service `{empty}` has no demand: give one of {', '.join(_MAIN)}")
+    main = demanded.argmax(axis=1)  # the first demanded resource in _MAIN order
+    demand = demands[np.arange(n_services), main]
+    needs = demands[:, storage] > 0
+
+    # rows of services the spec does not name are left out, as they always were
+    position = {s: i for i, s in enumerate(services)}
+    label_of_row, service_labels = pd.factorize(p["service"])
+    service_of_label = np.array([position.get(s, -1) for s in service_labels], dtype=np.intp)
+    service_of_row = service_of_label[label_of_row]
+    known = service_of_row >= 0
+    cell_of_row = service_of_row * n_regions + region_of_row  # (service, region) flattened
+    units = p["units"].to_numpy(dtype=float)
+    per_unit = np.column_stack([p[r].to_numpy(dtype=float) for r in _MAIN])
+
+    running = np.flatnonzero(known & (p["role"].to_numpy() != "backup"))
+    main_total = per_unit[running, main[service_of_row[running]]] * units[running]
+    # bincount adds in row order, as the per-service np.add.at did, so the sums round the same
+    cap = np.bincount(cell_of_row[running], weights=main_total, minlength=n_services * n_regions)
+    cap = cap.reshape(n_services, n_regions)
+
+    # a region holds the data if its rows (backups included) add up to the full storage demand
+    holding = np.flatnonzero(known & needs[np.maximum(service_of_row, 0)])
+    held = _compensated_sums(cell_of_row[holding], per_unit[holding, storage] * units[holding],
+                             n_services * n_regions)
+    has_rows = np.zeros(n_services * n_regions, dtype=bool)
+    has_rows[cell_of_row[holding]] = True
+    full_copy = held >= np.repeat(demands[:, storage], n_regions) - 1e-9
+    data = (has_rows & full_copy).reshape(n_services, n_regions)
+
+    # what keeps serving; whether the data survives is judged by full copies (data_ok) instead
+    strategies = catalog.strategies
+    fraction_of = dict(zip(strategies.index, strategies["compute_fraction"].to_numpy(dtype=float),
+                           strict=True))
+    chosen = plan.strategies  # type: ignore[attr-defined]
+    required = np.array([fraction_of[chosen[s]] for s in services]) * demand
+
+    order = _callees_first(services, spec.dependencies)
+    reach: list[tuple[int, np.ndarray]] = []
+    facing = [i for i, s in enumerate(spec.services) if s.user_facing]
+    if facing and spec.users:
+        positions = catalog.regions.index.get_indexer(regions)
+        if (positions < 0).any():
+            raise KeyError(regions[int(np.flatnonzero(positions < 0)[0])])
+        within = [catalog.rtt_from_point_ms(u.lat, u.lon).to_numpy()[positions] <= u.max_latency_ms
+                  for u in spec.users]
+        reach = [(i, w) for i in facing for w in within]
     return SweepTables(services, regions, cap, data, needs, demand, required, order, reach)
 
 
-def sweep(plan: object, catalog: Catalog, kind: str = "region", tables: SweepTables | None = None) -> pd.DataFrame:
+def _scenarios(catalog: Catalog, regions: list[str],
+               kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Names, regions lost (scenarios x regions) and the share of a region's capacity lost where a
+    single zone goes (scenarios x regions) of every single failure of `kind`."""
+    table = catalog.regions
+    positions = table.index.get_indexer(regions)
+    if (positions < 0).any():
+        raise KeyError(regions[int(np.flatnonzero(positions < 0)[0])])
+    n = len(regions)
+    if kind == "region":
+        return [f"region {r}" for r in regions], np.eye(n, dtype=bool), np.zeros((n, n))
+    if kind in ("provider", "site"):
+        of_region = table[kind].to_numpy()[positions]
+        names = sorted(set(of_region))
+        lost = of_region[None, :] == np.array(names, dtype=object)[:, None]
+        return [f"{kind} {x}" for x in names], lost, np.zeros((len(names), n))
+    if kind == "zone":
+        zones = np.array([int(z) for z in table["zones"].to_numpy()[positions]], dtype=np.int64)
+        has_zones = zones >= 2
+        # a zone takes its share of the region's capacity; a region without zones goes whole
+        share = np.divide(1.0, zones, out=np.zeros(n), where=has_zones)
+        return [f"zone of {r}" for r in regions], np.diag(~has_zones), np.diag(share)
+    raise InputError(f"unknown sweep kind `{kind}`: use region, provider, zone or site")
+
+
+def _joined_names(services: np.ndarray, flags: np.ndarray) -> list[str]:
+    return [", ".join(services[row].tolist()) for row in flags]
+
+
+def sweep(plan: object, catalog: Catalog, kind: str = "region",
+          tables: SweepTables | None = None) -> pd.DataFrame:
     """Every single failure of `kind` (region, provider, zone, site) among the plan's regions:
     services down (own capacity below what its strategy keeps running, no data copy left, or a hard
     dependency down), degraded (below full demand), capacity shortfall and user groups cut off."""
-    t = tables or sweep_tables(plan, catalog)
-    regs = catalog.regions.loc[t.regions]
-    if kind == "region":
-        scen = [(f"region {r}", np.array([x == r for x in t.regions]), np.zeros(len(t.regions))) for r in t.regions]
-    elif kind == "provider":
-        scen = [(f"provider {p}", (regs["provider"] == p).to_numpy(), np.zeros(len(t.regions)))
-                for p in sorted(set(regs["provider"]))]
-    elif kind == "site":
-        scen = [(f"site {s}", (regs["site"] == s).to_numpy(), np.zeros(len(t.regions))) for s in sorted(set(regs["site"]))]
-    elif kind == "zone":
-        scen = []
-        for j, r in enumerate(t.regions):
-            z = int(regs.iloc[j]["zones"])
-            mask = np.zeros(len(t.regions), dtype=bool)
-            part = np.zeros(len(t.regions))
-            if z >= 2:
-                part[j] = 1.0 / z  # a zone takes its share of the region's capacity
-            else:
-                mask[j] = True
-            scen.append((f"zone of {r}", mask, part))
-    else:
-        raise InputError(f"unknown sweep kind `{kind}`: use region, provider, zone or site")
-    lost = np.array([m for _, m, _ in scen], dtype=bool)  # scenarios x regions
-    part = np.array([q for _, _, q in scen])
-    keep = (~lost).astype(float) * (1.0 - part)  # surviving share of each region's capacity
-    alive = keep @ t.capacity.T  # scenarios x services
-    has_copy = (~lost).astype(float) @ t.data_ok.T.astype(float) > 0
+    t = tables if tables is not None else sweep_tables(plan, catalog)
+    names, lost, part = _scenarios(catalog, t.regions, kind)
+    up = ~lost
+    keep = up.astype(float) * (1.0 - part)  # surviving share of each region's capacity
+    alive = keep @ t.capacity.T  # scenarios x services, the same float product as ever
+    # yes/no products stay boolean (numpy's own loop): as floats, products of this size go to
+    # the threaded BLAS, which stalls for milliseconds whenever the other cores are busy
+    has_copy = up @ t.data_ok.T
     # down: cannot recover (no data copy left, or below what the strategy keeps running);
     # recovering: nothing running but its data survives, so it relaunches within its RTO
     own_down = (t.needs_data[None, :] & ~has_copy) | (alive + 1e-9 < t.required[None, :])
     relaunch = t.needs_data[None, :] & has_copy
     own_down |= (t.required[None, :] <= 0) & (alive <= 0) & ~relaunch
     recovering = ~own_down & (alive <= 0)
-    down, rec = own_down.copy(), recovering.copy()
-    for s, callees in t.dep_order:
-        if callees:
-            down[:, s] |= down[:, callees].any(axis=1)
-            rec[:, s] |= rec[:, callees].any(axis=1)
-    rec &= ~down
+    # a service is down (recovering) when anything it needs is
+    down = np.logical_or.reduceat(own_down[:, t.needed], t.needed_start, axis=1)
+    rec = np.logical_or.reduceat(recovering[:, t.needed], t.needed_start, axis=1) & ~down
     degraded = ~down & ~rec & (alive + 1e-9 < t.demand[None, :])
-    cut = np.zeros(len(scen), dtype=int)
-    for s, within in t.user_reach:
-        present = t.capacity[s] > 0
-        ok = ((~lost) & (present & within)[None, :]).any(axis=1) & ~down[:, s] & ~rec[:, s]
-        cut += (~ok).astype(int)
+    # a user group keeps a service if a surviving region within its budget runs it, and it is up
+    offered = (t.capacity[t.user_service] > 0) & t.user_within  # pairs x regions
+    served = (up @ offered.T) & ~down[:, t.user_service] & ~rec[:, t.user_service]
     short = np.clip(t.demand[None, :] - alive, 0, None) / np.where(t.demand > 0, t.demand, 1)[None, :]
+    service_names = np.array(t.services, dtype=object)
     return pd.DataFrame({
-        "scenario": [n for n, _, _ in scen],
+        "scenario": names,
         "services_down": down.sum(axis=1),
         "services_recovering": rec.sum(axis=1),
         "services_degraded": degraded.sum(axis=1),
         "demand_shortfall_pct": 100 * short.mean(axis=1),
-        "users_affected": cut,
-        "down": [", ".join(t.services[i] for i in np.flatnonzero(row)) for row in down],
-        "recovering": [", ".join(t.services[i] for i in np.flatnonzero(row)) for row in rec],
+        "users_affected": (~served).sum(axis=1),
+        "down": _joined_names(service_names, down),
+        "recovering": _joined_names(service_names, rec),
     })
 
 
