@@ -1,14 +1,19 @@
 """Plan an application: candidates -> model -> solve -> plan -> verify, by one of two methods.
 
-`decomposed` (default): each service is first solved alone without the families that couple
-services; these sub-problems are small, solve to proven optimality in milliseconds, and the sum of
-their bounds is a valid lower bound for the whole problem. If their union already satisfies every
-coupling constraint it is the plan. Otherwise one coupled model is solved over a pruned candidate
-set, and the plan's gap is reported against the unpruned lower bound. Otherwise one coupled model is solved over the regions
-that survive dominance pruning plus those the dependency partners chose (co-location), warm-started
-from the union. `monolithic`: the single coupled model, the reference.
+`decomposed` (default):
+1. each service is solved alone, without the families that couple services, over the regions that
+   survive dominance pruning; the sum of these proven bounds, plus egress no placement can avoid,
+   is a valid lower bound for the whole problem;
+2. if their union over-fills a private site, it is repaired greedily and a Lagrangian price on
+   private vCPU tightens the bound;
+3. couplings (latency budgets, egress between dependent services) are coordinated by a
+   neighbourhood search: services tied by latency budgets are re-solved together, then each
+   service and each linked pair with its partners fixed, warm-started so no move makes the plan
+   worse; every re-solve uses the one model builder;
+4. with time left, one coupled model (unpruned when small) is solved warm-started from the best
+   verified plan; its bound counts only when nothing was pruned.
+`monolithic`: the single coupled model, the reference.
 """
-
 from __future__ import annotations
 
 import math
@@ -16,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -31,6 +37,11 @@ from .spec import AppSpec, check_against_catalog
 
 Progress = Callable[[str], None]
 FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solved unpruned
+# One neighbourhood re-solve starts from a plan it can only improve, so a short limit loses little;
+# mending a missed latency budget starts from no plan and gets four times as long.
+BLOCK_TIME_LIMIT = 0.5
+STAGE_NAMES = {"latency": "services tied by latency budgets together",
+               "single": "one service at a time", "pair": "linked pairs"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,10 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         if (k + 1) % 25 == 0 or k + 1 == len(services):
             _say(options, f"solved {k + 1}/{len(services)} services alone (lower bound ${bound:,.2f}/month)")
     timings.update(build_s=build_s, solve_s=solve_s)
+    floor = _egress_floor(cands, catalog)
+    if floor > 0:
+        bound += floor
+        _say(options, f"egress that no placement avoids raises the lower bound by ${floor:,.2f}")
     union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver, size, options.gap)
     if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
         return union
@@ -113,20 +128,39 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
             for price in repaired[2]:
                 if time.perf_counter() > deadline - 0.25 * options.time_limit:
                     break  # the bound is a refinement: keep time for the plan itself
-                lagrangian = _lagrangian_bound(pruned, catalog, options, service_bound, price, per_service_limit)
+                lagrangian = _lagrangian_bound(pruned, catalog, options, service_bound, price,
+                                               per_service_limit) + floor
                 if lagrangian > bound:
                     _say(options, f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
                                   f"from ${bound:,.2f} to ${lagrangian:,.2f}")
                     bound = lagrangian
-            union = _assemble(cands, catalog, repaired[0], repaired[1], bound, "decomposed", options.solver,
+            units, strategies = repaired[0], repaired[1]
+            union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver,
                               size, options.gap)
             if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
                 return union
+    if _has_couplings(cands) and time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units,
+                                                         strategies, deadline, timings)
+        timings["coordinate_s"] = time.perf_counter() - t0
+        if moves:
+            local = _assemble(cands, catalog, units2, strategies2, bound, "decomposed", options.solver, size,
+                              options.gap)
+            _say(options, f"coordinated dependencies by {moves} neighbourhood re-solves: "
+                          f"${local.objective:,.2f}/month, {'verified' if local.verification.ok else 'not verified'}")
+            if local.verification.ok and (not union.verification.ok or local.objective < union.objective):
+                union, units, strategies = local, units2, strategies2
+        if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
+            return union
     if union.verification.ok and time.perf_counter() >= deadline:
         union.time_limited = True
         union.notes.append("time limit reached before coordinating services: the plan is verified, "
                            "its gap is against the proven lower bound")
         return union
+    if not union.verification.ok and time.perf_counter() >= deadline:
+        raise NoPlanError(f"no verified plan within the time limit ({options.time_limit:g} s): the services "
+                          "were solved alone but not coordinated in time; raise --time-limit")
     # coordination improves a plan we already hold (when the union verifies): bound its time
     box = deadline if not union.verification.ok else min(
         deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
@@ -148,11 +182,32 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     except (InfeasibleError, NoPlanError):
         if union.verification.ok:
             return union
+        if time.perf_counter() >= deadline:
+            raise NoPlanError(f"no verified plan within the time limit ({options.time_limit:g} s): the "
+                              "services could not be coordinated in time; raise --time-limit") from None
         _say(options, "pruned model has no plan; solving the full coupled model")
         return _solve_coupled(cands, catalog, options, deadline, timings, bound=bound, label="decomposed")
     if union.verification.ok and union.objective <= coupled.objective + 1e-9:
         return union
     return coupled
+
+
+def _egress_floor(cands: Candidates, catalog: Catalog) -> float:
+    """Egress every plan pays: a dependency between services that share no allowed region sends at
+    least its monthly traffic (the caller holds at least its demand) at no less than the cheapest
+    rate between their allowed regions. Stand-alone bounds price no egress, so this adds to them."""
+    off = cands.offers[cands.offers["role"] == "primary"]
+    allowed = {s: sorted(set(g)) for s, g in off.groupby("service")["region"]}
+    total = 0.0
+    for dep in cands.spec.dependencies:
+        src, dst = allowed.get(dep.source, []), allowed.get(dep.target, [])
+        if dep.gb_per_month > 0 and src and dst and not set(src) & set(dst):
+            total += dep.gb_per_month * min(catalog.egress_rate(a, b) for a in src for b in dst)
+    return total
+
+
+def _has_couplings(cands: Candidates) -> bool:
+    return bool(cands.spec.dependencies)
 
 
 def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float):
@@ -547,3 +602,194 @@ def _sentence(family: str, meta: dict, slack: float, cands: Candidates, catalog:
 
 def array_units(plan: Plan) -> np.ndarray:
     return plan.placements["units"].to_numpy()
+
+
+# ------------------------------------------------------------------ coordination by neighbourhood re-solves
+def _private_usage(offers: pd.DataFrame, units: dict[int, int], services: set[str] | None = None
+                   ) -> dict[tuple[str, str], float]:
+    """(site, resource) -> capacity taken by the given units (of `services` only, when given)."""
+    rows = [i for i, n in units.items() if n > 0]
+    p = offers.loc[rows]
+    mask = (p["kind"] == "private").to_numpy().copy()
+    if services is not None:
+        mask &= p["service"].isin(services).to_numpy()
+    p = p[mask]
+    n = np.array([units[i] for i in p.index], dtype=float)
+    out: dict[tuple[str, str], float] = {}
+    for res in ("vcpu", "mem_gib", "storage_gb"):
+        used = pd.Series(p[res].to_numpy(dtype=float) * n, index=p["region"]).groupby(level=0).sum()
+        out.update({(site, res): float(v) for site, v in used.items()})
+    return out
+
+
+class _Neighbourhoods:
+    """Re-solve one service (or two linked ones) at a time with everything else held fixed.
+
+    The sub-model is the coupled model over the block's services, given more regions than
+    dominance alone keeps (its partners' regions, for co-location; regions within each latency
+    budget of them), plus the dependency partners with their unit counts fixed, so every cost
+    term that involves the block (its units and fees, egress on its dependencies) is priced
+    exactly and every coupling row that involves it holds. A solve warm-started from the current
+    plan returns a plan no worse for the whole application; the search repeats until no block
+    improves or the time box ends. This is a local search: it improves the plan, the bound comes
+    from elsewhere."""
+
+    def __init__(self, full: Candidates, pruned: Candidates, catalog: Catalog, options: PlanOptions):
+        self.full, self.catalog, self.options = full, catalog, options
+        off = full.offers
+        self.off = off
+        self.allowed = {s: set(g["region"]) for s, g in off[off["role"] == "primary"].groupby("service")}
+        self.base = {s: set(g["region"]) for s, g in pruned.offers.groupby("service")}
+        self.partners: dict[str, set[str]] = {s: set() for s in full.services()}
+        for dep in full.spec.dependencies:
+            self.partners[dep.source].add(dep.target)
+            self.partners[dep.target].add(dep.source)
+        self.service_of = off["service"].to_dict()
+        self.region_of = off["region"].to_dict()
+        self.seconds = {"build_s": 0.0, "solve_s": 0.0}
+
+    def regions(self, units: dict[int, int]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for i, n in units.items():
+            if n > 0 and self.off.at[i, "role"] == "primary":
+                out.setdefault(self.service_of[i], set()).add(self.region_of[i])
+        return out
+
+    def resolve(self, block: list[str], units: dict[int, int], strategies: dict[str, str],
+                time_limit: float, gap: float) -> tuple[dict[int, int], dict[str, str]] | None:
+        """New units and strategies for the block's services, or None when the solve found no plan."""
+        where = self.regions(units)
+        inside = set(block)
+        fixed_partners = sorted(set().union(*(self.partners[s] for s in block)) - inside)
+        keep: dict[str, set[str]] = {}
+        for s in block:
+            regs = set(self.base.get(s, ())) | where.get(s, set())
+            for t in self.partners[s]:
+                regs |= where.get(t, set()) & self.allowed[s]
+            keep[s] = regs
+        budgets = [d for d in self.full.spec.dependencies if d.max_latency_ms is not None]
+        for _ in range(len(block)):  # along chains of budgets inside the block, to a fixed point
+            grew = False
+            for dep in budgets:
+                for a, b in ((dep.source, dep.target), (dep.target, dep.source)):
+                    if a not in inside:
+                        continue
+                    around = keep[b] if b in inside else where.get(b, set())
+                    near = {r for r in self.allowed[a] - keep[a]
+                            if any(self.catalog.rtt_ms(r, rb) <= dep.max_latency_ms for rb in around)}
+                    if near:
+                        keep[a] |= near
+                        grew = True
+            if not grew:
+                break
+        off = self.off
+        mine = off["service"].isin(block).to_numpy() & np.array(
+            [r in keep.get(s, ()) for s, r in zip(off["service"], off["region"], strict=True)], dtype=bool)
+        held = [i for i, n in units.items() if n > 0 and self.service_of[i] in fixed_partners]
+        rows = off.index[mine].append(pd.Index(held)) if held else off.index[mine]
+        services = [s for s in self.full.services() if s in inside or s in fixed_partners]
+        sub = Candidates(self.full.spec, off.loc[rows.sort_values()], self.full.demand.loc[services],
+                         {s: self.full.strategies[s] for s in services}, self.full.scenarios,
+                         {k: v for k, v in self.full.user_reach.items() if k[0] in services},
+                         frozenset(s for s in self.full.global_services if s in services), self.full.notes)
+        others = set(self.full.services()) - inside - set(fixed_partners)
+        reserved = _private_usage(off, units, others)
+        t0 = time.perf_counter()
+        built = build_model(sub, self.catalog, BuildOptions(
+            couple=True, fixed_units={i: units[i] for i in held}, private_reserved=reserved))
+        self.seconds["build_s"] += time.perf_counter() - t0
+        start = [(v.name, float(units.get(i, 0))) for i, v in built.n.items()]
+        start += [(u.name, 1.0 if r in where.get(s, ()) else 0.0) for (s, r), u in built.u.items()]
+        start += [(z.name, 1.0 if strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()]
+        result = get_backend(self.options.solver).solve(
+            built.prob, SolverOptions(self.options.solver, time_limit, gap, self.options.threads,
+                                      start=tuple(start)))
+        self.seconds["solve_s"] += result.seconds
+        if not result.status.has_plan:
+            return None
+        new_units = {i: n for i, n in _units_of(built).items() if self.service_of[i] in inside}
+        return new_units, {s: v for s, v in _strategies_of(built).items() if s in inside}
+
+
+def _latency_violations(spec: AppSpec, where: dict[str, set[str]], catalog: Catalog) -> list[tuple[str, str]]:
+    """Dependencies (caller, callee) whose latency budget some caller region misses."""
+    out = []
+    for dep in spec.dependencies:
+        if dep.max_latency_ms is None:
+            continue
+        targets = where.get(dep.target, set())
+        if any(min((catalog.rtt_ms(r, t) for t in targets), default=math.inf) > dep.max_latency_ms
+               for r in where.get(dep.source, ())):
+            out.append((dep.source, dep.target))
+    return out
+
+
+def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, options: PlanOptions,
+                        units: dict[int, int], strategies: dict[str, str], deadline: float,
+                        timings: dict[str, float]) -> tuple[dict[int, int], dict[str, str], int]:
+    """Neighbourhood search from the union of stand-alone plans: the services of each dependency
+    that costs egress or misses its latency budget are re-solved one at a time with their
+    partners fixed, then both together, so a pair can also move to a third region. A block is
+    solved again only after it or a partner changed. Returns units, strategies and the number of
+    accepted moves."""
+    hood = _Neighbourhoods(full, pruned, catalog, options)
+    units, strategies = dict(units), dict(strategies)
+    version = dict.fromkeys(full.services(), 0)
+    solved: set[tuple] = set()
+    moves = 0
+
+    def pending() -> list[tuple[str, str]]:
+        """Dependencies worth coordinating, most expensive first (latency misses before all)."""
+        placements = placements_from_units(units, full.offers, strategies)
+        bad = _latency_violations(full.spec, hood.regions(units), catalog)
+        egress = egress_for(placements, full.spec, catalog)
+        costly: list[tuple[str, str]] = []
+        if len(egress):
+            cost = egress.groupby(["source", "target"])["usd_per_month"].sum().sort_values(ascending=False)
+            costly = [(s, t) for (s, t), c in cost.items() if c > 1e-9]
+        return bad + [p for p in costly if p not in bad]
+
+    # services tied by latency budgets move together: one alone may have no region near both sides
+    tied = nx.Graph([(d.source, d.target) for d in full.spec.dependencies if d.max_latency_ms is not None])
+    component = {s: sorted(c) for c in nx.connected_components(tied) for s in c}
+
+    def blocks(stage: str, s: str, t: str) -> list[list[str]]:
+        if stage == "latency":  # only while the budget is still missed: one solve mends the component
+            still = (s, t) in set(_latency_violations(full.spec, hood.regions(units), catalog))
+            return [component[s]] if still else []
+        return [[s], [t]] if stage == "single" else [[s, t]]
+
+    for stage in ("latency", "single", "pair"):
+        for _ in range(3):  # a move elsewhere can make a dependency worth another look
+            before = moves
+            for s, t in pending():
+                for block in blocks(stage, s, t):
+                    around = sorted(set(block).union(*(hood.partners[b] for b in block)))
+                    key = (tuple(block), tuple(version[x] for x in around))
+                    if key in solved:
+                        continue
+                    solved.add(key)
+                    if time.perf_counter() > deadline:
+                        break
+                    out = hood.resolve(block, units, strategies,
+                                       max(0.2, min(BLOCK_TIME_LIMIT * (4 if stage == "latency" else 1),
+                                                      deadline - time.perf_counter())),
+                                       # mending a budget needs a plan, not a proof
+                                       max(options.gap, 0.02) if stage == "latency" else options.gap)
+                    if out is None:
+                        continue
+                    new_units, new_strategies = out
+                    old = {i: n for i, n in units.items() if hood.service_of[i] in block}
+                    if new_units != old:
+                        for i in old:
+                            del units[i]
+                        units.update(new_units)
+                        strategies.update(new_strategies)
+                        for b in block:
+                            version[b] += 1
+                        moves += 1
+            if moves == before or time.perf_counter() > deadline:
+                break
+        _say(options, f"coordination, {STAGE_NAMES[stage]}: {moves} moves so far")
+    timings.update({k: timings.get(k, 0.0) + v for k, v in hood.seconds.items()})
+    return units, strategies, moves

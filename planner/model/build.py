@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,10 @@ class BuildOptions:
     couple: bool = True  # families that tie services together (see `COUPLING`)
     elastic: bool = False  # penalised slack on rows, to explain infeasibility
     elastic_families: frozenset[str] | None = None  # which families get slack (None: all)
+    # Neighbourhood re-solves (planner.optimize): rows whose unit counts are held at given values,
+    # and private capacity already taken by services outside the model, per (site, resource).
+    fixed_units: Mapping[int, int] = field(default_factory=dict)
+    private_reserved: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 COUPLING = ("private_capacity", "dependency_latency", "egress", "max_providers", "budget")
@@ -130,8 +135,12 @@ class _Builder:
     # ---------------------------------------------------------------- families
     def define_units(self) -> None:
         """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand alone."""
+        fixed = self.opt.fixed_units
         for i, m, price in zip(self.off.index, self.off["max_units"], self.off["usd_per_month"], strict=True):
-            v = self.var(f"n_{i}", 0, int(m), pulp.LpInteger)
+            if i in fixed:
+                v = self.var(f"n_{i}", int(fixed[i]), int(fixed[i]), pulp.LpInteger)
+            else:
+                v = self.var(f"n_{i}", 0, int(m), pulp.LpInteger)
             self.m.n[i] = v
             self.cost.append((v, float(price)))
 
@@ -337,9 +346,10 @@ class _Builder:
             for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"),
                              ("storage_gb", "storage_gb_capacity")):
                 terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                usable = float(sites.at[r, col]) - float(self.opt.private_reserved.get((r, res), 0.0))
                 if terms:
                     self.add("private_capacity", f"capacity-{r}-{res}", terms, pulp.LpConstraintLE,
-                             float(sites.at[r, col]), site=r, resource=res, capacity=float(sites.at[r, col]))
+                             usable, site=r, resource=res, capacity=usable)
 
     def define_user_latency(self) -> None:
         """Each user group reaches a present region of every user-facing service within its budget,
