@@ -53,10 +53,13 @@ class Config:
     solver: str = "highs"
     time_limit: float | None = None  # None: PlanOptions' default
     extras: bool = False  # what-if, availability and hand-drawn baselines
+    gap: float | None = None  # None: PlanOptions' default
 
     def label(self) -> str:
-        return f"{self.method}/{self.solver}" + (
-            f" {self.time_limit:g}s" if self.time_limit else ""
+        return (
+            f"{self.method}/{self.solver}"
+            + (f" {self.time_limit:g}s" if self.time_limit else "")
+            + (f" gap {self.gap:.0%}" if self.gap is not None else "")
         )
 
 
@@ -171,6 +174,8 @@ def run_config(config: Config, progress_path: str | None = None) -> dict[str, An
     kwargs: dict[str, Any] = {"method": config.method, "solver": config.solver}
     if config.time_limit is not None:
         kwargs["time_limit"] = config.time_limit
+    if config.gap is not None:
+        kwargs["gap"] = config.gap
     progress: list[str] = []
     t_start = [time.perf_counter()]
 
@@ -475,8 +480,22 @@ def ours_of(rows: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
     )
 
 
+def at_target_of(rows: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
+    """Our method run with the target's gap and wall time as its options, if it was."""
+    return next(
+        (
+            r
+            for r in rows
+            if r["services"] == n
+            and r.get("method") == "decomposed"
+            and r.get("config", {}).get("gap") is not None
+        ),
+        None,
+    )
+
+
 OURS_COLUMNS = (
-    "services", "cand. s", "prune s", "build s", "solve s", "other s", "**total s**",
+    "services", "run", "cand. s", "prune s", "build s", "solve s", "other s", "**total s**",
     "build share", "verify s", "what-if region + provider ms", "availability s", "vars", "cons",
     "cost $/mo", "bound", "**gap**", "status", "verified", "peak MB",
 )  # fmt: skip
@@ -487,11 +506,11 @@ def _ours_line(r: dict[str, Any]) -> str:
     wall = f"**{_f(r.get('wall_s'))}**"
     peak = _f(r.get("peak_rss_mb"), ".0f")
     if r.get("cost") is None:
-        return _row(r["services"], *["-"] * 5, wall, "-", "-", wi, av, *["-"] * 5,
+        return _row(r["services"], r["label"], *["-"] * 5, wall, "-", "-", wi, av, *["-"] * 5,
                     r.get("status"), "-", peak)  # fmt: skip
     share = r["build_s"] / r["wall_s"] if r.get("build_s") is not None and r.get("wall_s") else None
     return _row(
-        r["services"], _f(r.get("candidates_s")), _f(r.get("prune_s")), _f(r.get("build_s")),
+        r["services"], r["label"], _f(r.get("candidates_s")), _f(r.get("prune_s")), _f(r.get("build_s")),
         _f(r.get("solve_s")), _f(r.get("other_s")), wall, _pct(share), _f(r.get("verify_s"), ".3f"),
         wi, av, r.get("variables"), r.get("constraints"), _money(r.get("cost")),
         _money(r.get("bound")), f"**{_pct(r.get('gap'))}**", r.get("status"), r.get("verified"),
@@ -548,7 +567,10 @@ def render(
         f"run {meta['started']} ({meta['elapsed_s'] / 60:.1f} min)",
         f"- planner code: {meta.get('planner', 'unknown')}",
         f"- command: `{meta['command']}`\n",
-        "## Our method (default options): phases, model, result\n",
+        "## Our method: phases, model, result\n",
+        "Each size runs twice: with default options (60 s, gap 0.1%; what-if, availability and "
+        "the hand-drawn baselines use this plan) and with the target's gap and wall time as its "
+        "options (the target rows below judge this run).\n",
         "Seconds per phase as `make_plan` reports them; `other` = total minus the four phases "
         "(plan assembly, repair and the verifications `make_plan` runs itself); `verify` = one "
         "independent `verify_plan` call, timed apart. What-if = `sweep(plan, catalog, kind)`, "
@@ -557,7 +579,9 @@ def render(
         _row(*OURS_COLUMNS),
         "|" + "---|" * len(OURS_COLUMNS),
     ]
-    ours_rows = [r for r in rows if r.get("config", {}).get("extras")]
+    ours_rows = [
+        r for r in rows if r.get("config", {}).get("extras") or r is at_target_of(rows, r["services"])
+    ]
     out += [_ours_line(r) for r in sorted(ours_rows, key=lambda r: r["services"])]
     out += [
         "",
@@ -577,7 +601,7 @@ def render(
         out.append("## Timeline of our method (the planner's progress messages)\n")
         for r in sorted(timeline, key=lambda r: r["services"]):
             why = f" ({r['error'][:160]})" if r.get("error") else ""
-            out.append(f"{r['services']} services, {r.get('status')}{why}:\n")
+            out.append(f"{r['services']} services, {r['label']}, {r.get('status')}{why}:\n")
             out.append("```\n" + "\n".join(str(x) for x in r["progress"][:40]) + "\n```\n")
     out += ["## Targets\n", "| target | measured | verdict |", "|---|---|---|", *targets(rows), ""]
     if profile is not None:
@@ -604,10 +628,14 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     for n in sizes:
         if n not in TARGET_WALL_S:
             continue
-        ours = ours_of(rows, n) or {}
+        # judged on the run that was asked for the target's gap within its wall time, if any
+        ours = at_target_of(rows, n) or ours_of(rows, n) or {}
         want = f"{n} services: verified, gap <= {TARGET_GAP[n]:.0%}, <= {TARGET_WALL_S[n]:g} s"
         if ours.get("cost") is None:
-            got = f"{ours.get('status', 'not run')} after {_f(ours.get('wall_s'), '.1f')} s"
+            got = (
+                f"{ours.get('label', '')}: {ours.get('status', 'not run')} after "
+                f"{_f(ours.get('wall_s'), '.1f')} s"
+            )
             out.append(_row(want, got, _verdict(False)))
             continue
         ok = (
@@ -616,7 +644,10 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
             and ours["gap"] <= TARGET_GAP[n] + 1e-12
             and ours["wall_s"] <= TARGET_WALL_S[n]
         )
-        got = f"verified {ours.get('verified')}, gap {_pct(ours['gap'])}, {ours['wall_s']:.1f} s"
+        got = (
+            f"{ours['label']}: verified {ours.get('verified')}, gap {_pct(ours['gap'])}, "
+            f"{ours['wall_s']:.1f} s"
+        )
         out.append(_row(want, got, _verdict(ok)))
     for n in sizes:
         ours = ours_of(rows, n)
@@ -695,6 +726,9 @@ def plan_runs(
     runs = []
     for n in sizes:
         runs.append(Config(catalog, n, seed, "decomposed", "highs", our_limit, extras=True))
+        if n in TARGET_WALL_S:  # what the target asks for: its gap, within its wall time
+            runs.append(Config(catalog, n, seed, "decomposed", "highs", TARGET_WALL_S[n],
+                               gap=TARGET_GAP[n]))  # fmt: skip
         if n in mono_sizes:
             runs.append(Config(catalog, n, seed, "monolithic", "highs", mono_limit))
             if cbc:

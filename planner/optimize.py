@@ -40,6 +40,9 @@ FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solve
 # One neighbourhood re-solve starts from a plan it can only improve, so a short limit loses little;
 # mending a missed latency budget starts from no plan and gets four times as long.
 BLOCK_TIME_LIMIT = 0.5
+SEAT_REGIONS = 8  # regions a service may choose from when seated next to its latency partners
+SEAT_TRIES = 4  # seed regions tried per group before leaving it to the neighbourhood search
+PROGRESS_EVERY_S = 5.0  # how often long phases report progress
 STAGE_NAMES = {"latency": "services tied by latency budgets together",
                "single": "one service at a time", "pair": "linked pairs"}
 
@@ -97,7 +100,11 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     _say(options, f"dominance pruning kept {len(pruned.offers)} of {len(cands.offers)} candidates")
     per_service_limit = max(2.0, options.time_limit / 4)
     service_bound: dict[str, float] = {}
-    for k, (s, out) in enumerate(_solve_each(pruned, catalog, options, per_service_limit)):
+
+    def counted(done: int, total: int) -> None:
+        _say(options, f"solving services alone: {done}/{total} done")
+
+    for s, out in _solve_each(pruned, catalog, options, per_service_limit, counted):
         if isinstance(out, BaseException):
             raise out
         sub_units, sub_strategies, sub_bound, b_s, s_s, sub_size = out
@@ -109,8 +116,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         service_bound[s] = sub_bound
         units.update(sub_units)
         strategies.update(sub_strategies)
-        if (k + 1) % 25 == 0 or k + 1 == len(services):
-            _say(options, f"solved {k + 1}/{len(services)} services alone (lower bound ${bound:,.2f}/month)")
+    _say(options, f"solved {len(services)} services alone (lower bound ${bound:,.2f}/month)")
     timings.update(build_s=build_s, solve_s=solve_s)
     floor = _egress_floor(cands, catalog)
     if floor > 0:
@@ -122,11 +128,14 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
     # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
     if not union.verification.ok and _overfills_private(union, catalog):
+        t_repair = time.perf_counter()
         repaired = _repair_private(pruned, catalog, options, units, strategies, union, per_service_limit)
         if repaired is not None:
             _say(options, "repaired shared private capacity greedily (largest saving per vCPU first)")
+            # each price re-solves the services that may go private, about as long as the repair took
+            step = time.perf_counter() - t_repair
             for price in repaired[2]:
-                if time.perf_counter() > deadline - 0.25 * options.time_limit:
+                if time.perf_counter() + step > deadline - 0.25 * options.time_limit:
                     break  # the bound is a refinement: keep time for the plan itself
                 lagrangian = _lagrangian_bound(pruned, catalog, options, service_bound, price,
                                                per_service_limit) + floor
@@ -141,21 +150,34 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                 return union
     if _has_couplings(cands) and time.perf_counter() < deadline:
         t0 = time.perf_counter()
-        units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units,
-                                                         strategies, deadline, timings)
+        tried = [(union, units, strategies)]
+        fallback = None
+        if _latency_violations(cands.spec, _where(cands.offers, units), catalog):
+            # a verified plan in moments, kept in case the search below cannot mend every budget in time
+            fallback = _seat_latency_groups(cands, catalog, options, units, strategies, min(per_service_limit, 2.0),
+                                            deadline)
+            seat = _assemble(cands, catalog, fallback[0], fallback[1], bound, "decomposed", options.solver,
+                             size, options.gap)
+            tried.append((seat, fallback[0], fallback[1]))
+            _say(options, f"seated {fallback[2]} groups of services tied by latency budgets in regions within "
+                          f"budget of each other: ${seat.objective:,.2f}/month, "
+                          f"{'verified' if seat.verification.ok else 'not verified'}")
+        units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units, strategies,
+                                                         deadline, timings, fallback[:2] if fallback else None)
         timings["coordinate_s"] = time.perf_counter() - t0
         if moves:
             local = _assemble(cands, catalog, units2, strategies2, bound, "decomposed", options.solver, size,
                               options.gap)
+            tried.append((local, units2, strategies2))
             _say(options, f"coordinated dependencies by {moves} neighbourhood re-solves: "
                           f"${local.objective:,.2f}/month, {'verified' if local.verification.ok else 'not verified'}")
-            if local.verification.ok and (not union.verification.ok or local.objective < union.objective):
-                union, units, strategies = local, units2, strategies2
+        # the cheapest verified plan, or the union (unverified) when none is
+        union, units, strategies = min(tried, key=lambda x: (not x[0].verification.ok, x[0].objective))
         if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
             return union
     if union.verification.ok and time.perf_counter() >= deadline:
         union.time_limited = True
-        union.notes.append("time limit reached before coordinating services: the plan is verified, "
+        union.notes.append("time limit reached while coordinating services: the plan is verified, "
                            "its gap is against the proven lower bound")
         return union
     if not union.verification.ok and time.perf_counter() >= deadline:
@@ -217,7 +239,7 @@ def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, servic
     built = build_model(sub, catalog, BuildOptions(couple=False))
     build_s = time.perf_counter() - t0
     result = get_backend(options.solver).solve(
-        built.prob, SolverOptions(options.solver, limit, options.gap, options.threads))
+        built.prob, SolverOptions(options.solver, limit, options.gap, options.threads, small_model=True))
     if result.status == SolveStatus.INFEASIBLE:
         raise explain_infeasible(sub, catalog, options)
     result = _fallback_if_error(result, built, options, limit)
@@ -226,9 +248,11 @@ def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, servic
     return _units_of(built), _strategies_of(built), bound, build_s, result.seconds, built.size
 
 
-def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit: float):  # noqa: ANN202
+def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit: float,
+                on_count: Callable[[int, int], None] | None = None):  # noqa: ANN202
     """Yield (service, result or exception) for each service, in spec order: in worker processes
-    when there are enough services to pay for starting them (see planner._worker), else here."""
+    when there are enough services to pay for starting them (see planner._worker), else here.
+    `on_count(done, total)` is called while the workers run, every few seconds."""
     import os
     import pickle
     import subprocess
@@ -252,18 +276,36 @@ def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit
             job, res = os.path.join(tmp, f"job{w}.pkl"), os.path.join(tmp, f"res{w}.pkl")
             with open(job, "wb") as f:
                 pickle.dump((cands.restrict(chunk), catalog, quiet, chunk, limit), f)
+            # stderr to a file, not a pipe: a chatty worker cannot fill a pipe nobody reads yet
+            err = open(os.path.join(tmp, f"err{w}.txt"), "w+b")  # noqa: SIM115 (closed below)
             procs.append((subprocess.Popen([sys.executable, "-m", "planner._worker", job, res],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), res))
+                                           stdout=subprocess.DEVNULL, stderr=err), res, err))
+        reported = time.perf_counter()
+        while any(proc.poll() is None for proc, _, _ in procs):
+            time.sleep(0.2)
+            if on_count is not None and time.perf_counter() - reported >= PROGRESS_EVERY_S:
+                reported = time.perf_counter()
+                on_count(sum(_count(res + ".done") for _, res, _ in procs), len(services))
         results: dict[str, object] = {}
-        for proc, res in procs:
-            _, err = proc.communicate()
+        for proc, res, err in procs:
+            err.seek(0)
+            message = err.read().decode(errors="replace").strip().splitlines()
+            err.close()
             if proc.returncode != 0 or not os.path.exists(res):
-                raise SolverError("a solver worker process failed: "
-                                  + err.decode(errors="replace").strip().splitlines()[-1:][0:1].__str__())
+                raise SolverError("a solver worker process failed: " + (message[-1] if message else
+                                                                       f"exit code {proc.returncode}"))
             with open(res, "rb") as f:
                 results.update(dict(pickle.load(f)))
     for s in services:
         yield s, results[s]
+
+
+def _count(path: str) -> int:
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read() or 0)
+    except (OSError, ValueError):  # not written yet, or caught mid-write
+        return 0
 
 
 def _fallback_if_error(result: SolveResult, built: BuiltModel, options: PlanOptions, limit: float) -> SolveResult:
@@ -300,13 +342,14 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
                              cands.scenarios, cands.user_reach, cands.global_services, cands.notes)
     alt: dict[str, tuple] = {}
     rows = []
-    for s in users:
-        if s not in set(public_only.offers["service"]):
-            continue  # cannot leave the private cloud: keeps its place
-        try:
-            alt[s] = _solve_one(public_only, catalog, options, s, limit)
-        except (InfeasibleError, NoPlanError, SolverError):
+    public = set(public_only.offers["service"])
+    movable = [s for s in users if s in public]  # the others cannot leave the private cloud: they stay
+    for s, out in _solve_each(public_only.restrict(movable), catalog, options, limit):
+        if isinstance(out, (InfeasibleError, NoPlanError, SolverError)):
             continue
+        if isinstance(out, BaseException):
+            raise out
+        alt[s] = out
         mine = p[(p["service"] == s)]
         cost_private = float(mine["usd_per_month"].sum())
         vcpu = float((mine.loc[mine["kind"] == "private", "vcpu"] * mine.loc[mine["kind"] == "private", "units"]).sum())
@@ -320,17 +363,18 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
     fixed = [s for s in users if s not in alt]
     for s in fixed:  # services with no public alternative are placed first
         _take(p, s, left)
-    new_units = dict(units)
     new_strategies = dict(strategies)
+    service_of = _column_lookup(off.loc[list(units)], "service")
+    mine_of: dict[str, dict[int, int]] = {}
+    for i, n in units.items():
+        mine_of.setdefault(service_of[i], {})[i] = n
     left_out: list[float] = []
     for s, saving in sorted(rows, key=lambda x: -x[1]):
         if not _take(p, s, left):
             left_out.append(saving)
-            for i in list(new_units):
-                if off.at[i, "service"] == s:
-                    del new_units[i]
-            new_units.update(alt[s][0])
+            mine_of[s] = dict(alt[s][0])
             new_strategies.update(alt[s][1])
+    new_units = {i: n for held in mine_of.values() for i, n in held.items()}
     # prices to try for a Lagrangian bound: the marginal saving per vCPU where the site filled up
     prices = sorted({round(f * x, 6) for x in left_out[:1] for f in (0.5, 1.0, 2.0) if x > 0})
     return new_units, new_strategies, prices
@@ -638,14 +682,14 @@ class _Neighbourhoods:
         self.full, self.catalog, self.options = full, catalog, options
         off = full.offers
         self.off = off
-        self.allowed = {s: set(g["region"]) for s, g in off[off["role"] == "primary"].groupby("service")}
-        self.base = {s: set(g["region"]) for s, g in pruned.offers.groupby("service")}
+        self.allowed = {s: set(g) for s, g in off.loc[off["role"] == "primary"].groupby("service")["region"]}
+        self.base = {s: set(g) for s, g in pruned.offers.groupby("service")["region"]}
         self.partners: dict[str, set[str]] = {s: set() for s in full.services()}
         for dep in full.spec.dependencies:
             self.partners[dep.source].add(dep.target)
             self.partners[dep.target].add(dep.source)
-        self.service_of = off["service"].to_dict()
-        self.region_of = off["region"].to_dict()
+        self.service_of = _column_lookup(off, "service")
+        self.region_of = _column_lookup(off, "region")
         self.seconds = {"build_s": 0.0, "solve_s": 0.0}
 
     def regions(self, units: dict[int, int]) -> dict[str, set[str]]:
@@ -702,7 +746,7 @@ class _Neighbourhoods:
         start += [(u.name, 1.0 if r in where.get(s, ()) else 0.0) for (s, r), u in built.u.items()]
         start += [(z.name, 1.0 if strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()]
         result = get_backend(self.options.solver).solve(
-            built.prob, SolverOptions(self.options.solver, time_limit, gap, self.options.threads,
+            built.prob, SolverOptions(self.options.solver, time_limit, gap, self.options.threads, small_model=True,
                                       start=tuple(start)))
         self.seconds["solve_s"] += result.seconds
         if not result.status.has_plan:
@@ -724,14 +768,138 @@ def _latency_violations(spec: AppSpec, where: dict[str, set[str]], catalog: Cata
     return out
 
 
+def _latency_clique(catalog: Catalog, seed: list[str], regions: set[str], budget: float) -> list[str]:
+    """Regions pairwise within `budget` of each other, nearest the seed first: the seed (as much of
+    it as is such a set itself), grown nearest first. Every service placed inside it meets every
+    budget of at least `budget`."""
+    pos = {r: catalog._pos(r) for r in regions | set(seed)}
+    rtt = catalog.latency_ms
+    near = lambda a, b: max(rtt[pos[a], pos[b]], rtt[pos[b], pos[a]]) <= budget  # noqa: E731
+    clique = [seed[0]]
+    for r in seed[1:]:
+        if all(near(r, x) for x in clique):
+            clique.append(r)
+    for r in sorted(regions - set(clique), key=lambda r: max(rtt[pos[r], pos[x]] for x in clique)):
+        if all(near(r, x) for x in clique):
+            clique.append(r)
+    return clique
+
+
+def _seat_latency_groups(full: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
+                         strategies: dict[str, str], limit: float, deadline: float = math.inf
+                         ) -> tuple[dict[int, int], dict[str, str], int]:
+    """A plan that meets every dependency latency budget, built in moments rather than searched for.
+
+    For each group of services tied by budgets that some budget misses: around a region of the
+    member with the fewest allowed regions (the hardest to move), first where it is now, grows a set
+    of regions all within the group's tightest budget of one another; each member not already inside
+    it is solved again alone (the cheap stand-alone model) over its nearest few regions of that set,
+    with private capacity already held by others reserved. Any placement inside the set meets the
+    group's budgets. When a member has no plan there, the next seed region is tried (at most
+    SEAT_TRIES); a group that cannot be seated (or is not reached by the deadline) is left as it
+    was, for the neighbourhood search. Returns units, strategies and the number of groups seated."""
+    off = full.offers
+    tied = nx.Graph([(d.source, d.target, {"budget": d.max_latency_ms})
+                     for d in full.spec.dependencies if d.max_latency_ms is not None])
+    # lookups over the rows in use only: the full table can hold 500k offers
+    info = off.loc[list(units), ["service", "region", "role"]]
+    service_of, region_of = _column_lookup(info, "service"), _column_lookup(info, "region")
+    primary = set(info.index[info["role"] == "primary"])
+    mine: dict[str, dict[int, int]] = {}  # per service: each step costs what one service holds
+    for i, n in units.items():
+        mine.setdefault(service_of[i], {})[i] = n
+    strategies = dict(strategies)
+    private = _private_usage(off, units)
+    allowed: dict[str, set[str]] = {}
+    for s in tied.nodes:
+        rows = full.restrict([s]).offers
+        allowed[s] = set(rows.loc[rows["role"] == "primary", "region"])
+
+    def regions(held: dict[int, int]) -> set[str]:
+        return {region_of[i] for i, n in held.items() if n > 0 and i in primary}
+
+    def seat(s: str, choices: list[str], reserved: dict[tuple[str, str], float]) -> BuiltModel | None:
+        built = build_model(full.restrict([s], {s: set(choices)}),
+                            catalog, BuildOptions(couple=False, private_reserved=reserved))
+        result = get_backend(options.solver).solve(
+            built.prob, SolverOptions(options.solver, limit, max(options.gap, 0.01), options.threads,
+                                      small_model=True))
+        return built if result.status.has_plan else None
+
+    seated = 0
+    missed = {s for pair in _latency_violations(full.spec, _where(off, units), catalog) for s in pair}
+    for group in map(set, nx.connected_components(tied)):
+        if not group & missed:
+            continue
+        if time.perf_counter() > deadline:
+            break
+        budget = min(d["budget"] for _a, _b, d in tied.subgraph(group).edges(data=True))
+        anchor = min(sorted(group), key=lambda s: len(allowed.get(s, ())))
+        pool = set().union(*(allowed.get(s, set()) for s in group))
+        weight: dict[str, float] = {}
+        for i, n in mine.get(anchor, {}).items():
+            if i in primary:
+                weight[region_of[i]] = weight.get(region_of[i], 0.0) + n
+        held = sorted(weight, key=lambda r: -weight[r])
+        seeds = held + sorted(allowed.get(anchor, set()) - set(held))
+        for seed in seeds[:SEAT_TRIES]:
+            clique = _latency_clique(catalog, [seed, *held], pool, budget)
+            moved: dict[str, tuple[dict[int, int], dict[str, str]]] = {}
+            usage = dict(private)
+            for s in [anchor, *sorted(group - {anchor})]:
+                if regions(mine.get(s, {})) <= set(clique):
+                    continue
+                own = _private_usage(off, mine.get(s, {}))
+                reserved = {k: v - own.get(k, 0.0) for k, v in usage.items()}
+                near = [r for r in clique if r in allowed.get(s, set())]
+                # the nearest few are enough to survive a region or provider and keep the model small
+                built = seat(s, near[:SEAT_REGIONS], reserved)
+                if built is None and len(near) > SEAT_REGIONS:
+                    built = seat(s, near, reserved)
+                if built is None:
+                    moved = {}
+                    break
+                moved[s] = (_units_of(built), _strategies_of(built))
+                sub = built.cands.offers.loc[list(moved[s][0])]
+                region_of.update(_column_lookup(sub, "region"))
+                primary.update(sub.index[sub["role"] == "primary"])
+                for k, v in _private_usage(off, moved[s][0]).items():
+                    reserved[k] = reserved.get(k, 0.0) + v
+                usage = reserved
+            else:
+                for s, (new_units, new_strategies) in moved.items():
+                    mine[s] = new_units
+                    strategies.update(new_strategies)
+                private = usage
+                seated += 1
+                break
+    units = {i: n for held in mine.values() for i, n in held.items()}
+    return units, strategies, seated
+
+
+def _column_lookup(frame: pd.DataFrame, column: str) -> dict:
+    """Row label -> value (several times faster than Series.to_dict on Arrow-backed strings)."""
+    return dict(zip(frame.index, frame[column].tolist(), strict=True))
+
+
+def _where(off: pd.DataFrame, units: dict[int, int]) -> dict[str, set[str]]:
+    """Service -> regions where it runs primary units."""
+    rows = off.loc[[i for i, n in units.items() if n > 0]]
+    rows = rows[rows["role"] == "primary"]
+    return {s: set(g) for s, g in rows.groupby("service")["region"]}
+
+
 def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, options: PlanOptions,
                         units: dict[int, int], strategies: dict[str, str], deadline: float,
-                        timings: dict[str, float]) -> tuple[dict[int, int], dict[str, str], int]:
+                        timings: dict[str, float],
+                        fallback: tuple[dict[int, int], dict[str, str]] | None = None
+                        ) -> tuple[dict[int, int], dict[str, str], int]:
     """Neighbourhood search from the union of stand-alone plans: the services of each dependency
     that costs egress or misses its latency budget are re-solved one at a time with their
     partners fixed, then both together, so a pair can also move to a third region. A block is
-    solved again only after it or a partner changed. Returns units, strategies and the number of
-    accepted moves."""
+    solved again only after it or a partner changed. A group tied by latency budgets that the
+    search could not mend in time takes its place from `fallback` (a plan that meets them).
+    Returns units, strategies and the number of accepted moves."""
     hood = _Neighbourhoods(full, pruned, catalog, options)
     units, strategies = dict(units), dict(strategies)
     version = dict.fromkeys(full.services(), 0)
@@ -751,18 +919,25 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
 
     # services tied by latency budgets move together: one alone may have no region near both sides
     tied = nx.Graph([(d.source, d.target) for d in full.spec.dependencies if d.max_latency_ms is not None])
-    component = {s: sorted(c) for c in nx.connected_components(tied) for s in c}
+    component = {s: tuple(sorted(c)) for c in nx.connected_components(tied) for s in c}
+
+    missed: dict[str, object] = {"moves": -1, "pairs": set()}
 
     def blocks(stage: str, s: str, t: str) -> list[list[str]]:
         if stage == "latency":  # only while the budget is still missed: one solve mends the component
-            still = (s, t) in set(_latency_violations(full.spec, hood.regions(units), catalog))
-            return [component[s]] if still else []
+            if missed["moves"] != moves:  # recomputed only after a move
+                missed.update(moves=moves, pairs=set(_latency_violations(full.spec, hood.regions(units), catalog)))
+            return [list(component[s])] if (s, t) in missed["pairs"] else []
         return [[s], [t]] if stage == "single" else [[s, t]]
 
     for stage in ("latency", "single", "pair"):
         for _ in range(3):  # a move elsewhere can make a dependency worth another look
+            if time.perf_counter() > deadline:
+                break
             before = moves
             for s, t in pending():
+                if time.perf_counter() > deadline:
+                    break
                 for block in blocks(stage, s, t):
                     around = sorted(set(block).union(*(hood.partners[b] for b in block)))
                     key = (tuple(block), tuple(version[x] for x in around))
@@ -790,6 +965,17 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
                         moves += 1
             if moves == before or time.perf_counter() > deadline:
                 break
+        if stage == "latency" and fallback is not None:
+            missed = {component[s] for s, _t in _latency_violations(full.spec, hood.regions(units), catalog)}
+            for group in missed:
+                take = {i: n for i, n in fallback[0].items() if hood.service_of[i] in group}
+                for i in [i for i in units if hood.service_of[i] in group]:
+                    del units[i]
+                units.update(take)
+                strategies.update({s: fallback[1][s] for s in group})
+                for b in group:
+                    version[b] += 1
+                moves += 1
         _say(options, f"coordination, {STAGE_NAMES[stage]}: {moves} moves so far")
     timings.update({k: timings.get(k, 0.0) + v for k, v in hood.seconds.items()})
     return units, strategies, moves

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import planner.optimize as optimize
 from planner.catalog import Catalog
@@ -96,3 +98,64 @@ def test_egress_floor_prices_traffic_between_disjoint_jurisdictions(catalog: Cat
     assert floor > 0
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
     assert plan.cost["egress"] >= floor - 1e-6  # the floor never exceeds what a plan pays
+
+
+def _chain_spec(budget: float) -> dict:
+    """Three services tied by budgets: a Korean ledger, and two callers free to go anywhere."""
+    data = _spec(budget=budget, gb=200.0)
+    data["services"].append({"name": "web", "category": "compute.vm", "tiers": ["IaaS"],
+                             "demand": {"vcpu": 16}, "dr": "active_active",
+                             "forbid_providers": ["openstack"]})
+    data["dependencies"].append({"from": "web", "to": "api", "gb_per_month": 50.0,
+                                 "max_latency_ms": budget})
+    return data
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 131), budget=st.sampled_from([5.0, 15.0, 25.0, 50.0, 120.0]))
+def test_latency_clique_is_pairwise_within_budget(catalog: Catalog, seed: int, budget: float) -> None:
+    regions = list(catalog.regions.index)
+    start = regions[seed]
+    clique = optimize._latency_clique(catalog, [start], set(regions), budget)
+    assert clique[0] == start
+    assert len(clique) == len(set(clique))
+    for a in clique:
+        for b in clique:
+            assert catalog.rtt_ms(a, b) <= budget and catalog.rtt_ms(b, a) <= budget
+    # maximal: no region left out is within budget of every member
+    for r in set(regions) - set(clique):
+        assert any(max(catalog.rtt_ms(r, x), catalog.rtt_ms(x, r)) > budget for x in clique)
+
+
+def test_seating_meets_every_budget_and_the_plan_verifies(catalog: Catalog) -> None:
+    spec = spec_from_data(_chain_spec(15.0), "test")
+    cands, _pruned, units, strategies = _union(spec, catalog)
+    before = optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
+    assert before  # the premise: alone, the callers go somewhere cheap and far from Korea
+    units2, strategies2, seated = optimize._seat_latency_groups(cands, catalog, PlanOptions(), units,
+                                                                strategies, 10.0)
+    assert seated == 1
+    assert optimize._latency_violations(spec, optimize._where(cands.offers, units2), catalog) == []
+    plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
+    assert plan.verification.ok, plan.verification.violations
+    # all three sit in regions within the budget of one another, around the Korean ledger
+    where = optimize._where(cands.offers, units2)
+    used = set().union(*where.values())
+    assert all(catalog.rtt_ms(a, b) <= 15.0 for a in used for b in used)
+    assert where["ledger"] <= set(catalog.regions.index[catalog.regions["jurisdiction"] == "KR"])
+
+
+def test_search_out_of_time_falls_back_to_the_seated_groups(catalog: Catalog) -> None:
+    """With no time left the search makes no move of its own; the groups it could not mend take
+    their seated places, so the plan still meets every budget."""
+    spec = spec_from_data(_chain_spec(15.0), "test")
+    cands, pruned, units, strategies = _union(spec, catalog)
+    seat_units, seat_strategies, _ = optimize._seat_latency_groups(cands, catalog, PlanOptions(), units,
+                                                                   strategies, 10.0)
+    units2, strategies2, _ = optimize._coordinate_locally(
+        cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() - 1.0, {},
+        (seat_units, seat_strategies))
+    assert optimize._latency_violations(spec, optimize._where(cands.offers, units2), catalog) == []
+    assert units2 == seat_units
+    plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
+    assert plan.verification.ok, plan.verification.violations

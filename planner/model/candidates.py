@@ -8,6 +8,8 @@ candidate is explained in the user's terms before any model is built.
 
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass, field
 
@@ -61,14 +63,20 @@ class Candidates:
     def services(self) -> list[str]:
         return list(self.demand.index)
 
+    @functools.cached_property
+    def _rows_of(self) -> dict[str, np.ndarray]:
+        """Service -> positions of its offer rows (restrict() is called per service, many times)."""
+        return {s: np.asarray(ix) for s, ix in self.offers.groupby("service", sort=False).indices.items()}
+
     def restrict(self, services: list[str], regions: dict[str, set[str]] | None = None) -> Candidates:
         """A copy limited to some services (and optionally to some regions per service)."""
-        keep = self.offers["service"].isin(services)
-        if regions is not None:
-            keep &= np.array([r in regions.get(s, ()) for s, r in zip(
-                self.offers["service"], self.offers["region"], strict=True)], dtype=bool)
+        rows = [self._rows_of[s] for s in services if s in self._rows_of]
+        offers = self.offers.iloc[np.sort(np.concatenate(rows))] if rows else self.offers.iloc[:0]
+        if regions is not None:  # only over the services' own rows: the full table can be 500k rows
+            offers = offers[np.array([r in regions.get(s, ()) for s, r in zip(
+                offers["service"], offers["region"], strict=True)], dtype=bool)]
         # keep the original row labels: unit counts from sub-models are merged by them
-        return Candidates(self.spec, self.offers[keep],
+        return Candidates(self.spec, offers,
                           self.demand.loc[services], {s: self.strategies[s] for s in services},
                           self.scenarios,
                           {k: v for k, v in self.user_reach.items() if k[0] in services},
@@ -137,7 +145,6 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     off = off.join(regions[["jurisdiction", "site", "zones", "kind"]], on="region")
     cats = catalog.service_categories
     policy = spec.policy
-    excluded = set(policy.exclude_regions)
     reasons: list[str] = []
     parts = []
     strategies: dict[str, list[StrategyOption]] = {}
@@ -145,48 +152,27 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     global_services = set()
 
     user_rtt = {u.name: catalog.rtt_from_point_ms(u.lat, u.lon) for u in spec.users}
+    # Services that ask the same way get the same rows: filter once per kind of request (a large
+    # application has hundreds of services and a few dozen kinds), then size per service.
+    rows_for: dict[tuple, pd.DataFrame | list] = {}
     for svc in spec.services:
         options, why = allowed_strategies(svc, catalog.strategies)
         strategies[svc.name] = options
         if why:
             reasons.append(why)
-        mapping = cats[cats["service_category"] == svc.category]
-        if svc.tiers:
-            mapping = mapping[mapping["tier"].isin(svc.tiers)]
-        tier_of = mapping.drop_duplicates("offering_category").set_index("offering_category")["tier"]
         demand = svc.demand.as_dict()
         needed = [r for r in RESOURCES if demand[r] > 0]
-        mask = off["category"].isin(tier_of.index)
-        mask &= (off[needed] > 0).any(axis=1)
-        steps = [("category and tier", mask.copy())]
-        if svc.residency:
-            mask &= off["jurisdiction"].isin(svc.residency)
-            steps.append((f"residency {'/'.join(svc.residency)}", mask.copy()))
-        if svc.providers:
-            mask &= off["provider"].isin(svc.providers)
-        mask &= ~off["provider"].isin(set(svc.forbid_providers) | set(policy.exclude_providers))
-        mask &= ~off["region"].isin(excluded)
-        steps.append(("provider and region exclusions", mask.copy()))
-        if svc.user_facing and spec.users:
-            within = pd.Series(False, index=regions.index)
-            for u in spec.users:
-                ok = user_rtt[u.name] <= u.max_latency_ms
-                within |= ok
-            mask &= off["region"].map(within).fillna(False).astype(bool)
-            steps.append(("user latency budgets", mask.copy()))
-        rows = off[mask].copy()
-        if rows.empty:
-            reasons.append(_explain_empty(svc, steps, off))
+        backed = any(o.backup_copies for o in options) and demand["storage_gb"] > 0
+        key = (svc.category, tuple(svc.tiers), tuple(svc.residency), tuple(svc.providers),
+               tuple(svc.forbid_providers), bool(svc.user_facing), tuple(needed), backed)
+        if key not in rows_for:
+            rows_for[key] = _filtered_rows(svc, needed, backed, spec, off, cats, regions, user_rtt)
+        found = rows_for[key]
+        if isinstance(found, list):  # the filters that emptied it, to explain
+            reasons.append(_explain_empty(svc, found, off))
             continue
-        rows["tier"] = rows["category"].map(tier_of)
-        rows["role"] = "primary"
-        backups = None
-        if any(o.backup_copies for o in options) and demand["storage_gb"] > 0:
-            bmask = (off["category"] == "storage.object") & off["region"].isin(set(rows["region"]))
-            backups = off[bmask].copy()
-            backups["tier"] = "PaaS"
-            backups["role"] = "backup"
-        cand = pd.concat([rows, backups], ignore_index=True) if backups is not None else rows
+        cand = found.copy()
+        rows = cand[cand["role"] == "primary"]
         cand.insert(0, "service", svc.name)
         # Tight big-M: units needed to carry the whole demand alone with this offering.
         res_for_m = needed
@@ -225,6 +211,47 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     used = regions.loc[sorted(set(offers["region"]))]
     scenarios = build_scenarios(policy.survive, used)
     return Candidates(spec, offers, demand, strategies, scenarios, reach, frozenset(global_services))
+
+
+def _filtered_rows(svc: Service, needed: list[str], backed: bool, spec: AppSpec, off: pd.DataFrame,
+                   cats: pd.DataFrame, regions: pd.DataFrame, user_rtt: dict[str, pd.Series]
+                   ) -> pd.DataFrame | list[tuple[str, pd.Series]]:
+    """The offerings a service of this kind may use (primary rows, then object-storage backup rows
+    in the same regions when its strategy keeps backup copies); or, when none is left, the filter
+    steps for `_explain_empty`."""
+    policy = spec.policy
+    mapping = cats[cats["service_category"] == svc.category]
+    if svc.tiers:
+        mapping = mapping[mapping["tier"].isin(svc.tiers)]
+    tier_of = mapping.drop_duplicates("offering_category").set_index("offering_category")["tier"]
+    mask = off["category"].isin(tier_of.index)
+    mask &= (off[needed] > 0).any(axis=1)
+    steps = [("category and tier", mask.copy())]
+    if svc.residency:
+        mask &= off["jurisdiction"].isin(svc.residency)
+        steps.append((f"residency {'/'.join(svc.residency)}", mask.copy()))
+    if svc.providers:
+        mask &= off["provider"].isin(svc.providers)
+    mask &= ~off["provider"].isin(set(svc.forbid_providers) | set(policy.exclude_providers))
+    mask &= ~off["region"].isin(set(policy.exclude_regions))
+    steps.append(("provider and region exclusions", mask.copy()))
+    if svc.user_facing and spec.users:
+        within = pd.Series(False, index=regions.index)
+        for u in spec.users:
+            within |= user_rtt[u.name] <= u.max_latency_ms
+        mask &= off["region"].map(within).fillna(False).astype(bool)
+        steps.append(("user latency budgets", mask.copy()))
+    rows = off[mask].copy()
+    if rows.empty:
+        return steps
+    rows["tier"] = rows["category"].map(tier_of)
+    rows["role"] = "primary"
+    if not backed:
+        return rows
+    backups = off[(off["category"] == "storage.object") & off["region"].isin(set(rows["region"]))].copy()
+    backups["tier"] = "PaaS"
+    backups["role"] = "backup"
+    return pd.concat([rows, backups], ignore_index=True)
 
 
 def _explain_empty(svc: Service, steps: list[tuple[str, pd.Series]], off: pd.DataFrame) -> str:

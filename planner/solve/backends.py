@@ -46,6 +46,15 @@ class SolverOptions:
     relax: bool = False  # solve the LP relaxation (integrality dropped): a valid lower bound
     start: tuple[tuple[str, float], ...] = ()  # (variable name, value): a partial MIP start
     stop_at: float | None = None  # stop once a plan this cheap is found (an outside bound proves it)
+    small_model: bool = False  # HiGHS settings measured faster on many small models (SMALL_MODEL_HIGHS)
+
+
+# For the many small stand-alone service models (tens to a few hundred integer columns): no restart
+# after root fixings, a one-cut pool and no RINS/RENS sub-MIPs. On the 200-service benchmark's 200
+# service models this took the HiGHS time from 15.7 s to 6.5 s with the same plans and bounds
+# (docs/benchmarks.md, third session); restarts and sub-MIPs are what pays off on large models.
+SMALL_MODEL_HIGHS = {"mip_allow_restart": False, "mip_pool_soft_limit": 1,
+                     "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
 
 @dataclass
@@ -208,6 +217,9 @@ class HighsBackend:
         h.setOptionValue("mip_rel_gap", float(options.gap))
         h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("random_seed", 0)
+        if options.small_model:
+            for key, value in SMALL_MODEL_HIGHS.items():
+                h.setOptionValue(key, value)
         lp = highspy.HighsLp()
         lp.num_col_ = len(mf.cost)
         lp.num_row_ = len(mf.row_lo)
