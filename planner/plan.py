@@ -83,20 +83,16 @@ def placements_from_units(units: dict[int, int], offers: pd.DataFrame, strategie
     rows["units"] = [units[i] for i in rows.index]
     rows["usd_per_unit_month"] = rows["usd_per_month"]
     rows["usd_per_month"] = rows["usd_per_unit_month"] * rows["units"]
-    roles = []
-    for s, g in rows.groupby("service", sort=False):
-        prim = g[g["role"] == "primary"]
-        weight = (prim[list(RESOURCES)].mul(prim["units"], axis=0)).sum(axis=1)
-        by_region = weight.groupby(prim["region"]).sum()
-        top = by_region.sort_values(ascending=False, kind="stable").index[0] if len(by_region) else None
-        for i, role, r in zip(g.index, g["role"], g["region"], strict=True):
-            if role == "backup":
-                roles.append((i, "backup"))
-            elif strategies.get(s) == "active_active":
-                roles.append((i, "active"))
-            else:
-                roles.append((i, "primary" if r == top else "standby"))
-    rows["role"] = pd.Series(dict(roles))
+    # the region holding the most capacity (sum of resources x units; alphabetically first on ties)
+    prim = rows[rows["role"] == "primary"]
+    weight = prim[list(RESOURCES)].mul(prim["units"], axis=0).sum(axis=1)
+    by_region = weight.groupby([prim["service"], prim["region"]]).sum()
+    top = {s: r for s, r in by_region.groupby(level=0).idxmax().tolist()} if len(by_region) else {}
+    service, region = rows["service"].tolist(), rows["region"].tolist()
+    rows["role"] = ["backup" if role == "backup"
+                    else "active" if strategies.get(s) == "active_active"
+                    else "primary" if r == top.get(s) else "standby"
+                    for s, r, role in zip(service, region, rows["role"].tolist(), strict=True)]
     out = rows[PLACEMENT_COLUMNS].sort_values(["service", "role", "region", "sku"], kind="stable")
     return out.reset_index(drop=True)
 
@@ -119,16 +115,19 @@ def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.
     prim = placements[placements["role"] != "backup"]
     where = prim.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
     order = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+    # capacity held per (service, region) and resource, once: not one table scan per dependency
+    held_by = prim[list(order)].mul(prim["units"], axis=0).groupby([prim["service"], prim["region"]]).sum()
+    regions_of = {s: list(g.index.get_level_values(1)) for s, g in held_by.groupby(level=0)}
+    demand_of = {s.name: s.demand.as_dict() for s in spec.services}
     rows = []
     for k, dep in enumerate(spec.dependencies):
         targets = where.get(dep.target, [])
         if dep.gb_per_month <= 0 or not targets:
             continue
-        demand = spec.service(dep.source).demand.as_dict()
+        demand = demand_of[dep.source]
         res = next(r for r in order if demand[r] > 0)
-        mine = prim[prim["service"] == dep.source]
-        held = (mine[res] * mine["units"]).groupby(mine["region"]).sum()
-        for r, cap in held.items():
+        held = ((r, float(held_by.at[(dep.source, r), res])) for r in regions_of.get(dep.source, []))
+        for r, cap in held:
             if cap <= 0:
                 continue
             rate, to = min((catalog.egress_rate(r, t), t) for t in targets)

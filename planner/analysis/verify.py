@@ -67,6 +67,7 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
         v.append("unit counts must be whole, non-negative numbers")
     cap = off.loc[p["offering"], list(RESOURCES)].to_numpy(dtype=float) * units[:, None]
     total_cap = pd.DataFrame(cap, columns=list(RESOURCES), index=p.index)
+    cap_storage = total_cap["storage_gb"].to_numpy()
     info = off.loc[p["offering"]].reset_index()
     info.index = p.index
     reg = catalog.regions
@@ -78,33 +79,37 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     strat = catalog.strategies
 
     # ---------------------------------------------------------------- per-service rules, normal operation
+    # plain arrays and each service's row positions, so each service costs its own rows only
+    category, provider, region = info["category"].to_numpy(), p["provider"].to_numpy(), p["region"].to_numpy()
+    rows_of = {s: np.asarray(ix) for s, ix in p.groupby("service", sort=False).indices.items()}
     for svc in spec.services:
-        mine = (p["service"] == svc.name).to_numpy()
-        prim = mine & ~is_backup
-        if not prim.any():
+        mine = rows_of.get(svc.name, np.zeros(0, dtype=int))
+        backup_rows = mine[is_backup[mine]]
+        prim = mine[~is_backup[mine]]
+        if not len(prim):
             v.append(f"{svc.name}: not placed anywhere")
             continue
         allowed = cats[cats["service_category"] == svc.category]
         if svc.tiers:
             allowed = allowed[allowed["tier"].isin(svc.tiers)]
-        bad_cat = set(info.loc[prim, "category"]) - set(allowed["offering_category"])
+        bad_cat = set(category[prim]) - set(allowed["offering_category"])
         if bad_cat:
             v.append(f"{svc.name}: uses offerings of category {sorted(bad_cat)} not allowed for "
                      f"{svc.category} in tiers {svc.tiers or 'any'}")
-        if is_backup[mine].any() and not (set(info.loc[mine & is_backup, "category"]) <= {"storage.object"}):
+        if len(backup_rows) and not (set(category[backup_rows]) <= {"storage.object"}):
             v.append(f"{svc.name}: backups must be object storage")
         if svc.residency and not set(jur[mine]) <= set(svc.residency):
             v.append(f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, allowed {list(svc.residency)}")
-        provs = set(p.loc[mine, "provider"])
+        provs = set(provider[mine])
         if svc.providers and not provs <= set(svc.providers):
             v.append(f"{svc.name}: uses providers {sorted(provs)}, allowed {list(svc.providers)}")
         banned = provs & (set(svc.forbid_providers) | set(spec.policy.exclude_providers))
         if banned:
             v.append(f"{svc.name}: uses forbidden or excluded providers {sorted(banned)}")
-        excluded = set(p.loc[mine, "region"]) & set(spec.policy.exclude_regions)
+        excluded = set(region[mine]) & set(spec.policy.exclude_regions)
         if excluded:
             v.append(f"{svc.name}: uses excluded regions {sorted(excluded)}")
-        if len(set(p.loc[prim, "region"])) > svc.max_regions:
+        if len(set(region[prim])) > svc.max_regions:
             v.append(f"{svc.name}: runs in more than {svc.max_regions} regions")
         name = strategies.get(svc.name)
         if name not in strat.index:
@@ -116,24 +121,25 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             v.append(f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min > required {svc.rto_minutes:g}")
         if svc.rpo_minutes is not None and strat.at[name, "rpo_minutes"] > svc.rpo_minutes + TOL:
             v.append(f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min > required {svc.rpo_minutes:g}")
-        if is_backup[mine].any() and not bool(strat.at[name, "backup_copies"]):
+        if len(backup_rows) and not bool(strat.at[name, "backup_copies"]):
             v.append(f"{svc.name}: holds backup copies but {name} does not use them")
         # replicated data: each region holding the service's data (or a backup) holds all of it
         d_data = svc.demand.storage_gb
         if d_data > 0:
-            for (r, backup), held in total_cap.loc[mine, "storage_gb"].groupby(
-                    [p.loc[mine, "region"], is_backup[mine]]).sum().items():
+            held_data: dict[tuple[str, bool], float] = {}
+            for r, backup, gb in zip(region[mine], is_backup[mine], cap_storage[mine], strict=True):
+                held_data[(r, bool(backup))] = held_data.get((r, bool(backup)), 0.0) + float(gb)
+            for (r, backup), held in sorted(held_data.items()):
                 if held < d_data - TOL * (1 + d_data):
                     what = "backup copy" if backup else "copy"
                     v.append(f"{svc.name}: {r} holds a partial {what} ({held:g} of {d_data:g} GB)")
         share = spec.policy.private_share_min
-        private_rows = prim & (kind == "private")
         if share > 0 and _could_use_private(svc, spec, catalog):
-            held = total_cap[private_rows].sum()
+            held = dict(zip(RESOURCES, cap[prim[kind[prim] == "private"]].sum(axis=0), strict=True))
             for res, d in svc.demand.as_dict().items():
                 if res != "storage_gb" and d > 0 and held[res] < share * d - TOL * (1 + d):
                     v.append(f"{svc.name}: {held[res]:g} {res} on private sites, policy wants {share:.0%} of {d:g}")
-        have = total_cap[prim].sum()
+        have = dict(zip(RESOURCES, cap[prim].sum(axis=0), strict=True))
         for res, d in svc.demand.as_dict().items():
             if d > 0 and have[res] < d - TOL * (1 + d):
                 v.append(f"{svc.name}: {have[res]:g} {res} in normal operation, demand {d:g}")
@@ -150,13 +156,13 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     # ---------------------------------------------------------------- every failure of the policy
     used_regions = reg.loc[sorted(set(p["region"]))]
     domains = failure_domains(spec.policy.survive, used_regions)
-    saas = {s.name for s in spec.services
-            if (info.loc[(p["service"] == s.name).to_numpy(), "tier"] == "SaaS").all()}
+    tier = info["tier"].to_numpy()
+    saas = {s.name for s in spec.services if (tier[rows_of.get(s.name, [])] == "SaaS").all()}
     if domains:
         v.extend(_check_scenarios(spec, p, strategies, strat, off, domains, saas, units, kind, zones, is_backup))
 
     # ---------------------------------------------------------------- latency
-    present = {s: set(p.loc[(p["service"] == s).to_numpy() & ~is_backup, "region"]) for s in p["service"].unique()}
+    present = {s: set(region[ix[~is_backup[ix]]]) for s, ix in rows_of.items()}
     for svc in spec.services:
         if not svc.user_facing:
             continue
@@ -216,29 +222,32 @@ def _check_scenarios(spec: object, p: pd.DataFrame, strategies: dict[str, str], 
         if svc in saas:
             touched[~provider_domain, j] = False  # SaaS runs across the vendor's regions
     public = kind == "public"
+    offering_rows = off.loc[p["offering"]]
     for svc_obj in spec.services:  # type: ignore[attr-defined]
         j = names.index(svc_obj.name)
         if not touched[:, j].any() or strategies.get(svc_obj.name) not in strat.index:
             continue
         st = strat.loc[strategies[svc_obj.name]]
-        mine = s_of == j
+        mine = np.flatnonzero(s_of == j)  # this service's rows: the arrays below are that narrow
+        backup, pub = is_backup[mine], public[mine]
         for res, d in svc_obj.demand.as_dict().items():
             if d <= 0:
                 continue
-            per_unit = off.loc[p["offering"], res].to_numpy(dtype=float)
+            per_unit = offering_rows[res].to_numpy(dtype=float)[mine]
             data = res in _DATA
             frac = float(st["data_fraction"] if data else st["compute_fraction"])
-            counts = mine & (np.ones_like(mine) if data else ~is_backup)
-            alive = (alive_units[:, counts] * per_unit[counts]).sum(axis=1)  # D
+            counts = np.ones(len(mine), bool) if data else ~backup
+            alive = (alive_units[:, mine[counts]] * per_unit[counts]).sum(axis=1)  # D
             short = touched[:, j] & (alive < frac * d - TOL * (1 + d))
             for k in np.flatnonzero(short):
                 out.append(f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, needs "
                            f"{frac * d:g} ({strategies[svc_obj.name]})")
             if not data and frac < 1:
-                prim = mine & ~is_backup
-                public_left = (~lost[:, prim & public]).any(axis=1) if (prim & public).any() else np.zeros(len(domains), bool)
-                priv = prim & ~public
-                private_alive = (alive_units[:, priv] * per_unit[priv]).sum(axis=1)
+                prim = ~backup
+                public_left = ((~lost[:, mine[prim & pub]]).any(axis=1) if (prim & pub).any()
+                               else np.zeros(len(domains), bool))
+                priv = prim & ~pub
+                private_alive = (alive_units[:, mine[priv]] * per_unit[priv]).sum(axis=1)
                 stuck = touched[:, j] & ~public_left & (private_alive < d - TOL * (1 + d))
                 for k in np.flatnonzero(stuck):
                     out.append(f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to {d:g} {res} "
@@ -291,16 +300,20 @@ def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
         if role != "backup":
             where.setdefault(s, set()).add(r)
     held = p[p["role"] != "backup"]
+    order = ["vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb"]
+    # per (service, region): catalog resources x units, summed once for every dependency to read
+    per_row = off.loc[held["offering"], order].to_numpy(dtype=float) * held["units"].to_numpy(dtype=float)[:, None]
+    cap_of = pd.DataFrame(per_row, columns=order).groupby(
+        [held["service"].to_numpy(), held["region"].to_numpy()]).sum()
+    demand_of = {s.name: s.demand for s in spec.services}  # type: ignore[attr-defined]
     for dep in spec.dependencies:  # type: ignore[attr-defined]
         targets = where.get(dep.target, set())
         if dep.gb_per_month <= 0 or not targets:
             continue
-        demand = next(s for s in spec.services if s.name == dep.source).demand  # type: ignore[attr-defined]
-        res = next(r for r in ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
-                   if getattr(demand, r) > 0)
+        demand = demand_of[dep.source]
+        res = next(r for r in order if getattr(demand, r) > 0)
         for r in where.get(dep.source, set()):
-            rows = held[(held["service"] == dep.source) & (held["region"] == r)]
-            cap = float((off.loc[rows["offering"], res].to_numpy() * rows["units"].to_numpy()).sum())
+            cap = float(cap_of.at[(dep.source, r), res])
             share = cap / getattr(demand, res)
             total += share * dep.gb_per_month * min(catalog.egress_rate(r, t) for t in targets)
     return total
