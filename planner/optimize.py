@@ -143,6 +143,8 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                     _say(options, f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
                                   f"from ${bound:,.2f} to ${lagrangian:,.2f}")
                     bound = lagrangian
+                else:
+                    _say(options, f"private vCPU priced at ${price:,.4f}/month: no better lower bound")
             units, strategies = repaired[0], repaired[1]
             union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver,
                               size, options.gap)
