@@ -20,6 +20,7 @@ import math
 import os
 import platform
 import pstats
+import re
 import resource
 import statistics
 import subprocess
@@ -349,7 +350,9 @@ def profile_default(services: int, catalog_name: str, seed: int) -> tuple[str, d
         )
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
-    text = buf.getvalue()
+    # file names relative to site-packages or the project: no paths of the machine in the report
+    root = str(Path(__file__).resolve().parent.parent) + os.sep
+    text = re.sub(r"\S*site-packages/", "", buf.getvalue().replace(root, ""))
     lines = [ln for ln in text.splitlines() if ln.strip()]
     start = next((k for k, ln in enumerate(lines) if ln.strip().startswith("ncalls")), 0)
     return "\n".join(lines[start : start + 16]), phases

@@ -6,11 +6,15 @@
    is a valid lower bound for the whole problem;
 2. if their union over-fills a private site, it is repaired greedily and a Lagrangian price on
    private vCPU tightens the bound;
-3. couplings (latency budgets, egress between dependent services) are coordinated by a
-   neighbourhood search: services tied by latency budgets are re-solved together, then each
-   service and each linked pair with its partners fixed, warm-started so no move makes the plan
-   worse; every re-solve uses the one model builder;
-4. with time left, one coupled model (unpruned when small) is solved warm-started from the best
+3. when the union misses a latency budget, each group of services tied by budgets is seated in
+   regions all within its tightest budget of one another (each member re-solved alone there): a
+   verified plan in seconds, kept as the fallback;
+4. couplings (latency budgets, egress between dependent services) are coordinated by a
+   neighbourhood search from the union: services tied by latency budgets are re-solved together
+   (a group not mended in time takes its seated places), then each service and each linked pair
+   with its partners fixed, warm-started so no move makes the plan worse; every re-solve uses the
+   one model builder;
+5. with time left, one coupled model (unpruned when small) is solved warm-started from the best
    verified plan; its bound counts only when nothing was pruned.
 `monolithic`: the single coupled model, the reference.
 """

@@ -9,7 +9,6 @@ candidate is explained in the user's terms before any model is built.
 from __future__ import annotations
 
 import functools
-
 import math
 from dataclasses import dataclass, field
 
