@@ -267,33 +267,39 @@ def run_in_subprocess(config: Config, timeout: float) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             progress = Path(str(out) + ".progress")
             steps = progress.read_text().splitlines() if progress.exists() else []
-            return {
-                "config": config.__dict__,
-                "label": config.label(),
-                "services": config.services,
-                "method": config.method,
-                "solver": config.solver,
-                "status": f"killed after {timeout:.0f} s",
-                "wall_s": time.perf_counter() - t0,
-                "progress": steps,
-                "error": f"last planner step: {steps[-1].strip()}"
+            return _failed_row(
+                config,
+                f"killed after {timeout:.0f} s",
+                time.perf_counter() - t0,
+                progress=steps,
+                error=f"last planner step: {steps[-1].strip()}"
                 if steps
                 else "no planner step reported",
-            }
+            )
         if done.returncode != 0 or not out.exists():
-            return {
-                "config": config.__dict__,
-                "label": config.label(),
-                "services": config.services,
-                "method": config.method,
-                "solver": config.solver,
-                "status": f"crashed (exit {done.returncode})",
-                "error": done.stderr[-600:],
-                "wall_s": time.perf_counter() - t0,
-            }
+            return _failed_row(
+                config,
+                f"crashed (exit {done.returncode})",
+                time.perf_counter() - t0,
+                error=done.stderr[-600:],
+            )
         row = json.loads(out.read_text())
         row["process_wall_s"] = time.perf_counter() - t0
         return row
+
+
+def _failed_row(config: Config, status: str, wall_s: float, **extra: Any) -> dict[str, Any]:
+    """The row of a configuration whose child process did not report one."""
+    return {
+        "config": config.__dict__,
+        "label": config.label(),
+        "services": config.services,
+        "method": config.method,
+        "solver": config.solver,
+        "status": status,
+        "wall_s": wall_s,
+        **extra,
+    }
 
 
 # ---------------------------------------------------------------- profile
