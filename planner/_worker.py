@@ -1,31 +1,39 @@
-"""Worker process for per-service solves: `python -m planner._worker JOB RESULT`.
+"""Worker process for per-service and per-group solves: `python -m planner._worker JOB RESULT`.
 
-Started by planner.optimize with a pickled job file (candidates, catalog, options, services, time
-limit); writes a pickled list of (service, result or exception) to RESULT, and after each service
-the number done so far to RESULT.done (the parent reads it to report progress). A separate interpreter,
-not multiprocessing: spawn and forkserver re-import the caller's main module, which breaks scripts
-without a main guard, notebooks and Streamlit; fork would copy HiGHS's thread state.
+Started by planner.optimize with a pickled job file (candidates, catalog, options, blocks of
+services, time limit, stand-alone floors, stream flag); writes a pickled list of (block, result or
+exception) to RESULT, after each block the number done so far to RESULT.done (the parent reads it
+to report progress), and when asked to stream, the results so far to RESULT.part (for a parent that
+may stop the process before it ends). A separate interpreter, not multiprocessing: spawn and
+forkserver re-import the caller's main module, which breaks scripts without a main guard, notebooks
+and Streamlit; fork would copy HiGHS's thread state.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 
 
 def main(job_path: str, result_path: str) -> int:
-    from .optimize import _solve_one
+    from .optimize import _solve_block
 
     with open(job_path, "rb") as f:
-        cands, catalog, options, services, limit = pickle.load(f)
+        cands, catalog, options, blocks, limit, floors, stream = pickle.load(f)
     out = []
-    for s in services:
+    for block in blocks:
         try:
-            out.append((s, _solve_one(cands, catalog, options, s, limit)))
+            out.append((block, _solve_block(cands, catalog, options, block, limit, floors)))
         except Exception as exc:  # returned to the parent, which raises it
-            out.append((s, exc))
-        with open(result_path + ".done", "w", encoding="ascii") as f:
+            out.append((block, exc))
+        with open(result_path + ".count", "w", encoding="ascii") as f:
             f.write(str(len(out)))
+        os.replace(result_path + ".count", result_path + ".done")  # never read half-written
+        if stream:  # results so far, for a parent that may stop this process before the end
+            with open(result_path + ".tmp", "wb") as f:
+                pickle.dump(out, f)
+            os.replace(result_path + ".tmp", result_path + ".part")
     with open(result_path, "wb") as f:
         pickle.dump(out, f)
     return 0

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -108,7 +109,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     def counted(done: int, total: int) -> None:
         _say(options, f"solving services alone: {done}/{total} done")
 
-    for s, out in _solve_each(pruned, catalog, options, per_service_limit, counted):
+    for (s,), out in _solve_each(pruned, catalog, options, per_service_limit, counted):
         if isinstance(out, BaseException):
             raise out
         sub_units, sub_strategies, sub_bound, b_s, s_s, sub_size = out
@@ -126,6 +127,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     if floor > 0:
         bound += floor
         _say(options, f"egress that no placement avoids raises the lower bound by ${floor:,.2f}")
+    base_bound = bound  # stand-alone bounds and the egress floor: what the group bounds add to
     union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver, size, options.gap)
     if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
         return union
@@ -135,7 +137,8 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         t_repair = time.perf_counter()
         repaired = _repair_private(pruned, catalog, options, units, strategies, union, per_service_limit)
         if repaired is not None:
-            _say(options, "repaired shared private capacity greedily (largest saving per vCPU first)")
+            _say(options, f"repaired shared private capacity greedily (largest saving per vCPU first): "
+                          f"${union.objective:,.2f} -> ${_cost_of(cands, catalog, repaired[0], repaired[1]):,.2f}/month")
             # each price re-solves the services that may go private, about as long as the repair took
             step = time.perf_counter() - t_repair
             for price in repaired[2]:
@@ -148,7 +151,10 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                                   f"from ${bound:,.2f} to ${lagrangian:,.2f}")
                     bound = lagrangian
                 else:
+                    # The dual function is concave in the price and the prices rise: once one does
+                    # not raise the bound, no higher one does.
                     _say(options, f"private vCPU priced at ${price:,.4f}/month: no better lower bound")
+                    break
             units, strategies = repaired[0], repaired[1]
             union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver,
                               size, options.gap)
@@ -158,7 +164,10 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         t0 = time.perf_counter()
         tried = [(union, units, strategies)]
         fallback = None
+        groups = None
         if _latency_violations(cands.spec, _where(cands.offers, units), catalog):
+            # joint bounds of the groups whose budgets the union misses, on the core the search leaves free
+            groups = _GroupBounds(cands, catalog, options, units, service_bound, deadline)
             # a verified plan in moments, kept in case the search below cannot mend every budget in time
             fallback = _seat_latency_groups(cands, catalog, options, units, strategies, min(per_service_limit, 2.0),
                                             deadline)
@@ -179,6 +188,15 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                           f"${local.objective:,.2f}/month, {'verified' if local.verification.ok else 'not verified'}")
         # the cheapest verified plan, or the union (unverified) when none is
         union, units, strategies = min(tried, key=lambda x: (not x[0].verification.ok, x[0].objective))
+        if groups is not None and groups.tried:
+            t_wait = time.perf_counter()
+            gain, done = groups.gain(deadline)
+            timings["group_bounds_wait_s"] = time.perf_counter() - t_wait
+            if base_bound + gain > bound:
+                bound = base_bound + gain
+                union.bound = bound
+            _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each: "
+                          f"lower bound ${bound:,.2f}/month")
         if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
             return union
     if union.verification.ok and time.perf_counter() >= deadline:
@@ -238,61 +256,80 @@ def _has_couplings(cands: Candidates) -> bool:
     return bool(cands.spec.dependencies)
 
 
+# A latency group's joint model leaves out egress and the plan-wide limits: a relaxation, so its
+# proven bound is valid for the group, and over regions pruned with latency-aware dominance it is exact.
+GROUP_OMITS = frozenset({"egress", "max_providers", "budget"})
+GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see _GroupBounds)
+
+
 def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float):
     """One service alone, without coupling: its proven bound, units and strategy."""
-    sub = cands.restrict([service])
+    return _solve_block(cands, catalog, options, (service,), limit)
+
+
+def _solve_block(cands: Candidates, catalog: Catalog, options: PlanOptions, block: tuple[str, ...],
+                 limit: float, floors: dict[str, float] | None = None):
+    """One service alone without coupling, or a group tied by latency budgets with those budgets
+    (see GROUP_OMITS) and each member's stand-alone bound as a floor on its cost: the proven bound,
+    units and strategies (none when a group found no plan in time), build and solve seconds, size."""
+    sub = cands.restrict(list(block))
     t0 = time.perf_counter()
-    built = build_model(sub, catalog, BuildOptions(couple=False))
+    alone = len(block) == 1
+    build = BuildOptions(couple=False) if alone else BuildOptions(omit=GROUP_OMITS, service_floor=floors or {})
+    built = build_model(sub, catalog, build)
     build_s = time.perf_counter() - t0
     result = get_backend(options.solver).solve(
         built.prob, SolverOptions(options.solver, limit, options.gap, options.threads, small_model=True))
     if result.status == SolveStatus.INFEASIBLE:
         raise explain_infeasible(sub, catalog, options)
     result = _fallback_if_error(result, built, options, limit)
+    floor = sum((floors or {}).get(s, 0.0) for s in block)
+    if not alone and result.status == SolveStatus.NO_SOLUTION:  # the members keep their own plans
+        return {}, {}, max(result.bound or 0.0, floor), build_s, result.seconds, built.size
     _check_result(result)
-    bound = result.bound if result.bound is not None else 0.0
+    bound = max(result.bound if result.bound is not None else 0.0, floor)
     return _units_of(built), _strategies_of(built), bound, build_s, result.seconds, built.size
 
 
 def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit: float,
-                on_count: Callable[[int, int], None] | None = None):  # noqa: ANN202
-    """Yield (service, result or exception) for each service, in spec order: in worker processes
-    when there are enough services to pay for starting them (see planner._worker), else here.
-    `on_count(done, total)` is called while the workers run, every few seconds."""
-    import os
+                on_count: Callable[[int, int], None] | None = None,
+                blocks: list[tuple[str, ...]] | None = None, floors: dict[str, float] | None = None):  # noqa: ANN202
+    """Yield (block, result or exception) for each block (by default each service alone), in order:
+    in worker processes when there are enough blocks to pay for starting them (see planner._worker),
+    else here."""
     import pickle
-    import subprocess
-    import sys
     import tempfile
 
-    services = cands.services()
+    blocks = blocks if blocks is not None else [(s,) for s in cands.services()]
     workers = options.workers or min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(services) < 40:
-        for s in services:
+    # a joint group model takes as long as dozens of stand-alone ones
+    weight = sum(len(b) if len(b) == 1 else 20 * len(b) for b in blocks)
+    if workers <= 1 or weight < 40 or len(blocks) < 2:
+        for b in blocks:
             try:
-                yield s, _solve_one(cands, catalog, options, s, limit)
+                yield b, _solve_block(cands, catalog, options, b, limit, floors)
             except Exception as exc:
-                yield s, exc
+                yield b, exc
         return
     quiet = replace(options, progress=None)
-    chunks = [services[w::workers] for w in range(workers)]  # interleaved: similar work per worker
+    # longest first to the least loaded worker, by candidate rows: similar work per worker
+    chunks: list[list[tuple[str, ...]]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    rows = {b: sum(len(cands._rows_of.get(s, ())) for s in b) * (1 if len(b) == 1 else 20) for b in blocks}
+    for b in sorted(blocks, key=lambda b: -rows[b]):
+        w = load.index(min(load))
+        chunks[w].append(b)
+        load[w] += rows[b]
     with tempfile.TemporaryDirectory(prefix="mcplan-") as tmp:
-        procs = []
-        for w, chunk in enumerate(chunks):
-            job, res = os.path.join(tmp, f"job{w}.pkl"), os.path.join(tmp, f"res{w}.pkl")
-            with open(job, "wb") as f:
-                pickle.dump((cands.restrict(chunk), catalog, quiet, chunk, limit), f)
-            # stderr to a file, not a pipe: a chatty worker cannot fill a pipe nobody reads yet
-            err = open(os.path.join(tmp, f"err{w}.txt"), "w+b")  # noqa: SIM115 (closed below)
-            procs.append((subprocess.Popen([sys.executable, "-m", "planner._worker", job, res],
-                                           stdout=subprocess.DEVNULL, stderr=err), res, err))
+        procs = [_start_worker(tmp, w, cands, catalog, quiet, chunk, limit, floors)
+                 for w, chunk in enumerate(chunks) if chunk]
         reported = time.perf_counter()
         while any(proc.poll() is None for proc, _, _ in procs):
-            time.sleep(0.2)
+            time.sleep(0.05 if len(blocks) < 40 else 0.2)
             if on_count is not None and time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
-                on_count(sum(_count(res + ".done") for _, res, _ in procs), len(services))
-        results: dict[str, object] = {}
+                on_count(sum(_count(res + ".done") for _, res, _ in procs), len(blocks))
+        results: dict[tuple[str, ...], object] = {}
         for proc, res, err in procs:
             err.seek(0)
             message = err.read().decode(errors="replace").strip().splitlines()
@@ -302,8 +339,104 @@ def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit
                                                                        f"exit code {proc.returncode}"))
             with open(res, "rb") as f:
                 results.update(dict(pickle.load(f)))
-    for s in services:
-        yield s, results[s]
+    for b in blocks:
+        yield b, results[b]
+
+
+def _start_worker(tmp: str, w: int, cands: Candidates, catalog: Catalog, options: PlanOptions,
+                  blocks: list[tuple[str, ...]], limit: float, floors: dict[str, float] | None,
+                  stream: bool = False):  # noqa: ANN202
+    """Start `python -m planner._worker` on some blocks; (process, result path, stderr file)."""
+    import pickle
+    import subprocess
+    import sys
+
+    job, res = os.path.join(tmp, f"job{w}.pkl"), os.path.join(tmp, f"res{w}.pkl")
+    members = [s for b in blocks for s in b]
+    with open(job, "wb") as f:
+        pickle.dump((cands.restrict(members), catalog, options, blocks, limit,
+                     {s: v for s, v in (floors or {}).items() if s in set(members)}, stream), f)
+    # stderr to a file, not a pipe: a chatty worker cannot fill a pipe nobody reads yet
+    err = open(os.path.join(tmp, f"err{w}.txt"), "w+b")  # noqa: SIM115 (closed by the caller)
+    return (subprocess.Popen([sys.executable, "-m", "planner._worker", job, res],
+                             stdout=subprocess.DEVNULL, stderr=err), res, err)
+
+
+class _GroupBounds:
+    """Joint bounds of the groups tied by latency budgets, solved in one worker process while this
+    one searches for a plan (the search uses one core; on two or more the other is free).
+
+    Each group whose stand-alone plans miss a budget is one model with those budgets
+    (`_solve_block`) over regions pruned by latency-aware dominance. The model is a relaxation of
+    the group's part of the whole problem and the pruning is exact (candidates.prune_dominated), so
+    its proven bound may replace the sum of its members' stand-alone bounds; each member's own bound
+    is a row of the model (a valid cut that lifts its weak linear relaxation). Groups run smallest
+    first; those finished when `gain` is asked count, the rest keep their members' bounds."""
+
+    def __init__(self, cands: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
+                 service_bound: dict[str, float], deadline: float):
+        import tempfile
+
+        self.proc = None
+        self.tried = 0
+        where = _where(cands.offers, units)
+        missed = {s for pair in _latency_violations(cands.spec, where, catalog) for s in pair}
+        groups = [g for g in _latency_groups(cands.spec) if missed.intersection(g)]
+        left = deadline - time.perf_counter()
+        workers = options.workers or min(os.cpu_count() or 1, 8)
+        if not groups or left <= 1.0 or workers < 2:
+            return
+        pruned = prune_dominated(cands.restrict([s for g in groups for s in g]), catalog)
+        rows = {g: sum(len(pruned._rows_of.get(s, ())) for s in g) for g in groups}
+        # Latency-aware dominance prunes little where a member has many regions near its partners:
+        # such joint models rarely close in the time a group gets (measured: 2 services x 130
+        # regions, no bound above the stand-alone ones in 20 s), so they are not tried.
+        groups = sorted((g for g in groups if rows[g] <= GROUP_ROWS_PER_MEMBER * len(g)), key=rows.get)
+        if not groups:
+            return
+        self.tried = len(groups)
+        self.floors = {s: service_bound[s] for g in groups for s in g}
+        limit = min(max(0.5, 0.8 * left / len(groups)), 0.1 * options.time_limit, 10.0)
+        self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
+        self.proc, self.res, self.err = _start_worker(self.tmp.name, 0, pruned, catalog,
+                                                      replace(options, progress=None), groups, limit,
+                                                      self.floors, stream=True)
+
+    def gain(self, wait_until: float) -> tuple[float, int]:
+        """How much the groups finished by `wait_until` raise the sum of stand-alone bounds, and
+        how many finished; stops the worker."""
+        import pickle
+
+        if self.proc is None:
+            return 0.0, 0
+        try:
+            while self.proc.poll() is None and time.perf_counter() < wait_until:
+                time.sleep(0.05)
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            done = []
+            for path in (self.res, self.res + ".part"):
+                if os.path.exists(path):
+                    with open(path, "rb") as f:
+                        done = pickle.load(f)
+                    break
+        finally:
+            self.err.close()
+            self.tmp.cleanup()
+            self.proc = None
+        gain = 0.0
+        for block, out in done:
+            if isinstance(out, BaseException):
+                raise out
+            gain += max(0.0, out[2] - sum(self.floors[s] for s in block))
+        return gain, len(done)
+
+
+def _cost_of(cands: Candidates, catalog: Catalog, units: dict[int, int], strategies: dict[str, str]) -> float:
+    placements = placements_from_units(units, cands.offers, strategies)
+    return Plan(cands.spec, placements, strategies, fees_for(placements, catalog),
+                egress_for(placements, cands.spec, catalog)).objective
 
 
 def _count(path: str) -> int:
@@ -350,7 +483,7 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
     rows = []
     public = set(public_only.offers["service"])
     movable = [s for s in users if s in public]  # the others cannot leave the private cloud: they stay
-    for s, out in _solve_each(public_only.restrict(movable), catalog, options, limit):
+    for (s,), out in _solve_each(public_only.restrict(movable), catalog, options, limit):
         if isinstance(out, (InfeasibleError, NoPlanError, SolverError)):
             continue
         if isinstance(out, BaseException):
@@ -706,10 +839,19 @@ class _Neighbourhoods:
         return out
 
     def resolve(self, block: list[str], units: dict[int, int], strategies: dict[str, str],
-                time_limit: float, gap: float) -> tuple[dict[int, int], dict[str, str]] | None:
-        """New units and strategies for the block's services, or None when the solve found no plan."""
+                time_limit: float, gap: float, start: tuple[dict[int, int], dict[str, str]] | None = None
+                ) -> tuple[dict[int, int], dict[str, str]] | None:
+        """New units and strategies for the block's services, or None when the solve found no plan.
+        `start`: another placement of the block's services (units, strategies) that meets the
+        couplings, to start from when the current one does not (its regions join the model)."""
         where = self.regions(units)
         inside = set(block)
+        if start is not None:  # the block's services as placed in `start`, everything else as now
+            units = {i: n for i, n in units.items() if self.service_of[i] not in inside}
+            units.update({i: n for i, n in start[0].items() if self.service_of[i] in inside})
+            strategies = {**strategies, **{s: start[1][s] for s in block if s in start[1]}}
+            where = {s: r for s, r in where.items() if s not in inside}
+            where.update(self.regions({i: n for i, n in units.items() if self.service_of[i] in inside}))
         fixed_partners = sorted(set().union(*(self.partners[s] for s in block)) - inside)
         keep: dict[str, set[str]] = {}
         for s in block:
@@ -759,6 +901,12 @@ class _Neighbourhoods:
             return None
         new_units = {i: n for i, n in _units_of(built).items() if self.service_of[i] in inside}
         return new_units, {s: v for s, v in _strategies_of(built).items() if s in inside}
+
+
+def _latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
+    """Services tied to one another by dependency latency budgets (two or more), each sorted."""
+    tied = nx.Graph([(d.source, d.target) for d in spec.dependencies if d.max_latency_ms is not None])
+    return sorted(tuple(sorted(c)) for c in nx.connected_components(tied))
 
 
 def _latency_violations(spec: AppSpec, where: dict[str, set[str]], catalog: Catalog) -> list[tuple[str, str]]:
@@ -956,7 +1104,9 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
                                        max(0.2, min(BLOCK_TIME_LIMIT * (4 if stage == "latency" else 1),
                                                       deadline - time.perf_counter())),
                                        # mending a budget needs a plan, not a proof
-                                       max(options.gap, 0.02) if stage == "latency" else options.gap)
+                                       max(options.gap, 0.02) if stage == "latency" else options.gap,
+                                       # from the fallback's placement, which meets the budgets
+                                       fallback if stage == "latency" else None)
                     if out is None:
                         continue
                     new_units, new_strategies = out

@@ -37,6 +37,12 @@ _NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
 @dataclass(frozen=True)
 class BuildOptions:
     couple: bool = True  # families that tie services together (see `COUPLING`)
+    # Coupling families left out even when coupled: a relaxation whose optimum is a valid lower
+    # bound (the joint bound of services tied by latency budgets leaves out egress and the limits).
+    omit: frozenset[str] = frozenset()
+    # Service -> a cost its own units and fees cannot go below (its proven stand-alone bound): a
+    # valid cut that lifts the linear relaxation of a joint model to at least the sum of these.
+    service_floor: Mapping[str, float] = field(default_factory=dict)
     elastic: bool = False  # penalised slack on rows, to explain infeasibility
     elastic_families: frozenset[str] | None = None  # which families get slack (None: all)
     # Neighbourhood re-solves (planner.optimize): rows whose unit counts are held at given values,
@@ -80,6 +86,7 @@ class _Builder:
         self.spec = cands.spec
         self.prob = pulp.LpProblem(_NAME.sub("_", self.spec.app) or "plan", pulp.LpMinimize)
         self.cost: list[tuple[pulp.LpVariable, float]] = []
+        self.cost_of: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)  # units and fees
         self.m = BuiltModel(self.prob, cands, {}, {}, {}, [])
         self._names: dict[str, int] = {}
         off = cands.offers
@@ -136,13 +143,15 @@ class _Builder:
     def define_units(self) -> None:
         """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand alone."""
         fixed = self.opt.fixed_units
-        for i, m, price in zip(self.off.index, self.off["max_units"], self.off["usd_per_month"], strict=True):
+        for i, s, m, price in zip(self.off.index, self.off["service"], self.off["max_units"],
+                                  self.off["usd_per_month"], strict=True):
             if i in fixed:
                 v = self.var(f"n_{i}", int(fixed[i]), int(fixed[i]), pulp.LpInteger)
             else:
                 v = self.var(f"n_{i}", 0, int(m), pulp.LpInteger)
             self.m.n[i] = v
             self.cost.append((v, float(price)))
+            self.cost_of[s].append((v, float(price)))
 
     def define_presence(self) -> None:
         """u[s,r] binary; n[i] <= M_i u[s,r(i)] (tight M) and u[s,r] <= sum n (present means >= 1 unit).
@@ -161,6 +170,7 @@ class _Builder:
         for k, ((s, r, cat), g) in enumerate(fees.groupby(["service", "region", "category"]).groups.items()):
             y = self.var(f"fee_{k}", 0, 1, pulp.LpBinary)
             self.cost.append((y, float(self.off.loc[g, "fixed_usd_per_month"].max())))
+            self.cost_of[s].append(self.cost[-1])
             for i in g:
                 self.add("linking", f"fee-{s}-{i}", [(self.m.n[i], 1.0), (y, -float(self.off.at[i, "max_units"]))],
                          pulp.LpConstraintLE, 0.0, service=s, region=r)
@@ -424,7 +434,7 @@ class _Builder:
             if len(us) > svc.max_regions:
                 self.add("max_regions", f"max-regions-{svc.name}", [(u, 1.0) for u in us],
                          pulp.LpConstraintLE, float(svc.max_regions), service=svc.name, limit=svc.max_regions)
-        if self.opt.couple and self.spec.policy.max_providers is not None:
+        if self._coupled("max_providers") and self.spec.policy.max_providers is not None:
             provider_of = self.region_info["provider"]
             providers = sorted({provider_of[r] for (_s, r) in self.m.u})
             if len(providers) > self.spec.policy.max_providers:
@@ -440,10 +450,20 @@ class _Builder:
                              pulp.LpConstraintLE, 0.0, service=self.off.at[i, "service"], provider=p)
                 self.add("max_providers", "max-providers", [(v, 1.0) for v in w.values()], pulp.LpConstraintLE,
                          float(self.spec.policy.max_providers), limit=self.spec.policy.max_providers)
-        if self.opt.couple and self.spec.policy.budget_per_month is not None:
+        if self._coupled("budget") and self.spec.policy.budget_per_month is not None:
             real = [(v, c) for v, c in self.cost if not v.name.startswith("slack_")]
             self.add("budget", "budget", real, pulp.LpConstraintLE, float(self.spec.policy.budget_per_month),
                      budget=self.spec.policy.budget_per_month)
+
+    def define_service_floors(self) -> None:
+        """sum of a service's unit prices and fees >= its stand-alone bound (BuildOptions.service_floor)."""
+        for s, floor in self.opt.service_floor.items():
+            if s in self.cost_of and floor > 0:
+                self.add("service_floor", f"floor-{s}", self.cost_of[s], pulp.LpConstraintGE, float(floor),
+                         service=s)
+
+    def _coupled(self, family: str) -> bool:
+        return self.opt.couple and family not in self.opt.omit
 
     def build(self) -> BuiltModel:
         start = time.perf_counter()
@@ -456,13 +476,14 @@ class _Builder:
         self.define_survival_cuts()
         self.define_private_share()
         self.define_user_latency()
-        if self.opt.couple:
-            self.define_private_capacity()
+        # uncoupled, a relaxation still keeps each service within a site's capacity on its own
+        self.define_private_capacity()
+        if self._coupled("dependency_latency"):
             self.define_dependency_latency()
+        if self._coupled("egress"):
             self.define_egress()
-        else:  # a relaxation still keeps each service within a site's capacity on its own
-            self.define_private_capacity()
         self.define_limits()
+        self.define_service_floors()
         self.prob.setObjective(pulp.LpAffineExpression(self.cost))
         self.m.seconds = time.perf_counter() - start
         return self.m

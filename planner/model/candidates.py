@@ -288,7 +288,7 @@ def ceil_div(a: float, b: float) -> int:
     return int(math.ceil(round(a / b, 9)))
 
 
-def prune_dominated(cands: Candidates) -> Candidates:
+def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candidates:
     """Drop regions that provably cannot improve a service's stand-alone optimum.
 
     Region r2 dominates r for service s when, for every capacity shape (category, capacities,
@@ -301,8 +301,14 @@ def prune_dominated(cands: Candidates) -> Candidates:
     Private sites (finite, shared capacity), grouped sites and backup copies are never pruned.
     Dominance does not depend on demand, so services with the same candidate offerings, region
     limit and user reach share one computation.
+
+    With `catalog`, dominance also keeps dependency latency budgets: for each budget of s, r2 is
+    within it of every candidate region of the partner that r is within it of. Moving s from r to
+    r2 then keeps every latency row of the plan, so the pruning stays exact for a model of several
+    services with their latency budgets (and without egress, which dominance does not compare).
     """
     policy = cands.spec.policy.survive
+    partners = _latency_partners(cands) if catalog is not None else {}
     off = cands.offers
     shape_cols = ["category", "role", *RESOURCES]
     shape_id = pd.Series(pd.MultiIndex.from_frame(off[shape_cols]).factorize()[0], index=off.index)
@@ -315,9 +321,10 @@ def prune_dominated(cands: Candidates) -> Candidates:
         k = cands.spec.service(s).max_regions
         reach_sets = tuple(sorted((tuple(sorted(reach)) for (svc, _grp), reach in cands.user_reach.items()
                                    if svc == s)))
-        key = (tuple(g["offering"]), tuple(g["role"]), k, reach_sets)
+        key = (tuple(g["offering"]), tuple(g["role"]), k, reach_sets, s if s in partners else None)
         if key not in memo:
-            memo[key] = _undominated_regions(g, shape_id.loc[g.index], k, reach_sets, policy)
+            memo[key] = _undominated_regions(g, shape_id.loc[g.index], k, reach_sets, policy,
+                                             partners.get(s, []), catalog)
         keep_idx.append(g.index[g["region"].isin(memo[key])])
     idx = keep_idx[0].append(keep_idx[1:]) if len(keep_idx) > 1 else keep_idx[0]
     offers = off.loc[idx]
@@ -328,7 +335,22 @@ def prune_dominated(cands: Candidates) -> Candidates:
                       cands.global_services, cands.notes)
 
 
-def _undominated_regions(g: pd.DataFrame, shape: pd.Series, k: int, reach_sets: tuple, policy: str) -> set[str]:
+def _latency_partners(cands: Candidates) -> dict[str, list[tuple[list[str], float, bool]]]:
+    """Service -> (partner's candidate regions, budget, whether the service is the caller) per budget."""
+    prim = cands.offers[cands.offers["role"] == "primary"]
+    regions_of = {s: sorted(set(g)) for s, g in prim.groupby("service")["region"]}
+    out: dict[str, list[tuple[list[str], float, bool]]] = {}
+    for dep in cands.spec.dependencies:
+        if dep.max_latency_ms is None or dep.source not in regions_of or dep.target not in regions_of:
+            continue
+        out.setdefault(dep.source, []).append((regions_of[dep.target], dep.max_latency_ms, True))
+        out.setdefault(dep.target, []).append((regions_of[dep.source], dep.max_latency_ms, False))
+    return out
+
+
+def _undominated_regions(g: pd.DataFrame, shape: pd.Series, k: int, reach_sets: tuple, policy: str,
+                         partners: list[tuple[list[str], float, bool]] = (),
+                         catalog: Catalog | None = None) -> set[str]:
     regions, r_idx = np.unique(g["region"].to_numpy(), return_inverse=True)
     shapes, s_idx = np.unique(shape.to_numpy(), return_inverse=True)
     p = np.full((len(regions), len(shapes)), np.inf)
@@ -350,6 +372,14 @@ def _undominated_regions(g: pd.DataFrame, shape: pd.Series, k: int, reach_sets: 
     for reach in reach_sets:
         inside = np.isin(regions, list(reach))
         dom &= inside[:, None] | ~inside[None, :]  # b in reach => a in reach
+    if partners:
+        mine = np.array([catalog.region_pos[r] for r in regions])
+        for others, budget, caller in partners:
+            theirs = np.array([catalog.region_pos[r] for r in others])
+            rtt = catalog.latency_ms[np.ix_(mine, theirs)] if caller else catalog.latency_ms[np.ix_(theirs, mine)].T
+            near = rtt <= budget  # near[x, j]: region x of the service meets the budget with partner region j
+            # a dominates b only if a is near every partner region that b is near
+            dom &= ~(near[:, None, :] < near[None, :, :]).any(axis=2)  # [a, b, j]: a is not near j, b is
     np.fill_diagonal(dom, False)
     order = np.argsort(np.where(np.isinf(p), 1e12, p).sum(axis=1), kind="stable")  # best first
     kept: list[int] = []

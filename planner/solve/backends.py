@@ -277,7 +277,10 @@ class HighsBackend:
             status = (SolveStatus.NO_SOLUTION if model_status in
                       (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit)
                       else SolveStatus.ERROR)
-            return SolveResult(status, seconds=seconds, solver=self.name, detail=str(model_status))
+            # no plan, but branch and bound may have proven a bound before the limit
+            dual = float(info.mip_dual_bound) if mf.integer.any() else math.nan
+            return SolveResult(status, bound=dual if math.isfinite(dual) else None, seconds=seconds,
+                               solver=self.name, detail=str(model_status))
         x = np.asarray(h.getSolution().col_value, dtype=float)
         problem = check_solution(mf if not options.relax else _relaxed(mf), x)
         if problem:

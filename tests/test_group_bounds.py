@@ -1,0 +1,116 @@
+"""Joint bounds of services tied by latency budgets: latency-aware dominance keeps the group's optimum,
+the stand-alone floors lift the relaxation without cutting off plans, and the bound the planner
+reports from a group stays at or below what the whole problem costs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import planner.optimize as optimize
+from planner.catalog import Catalog
+from planner.model.build import BuildOptions, build_model
+from planner.model.candidates import build_candidates, prune_dominated
+from planner.optimize import GROUP_OMITS, PlanOptions, make_plan
+from planner.solve import SolverOptions, SolveStatus, get_backend
+from planner.spec import spec_from_data
+
+
+def _spec(budget: float, vcpu: int, storage: int, callers: list[str], residency: list[str]) -> dict:
+    return {
+        "app": "group-bounds",
+        "policy": {"survive": "region"},
+        "services": [
+            {"name": "web", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": vcpu},
+             "dr": "active_active", "providers": callers},
+            {"name": "db", "category": "compute.vm", "tiers": ["IaaS"],
+             "demand": {"vcpu": 4, "storage_gb": storage}, "dr": "warm_standby", "residency": residency,
+             "providers": ["aws", "gcp", "azure"]},
+        ],
+        "dependencies": [{"from": "web", "to": "db", "gb_per_month": 50, "max_latency_ms": budget}],
+    }
+
+
+def _optimum(cands, catalog: Catalog, floors: dict[str, float] | None = None, relax: bool = False  # noqa: ANN001
+             ) -> float | None:
+    """The group model's optimum, or None when it has no plan."""
+    built = build_model(cands, catalog, BuildOptions(omit=GROUP_OMITS, service_floor=floors or {}))
+    result = get_backend("highs").solve(built.prob, SolverOptions("highs", 60.0, 1e-6, 1, relax=relax))
+    if result.status == SolveStatus.INFEASIBLE:
+        return None
+    assert result.status == SolveStatus.OPTIMAL, result
+    return result.objective
+
+
+def test_omit_leaves_out_the_named_families(catalog: Catalog) -> None:
+    spec = spec_from_data(_spec(30.0, 16, 200, ["aws"], ["KR"]), "test")
+    cands = build_candidates(spec, catalog)
+    families = {row.family for row in build_model(cands, catalog, BuildOptions(omit=GROUP_OMITS)).rows}
+    assert "dependency_latency" in families
+    assert "egress" not in families
+    assert "egress" in {row.family for row in build_model(cands, catalog).rows}
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(budget=st.sampled_from([8.0, 20.0, 35.0, 60.0]), vcpu=st.integers(4, 48),
+       storage=st.sampled_from([100, 800]),
+       callers=st.sampled_from([["aws"], ["gcp"], ["aws", "azure"]]),
+       residency=st.sampled_from([["KR"], ["JP"], ["KR", "JP"]]))
+def test_latency_aware_pruning_keeps_the_group_optimum(catalog: Catalog, budget: float, vcpu: int,
+                                                       storage: int, callers: list[str],
+                                                       residency: list[str]) -> None:
+    spec = spec_from_data(_spec(budget, vcpu, storage, callers, residency), "test")
+    cands = build_candidates(spec, catalog)
+    pruned = prune_dominated(cands, catalog)
+    assert len(pruned.offers) <= len(cands.offers)
+    full = _optimum(cands, catalog)
+    if full is None:  # too tight a budget: pruning must not make a plan appear either
+        assert _optimum(pruned, catalog) is None
+    else:
+        assert _optimum(pruned, catalog) == pytest.approx(full, rel=1e-6, abs=1e-6)
+
+
+def test_floors_lift_the_relaxation_and_cut_off_no_plan(catalog: Catalog) -> None:
+    spec = spec_from_data(_spec(12.0, 32, 800, ["aws", "azure"], ["KR"]), "test")
+    cands = build_candidates(spec, catalog)
+    pruned = prune_dominated(cands)
+    floors = {s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0)[2] for s in cands.services()}
+    group = prune_dominated(cands, catalog)
+    exact = _optimum(group, catalog)
+    assert _optimum(group, catalog, floors) == pytest.approx(exact, rel=1e-6)
+    lifted = _optimum(group, catalog, floors, relax=True)
+    assert lifted >= sum(floors.values()) - 1e-6
+    assert lifted <= exact + 1e-6
+    # the joint bound from the planner's own group solve sits between the stand-alone sum and the optimum
+    bound = optimize._solve_block(group, catalog, PlanOptions(), ("db", "web"), 10.0, floors)[2]
+    assert sum(floors.values()) - 1e-6 <= bound <= exact + 1e-6
+
+
+def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) -> None:
+    spec = spec_from_data(_spec(12.0, 32, 800, ["aws", "azure"], ["KR"]), "test")
+    cands = build_candidates(spec, catalog)
+    pruned = prune_dominated(cands)
+    alone = {s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0) for s in cands.services()}
+    units = {i: n for out in alone.values() for i, n in out[0].items()}
+    floors = {s: out[2] for s, out in alone.items()}
+    # the premise: alone, the caller goes where the callee's budget is missed
+    assert optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
+    groups = optimize._GroupBounds(cands, catalog, PlanOptions(workers=2), units, floors, time.perf_counter() + 30)
+    assert groups.tried == 1
+    gain, done = groups.gain(time.perf_counter() + 30)
+    assert done == 1
+    assert groups.proc is None
+    exact = _optimum(prune_dominated(cands, catalog), catalog)
+    assert 0.0 <= gain <= exact - sum(floors.values()) + 1e-6
+    # stopped at once, a worker that has not finished counts for nothing and leaves nothing running
+    early = optimize._GroupBounds(cands, catalog, PlanOptions(workers=2), units, floors, time.perf_counter() + 30)
+    proc = early.proc
+    assert early.gain(time.perf_counter())[0] >= 0.0
+    assert proc.poll() is not None
+    # and the whole planner's bound includes it, below the verified plan's cost
+    plan = make_plan(spec, catalog, PlanOptions(time_limit=30, workers=2))
+    assert plan.verification.ok, plan.verification.violations
+    assert plan.bound <= plan.objective + 1e-6
