@@ -6,9 +6,10 @@
    is a valid lower bound for the whole problem;
 2. if their union over-fills a private site, it is repaired greedily and a Lagrangian price on
    private vCPU tightens the bound;
-3. when the union misses a latency budget, each group of services tied by budgets is seated in
-   regions all within its tightest budget of one another (each member re-solved alone there): a
-   verified plan in seconds, kept as the fallback;
+3. when the union misses a latency budget, each group of services tied by budgets is solved as one
+   model with those budgets (no egress) over regions pruned by latency-aware dominance: its proven
+   bound replaces its members' own, and its placement, or for groups without one a seating in
+   regions all within the group's tightest budget of one another, is kept as the fallback;
 4. couplings (latency budgets, egress between dependent services) are coordinated by a
    neighbourhood search from the union: services tied by latency budgets are re-solved together
    (a group not mended in time takes its seated places), then each service and each linked pair
@@ -164,19 +165,31 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         t0 = time.perf_counter()
         tried = [(union, units, strategies)]
         fallback = None
-        groups = None
         if _latency_violations(cands.spec, _where(cands.offers, units), catalog):
-            # joint bounds of the groups whose budgets the union misses, on the core the search leaves free
-            groups = _GroupBounds(cands, catalog, options, units, service_bound, deadline)
-            # a verified plan in moments, kept in case the search below cannot mend every budget in time
-            fallback = _seat_latency_groups(cands, catalog, options, units, strategies, min(per_service_limit, 2.0),
-                                            deadline)
+            # Each group whose budgets the union misses, solved whole on every core: a bound, and a
+            # placement meeting its budgets for the search to start from; groups left without one
+            # are seated (a verified placement in moments). Kept as the fallback in case the search
+            # below cannot mend every budget in time.
+            workers = options.workers or min(os.cpu_count() or 1, 8)
+            groups = _GroupBounds(cands, catalog, options, units, service_bound, deadline, workers)
+            if groups.tried:
+                gain, done, joint_units, joint_strategies = groups.collect(
+                    time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()), units, strategies)
+                timings["groups_s"] = time.perf_counter() - t0
+                if base_bound + gain > bound:
+                    bound = base_bound + gain
+                    union.bound = bound
+                _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each: "
+                              f"lower bound ${bound:,.2f}/month")
+            else:
+                joint_units, joint_strategies = units, strategies
+            fallback = _seat_latency_groups(cands, catalog, options, joint_units, joint_strategies,
+                                            min(per_service_limit, 2.0), deadline)
             seat = _assemble(cands, catalog, fallback[0], fallback[1], bound, "decomposed", options.solver,
                              size, options.gap)
             tried.append((seat, fallback[0], fallback[1]))
-            _say(options, f"seated {fallback[2]} groups of services tied by latency budgets in regions within "
-                          f"budget of each other: ${seat.objective:,.2f}/month, "
-                          f"{'verified' if seat.verification.ok else 'not verified'}")
+            _say(options, f"groups placed by their joint models, the others seated ({fallback[2]}): "
+                          f"${seat.objective:,.2f}/month, {'verified' if seat.verification.ok else 'not verified'}")
         units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units, strategies,
                                                          deadline, timings, fallback[:2] if fallback else None)
         timings["coordinate_s"] = time.perf_counter() - t0
@@ -188,15 +201,6 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                           f"${local.objective:,.2f}/month, {'verified' if local.verification.ok else 'not verified'}")
         # the cheapest verified plan, or the union (unverified) when none is
         union, units, strategies = min(tried, key=lambda x: (not x[0].verification.ok, x[0].objective))
-        if groups is not None and groups.tried:
-            t_wait = time.perf_counter()
-            gain, done = groups.gain(deadline)
-            timings["group_bounds_wait_s"] = time.perf_counter() - t_wait
-            if base_bound + gain > bound:
-                bound = base_bound + gain
-                union.bound = bound
-            _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each: "
-                          f"lower bound ${bound:,.2f}/month")
         if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
             return union
     if union.verification.ok and time.perf_counter() >= deadline:
@@ -259,7 +263,11 @@ def _has_couplings(cands: Candidates) -> bool:
 # A latency group's joint model leaves out egress and the plan-wide limits: a relaxation, so its
 # proven bound is valid for the group, and over regions pruned with latency-aware dominance it is exact.
 GROUP_OMITS = frozenset({"egress", "max_providers", "budget"})
-GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see _GroupBounds)
+# Parts (a service alone, a group) are solved to this gap whatever the plan's: a part's slack adds up
+# in the union and in the bound, and small models prove 0.1% about as fast as 1% (measured, 200 services).
+PART_GAP = 0.001
+GROUP_ROWS_PER_MEMBER = 700
+GROUP_SHARE = 0.3  # of the time left, the most the joint group models may take  # larger joint models are not tried (see _GroupBounds)
 
 
 def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float):
@@ -279,7 +287,8 @@ def _solve_block(cands: Candidates, catalog: Catalog, options: PlanOptions, bloc
     built = build_model(sub, catalog, build)
     build_s = time.perf_counter() - t0
     result = get_backend(options.solver).solve(
-        built.prob, SolverOptions(options.solver, limit, options.gap, options.threads, small_model=True))
+        built.prob, SolverOptions(options.solver, limit, min(options.gap, PART_GAP), options.threads,
+                                  small_model=True))
     if result.status == SolveStatus.INFEASIBLE:
         raise explain_infeasible(sub, catalog, options)
     result = _fallback_if_error(result, built, options, limit)
@@ -363,28 +372,28 @@ def _start_worker(tmp: str, w: int, cands: Candidates, catalog: Catalog, options
 
 
 class _GroupBounds:
-    """Joint bounds of the groups tied by latency budgets, solved in one worker process while this
-    one searches for a plan (the search uses one core; on two or more the other is free).
+    """Joint models of the groups tied by latency budgets, solved in worker processes: a bound for
+    each group and a placement meeting its budgets.
 
     Each group whose stand-alone plans miss a budget is one model with those budgets
     (`_solve_block`) over regions pruned by latency-aware dominance. The model is a relaxation of
     the group's part of the whole problem and the pruning is exact (candidates.prune_dominated), so
     its proven bound may replace the sum of its members' stand-alone bounds; each member's own bound
     is a row of the model (a valid cut that lifts its weak linear relaxation). Groups run smallest
-    first; those finished when `gain` is asked count, the rest keep their members' bounds."""
+    first, on `processes` workers; those finished when `collect` is called count, the rest keep
+    their members' bounds and plans."""
 
     def __init__(self, cands: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
-                 service_bound: dict[str, float], deadline: float):
+                 service_bound: dict[str, float], deadline: float, processes: int):
         import tempfile
 
-        self.proc = None
+        self.procs: list = []
         self.tried = 0
         where = _where(cands.offers, units)
         missed = {s for pair in _latency_violations(cands.spec, where, catalog) for s in pair}
         groups = [g for g in _latency_groups(cands.spec) if missed.intersection(g)]
         left = deadline - time.perf_counter()
-        workers = options.workers or min(os.cpu_count() or 1, 8)
-        if not groups or left <= 1.0 or workers < 2:
+        if not groups or left <= 1.0 or processes < 1:
             return
         pruned = prune_dominated(cands.restrict([s for g in groups for s in g]), catalog)
         rows = {g: sum(len(pruned._rows_of.get(s, ())) for s in g) for g in groups}
@@ -396,41 +405,51 @@ class _GroupBounds:
             return
         self.tried = len(groups)
         self.floors = {s: service_bound[s] for g in groups for s in g}
-        limit = min(max(0.5, 0.8 * left / len(groups)), 0.1 * options.time_limit, 10.0)
+        self.service_of = _column_lookup(cands.offers.loc[list(units)], "service")
+        limit = min(max(0.5, GROUP_SHARE * left * processes / len(groups)), 0.1 * options.time_limit, 10.0)
         self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
-        self.proc, self.res, self.err = _start_worker(self.tmp.name, 0, pruned, catalog,
-                                                      replace(options, progress=None), groups, limit,
-                                                      self.floors, stream=True)
+        quiet = replace(options, progress=None)
+        for w in range(min(processes, len(groups))):  # smallest first on every worker
+            self.procs.append(_start_worker(self.tmp.name, w, pruned, catalog, quiet, groups[w::processes],
+                                            limit, self.floors, stream=True))
 
-    def gain(self, wait_until: float) -> tuple[float, int]:
-        """How much the groups finished by `wait_until` raise the sum of stand-alone bounds, and
-        how many finished; stops the worker."""
+    def collect(self, wait_until: float, units: dict[int, int], strategies: dict[str, str]
+                ) -> tuple[float, int, dict[int, int], dict[str, str]]:
+        """Stop the workers by `wait_until`; how much the finished groups raise the sum of their
+        stand-alone bounds, how many finished, and `units`/`strategies` with their placements."""
         import pickle
 
-        if self.proc is None:
-            return 0.0, 0
+        done: list = []
         try:
-            while self.proc.poll() is None and time.perf_counter() < wait_until:
+            while any(p.poll() is None for p, _, _ in self.procs) and time.perf_counter() < wait_until:
                 time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            done = []
-            for path in (self.res, self.res + ".part"):
-                if os.path.exists(path):
-                    with open(path, "rb") as f:
-                        done = pickle.load(f)
-                    break
+            for proc, res, err in self.procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                err.close()
+                for path in (res, res + ".part"):
+                    if os.path.exists(path):
+                        with open(path, "rb") as f:
+                            done += pickle.load(f)
+                        break
         finally:
-            self.err.close()
-            self.tmp.cleanup()
-            self.proc = None
+            if self.procs:
+                self.tmp.cleanup()
+            self.procs = []
         gain = 0.0
+        units, strategies = dict(units), dict(strategies)
         for block, out in done:
             if isinstance(out, BaseException):
                 raise out
-            gain += max(0.0, out[2] - sum(self.floors[s] for s in block))
-        return gain, len(done)
+            group_units, group_strategies, group_bound = out[:3]
+            gain += max(0.0, group_bound - sum(self.floors[s] for s in block))
+            if group_strategies:  # a placement that meets the group's budgets
+                for i in [i for i in units if self.service_of.get(i) in block]:
+                    del units[i]
+                units.update(group_units)
+                strategies.update(group_strategies)
+        return gain, len(done), units, strategies
 
 
 def _cost_of(cands: Candidates, catalog: Catalog, units: dict[int, int], strategies: dict[str, str]) -> float:

@@ -1,6 +1,6 @@
 """Joint bounds of services tied by latency budgets: latency-aware dominance keeps the group's optimum,
 the stand-alone floors lift the relaxation without cutting off plans, and the bound the planner
-reports from a group stays at or below what the whole problem costs."""
+reports from a group stays at or below what the whole problem costs; its placement meets the budgets."""
 
 from __future__ import annotations
 
@@ -95,22 +95,28 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     pruned = prune_dominated(cands)
     alone = {s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0) for s in cands.services()}
     units = {i: n for out in alone.values() for i, n in out[0].items()}
+    strategies = {s: v for out in alone.values() for s, v in out[1].items()}
     floors = {s: out[2] for s, out in alone.items()}
     # the premise: alone, the caller goes where the callee's budget is missed
     assert optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
-    groups = optimize._GroupBounds(cands, catalog, PlanOptions(workers=2), units, floors, time.perf_counter() + 30)
+    groups = optimize._GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
     assert groups.tried == 1
-    gain, done = groups.gain(time.perf_counter() + 30)
+    gain, done, joint_units, joint_strategies = groups.collect(time.perf_counter() + 30, units, strategies)
     assert done == 1
-    assert groups.proc is None
+    assert groups.procs == []
     exact = _optimum(prune_dominated(cands, catalog), catalog)
     assert 0.0 <= gain <= exact - sum(floors.values()) + 1e-6
-    # stopped at once, a worker that has not finished counts for nothing and leaves nothing running
-    early = optimize._GroupBounds(cands, catalog, PlanOptions(workers=2), units, floors, time.perf_counter() + 30)
-    proc = early.proc
-    assert early.gain(time.perf_counter())[0] >= 0.0
-    assert proc.poll() is not None
+    # the group's placement meets its budget, and the plan built on it verifies
+    assert not optimize._latency_violations(spec, optimize._where(cands.offers, joint_units), catalog)
+    joint = optimize._assemble(cands, catalog, joint_units, joint_strategies, None, "decomposed", "highs", {})
+    assert joint.verification.ok, joint.verification.violations
+    # stopped at once, workers that have not finished count for nothing and leave nothing running
+    early = optimize._GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    procs = [p for p, _, _ in early.procs]
+    gain, _done, _units, _strategies = early.collect(time.perf_counter(), units, strategies)
+    assert gain >= 0.0
+    assert all(p.poll() is not None for p in procs)
     # and the whole planner's bound includes it, below the verified plan's cost
-    plan = make_plan(spec, catalog, PlanOptions(time_limit=30, workers=2))
+    plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
     assert plan.verification.ok, plan.verification.violations
     assert plan.bound <= plan.objective + 1e-6
