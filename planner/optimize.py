@@ -6,10 +6,11 @@
    is a valid lower bound for the whole problem;
 2. if their union over-fills a private site, it is repaired greedily and a Lagrangian price on
    private vCPU tightens the bound;
-3. when the union misses a latency budget, each group of services tied by budgets is solved as one
-   model with those budgets (no egress) over regions pruned by latency-aware dominance: its proven
-   bound replaces its members' own, and its placement, or for groups without one a seating in
-   regions all within the group's tightest budget of one another, is kept as the fallback;
+3. when the union misses a latency budget, each group of services tied by budgets is seated in
+   regions all within its tightest budget of one another (each member re-solved alone there: a
+   verified plan in seconds) while worker processes solve each group as one model with those
+   budgets (no egress) over regions pruned by latency-aware dominance: a group's proven bound
+   replaces its members' own, and its placement replaces its seating in the fallback;
 4. couplings (latency budgets, egress between dependent services) are coordinated by a
    neighbourhood search from the union: services tied by latency budgets are re-solved together
    (a group not mended in time takes its seated places), then each service and each linked pair
@@ -166,30 +167,41 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         tried = [(union, units, strategies)]
         fallback = None
         if _latency_violations(cands.spec, _where(cands.offers, units), catalog):
-            # Each group whose budgets the union misses, solved whole on every core: a bound, and a
-            # placement meeting its budgets for the search to start from; groups left without one
-            # are seated (a verified placement in moments). Kept as the fallback in case the search
-            # below cannot mend every budget in time.
+            # Each group whose budgets the union misses, solved whole in worker processes: a bound, and
+            # a placement meeting its budgets. Meanwhile every such group is seated here (a verified
+            # placement in moments, whatever the workers manage); the groups the workers solve take
+            # their joint placements. The result is the fallback, in case the search below cannot
+            # mend every budget in time, and where the search starts each group it mends.
             workers = options.workers or min(os.cpu_count() or 1, 8)
             groups = _GroupBounds(cands, catalog, options, units, service_bound, deadline, workers)
+            try:
+                fallback = _seat_latency_groups(cands, catalog, options, units, strategies,
+                                                min(per_service_limit, 2.0), deadline)
+                seat = _assemble(cands, catalog, fallback[0], fallback[1], bound, "decomposed", options.solver,
+                                 size, options.gap)
+            except BaseException:
+                groups.collect(time.perf_counter(), {}, {})  # stop the workers
+                raise
+            tried.append((seat, fallback[0], fallback[1]))
+            _say(options, f"seated {fallback[2]} groups of services tied by latency budgets in regions within "
+                          f"budget of each other: ${seat.objective:,.2f}/month, "
+                          f"{'verified' if seat.verification.ok else 'not verified'}")
             if groups.tried:
                 gain, done, joint_units, joint_strategies = groups.collect(
-                    time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()), units, strategies)
+                    time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()), fallback[0], fallback[1])
                 timings["groups_s"] = time.perf_counter() - t0
                 if base_bound + gain > bound:
                     bound = base_bound + gain
-                    union.bound = bound
-                _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each: "
-                              f"lower bound ${bound:,.2f}/month")
-            else:
-                joint_units, joint_strategies = units, strategies
-            fallback = _seat_latency_groups(cands, catalog, options, joint_units, joint_strategies,
-                                            min(per_service_limit, 2.0), deadline)
-            seat = _assemble(cands, catalog, fallback[0], fallback[1], bound, "decomposed", options.solver,
-                             size, options.gap)
-            tried.append((seat, fallback[0], fallback[1]))
-            _say(options, f"groups placed by their joint models, the others seated ({fallback[2]}): "
-                          f"${seat.objective:,.2f}/month, {'verified' if seat.verification.ok else 'not verified'}")
+                    for plan, _, _ in tried:
+                        plan.bound = bound
+                joint = _assemble(cands, catalog, joint_units, joint_strategies, bound, "decomposed",
+                                  options.solver, size, options.gap)
+                tried.append((joint, joint_units, joint_strategies))
+                _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each "
+                              f"(lower bound ${bound:,.2f}/month), placed so: ${joint.objective:,.2f}/month, "
+                              f"{'verified' if joint.verification.ok else 'not verified'}")
+                if joint.verification.ok or not seat.verification.ok:
+                    fallback = (joint_units, joint_strategies, fallback[2])
         units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units, strategies,
                                                          deadline, timings, fallback[:2] if fallback else None)
         timings["coordinate_s"] = time.perf_counter() - t0
@@ -405,7 +417,7 @@ class _GroupBounds:
             return
         self.tried = len(groups)
         self.floors = {s: service_bound[s] for g in groups for s in g}
-        self.service_of = _column_lookup(cands.offers.loc[list(units)], "service")
+        self.offers = cands.offers
         limit = min(max(0.5, GROUP_SHARE * left * processes / len(groups)), 0.1 * options.time_limit, 10.0)
         self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
         quiet = replace(options, progress=None)
@@ -438,6 +450,7 @@ class _GroupBounds:
                 self.tmp.cleanup()
             self.procs = []
         gain = 0.0
+        service_of = _column_lookup(self.offers.loc[list(units)], "service")
         units, strategies = dict(units), dict(strategies)
         for block, out in done:
             if isinstance(out, BaseException):
@@ -445,7 +458,7 @@ class _GroupBounds:
             group_units, group_strategies, group_bound = out[:3]
             gain += max(0.0, group_bound - sum(self.floors[s] for s in block))
             if group_strategies:  # a placement that meets the group's budgets
-                for i in [i for i in units if self.service_of.get(i) in block]:
+                for i in [i for i in units if service_of.get(i) in block]:
                     del units[i]
                 units.update(group_units)
                 strategies.update(group_strategies)
