@@ -631,7 +631,8 @@ def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, de
     timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
     if result.status == SolveStatus.INFEASIBLE:
         # a pruned attempt is our restriction, not the user's problem: no diagnosis then
-        raise explain_infeasible(cands, catalog, options) if diagnose else InfeasibleError(["pruned model"])
+        raise (explain_infeasible(cands, catalog, options, time.perf_counter() + max(30.0, options.time_limit))
+               if diagnose else InfeasibleError(["pruned model"]))
     _check_result(result)
     # The solver's bound is valid for the whole problem only when no candidate was pruned.
     own = result.bound if (label == "monolithic" or full) else None
@@ -715,17 +716,26 @@ RELAXABLE = {
 }
 
 
-def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions) -> InfeasibleError:
+def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions,
+                       deadline: float = math.inf) -> InfeasibleError:
     """Which requirements cannot all hold: re-solve with penalised slack on one family of rows at a
     time, in the order a user would rather relax them; the first family whose slack alone restores a
     plan is explained row by row, and the others that would also do are named. When no single
-    family suffices, slack on every row together."""
+    family suffices, slack on every row together. Past `deadline` (one elastic model of a large
+    application takes tens of seconds to build and solve) it says so rather than keep the user waiting."""
     present = {row.family for row in build_model(cands, catalog, BuildOptions(couple=True)).rows}
     enough: list[str] = []
     first: list[str] = []
     for family in RELAXABLE:
         if family not in present:
             continue
+        if time.perf_counter() > deadline:
+            if first:
+                break
+            return InfeasibleError([
+                "the solver found that no plan meets every requirement, and the diagnosis of which one to "
+                f"relax did not finish in time (it had {options.time_limit:g} s); raise --time-limit for a full "
+                "diagnosis, or try relaxing survive, residency or latency budgets one at a time"])
         fams = frozenset({family, "survival_cut"} if family == "survival" else {family})
         messages = _elastic_messages(cands, catalog, options, fams)
         if messages is None:

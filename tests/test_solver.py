@@ -121,3 +121,18 @@ def test_decomposed_beats_or_matches_monolithic_on_a_hard_instance() -> None:
     except NoPlanError:
         return
     assert dec.objective <= mono.objective * (1 + 1e-6)
+
+
+def test_diagnosis_out_of_time_says_so_instead_of_waiting(catalog) -> None:  # noqa: ANN001
+    from planner.model.candidates import build_candidates
+
+    spec = spec_from_data({
+        "app": "too-cheap", "policy": {"survive": "region", "budget_per_month": 1},
+        "services": [{"name": "web", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": 8},
+                      "dr": "active_active"}]}, "test")
+    cands = build_candidates(spec, catalog)
+    full = optimize.explain_infeasible(cands, catalog, PlanOptions())
+    assert any("budget" in m for m in full.reasons), full.reasons
+    cut = optimize.explain_infeasible(cands, catalog, PlanOptions(time_limit=7), deadline=0.0)
+    assert len(cut.reasons) == 1 and "did not finish in time" in cut.reasons[0]
+    assert "7 s" in cut.reasons[0]
