@@ -34,7 +34,6 @@ import pandas as pd
 
 from .analysis.verify import verify_plan
 from .catalog import Catalog
-from .catalog.columns import RESOURCES
 from .errors import InfeasibleError, NoPlanError, SolverError
 from .model.build import BuildOptions, BuiltModel, build_model
 from .model.candidates import Candidates, build_candidates, prune_dominated
@@ -94,7 +93,6 @@ def make_plan(spec: AppSpec, catalog: Catalog, options: PlanOptions = PlanOption
 # ------------------------------------------------------------------ decomposition
 def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
                       timings: dict[str, float]) -> Plan:
-    backend = get_backend(options.solver)
     units: dict[int, int] = {}
     strategies: dict[str, str] = {}
     bound = 0.0
@@ -111,7 +109,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
     def counted(done: int, total: int) -> None:
         _say(options, f"solving services alone: {done}/{total} done")
 
-    for (s,), out in _solve_each(pruned, catalog, options, per_service_limit, counted):
+    for s, out in _solve_each(pruned, catalog, options, per_service_limit, counted):
         if isinstance(out, BaseException):
             raise out
         sub_units, sub_strategies, sub_bound, b_s, s_s, sub_size = out
@@ -139,8 +137,12 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         t_repair = time.perf_counter()
         repaired = _repair_private(pruned, catalog, options, units, strategies, union, per_service_limit)
         if repaired is not None:
+            before = union.objective
+            units, strategies = repaired[0], repaired[1]
+            union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver,
+                              size, options.gap)
             _say(options, f"repaired shared private capacity greedily (largest saving per vCPU first): "
-                          f"${union.objective:,.2f} -> ${_cost_of(cands, catalog, repaired[0], repaired[1]):,.2f}/month")
+                          f"${before:,.2f} -> ${union.objective:,.2f}/month")
             # each price re-solves the services that may go private, about as long as the repair took
             step = time.perf_counter() - t_repair
             for price in repaired[2]:
@@ -157,9 +159,7 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                     # not raise the bound, no higher one does.
                     _say(options, f"private vCPU priced at ${price:,.4f}/month: no better lower bound")
                     break
-            units, strategies = repaired[0], repaired[1]
-            union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver,
-                              size, options.gap)
+            union.bound = bound
             if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
                 return union
     if _has_couplings(cands) and time.perf_counter() < deadline:
@@ -313,43 +313,33 @@ def _solve_block(cands: Candidates, catalog: Catalog, options: PlanOptions, bloc
 
 
 def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit: float,
-                on_count: Callable[[int, int], None] | None = None,
-                blocks: list[tuple[str, ...]] | None = None, floors: dict[str, float] | None = None):  # noqa: ANN202
-    """Yield (block, result or exception) for each block (by default each service alone), in order:
-    in worker processes when there are enough blocks to pay for starting them (see planner._worker),
-    else here."""
+                on_count: Callable[[int, int], None] | None = None):  # noqa: ANN202
+    """Yield (service, result or exception) for each service alone, in spec order: in worker
+    processes when there are enough services to pay for starting them (see planner._worker), else here."""
     import pickle
     import tempfile
 
-    blocks = blocks if blocks is not None else [(s,) for s in cands.services()]
+    services = cands.services()
     workers = options.workers or min(os.cpu_count() or 1, 8)
-    # a joint group model takes as long as dozens of stand-alone ones
-    weight = sum(len(b) if len(b) == 1 else 20 * len(b) for b in blocks)
-    if workers <= 1 or weight < 40 or len(blocks) < 2:
-        for b in blocks:
+    if workers <= 1 or len(services) < 40:
+        for s in services:
             try:
-                yield b, _solve_block(cands, catalog, options, b, limit, floors)
+                yield s, _solve_one(cands, catalog, options, s, limit)
             except Exception as exc:
-                yield b, exc
+                yield s, exc
         return
     quiet = replace(options, progress=None)
-    # longest first to the least loaded worker, by candidate rows: similar work per worker
-    chunks: list[list[tuple[str, ...]]] = [[] for _ in range(workers)]
-    load = [0] * workers
-    rows = {b: sum(len(cands._rows_of.get(s, ())) for s in b) * (1 if len(b) == 1 else 20) for b in blocks}
-    for b in sorted(blocks, key=lambda b: -rows[b]):
-        w = load.index(min(load))
-        chunks[w].append(b)
-        load[w] += rows[b]
+    blocks = [(s,) for s in services]
+    chunks = [blocks[w::workers] for w in range(workers)]  # interleaved: similar work per worker
     with tempfile.TemporaryDirectory(prefix="mcplan-") as tmp:
-        procs = [_start_worker(tmp, w, cands, catalog, quiet, chunk, limit, floors)
+        procs = [_start_worker(tmp, w, cands, catalog, quiet, chunk, limit, None)
                  for w, chunk in enumerate(chunks) if chunk]
         reported = time.perf_counter()
         while any(proc.poll() is None for proc, _, _ in procs):
-            time.sleep(0.05 if len(blocks) < 40 else 0.2)
+            time.sleep(0.2)
             if on_count is not None and time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
-                on_count(sum(_count(res + ".done") for _, res, _ in procs), len(blocks))
+                on_count(sum(_count(res + ".done") for _, res, _ in procs), len(services))
         results: dict[tuple[str, ...], object] = {}
         for proc, res, err in procs:
             err.seek(0)
@@ -360,8 +350,8 @@ def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit
                                                                        f"exit code {proc.returncode}"))
             with open(res, "rb") as f:
                 results.update(dict(pickle.load(f)))
-    for b in blocks:
-        yield b, results[b]
+    for s in services:
+        yield s, results[(s,)]
 
 
 def _start_worker(tmp: str, w: int, cands: Candidates, catalog: Catalog, options: PlanOptions,
@@ -465,12 +455,6 @@ class _GroupBounds:
         return gain, len(done), units, strategies
 
 
-def _cost_of(cands: Candidates, catalog: Catalog, units: dict[int, int], strategies: dict[str, str]) -> float:
-    placements = placements_from_units(units, cands.offers, strategies)
-    return Plan(cands.spec, placements, strategies, fees_for(placements, catalog),
-                egress_for(placements, cands.spec, catalog)).objective
-
-
 def _count(path: str) -> int:
     try:
         with open(path, encoding="ascii") as f:
@@ -515,7 +499,7 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
     rows = []
     public = set(public_only.offers["service"])
     movable = [s for s in users if s in public]  # the others cannot leave the private cloud: they stay
-    for (s,), out in _solve_each(public_only.restrict(movable), catalog, options, limit):
+    for s, out in _solve_each(public_only.restrict(movable), catalog, options, limit):
         if isinstance(out, (InfeasibleError, NoPlanError, SolverError)):
             continue
         if isinstance(out, BaseException):
@@ -1114,8 +1098,7 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
         return bad + [p for p in costly if p not in bad]
 
     # services tied by latency budgets move together: one alone may have no region near both sides
-    tied = nx.Graph([(d.source, d.target) for d in full.spec.dependencies if d.max_latency_ms is not None])
-    component = {s: tuple(sorted(c)) for c in nx.connected_components(tied) for s in c}
+    component = {s: group for group in _latency_groups(full.spec) for s in group}
 
     missed: dict[str, object] = {"moves": -1, "pairs": set()}
 
