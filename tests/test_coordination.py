@@ -159,3 +159,15 @@ def test_search_out_of_time_falls_back_to_the_seated_groups(catalog: Catalog) ->
     assert units2 == seat_units
     plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert plan.verification.ok, plan.verification.violations
+
+
+def test_time_limit_spent_before_seating_still_gives_a_verified_plan(catalog: Catalog) -> None:
+    """The time limit bounds the search for a better plan, not the first verified one: with the
+    deadline gone by the end of the stand-alone solves, the groups that miss their budgets are
+    still seated (before, seating stopped at the deadline and planning ended with no plan)."""
+    spec = spec_from_data(_chain_spec(15.0), "test")
+    plan = make_plan(spec, catalog, PlanOptions(time_limit=0.01))
+    assert plan.verification.ok, plan.verification.violations
+    assert plan.time_limited
+    where = plan.placements[plan.placements["role"] == "primary"].groupby("service")["region"].agg(set)
+    assert optimize._latency_violations(spec, where.to_dict(), catalog) == []
