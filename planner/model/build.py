@@ -94,6 +94,13 @@ class _Builder:
         self.primary = off.index[off["role"] == "primary"]
         self.regions_of = {s: sorted(set(g["region"])) for s, g in
                            off.loc[self.primary].groupby("service", sort=False)}
+        # per-row lookups and the (service, region) cells, computed once: pandas indexing per row or a
+        # mask over the whole table per cell was most of the build time of the small models
+        self.max_units = dict(zip(off.index, off["max_units"].tolist(), strict=True))
+        self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
+        self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
+        self.demand = {s: {res: float(v) for res, v in row.items()}
+                       for s, row in cands.demand.to_dict(orient="index").items()}
         self.region_info = catalog.regions
 
     # ---------------------------------------------------------------- helpers
@@ -157,12 +164,11 @@ class _Builder:
         """u[s,r] binary; n[i] <= M_i u[s,r(i)] (tight M) and u[s,r] <= sum n (present means >= 1 unit).
         Offerings with a per-region fee (a cluster's control plane) get one fee binary per
         (service, region, category) that their units also need."""
-        groups = self.off.loc[self.primary].groupby(["service", "region"], sort=False).groups
-        for j, ((s, r), idx) in enumerate(groups.items()):
+        for j, ((s, r), idx) in enumerate(self.cells.items()):
             u = self.var(f"u_{j}", 0, 1, pulp.LpBinary)
             self.m.u[(s, r)] = u
             for i in idx:
-                self.add("linking", f"link-{s}-{i}", [(self.m.n[i], 1.0), (u, -float(self.off.at[i, "max_units"]))],
+                self.add("linking", f"link-{s}-{i}", [(self.m.n[i], 1.0), (u, -float(self.max_units[i]))],
                          pulp.LpConstraintLE, 0.0, service=s, region=r)
             self.add("linking", f"present-{s}-in-{r}", [(u, 1.0), *((self.m.n[i], -1.0) for i in idx)],
                      pulp.LpConstraintLE, 0.0, service=s, region=r)
@@ -172,7 +178,7 @@ class _Builder:
             self.cost.append((y, float(self.off.loc[g, "fixed_usd_per_month"].max())))
             self.cost_of[s].append(self.cost[-1])
             for i in g:
-                self.add("linking", f"fee-{s}-{i}", [(self.m.n[i], 1.0), (y, -float(self.off.at[i, "max_units"]))],
+                self.add("linking", f"fee-{s}-{i}", [(self.m.n[i], 1.0), (y, -float(self.max_units[i]))],
                          pulp.LpConstraintLE, 0.0, service=s, region=r)
 
     def define_full_copies(self) -> None:
@@ -181,20 +187,20 @@ class _Builder:
         binary b[s,r] per backup region. (Pooling would let three regions each hold a third and
         'survive' any loss while some objects exist in only one place.)"""
         for res in DATA_RESOURCES:
+            capacity = dict(zip(self.off.index, self.off[res].tolist(), strict=True))
             for (s, r), u in self.m.u.items():
-                d = float(self.c.demand.at[s, res])
+                d = self.demand[s][res]
                 if d <= 0:
                     continue
-                g = self.off[(self.off["service"] == s) & (self.off["region"] == r) & (self.off["role"] == "primary")]
-                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                terms = [(self.m.n[i], float(capacity[i])) for i in self.cells[(s, r)] if capacity[i] > 0]
                 self.add("demand", f"full-copy-{s}-in-{r}-{res}", [*terms, (u, -d)], pulp.LpConstraintGE, 0.0,
                          service=s, region=r, resource=res, demand=d)
             backups = self.off[self.off["role"] == "backup"]
             for j, ((s, r), g) in enumerate(backups.groupby(["service", "region"], sort=False)):
-                d = float(self.c.demand.at[s, res])
+                d = self.demand[s][res]
                 b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
                 for i in g.index:
-                    self.add("linking", f"backup-link-{s}-{i}", [(self.m.n[i], 1.0), (b, -float(self.off.at[i, "max_units"]))],
+                    self.add("linking", f"backup-link-{s}-{i}", [(self.m.n[i], 1.0), (b, -float(self.max_units[i]))],
                              pulp.LpConstraintLE, 0.0, service=s, region=r)
                 terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
                 self.add("demand", f"full-backup-{s}-in-{r}", [*terms, (b, -d)], pulp.LpConstraintGE, 0.0,
@@ -212,8 +218,8 @@ class _Builder:
                          service=s)
         backups = self.off.index[self.off["role"] == "backup"]
         for i in backups:
-            s = self.off.at[i, "service"]
-            terms, const = self.strategy_terms(s, "backup_copies", float(self.off.at[i, "max_units"]))
+            s = self.service_of[i]
+            terms, const = self.strategy_terms(s, "backup_copies", float(self.max_units[i]))
             if terms:
                 self.add("strategy", f"backup-needs-strategy-{s}-{i}", [(self.m.n[i], 1.0), *((v, -c) for v, c in terms)],
                          pulp.LpConstraintLE, 0.0, service=s)
@@ -225,7 +231,7 @@ class _Builder:
         prim = self.off.loc[self.primary]
         for s, g in prim.groupby("service", sort=False):
             for res in RESOURCES:
-                d = float(self.c.demand.at[s, res])
+                d = self.demand[s][res]
                 if d <= 0:
                     continue
                 terms = [(self.m.n[i], float(cap)) for i, cap in zip(g.index, g[res], strict=True) if cap > 0]
@@ -263,7 +269,7 @@ class _Builder:
                 lost = np.isin(regions, [code[r] for r in f.regions if r in code])
                 in_zone = (regions == code.get(f.zone_of, -1)) & (zones >= 2)
                 for res in RESOURCES:
-                    d = float(self.c.demand.at[s, res])
+                    d = self.demand[s][res]
                     if d <= 0:
                         continue
                     attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
@@ -318,7 +324,7 @@ class _Builder:
             if k < 2:
                 continue
             for res in RESOURCES:
-                d = float(self.c.demand.at[s, res])
+                d = self.demand[s][res]
                 if d <= 0:
                     continue
                 attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
@@ -340,7 +346,7 @@ class _Builder:
         prim = self.off.loc[self.primary]
         for s, g in prim[prim["kind"] == "private"].groupby("service", sort=False):
             for res in COMPUTE_RESOURCES:
-                d = float(self.c.demand.at[s, res])
+                d = self.demand[s][res]
                 terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
                 if d > 0 and terms:
                     self.add("private_share", f"private-share-{s}-{res}", terms, pulp.LpConstraintGE,
@@ -402,7 +408,7 @@ class _Builder:
                 continue
             s, t = dep.source, dep.target
             res = main_resource(self.c.demand.loc[s])
-            d = float(self.c.demand.at[s, res])
+            d = self.demand[s][res]
             targets = self.regions_of.get(t, [])
             mine = prim[(prim["service"] == s) & (prim[res] > 0)]
             for r, g in mine.groupby("region", sort=True):
