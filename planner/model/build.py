@@ -96,6 +96,7 @@ class _Builder:
                            off.loc[self.primary].groupby("service", sort=False)}
         # per-row lookups and the (service, region) cells, computed once: pandas indexing per row or a
         # mask over the whole table per cell was most of the build time of the small models
+        self._columns: dict[str, dict[int, float]] = {}
         self.max_units = dict(zip(off.index, off["max_units"].tolist(), strict=True))
         self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
         self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
@@ -104,6 +105,12 @@ class _Builder:
         self.region_info = catalog.regions
 
     # ---------------------------------------------------------------- helpers
+    def column(self, name: str) -> dict[int, float]:
+        """Row label -> value of a numeric offers column, built once per model."""
+        if name not in self._columns:
+            self._columns[name] = dict(zip(self.off.index, self.off[name].astype(float).tolist(), strict=True))
+        return self._columns[name]
+
     def var(self, name: str, lo: float, hi: float | None, cat: str) -> pulp.LpVariable:
         return pulp.LpVariable(name, lowBound=lo, upBound=hi, cat=cat)
 
@@ -187,7 +194,7 @@ class _Builder:
         binary b[s,r] per backup region. (Pooling would let three regions each hold a third and
         'survive' any loss while some objects exist in only one place.)"""
         for res in DATA_RESOURCES:
-            capacity = dict(zip(self.off.index, self.off[res].tolist(), strict=True))
+            capacity = self.column(res)
             for (s, r), u in self.m.u.items():
                 d = self.demand[s][res]
                 if d <= 0:
@@ -252,21 +259,27 @@ class _Builder:
         region (where they are present), or else into private capacity already held."""
         zone_k: dict[int, pulp.LpVariable] = {}
         code = {r: j for j, r in enumerate(self.region_info.index)}
-        for s, g in self.off.groupby("service", sort=False):
+        # whole columns as arrays once, sliced per service: the loops below touch numpy, not pandas
+        off = self.off
+        all_names = off["region"].to_numpy(dtype=object)
+        all_regions = np.array([code[r] for r in all_names])
+        all_backup = (off["role"] == "backup").to_numpy()
+        all_zones = off["zones"].to_numpy(dtype=int)
+        all_private = (off["kind"] == "private").to_numpy()
+        all_caps = {res: off[res].to_numpy(dtype=float) for res in RESOURCES}
+        labels = off.index.to_numpy()
+        lost_codes = {f.id: [code[r] for r in f.regions if r in code] for f in self.c.scenarios}
+        for s, pos in off.groupby("service", sort=False).indices.items():
             scen = [f for f in self.c.scenarios if self._touches(s, f)]
             if not scen:
                 continue
-            # arrays once per service: the loops below touch numpy, not pandas rows
-            idx = g.index.to_numpy()
+            idx = labels[pos]
             nvars = [self.m.n[i] for i in idx]
-            regions = np.array([code[r] for r in g["region"].to_numpy(dtype=object)])
-            backup = (g["role"] == "backup").to_numpy()
-            zones = g["zones"].to_numpy(dtype=int)
-            private = (g["kind"] == "private").to_numpy()
-            caps = {res: g[res].to_numpy(dtype=float) for res in RESOURCES}
-            region_names = g["region"].to_numpy(dtype=object)
+            regions, backup, zones = all_regions[pos], all_backup[pos], all_zones[pos]
+            private, region_names = all_private[pos], all_names[pos]
+            caps = {res: col[pos] for res, col in all_caps.items()}
             for f in scen:
-                lost = np.isin(regions, [code[r] for r in f.regions if r in code])
+                lost = np.isin(regions, lost_codes[f.id])
                 in_zone = (regions == code.get(f.zone_of, -1)) & (zones >= 2)
                 for res in RESOURCES:
                     d = self.demand[s][res]
@@ -402,18 +415,20 @@ class _Builder:
         region running the callee (free in the same region). Per rate class c of the callee's regions:
         sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r'] for r' in c (F bounds
         the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products of binaries."""
-        prim = self.off.loc[self.primary]
         for k, dep in self._dependencies():
             if dep.gb_per_month <= 0:
                 continue
             s, t = dep.source, dep.target
             res = main_resource(self.c.demand.loc[s])
             d = self.demand[s][res]
+            cap = self.column(res)
             targets = self.regions_of.get(t, [])
-            mine = prim[(prim["service"] == s) & (prim[res] > 0)]
-            for r, g in mine.groupby("region", sort=True):
-                share = [(self.m.n[i], -dep.gb_per_month * float(c) / d) for i, c in zip(g.index, g[res], strict=True)]
-                cap_max = float((g[res] * g["max_units"]).sum())  # the most this region can hold
+            for r in self.regions_of.get(s, []):
+                held = [i for i in self.cells[(s, r)] if cap[i] > 0]
+                if not held:
+                    continue
+                share = [(self.m.n[i], -dep.gb_per_month * cap[i] / d) for i in held]
+                cap_max = sum(cap[i] * self.max_units[i] for i in held)  # the most this region can hold
                 bound = dep.gb_per_month * max(1.0, cap_max / d)
                 classes: dict[float, list[str]] = defaultdict(list)
                 for rt in targets:
