@@ -136,3 +136,24 @@ def test_diagnosis_out_of_time_says_so_instead_of_waiting(catalog) -> None:  # n
     cut = optimize.explain_infeasible(cands, catalog, PlanOptions(time_limit=7), deadline=0.0)
     assert len(cut.reasons) == 1 and "did not finish in time" in cut.reasons[0]
     assert "7 s" in cut.reasons[0]
+
+
+def test_worker_processes_solve_services_as_this_process_does(monkeypatch: pytest.MonkeyPatch, catalog) -> None:  # noqa: ANN001
+    """The per-service solves in worker processes (used from WORKERS_FROM services on) give the same
+    bounds and costs as solving each service here."""
+    from benchmarks.generate import InstanceConfig, make_instance
+    from planner.model.candidates import build_candidates, prune_dominated
+
+    spec = make_instance(InstanceConfig(6, 3), catalog)
+    pruned = prune_dominated(build_candidates(spec, catalog))
+    here = dict(optimize._solve_each(pruned, catalog, PlanOptions(workers=1), 10.0))
+    monkeypatch.setattr(optimize, "WORKERS_FROM", 2)
+    counts: list[tuple[int, int]] = []
+    monkeypatch.setattr(optimize, "PROGRESS_EVERY_S", 0.0)
+    there = dict(optimize._solve_each(pruned, catalog, PlanOptions(workers=2), 10.0,
+                                      lambda done, total: counts.append((done, total))))
+    assert list(there) == list(here) == pruned.services()
+    for s in here:  # the same model and settings: HiGHS on one thread answers the same
+        assert there[s][0] == here[s][0] and there[s][1] == here[s][1]
+        assert there[s][2] == pytest.approx(here[s][2], rel=1e-9)
+    assert counts and all(total == 6 for _done, total in counts)
