@@ -204,7 +204,8 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
                 _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each "
                               f"(lower bound ${bound:,.2f}/month), placed so: ${joint.objective:,.2f}/month, "
                               f"{'verified' if joint.verification.ok else 'not verified'}")
-                if joint.verification.ok or not seat.verification.ok:
+                # the joint models price no egress: their placements can cost more than the seating
+                if not seat.verification.ok or (joint.verification.ok and joint.objective <= seat.objective):
                     fallback = (joint_units, joint_strategies, fallback[2])
         units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units, strategies,
                                                          deadline, timings, fallback[:2] if fallback else None)
