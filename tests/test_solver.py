@@ -157,3 +157,21 @@ def test_worker_processes_solve_services_as_this_process_does(monkeypatch: pytes
         assert there[s][0] == here[s][0] and there[s][1] == here[s][1]
         assert there[s][2] == pytest.approx(here[s][2], rel=1e-9)
     assert counts and all(total == 6 for _done, total in counts)
+
+
+def test_cbc_finds_the_optimum_its_preprocessing_once_cut_off() -> None:
+    """A zone-survival model on which CBC with its default preprocessing proved 42 'optimal' while 40
+    (two units in the two-zone region) is feasible: the CBC back-end must not trust that step."""
+    from planner.synthetic import SynthOffering, SynthRegion, make_catalog
+
+    regions = [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=2)]
+    offerings = [SynthOffering("p0/r0", "vm2", "compute.vm", 22.0, vcpu=2.0),
+                 SynthOffering("p0/r1", "vm2", "compute.vm", 20.0, vcpu=2.0)]
+    spec = spec_from_data({"app": "zone", "policy": {"survive": "zone"}, "dependencies": [],
+                           "services": [{"name": "s0", "category": "compute.vm", "tiers": ["IaaS"],
+                                         "demand": {"vcpu": 1}, "dr": "active_active", "max_regions": 2}]}, "t")
+    for solver in ("highs", "cbc"):
+        plan = make_plan(spec, make_catalog(regions, offerings),
+                         PlanOptions(method="monolithic", solver=solver, gap=1e-9, time_limit=30))
+        assert plan.verification.ok
+        assert plan.objective == pytest.approx(40.0), solver

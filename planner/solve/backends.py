@@ -309,8 +309,11 @@ class CbcBackend:
     def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
         start = time.perf_counter()
         mf = to_matrix(prob)
+        # CBC's preprocessing (Cgl) has fixed variables wrongly: on a two-region zone-survival model
+        # it proved 42 "optimal" where 40 is feasible (tests/test_solver.py), and it answered
+        # "infeasible" for the feasible 200-service benchmark model. Slower without it; not wrong.
         solver = pulp.PULP_CBC_CMD(msg=options.msg, timeLimit=options.time_limit,
-                                   gapRel=options.gap, threads=options.threads)
+                                   gapRel=options.gap, threads=options.threads, options=["preprocess off"])
         try:
             prob.solve(solver)
         except pulp.PulpSolverError as exc:
