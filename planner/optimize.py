@@ -283,12 +283,13 @@ GROUP_OMITS = frozenset({"egress", "max_providers", "budget"})
 # Parts (a service alone, a group) are solved to this gap whatever the plan's: a part's slack adds up
 # in the union and in the bound, and small models prove 0.1% about as fast as 1% (measured, 200 services).
 PART_GAP = 0.001
-# Fewer services are solved here: starting a worker (importing pandas, PuLP, HiGHS) costs about 1.2 s
-# and the two cores of the benchmark machine scale by about 1.25, so workers paid from about 65
-# services (measured: 50 services 2.3 s here, 2.6 s on two workers; 100 services 4.7 s, 3.8 s).
+# Below this many services the per-service solves run in this process: starting a worker (importing
+# pandas, PuLP, HiGHS) costs about 1.2 s and the two cores of the benchmark machine scale by about
+# 1.25, so workers pay from about 65 services (measured: 50 services 2.3 s here, 2.6 s on two
+# workers; 100 services 4.7 s and 3.8 s).
 WORKERS_FROM = 64
-GROUP_ROWS_PER_MEMBER = 700
-GROUP_SHARE = 0.3  # of the time left, the most the joint group models may take  # larger joint models are not tried (see _GroupBounds)
+GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see _GroupBounds)
+GROUP_SHARE = 0.3  # of the time left, the most the joint group models may take
 
 
 def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float):
