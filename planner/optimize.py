@@ -34,6 +34,7 @@ import pandas as pd
 
 from .analysis.verify import verify_plan
 from .catalog import Catalog
+from .catalog.columns import SITE_RESOURCES
 from .errors import InfeasibleError, NoPlanError, SolverError
 from .model.build import BuildOptions, BuiltModel, build_model
 from .model.candidates import Candidates, build_candidates, prune_dominated
@@ -575,7 +576,7 @@ def _lagrangian_bound(cands: Candidates, catalog: Catalog, options: PlanOptions,
 def _take(p: pd.DataFrame, service: str, left: dict[str, dict[str, float]]) -> bool:
     """Reserve the service's private usage if it fits everywhere; False (nothing reserved) if not."""
     mine = p[(p["service"] == service) & (p["kind"] == "private")]
-    need = {r: {res: float((g[res] * g["units"]).sum()) for res in ("vcpu", "mem_gib", "storage_gb")}
+    need = {r: {res: float((g[res] * g["units"]).sum()) for res in SITE_RESOURCES}
             for r, g in mine.groupby("region")}
     if any(need[r][res] > left[r][res] + 1e-9 for r in need for res in need[r]):
         return False
@@ -828,13 +829,11 @@ class _PrivateUse:
     """Capacity that unit counts take at private sites, from lookups over the private rows built
     once (the offers table can hold 500k rows; indexing it per call cost 9 ms at 1000 services)."""
 
-    RESOURCES = ("vcpu", "mem_gib", "storage_gb")
-
     def __init__(self, offers: pd.DataFrame):
         priv = offers[(offers["kind"] == "private").to_numpy()]
         self.rows = {i: (s, r, caps) for i, s, r, *caps in zip(
             priv.index, priv["service"].tolist(), priv["region"].tolist(),
-            *(priv[res].astype(float).tolist() for res in self.RESOURCES), strict=True)}
+            *(priv[res].astype(float).tolist() for res in SITE_RESOURCES), strict=True)}
 
     def __call__(self, units: dict[int, int], services: set[str] | None = None) -> dict[tuple[str, str], float]:
         """(site, resource) -> capacity taken by the given units (of `services` only, when given)."""
@@ -843,7 +842,7 @@ class _PrivateUse:
             row = self.rows.get(i)
             if n <= 0 or row is None or (services is not None and row[0] not in services):
                 continue
-            for res, cap in zip(self.RESOURCES, row[2], strict=True):
+            for res, cap in zip(SITE_RESOURCES, row[2], strict=True):
                 out[(row[1], res)] = out.get((row[1], res), 0.0) + cap * n
         return out
 

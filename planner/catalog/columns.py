@@ -17,6 +17,7 @@ from ..errors import Problem, did_you_mean
 
 RESOURCES = ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb")
 DATA_RESOURCES = ("storage_gb",)
+SITE_RESOURCES = ("vcpu", "mem_gib", "storage_gb")  # what a private site's capacity caps
 LAYERS = ("hardware", "virtualization", "os", "runtime", "application")
 TIERS = ("IaaS", "PaaS", "SaaS")
 CONTINENTS = ("AF", "AS", "EU", "NA", "OC", "SA")

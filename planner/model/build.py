@@ -97,17 +97,18 @@ class _Builder:
         # per-row lookups and the (service, region) cells, computed once: pandas indexing per row or a
         # mask over the whole table per cell was most of the build time of the small models
         self._columns: dict[str, dict[int, float]] = {}
-        # Services whose every row is held at a given count (the partners in a neighbourhood
-        # re-solve): their own rows (demand, survival, copies, cuts, limits) are constants the held
-        # plan already meets, so only the rows that tie them to free services are built for them.
-        fixed = self.opt.fixed_units
-        self.fixed_services = {s for s, g in off.groupby("service", sort=False).groups.items()
-                               if all(i in fixed for i in g)} if fixed else set()
-        self.max_units = dict(zip(off.index, off["max_units"].tolist(), strict=True))
+        self.max_units = self.column("max_units")
         self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
         self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
         self.demand = {s: {res: float(v) for res, v in row.items()}
                        for s, row in cands.demand.to_dict(orient="index").items()}
+        # Services whose every row is held at a given count (the partners in a neighbourhood
+        # re-solve): their own rows (demand, survival, copies, cuts, limits) are constants the held
+        # plan already meets, so the per-service families skip them and only the rows that tie them
+        # to free services are built.
+        fixed = self.opt.fixed_units
+        self.fixed_services = {s for s, g in off.groupby("service", sort=False).groups.items()
+                               if all(i in fixed for i in g)} if fixed else set()
         self.region_info = catalog.regions
 
     # ---------------------------------------------------------------- helpers
@@ -202,7 +203,7 @@ class _Builder:
         for res in DATA_RESOURCES:
             capacity = self.column(res)
             for (s, r), u in self.m.u.items():
-                if s in self.fixed_services:  # per-service rows of held services are constants
+                if s in self.fixed_services:
                     continue
                 d = self.demand[s][res]
                 if d <= 0:
@@ -212,7 +213,7 @@ class _Builder:
                          service=s, region=r, resource=res, demand=d)
             backups = self.off[self.off["role"] == "backup"]
             for j, ((s, r), g) in enumerate(backups.groupby(["service", "region"], sort=False)):
-                if s in self.fixed_services:  # per-service rows of held services are constants
+                if s in self.fixed_services:
                     continue
                 d = self.demand[s][res]
                 b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
@@ -247,7 +248,7 @@ class _Builder:
         """Normal operation: for each service and resource, sum cap[i,res] n[i] >= demand[s,res]."""
         prim = self.off.loc[self.primary]
         for s, g in prim.groupby("service", sort=False):
-            if s in self.fixed_services:  # per-service rows of held services are constants
+            if s in self.fixed_services:
                 continue
             for res in RESOURCES:
                 d = self.demand[s][res]
@@ -282,7 +283,7 @@ class _Builder:
         labels = off.index.to_numpy()
         lost_codes = {f.id: [code[r] for r in f.regions if r in code] for f in self.c.scenarios}
         for s, pos in off.groupby("service", sort=False).indices.items():
-            if s in self.fixed_services:  # per-service rows of held services are constants
+            if s in self.fixed_services:
                 continue
             scen = [f for f in self.c.scenarios if self._touches(s, f)]
             if not scen:
@@ -342,7 +343,7 @@ class _Builder:
             return
         key = {"region": "region", "site": "site", "provider": "provider"}[policy]
         for s, g in self.off.groupby("service", sort=False):
-            if s in self.fixed_services:  # per-service rows of held services are constants
+            if s in self.fixed_services:
                 continue
             if s in self.c.global_services:
                 continue
@@ -374,7 +375,7 @@ class _Builder:
             return
         prim = self.off.loc[self.primary]
         for s, g in prim[prim["kind"] == "private"].groupby("service", sort=False):
-            if s in self.fixed_services:  # per-service rows of held services are constants
+            if s in self.fixed_services:
                 continue
             for res in COMPUTE_RESOURCES:
                 d = self.demand[s][res]
@@ -402,7 +403,7 @@ class _Builder:
         """Each user group reaches a present region of every user-facing service within its budget,
         in normal operation and after each failure of the policy."""
         for (s, group), reach in self.c.user_reach.items():
-            if s in self.fixed_services:  # per-service rows of held services are constants
+            if s in self.fixed_services:
                 continue
             regs = sorted(reach)
             self.add("user_latency", f"users-{group}-reach-{s}", [(self.m.u[(s, r)], 1.0) for r in regs if (s, r) in self.m.u],
@@ -471,7 +472,7 @@ class _Builder:
         for (s, _r), u in self.m.u.items():
             by_service[s].append(u)
         for svc in self.spec.services:
-            if svc.name in self.fixed_services:  # per-service rows of held services are constants
+            if svc.name in self.fixed_services:
                 continue
             us = by_service.get(svc.name, [])
             if len(us) > svc.max_regions:
