@@ -484,9 +484,7 @@ def _analyses(r: dict[str, Any]) -> tuple[str, str]:
 
 
 def ours_of(rows: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
-    return next(
-        (r for r in rows if r["services"] == n and r.get("config", {}).get("extras")), None
-    )
+    return next((r for r in rows if r["services"] == n and r.get("config", {}).get("extras")), None)
 
 
 def at_target_of(rows: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
@@ -589,7 +587,9 @@ def render(
         "|" + "---|" * len(OURS_COLUMNS),
     ]
     ours_rows = [
-        r for r in rows if r.get("config", {}).get("extras") or r is at_target_of(rows, r["services"])
+        r
+        for r in rows
+        if r.get("config", {}).get("extras") or r is at_target_of(rows, r["services"])
     ]
     out += [_ours_line(r) for r in sorted(ours_rows, key=lambda r: r["services"])]
     out += [
@@ -598,8 +598,18 @@ def render(
         "`ours vs` = our cost / baseline cost - 1 (negative: ours is cheaper). Monolithic = one "
         "coupled model, same spec. Hand-drawn plans: `benchmarks/baselines.py`, checked by "
         "`verify_plan` against the same policy.\n",
-        _row("services", "baseline", "time s", "cost $/mo", "bound", "gap",
-             "feasible for the policy", "ours vs", "peak MB", "note"),  # fmt: skip
+        _row(
+            "services",
+            "baseline",
+            "time s",
+            "cost $/mo",
+            "bound",
+            "gap",
+            "feasible for the policy",
+            "ours vs",
+            "peak MB",
+            "note",
+        ),  # fmt: skip
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in sorted({r["services"] for r in rows}):
@@ -673,9 +683,17 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
             mc = mono.get("cost")
             # its time is at most its limit: a run past it (a slow stop, a diagnosis after a wrong
             # infeasible) must not make ours look faster than against the limit it was given
-            its = min(x for x in (mono.get("wall_s"), mono.get("time_limit")) if x) if mono.get("wall_s") else None
+            its = (
+                min(x for x in (mono.get("wall_s"), mono.get("time_limit")) if x)
+                if mono.get("wall_s")
+                else None
+            )
             # judged on our fastest run whose plan costs no more than the baseline's (else the default run)
-            beats = [r for r in runs if r.get("cost") is not None and (mc is None or r["cost"] <= mc + 1e-6)]
+            beats = [
+                r
+                for r in runs
+                if r.get("cost") is not None and (mc is None or r["cost"] <= mc + 1e-6)
+            ]
             pick = min(beats, key=lambda r: r["wall_s"]) if beats else ours
             oc = pick.get("cost")
             cost_ok = oc is not None and (mc is None or oc <= mc + 1e-6)

@@ -44,7 +44,9 @@ def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> 
     if any(path.resolve() == Path(p).resolve() for p in protect):
         raise OutputExistsError(f"--out {path} is one of the input files; choose another name")
     if path.exists() and not args.force:
-        raise OutputExistsError(f"{path} exists; refusing to overwrite it (pass --force to replace it)")
+        raise OutputExistsError(
+            f"{path} exists; refusing to overwrite it (pass --force to replace it)"
+        )
     if path.is_dir():
         raise OutputExistsError(f"{path} is a folder; give a file name")
     if not path.parent.exists():
@@ -76,9 +78,11 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.what == "validate":
         n_reg = len(cat.regions)
         n_off = len(cat.offerings)
-        print(f"catalog {cat.root.name}: OK — {len(cat.providers)} providers, {n_reg} regions, "
-              f"{n_off} offerings (sku x region), {len(cat.incidents)} incidents, "
-              f"{len(cat.latency_measured)} measured latency pairs")
+        print(
+            f"catalog {cat.root.name}: OK — {len(cat.providers)} providers, {n_reg} regions, "
+            f"{n_off} offerings (sku x region), {len(cat.incidents)} incidents, "
+            f"{len(cat.latency_measured)} measured latency pairs"
+        )
         return EXIT_OK
     if args.what == "providers":
         regs = cat.regions.groupby("provider").size().rename("regions")
@@ -87,14 +91,54 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     elif args.what == "regions":
         df = cat.regions.reset_index()
         df = df.rename(columns={"zones": "zones"})
-        df = df[["region", "provider", "name", "city", "country", "jurisdiction", "continent", "lat", "lon",
-                 "zones", "site", "kind", "price_factor", "status", "source_url", "as_of"]]
+        df = df[
+            [
+                "region",
+                "provider",
+                "name",
+                "city",
+                "country",
+                "jurisdiction",
+                "continent",
+                "lat",
+                "lon",
+                "zones",
+                "site",
+                "kind",
+                "price_factor",
+                "status",
+                "source_url",
+                "as_of",
+            ]
+        ]
     else:
         df = cat.offerings.reset_index()
         df["managed_layers"] = df["managed_layers"].map(" ".join)
-        df = df[["offering", "provider", "region", "sku", "category", "tier", "vcpu", "mem_gib", "storage_gb",
-                 "requests_m", "users", "lb", "usd_per_month", "fixed_usd_per_month", "price_basis", "sla_pct",
-                 "sla_mode", "managed_layers", "status", "source_url", "as_of"]]
+        df = df[
+            [
+                "offering",
+                "provider",
+                "region",
+                "sku",
+                "category",
+                "tier",
+                "vcpu",
+                "mem_gib",
+                "storage_gb",
+                "requests_m",
+                "users",
+                "lb",
+                "usd_per_month",
+                "fixed_usd_per_month",
+                "price_basis",
+                "sla_pct",
+                "sla_mode",
+                "managed_layers",
+                "status",
+                "source_url",
+                "as_of",
+            ]
+        ]
     df = _filter(df, cat, args)
     _emit(_format_table(df, args.format), args)
     return EXIT_OK
@@ -104,23 +148,31 @@ def _filter(df: pd.DataFrame, cat, args: argparse.Namespace) -> pd.DataFrame:  #
     from .errors import Problem, did_you_mean
 
     problems = []
-    checks = [("provider", "provider", set(cat.providers.index)),
-              ("jurisdiction", "jurisdiction", set(cat.regions["jurisdiction"])),
-              ("region", "region", set(cat.regions.index)),
-              ("tier", "tier", {"IaaS", "PaaS", "SaaS"}),
-              ("category", "category", set(cat.offerings["category"]))]
+    checks = [
+        ("provider", "provider", set(cat.providers.index)),
+        ("jurisdiction", "jurisdiction", set(cat.regions["jurisdiction"])),
+        ("region", "region", set(cat.regions.index)),
+        ("tier", "tier", {"IaaS", "PaaS", "SaaS"}),
+        ("category", "category", set(cat.offerings["category"])),
+    ]
     for arg, col, valid in checks:
         value = getattr(args, arg, None)
         if not value:
             continue
         if value not in valid:
-            problems.append(Problem("", f"--{arg}", "", "unknown value", value=value, fix=did_you_mean(value, valid)))
+            problems.append(
+                Problem(
+                    "", f"--{arg}", "", "unknown value", value=value, fix=did_you_mean(value, valid)
+                )
+            )
             continue
         if col == "jurisdiction" and col not in df.columns and "region" in df.columns:
             df = df[df["region"].map(cat.regions["jurisdiction"]) == value]
         elif col in df.columns:
             df = df[df[col] == value]
-        elif col in ("tier", "category") and "provider" in df.columns and "region" not in df.columns:
+        elif (
+            col in ("tier", "category") and "provider" in df.columns and "region" not in df.columns
+        ):
             keep = set(cat.offerings.loc[cat.offerings[col] == value, "provider"])
             df = df[df["provider"].isin(keep)]
         elif col in ("tier", "category") and "region" in df.columns:
@@ -147,8 +199,14 @@ def _plan_options(args: argparse.Namespace):  # noqa: ANN202
         raise InputError("--gap is a fraction between 0 and 1, e.g. 0.001 for 0.1%")
     if args.threads < 1:
         raise InputError("--threads must be at least 1")
-    return PlanOptions(method=args.method, solver=args.solver, time_limit=args.time_limit, gap=args.gap,
-                       threads=args.threads, progress=_progress(args))
+    return PlanOptions(
+        method=args.method,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        gap=args.gap,
+        threads=args.threads,
+        progress=_progress(args),
+    )
 
 
 def _make_plan(args: argparse.Namespace):  # noqa: ANN202
@@ -192,29 +250,61 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
         return EXIT_OK
     if not (args.fail or args.fail_provider or args.fail_site or args.incident):
-        raise InputError("say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
-                         "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep")
-    failure = failure_from(cat, args.fail or (), args.fail_provider or (), args.fail_site or (), args.incident)
+        raise InputError(
+            "say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
+            "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep"
+        )
+    failure = failure_from(
+        cat, args.fail or (), args.fail_provider or (), args.fail_site or (), args.incident
+    )
     impact = evaluate_failure(plan, cat, failure)
-    fixed = replan(plan, cat, failure, _plan_options(args), args.bandwidth_gbps) if args.replan else None
+    fixed = (
+        replan(plan, cat, failure, _plan_options(args), args.bandwidth_gbps)
+        if args.replan
+        else None
+    )
     if args.format == "json":
-        out = {"failure": impact.summary, "services": records(impact.services), "users": records(impact.users)}
+        out = {
+            "failure": impact.summary,
+            "services": records(impact.services),
+            "users": records(impact.users),
+        }
         if fixed is not None:
-            out["replan"] = {"cost_before_usd_per_month": fixed.cost_before,
-                             "cost_after_usd_per_month": None if fixed.plan is None else fixed.cost_after,
-                             "migration": records(fixed.migration), "note": fixed.policy_note,
-                             "plan": None if fixed.plan is None else plan_to_dict(fixed.plan)}
+            out["replan"] = {
+                "cost_before_usd_per_month": fixed.cost_before,
+                "cost_after_usd_per_month": None if fixed.plan is None else fixed.cost_after,
+                "migration": records(fixed.migration),
+                "note": fixed.policy_note,
+                "plan": None if fixed.plan is None else plan_to_dict(fixed.plan),
+            }
         text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     elif args.format == "csv":
         text = _format_table(impact.services, "csv")
     else:
         sm = impact.summary
-        lines = [f"What if {sm['failure']} fails? ({sm['scope']})",
-                 f"Regions of the plan that go down: {', '.join(sm['regions_down']) or 'none'}",
-                 f"Services down: {sm['services_down']}, recovering: {sm['services_recovering']}, "
-                 f"degraded: {sm['services_degraded']} -> {'the plan survives' if sm['survived'] else 'NOT survived'}",
-                 "", table_text(impact.services[["service", "status", "reason", "strategy", "capacity_before",
-                                                 "capacity_after", "resource", "rto_minutes", "rpo_minutes", "note"]])]
+        lines = [
+            f"What if {sm['failure']} fails? ({sm['scope']})",
+            f"Regions of the plan that go down: {', '.join(sm['regions_down']) or 'none'}",
+            f"Services down: {sm['services_down']}, recovering: {sm['services_recovering']}, "
+            f"degraded: {sm['services_degraded']} -> {'the plan survives' if sm['survived'] else 'NOT survived'}",
+            "",
+            table_text(
+                impact.services[
+                    [
+                        "service",
+                        "status",
+                        "reason",
+                        "strategy",
+                        "capacity_before",
+                        "capacity_after",
+                        "resource",
+                        "rto_minutes",
+                        "rpo_minutes",
+                        "note",
+                    ]
+                ]
+            ),
+        ]
         if len(impact.users):
             lines += ["", "Users:", table_text(impact.users)]
         lines.append(f"Failover egress: {sm['failover_egress_usd_per_month']:+,.2f} USD/month")
@@ -222,12 +312,17 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         if fixed is not None and fixed.plan is None:
             lines += ["", f"Repair: {fixed.policy_note}"]
         elif fixed is not None:
-            lines += ["", f"Repaired plan: ${fixed.cost_after:,.2f}/month (was ${fixed.cost_before:,.2f}, "
-                          f"{fixed.cost_delta:+,.2f}); regions {', '.join(fixed.plan.regions())}"]
+            lines += [
+                "",
+                f"Repaired plan: ${fixed.cost_after:,.2f}/month (was ${fixed.cost_before:,.2f}, "
+                f"{fixed.cost_delta:+,.2f}); regions {', '.join(fixed.plan.regions())}",
+            ]
             if fixed.policy_note:
                 lines.append(f"Note: {fixed.policy_note}")
             if len(fixed.migration):
-                mig = fixed.migration.assign(usd=fixed.migration["usd"].round(2), hours=fixed.migration["hours"].round(2))
+                mig = fixed.migration.assign(
+                    usd=fixed.migration["usd"].round(2), hours=fixed.migration["hours"].round(2)
+                )
                 lines += [f"Migration at {args.bandwidth_gbps:g} Gbit/s:", table_text(mig)]
             else:
                 lines.append("Migration: nothing to move")
@@ -266,11 +361,22 @@ def cmd_frontier(args: argparse.Namespace) -> int:
 def cmd_study(args: argparse.Namespace) -> int:
     from .study import run_study  # imported here: plain CLI use never loads Dask
 
-    res = run_study(args.study_file, catalog_dir=args.catalog, backend=args.backend, scheduler=args.scheduler,
-                    out=args.out, force=args.force, workers=args.workers, max_failures=args.max_failures)
+    res = run_study(
+        args.study_file,
+        catalog_dir=args.catalog,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        out=args.out,
+        force=args.force,
+        workers=args.workers,
+        max_failures=args.max_failures,
+    )
     print(_format_table(res.summary, "table"))
-    print(f"{res.executed} task(s) run, {res.skipped} resumed from earlier output, {res.failed} failed, "
-          f"{res.seconds:.1f} s", file=sys.stderr)
+    print(
+        f"{res.executed} task(s) run, {res.skipped} resumed from earlier output, {res.failed} failed, "
+        f"{res.seconds:.1f} s",
+        file=sys.stderr,
+    )
     files = res.files.values() if isinstance(res.files, dict) else res.files
     for f in files:
         print(f"wrote {f}", file=sys.stderr)
@@ -284,37 +390,72 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if not app.exists():
         app = Path(__file__).resolve().parent / "data" / "dashboards" / "app.py"
     if not app.exists():
-        raise InputError("the dashboard files are not installed; run from a checkout or reinstall the package")
+        raise InputError(
+            "the dashboard files are not installed; run from a checkout or reinstall the package"
+        )
     # the settings of .streamlit/config.toml, passed explicitly so they hold from any folder
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.address", args.address, "--browser.gatherUsageStats", "false",
-           "--server.maxUploadSize", "1", "--client.showErrorDetails", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        "1",
+        "--client.showErrorDetails",
+        "false",
+    ]
     return subprocess.call(cmd)
 
 
 # ------------------------------------------------------------------ wiring
 def _add_common(p: argparse.ArgumentParser, out: bool = True) -> None:
-    p.add_argument("--catalog", metavar="DIR", help="catalog folder (default: the embedded catalog)")
+    p.add_argument(
+        "--catalog", metavar="DIR", help="catalog folder (default: the embedded catalog)"
+    )
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     if out:
         p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-        p.add_argument("--force", action="store_true", help="allow --out to replace an existing file")
+        p.add_argument(
+            "--force", action="store_true", help="allow --out to replace an existing file"
+        )
 
 
 def _add_solver(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", choices=("decomposed", "monolithic"), default="decomposed",
-                   help="decomposed (default): per-service bounds, then coordination; monolithic: one coupled model")
+    p.add_argument(
+        "--method",
+        choices=("decomposed", "monolithic"),
+        default="decomposed",
+        help="decomposed (default): per-service bounds, then coordination; monolithic: one coupled model",
+    )
     p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
-    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
-    p.add_argument("--gap", type=float, default=0.001, help="relative optimality gap to stop at (default 0.001)")
+    p.add_argument(
+        "--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)"
+    )
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=0.001,
+        help="relative optimality gap to stop at (default 0.001)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mcplan", description="Plan survivable, lowest-cost placements across clouds.")
+    parser = _Parser(
+        prog="mcplan", description="Plan survivable, lowest-cost placements across clouds."
+    )
     parser.add_argument("--version", action="version", version=f"mcplan {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback on unexpected errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback on unexpected errors"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("catalog", help="explore or validate the catalog")
@@ -334,14 +475,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("whatif", help="what a failure does to the plan, and the repaired plan")
     p.add_argument("spec")
-    p.add_argument("--fail", action="append", metavar="REGION", help="a region id, e.g. aws/us-east-1 (repeatable)")
-    p.add_argument("--fail-provider", action="append", metavar="P", help="a whole provider (repeatable)")
-    p.add_argument("--fail-site", action="append", metavar="S", help="a site / data centre (repeatable)")
-    p.add_argument("--incident", metavar="ID", help="replay a real outage from catalogs/incidents.csv")
-    p.add_argument("--replan", action="store_true", help="repair the plan without the failed domains")
-    p.add_argument("--bandwidth-gbps", type=float, default=1.0, help="for migration time (default 1)")
-    p.add_argument("--sweep", choices=("region", "provider", "zone", "site"),
-                   help="evaluate every single failure of this kind instead")
+    p.add_argument(
+        "--fail",
+        action="append",
+        metavar="REGION",
+        help="a region id, e.g. aws/us-east-1 (repeatable)",
+    )
+    p.add_argument(
+        "--fail-provider", action="append", metavar="P", help="a whole provider (repeatable)"
+    )
+    p.add_argument(
+        "--fail-site", action="append", metavar="S", help="a site / data centre (repeatable)"
+    )
+    p.add_argument(
+        "--incident", metavar="ID", help="replay a real outage from catalogs/incidents.csv"
+    )
+    p.add_argument(
+        "--replan", action="store_true", help="repair the plan without the failed domains"
+    )
+    p.add_argument(
+        "--bandwidth-gbps", type=float, default=1.0, help="for migration time (default 1)"
+    )
+    p.add_argument(
+        "--sweep",
+        choices=("region", "provider", "zone", "site"),
+        help="evaluate every single failure of this kind instead",
+    )
     p.add_argument("--strategy", default="optimal")
     _add_common(p)
     _add_solver(p)
@@ -362,14 +521,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_solver(p)
     p.set_defaults(func=cmd_frontier)
 
-    p = sub.add_parser("study", help="run a study: apps x strategies x failure scenarios (serial, processes, Dask)")
+    p = sub.add_parser(
+        "study", help="run a study: apps x strategies x failure scenarios (serial, processes, Dask)"
+    )
     p.add_argument("study_file", type=Path)
-    p.add_argument("--out", type=Path, default=None, help="output stem (default: <study dir>/<name>)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output stem (default: <study dir>/<name>)"
+    )
     p.add_argument("--backend", choices=["processes", "serial", "dask"], default="processes")
-    p.add_argument("--scheduler", default=None, help='Dask scheduler address or "local-cluster" (implies dask)')
+    p.add_argument(
+        "--scheduler", default=None, help='Dask scheduler address or "local-cluster" (implies dask)'
+    )
     p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--max-failures", type=float, default=None,
-                   help="stop after this many failed tasks (a fraction below 1, default 0.1)")
+    p.add_argument(
+        "--max-failures",
+        type=float,
+        default=None,
+        help="stop after this many failed tasks (a fraction below 1, default 0.1)",
+    )
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--catalog", type=Path, default=None)
     p.set_defaults(func=cmd_study)
@@ -400,8 +569,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a traceback for the user
         if args.debug:
             raise
-        print(f"mcplan: unexpected error ({type(exc).__name__}: {exc}). This is a bug in mcplan; "
-              "rerun with --debug for details and report it.", file=sys.stderr)
+        print(
+            f"mcplan: unexpected error ({type(exc).__name__}: {exc}). This is a bug in mcplan; "
+            "rerun with --debug for details and report it.",
+            file=sys.stderr,
+        )
         return EXIT_UNEXPECTED
 
 

@@ -75,7 +75,11 @@ class InfeasibleError(PlannerError):
         self.alternatives = list(alternatives)  # other requirements whose relaxation alone would do
         text = "No plan can meet every requirement:\n" + "\n".join(f"  - {r}" for r in self.reasons)
         if self.alternatives:
-            text += "\nRelaxing instead " + ", or ".join(self.alternatives) + " would also make a plan possible."
+            text += (
+                "\nRelaxing instead "
+                + ", or ".join(self.alternatives)
+                + " would also make a plan possible."
+            )
         super().__init__(text)
 
     def __reduce__(self):  # noqa: ANN204

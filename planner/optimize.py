@@ -20,6 +20,7 @@
    verified plan; its bound counts only when nothing was pruned.
 `monolithic`: the single coupled model, the reference.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,7 @@ from .errors import InfeasibleError, NoPlanError, SolverError
 from .model.build import BuildOptions, BuiltModel, build_model
 from .model.candidates import Candidates, build_candidates, prune_dominated
 from .plan import Plan, egress_for, fees_for, placements_from_units
-from .solve import SolverOptions, SolveResult, SolveStatus, get_backend
+from .solve import SolveResult, SolverOptions, SolveStatus, get_backend
 from .spec import AppSpec, check_against_catalog
 
 Progress = Callable[[str], None]
@@ -50,8 +51,11 @@ BLOCK_TIME_LIMIT = 0.5
 SEAT_REGIONS = 8  # regions a service may choose from when seated next to its latency partners
 SEAT_TRIES = 4  # seed regions tried per group before leaving it to the neighbourhood search
 PROGRESS_EVERY_S = 5.0  # how often long phases report progress
-STAGE_NAMES = {"latency": "services tied by latency budgets together",
-               "single": "one service at a time", "pair": "linked pairs"}
+STAGE_NAMES = {
+    "latency": "services tied by latency budgets together",
+    "single": "one service at a time",
+    "pair": "linked pairs",
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ class PlanOptions:
     time_limit: float = 60.0
     gap: float = 0.001
     threads: int = 1
-    workers: int = 0  # processes for the per-service solves (0: one per core when there are many services)
+    workers: int = (
+        0  # processes for the per-service solves (0: one per core when there are many services)
+    )
     progress: Progress | None = field(default=None, compare=False)
 
 
@@ -79,11 +85,16 @@ def make_plan(spec: AppSpec, catalog: Catalog, options: PlanOptions = PlanOption
     check_against_catalog(spec, catalog)
     cands = build_candidates(spec, catalog)
     timings = {"candidates_s": time.perf_counter() - start}
-    _say(options, f"{len(cands.offers)} candidate offerings for {len(spec.services)} services, "
-                  f"{len(cands.scenarios)} failure scenarios")
+    _say(
+        options,
+        f"{len(cands.offers)} candidate offerings for {len(spec.services)} services, "
+        f"{len(cands.scenarios)} failure scenarios",
+    )
     deadline = start + options.time_limit
     if options.method == "monolithic":
-        plan = _solve_coupled(cands, catalog, options, deadline, timings, bound=None, label="monolithic")
+        plan = _solve_coupled(
+            cands, catalog, options, deadline, timings, bound=None, label="monolithic"
+        )
     else:
         plan = _solve_decomposed(cands, catalog, options, deadline, timings)
     timings["total_s"] = time.perf_counter() - start
@@ -92,8 +103,13 @@ def make_plan(spec: AppSpec, catalog: Catalog, options: PlanOptions = PlanOption
 
 
 # ------------------------------------------------------------------ decomposition
-def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
-                      timings: dict[str, float]) -> Plan:
+def _solve_decomposed(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    deadline: float,
+    timings: dict[str, float],
+) -> Plan:
     units: dict[int, int] = {}
     strategies: dict[str, str] = {}
     bound = 0.0
@@ -129,36 +145,62 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
         bound += floor
         _say(options, f"egress that no placement avoids raises the lower bound by ${floor:,.2f}")
     base_bound = bound  # stand-alone bounds and the egress floor: what the group bounds add to
-    union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver, size, options.gap)
+    union = _assemble(
+        cands, catalog, units, strategies, bound, "decomposed", options.solver, size, options.gap
+    )
     if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
         return union
     # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
     # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
     if not union.verification.ok and _overfills_private(union, catalog):
         t_repair = time.perf_counter()
-        repaired = _repair_private(pruned, catalog, options, units, strategies, union, per_service_limit)
+        repaired = _repair_private(
+            pruned, catalog, options, units, strategies, union, per_service_limit
+        )
         if repaired is not None:
             before = union.objective
             units, strategies = repaired[0], repaired[1]
-            union = _assemble(cands, catalog, units, strategies, bound, "decomposed", options.solver,
-                              size, options.gap)
-            _say(options, f"repaired shared private capacity greedily (largest saving per vCPU first): "
-                          f"${before:,.2f} -> ${union.objective:,.2f}/month")
+            union = _assemble(
+                cands,
+                catalog,
+                units,
+                strategies,
+                bound,
+                "decomposed",
+                options.solver,
+                size,
+                options.gap,
+            )
+            _say(
+                options,
+                f"repaired shared private capacity greedily (largest saving per vCPU first): "
+                f"${before:,.2f} -> ${union.objective:,.2f}/month",
+            )
             # each price re-solves the services that may go private, about as long as the repair took
             step = time.perf_counter() - t_repair
             for price in repaired[2]:
                 if time.perf_counter() + step > deadline - 0.25 * options.time_limit:
                     break  # the bound is a refinement: keep time for the plan itself
-                lagrangian = _lagrangian_bound(pruned, catalog, options, service_bound, price,
-                                               per_service_limit) + floor
+                lagrangian = (
+                    _lagrangian_bound(
+                        pruned, catalog, options, service_bound, price, per_service_limit
+                    )
+                    + floor
+                )
                 if lagrangian > bound:
-                    _say(options, f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
-                                  f"from ${bound:,.2f} to ${lagrangian:,.2f}")
+                    _say(
+                        options,
+                        f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
+                        f"from ${bound:,.2f} to ${lagrangian:,.2f}",
+                    )
                     bound = lagrangian
                 else:
                     # The dual function is concave in the price and the prices rise: once one does
                     # not raise the bound, no higher one does.
-                    _say(options, f"private vCPU priced at ${price:,.4f}/month: no better lower bound")
+                    _say(
+                        options,
+                        f"private vCPU priced at ${price:,.4f}/month: no better lower bound",
+                    )
                     break
             union.bound = bound
             if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
@@ -180,81 +222,166 @@ def _solve_decomposed(cands: Candidates, catalog: Catalog, options: PlanOptions,
             try:
                 # not cut by the deadline: seating is bounded work and, with budgets missed, the only
                 # quick way to a verified plan (cut at 50 services and 5 s, planning ended with none)
-                fallback = _seat_latency_groups(cands, catalog, options, units, strategies,
-                                                min(per_service_limit, 2.0))
-                seat = _assemble(cands, catalog, fallback[0], fallback[1], bound, "decomposed", options.solver,
-                                 size, options.gap)
+                fallback = _seat_latency_groups(
+                    cands, catalog, options, units, strategies, min(per_service_limit, 2.0)
+                )
+                seat = _assemble(
+                    cands,
+                    catalog,
+                    fallback[0],
+                    fallback[1],
+                    bound,
+                    "decomposed",
+                    options.solver,
+                    size,
+                    options.gap,
+                )
             except BaseException:
                 groups.collect(time.perf_counter(), {}, {})  # stop the workers
                 raise
             tried.append((seat, fallback[0], fallback[1]))
-            _say(options, f"seated {fallback[2]} groups of services tied by latency budgets in regions within "
-                          f"budget of each other: ${seat.objective:,.2f}/month, "
-                          f"{'verified' if seat.verification.ok else 'not verified'}")
+            _say(
+                options,
+                f"seated {fallback[2]} groups of services tied by latency budgets in regions within "
+                f"budget of each other: ${seat.objective:,.2f}/month, "
+                f"{'verified' if seat.verification.ok else 'not verified'}",
+            )
             if groups.tried:
                 gain, done, joint_units, joint_strategies = groups.collect(
-                    time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()), fallback[0], fallback[1])
+                    time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()),
+                    fallback[0],
+                    fallback[1],
+                )
                 timings["groups_s"] = time.perf_counter() - t0
                 if base_bound + gain > bound:
                     bound = base_bound + gain
                     for plan, _, _ in tried:
                         plan.bound = bound
-                joint = _assemble(cands, catalog, joint_units, joint_strategies, bound, "decomposed",
-                                  options.solver, size, options.gap)
+                joint = _assemble(
+                    cands,
+                    catalog,
+                    joint_units,
+                    joint_strategies,
+                    bound,
+                    "decomposed",
+                    options.solver,
+                    size,
+                    options.gap,
+                )
                 tried.append((joint, joint_units, joint_strategies))
-                _say(options, f"{done} of {groups.tried} groups tied by latency budgets solved as one model each "
-                              f"(lower bound ${bound:,.2f}/month), placed so: ${joint.objective:,.2f}/month, "
-                              f"{'verified' if joint.verification.ok else 'not verified'}")
+                _say(
+                    options,
+                    f"{done} of {groups.tried} groups tied by latency budgets solved as one model each "
+                    f"(lower bound ${bound:,.2f}/month), placed so: ${joint.objective:,.2f}/month, "
+                    f"{'verified' if joint.verification.ok else 'not verified'}",
+                )
                 # the joint models price no egress: their placements can cost more than the seating
-                if not seat.verification.ok or (joint.verification.ok and joint.objective <= seat.objective):
+                if not seat.verification.ok or (
+                    joint.verification.ok and joint.objective <= seat.objective
+                ):
                     fallback = (joint_units, joint_strategies, fallback[2])
-        units2, strategies2, moves = _coordinate_locally(cands, pruned, catalog, options, units, strategies,
-                                                         deadline, timings, fallback[:2] if fallback else None)
+        units2, strategies2, moves = _coordinate_locally(
+            cands,
+            pruned,
+            catalog,
+            options,
+            units,
+            strategies,
+            deadline,
+            timings,
+            fallback[:2] if fallback else None,
+        )
         timings["coordinate_s"] = time.perf_counter() - t0
         if moves:
-            local = _assemble(cands, catalog, units2, strategies2, bound, "decomposed", options.solver, size,
-                              options.gap)
+            local = _assemble(
+                cands,
+                catalog,
+                units2,
+                strategies2,
+                bound,
+                "decomposed",
+                options.solver,
+                size,
+                options.gap,
+            )
             tried.append((local, units2, strategies2))
-            _say(options, f"coordinated dependencies by {moves} neighbourhood re-solves: "
-                          f"${local.objective:,.2f}/month, {'verified' if local.verification.ok else 'not verified'}")
+            _say(
+                options,
+                f"coordinated dependencies by {moves} neighbourhood re-solves: "
+                f"${local.objective:,.2f}/month, {'verified' if local.verification.ok else 'not verified'}",
+            )
         # the cheapest verified plan, or the union (unverified) when none is
-        union, units, strategies = min(tried, key=lambda x: (not x[0].verification.ok, x[0].objective))
+        union, units, strategies = min(
+            tried, key=lambda x: (not x[0].verification.ok, x[0].objective)
+        )
         if union.verification.ok and union.gap is not None and union.gap <= options.gap + 1e-9:
             return union
     if union.verification.ok and time.perf_counter() >= deadline:
         union.time_limited = True
-        union.notes.append("time limit reached while coordinating services: the plan is verified, "
-                           "its gap is against the proven lower bound")
+        union.notes.append(
+            "time limit reached while coordinating services: the plan is verified, "
+            "its gap is against the proven lower bound"
+        )
         return union
     if not union.verification.ok and time.perf_counter() >= deadline:
-        raise NoPlanError(f"no verified plan within the time limit ({options.time_limit:g} s): the services "
-                          "were solved alone but not coordinated in time; raise --time-limit")
+        raise NoPlanError(
+            f"no verified plan within the time limit ({options.time_limit:g} s): the services "
+            "were solved alone but not coordinated in time; raise --time-limit"
+        )
     # coordination improves a plan we already hold (when the union verifies): bound its time
-    box = deadline if not union.verification.ok else min(
-        deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
+    box = (
+        deadline
+        if not union.verification.ok
+        else min(deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
+    )
     if len(cands.offers) <= FULL_MODEL_LIMIT:
         # Small enough to solve whole: no pruning, and the solver's bound is valid for the problem.
         _say(options, "coordinating services in the full coupled model")
-        coupled = _solve_coupled(cands, catalog, options, box, timings, bound=bound,
-                                 label="decomposed", full=True, start=union)
+        coupled = _solve_coupled(
+            cands,
+            catalog,
+            options,
+            box,
+            timings,
+            bound=bound,
+            label="decomposed",
+            full=True,
+            start=union,
+        )
         if union.verification.ok and union.objective <= coupled.objective + 1e-9:
             union.bound = coupled.bound
             return union
         return coupled
     keep = _pruned_regions(pruned, cands, union, catalog)
-    _say(options, "coordinating services over "
-                  f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs")
+    _say(
+        options,
+        "coordinating services over "
+        f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs",
+    )
     try:
-        coupled = _solve_coupled(cands.restrict(services, keep), catalog, options, box, timings,
-                                 bound=bound, label="decomposed", start=union, diagnose=False)
+        coupled = _solve_coupled(
+            cands.restrict(services, keep),
+            catalog,
+            options,
+            box,
+            timings,
+            bound=bound,
+            label="decomposed",
+            start=union,
+            diagnose=False,
+        )
     except (InfeasibleError, NoPlanError):
         if union.verification.ok:
             return union
         if time.perf_counter() >= deadline:
-            raise NoPlanError(f"no verified plan within the time limit ({options.time_limit:g} s): the "
-                              "services could not be coordinated in time; raise --time-limit") from None
+            raise NoPlanError(
+                f"no verified plan within the time limit ({options.time_limit:g} s): the "
+                "services could not be coordinated in time; raise --time-limit"
+            ) from None
         _say(options, "pruned model has no plan; solving the full coupled model")
-        return _solve_coupled(cands, catalog, options, deadline, timings, bound=bound, label="decomposed")
+        return _solve_coupled(
+            cands, catalog, options, deadline, timings, bound=bound, label="decomposed"
+        )
     if union.verification.ok and union.objective <= coupled.objective + 1e-9:
         return union
     return coupled
@@ -293,25 +420,40 @@ GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see _GroupBoun
 GROUP_SHARE = 0.3  # of the time left, the most the joint group models may take
 
 
-def _solve_one(cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float):
+def _solve_one(
+    cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float
+):
     """One service alone, without coupling: its proven bound, units and strategy."""
     return _solve_block(cands, catalog, options, (service,), limit)
 
 
-def _solve_block(cands: Candidates, catalog: Catalog, options: PlanOptions, block: tuple[str, ...],
-                 limit: float, floors: dict[str, float] | None = None):
+def _solve_block(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    block: tuple[str, ...],
+    limit: float,
+    floors: dict[str, float] | None = None,
+):
     """One service alone without coupling, or a group tied by latency budgets with those budgets
     (see GROUP_OMITS) and each member's stand-alone bound as a floor on its cost: the proven bound,
     units and strategies (none when a group found no plan in time), build and solve seconds, size."""
     sub = cands.restrict(list(block))
     t0 = time.perf_counter()
     alone = len(block) == 1
-    build = BuildOptions(couple=False) if alone else BuildOptions(omit=GROUP_OMITS, service_floor=floors or {})
+    build = (
+        BuildOptions(couple=False)
+        if alone
+        else BuildOptions(omit=GROUP_OMITS, service_floor=floors or {})
+    )
     built = build_model(sub, catalog, build)
     build_s = time.perf_counter() - t0
     result = get_backend(options.solver).solve(
-        built.prob, SolverOptions(options.solver, limit, min(options.gap, PART_GAP), options.threads,
-                                  small_model=True))
+        built.prob,
+        SolverOptions(
+            options.solver, limit, min(options.gap, PART_GAP), options.threads, small_model=True
+        ),
+    )
     if result.status == SolveStatus.INFEASIBLE:
         raise explain_infeasible(sub, catalog, options)
     result = _fallback_if_error(result, built, options, limit)
@@ -323,8 +465,13 @@ def _solve_block(cands: Candidates, catalog: Catalog, options: PlanOptions, bloc
     return _units_of(built), _strategies_of(built), bound, build_s, result.seconds, built.size
 
 
-def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit: float,
-                on_count: Callable[[int, int], None] | None = None):  # noqa: ANN202
+def _solve_each(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    limit: float,
+    on_count: Callable[[int, int], None] | None = None,
+):  # noqa: ANN202
     """Yield (service, result or exception) for each service alone, in spec order: in worker
     processes when there are enough services to pay for starting them (see planner._worker), else here."""
     import pickle
@@ -343,8 +490,11 @@ def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit
     blocks = [(s,) for s in services]
     chunks = [blocks[w::workers] for w in range(workers)]  # interleaved: similar work per worker
     with tempfile.TemporaryDirectory(prefix="mcplan-") as tmp:
-        procs = [_start_worker(tmp, w, cands, catalog, quiet, chunk, limit, None)
-                 for w, chunk in enumerate(chunks) if chunk]
+        procs = [
+            _start_worker(tmp, w, cands, catalog, quiet, chunk, limit, None)
+            for w, chunk in enumerate(chunks)
+            if chunk
+        ]
         reported = time.perf_counter()
         while any(proc.poll() is None for proc, _, _ in procs):
             time.sleep(0.2)
@@ -357,17 +507,27 @@ def _solve_each(cands: Candidates, catalog: Catalog, options: PlanOptions, limit
             message = err.read().decode(errors="replace").strip().splitlines()
             err.close()
             if proc.returncode != 0 or not os.path.exists(res):
-                raise SolverError("a solver worker process failed: " + (message[-1] if message else
-                                                                       f"exit code {proc.returncode}"))
+                raise SolverError(
+                    "a solver worker process failed: "
+                    + (message[-1] if message else f"exit code {proc.returncode}")
+                )
             with open(res, "rb") as f:
                 results.update(dict(pickle.load(f)))
     for s in services:
         yield s, results[(s,)]
 
 
-def _start_worker(tmp: str, w: int, cands: Candidates, catalog: Catalog, options: PlanOptions,
-                  blocks: list[tuple[str, ...]], limit: float, floors: dict[str, float] | None,
-                  stream: bool = False):  # noqa: ANN202
+def _start_worker(
+    tmp: str,
+    w: int,
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    blocks: list[tuple[str, ...]],
+    limit: float,
+    floors: dict[str, float] | None,
+    stream: bool = False,
+):  # noqa: ANN202
     """Start `python -m planner._worker` on some blocks; (process, result path, stderr file)."""
     import pickle
     import subprocess
@@ -376,12 +536,29 @@ def _start_worker(tmp: str, w: int, cands: Candidates, catalog: Catalog, options
     job, res = os.path.join(tmp, f"job{w}.pkl"), os.path.join(tmp, f"res{w}.pkl")
     members = [s for b in blocks for s in b]
     with open(job, "wb") as f:
-        pickle.dump((cands.restrict(members), catalog, options, blocks, limit,
-                     {s: v for s, v in (floors or {}).items() if s in set(members)}, stream), f)
+        pickle.dump(
+            (
+                cands.restrict(members),
+                catalog,
+                options,
+                blocks,
+                limit,
+                {s: v for s, v in (floors or {}).items() if s in set(members)},
+                stream,
+            ),
+            f,
+        )
     # stderr to a file, not a pipe: a chatty worker cannot fill a pipe nobody reads yet
     err = open(os.path.join(tmp, f"err{w}.txt"), "w+b")  # noqa: SIM115 (closed by the caller)
-    return (subprocess.Popen([sys.executable, "-m", "planner._worker", job, res],
-                             stdout=subprocess.DEVNULL, stderr=err), res, err)
+    return (
+        subprocess.Popen(
+            [sys.executable, "-m", "planner._worker", job, res],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        ),
+        res,
+        err,
+    )
 
 
 class _GroupBounds:
@@ -396,8 +573,16 @@ class _GroupBounds:
     first, on `processes` workers; those finished when `collect` is called count, the rest keep
     their members' bounds and plans."""
 
-    def __init__(self, cands: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
-                 service_bound: dict[str, float], deadline: float, processes: int):
+    def __init__(
+        self,
+        cands: Candidates,
+        catalog: Catalog,
+        options: PlanOptions,
+        units: dict[int, int],
+        service_bound: dict[str, float],
+        deadline: float,
+        processes: int,
+    ):
         import tempfile
 
         self.procs: list = []
@@ -413,28 +598,46 @@ class _GroupBounds:
         # Latency-aware dominance prunes little where a member has many regions near its partners:
         # such joint models rarely close in the time a group gets (measured: 2 services x 130
         # regions, no bound above the stand-alone ones in 20 s), so they are not tried.
-        groups = sorted((g for g in groups if rows[g] <= GROUP_ROWS_PER_MEMBER * len(g)), key=rows.get)
+        groups = sorted(
+            (g for g in groups if rows[g] <= GROUP_ROWS_PER_MEMBER * len(g)), key=rows.get
+        )
         if not groups:
             return
         self.tried = len(groups)
         self.floors = {s: service_bound[s] for g in groups for s in g}
         self.offers = cands.offers
-        limit = min(max(0.5, GROUP_SHARE * left * processes / len(groups)), 0.1 * options.time_limit, 10.0)
+        limit = min(
+            max(0.5, GROUP_SHARE * left * processes / len(groups)), 0.1 * options.time_limit, 10.0
+        )
         self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
         quiet = replace(options, progress=None)
         for w in range(min(processes, len(groups))):  # smallest first on every worker
-            self.procs.append(_start_worker(self.tmp.name, w, pruned, catalog, quiet, groups[w::processes],
-                                            limit, self.floors, stream=True))
+            self.procs.append(
+                _start_worker(
+                    self.tmp.name,
+                    w,
+                    pruned,
+                    catalog,
+                    quiet,
+                    groups[w::processes],
+                    limit,
+                    self.floors,
+                    stream=True,
+                )
+            )
 
-    def collect(self, wait_until: float, units: dict[int, int], strategies: dict[str, str]
-                ) -> tuple[float, int, dict[int, int], dict[str, str]]:
+    def collect(
+        self, wait_until: float, units: dict[int, int], strategies: dict[str, str]
+    ) -> tuple[float, int, dict[int, int], dict[str, str]]:
         """Stop the workers by `wait_until`; how much the finished groups raise the sum of their
         stand-alone bounds, how many finished, and `units`/`strategies` with their placements."""
         import pickle
 
         done: list = []
         try:
-            while any(p.poll() is None for p, _, _ in self.procs) and time.perf_counter() < wait_until:
+            while (
+                any(p.poll() is None for p, _, _ in self.procs) and time.perf_counter() < wait_until
+            ):
                 time.sleep(0.05)
             for proc, res, err in self.procs:
                 if proc.poll() is None:
@@ -474,10 +677,14 @@ def _count(path: str) -> int:
         return 0
 
 
-def _fallback_if_error(result: SolveResult, built: BuiltModel, options: PlanOptions, limit: float) -> SolveResult:
+def _fallback_if_error(
+    result: SolveResult, built: BuiltModel, options: PlanOptions, limit: float
+) -> SolveResult:
     """CBC as the fallback when HiGHS errors out (not when it proves infeasibility or times out)."""
     if result.status in (SolveStatus.ERROR, SolveStatus.INVALID) and options.solver == "highs":
-        retry = get_backend("cbc").solve(built.prob, SolverOptions("cbc", limit, options.gap, options.threads))
+        retry = get_backend("cbc").solve(
+            built.prob, SolverOptions("cbc", limit, options.gap, options.threads)
+        )
         if retry.status.has_plan or retry.status == SolveStatus.INFEASIBLE:
             retry.detail = f"CBC fallback after HiGHS {result.status.value}: {result.detail}"
             return retry
@@ -489,27 +696,48 @@ def _overfills_private(plan: Plan, catalog: Catalog) -> bool:
     p = p[p["kind"] == "private"]
     if p.empty:
         return False
-    for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity")):
+    for res, col in (
+        ("vcpu", "vcpu_capacity"),
+        ("mem_gib", "mem_gib_capacity"),
+        ("storage_gb", "storage_gb_capacity"),
+    ):
         used = (p[res] * p["units"]).groupby(p["region"]).sum()
         if (used > catalog.sites[col].reindex(used.index) + 1e-9).any():
             return True
     return False
 
 
-def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
-                    strategies: dict[str, str], union: Plan, limit: float):  # noqa: ANN202
+def _repair_private(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    units: dict[int, int],
+    strategies: dict[str, str],
+    union: Plan,
+    limit: float,
+):  # noqa: ANN202
     """Greedy repair of shared private capacity (as measured in the solver findings): services on an
     over-full site are solved again without private regions; those that save the most per vCPU
     stay private while the site has room, the others take their public plan."""
     off = cands.offers
     p = union.placements.join(catalog.regions["kind"], on="region")
     users = sorted(set(p.loc[p["kind"] == "private", "service"]))
-    public_only = Candidates(cands.spec, off[off["kind"] != "private"], cands.demand, cands.strategies,
-                             cands.scenarios, cands.user_reach, cands.global_services, cands.notes)
+    public_only = Candidates(
+        cands.spec,
+        off[off["kind"] != "private"],
+        cands.demand,
+        cands.strategies,
+        cands.scenarios,
+        cands.user_reach,
+        cands.global_services,
+        cands.notes,
+    )
     alt: dict[str, tuple] = {}
     rows = []
     public = set(public_only.offers["service"])
-    movable = [s for s in users if s in public]  # the others cannot leave the private cloud: they stay
+    movable = [
+        s for s in users if s in public
+    ]  # the others cannot leave the private cloud: they stay
     for s, out in _solve_each(public_only.restrict(movable), catalog, options, limit):
         if isinstance(out, (InfeasibleError, NoPlanError, SolverError)):
             continue
@@ -518,14 +746,27 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
         alt[s] = out
         mine = p[(p["service"] == s)]
         cost_private = float(mine["usd_per_month"].sum())
-        vcpu = float((mine.loc[mine["kind"] == "private", "vcpu"] * mine.loc[mine["kind"] == "private", "units"]).sum())
+        vcpu = float(
+            (
+                mine.loc[mine["kind"] == "private", "vcpu"]
+                * mine.loc[mine["kind"] == "private", "units"]
+            ).sum()
+        )
         public_cost = float(sum(off.at[i, "usd_per_month"] * n for i, n in alt[s][0].items()))
         rows.append((s, (public_cost - cost_private) / max(vcpu, 1e-9)))
     if not rows:
         return None
-    left = {r: {res: float(catalog.sites.at[r, col]) for res, col in
-                (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity"))}
-            for r in catalog.sites.index}
+    left = {
+        r: {
+            res: float(catalog.sites.at[r, col])
+            for res, col in (
+                ("vcpu", "vcpu_capacity"),
+                ("mem_gib", "mem_gib_capacity"),
+                ("storage_gb", "storage_gb_capacity"),
+            )
+        }
+        for r in catalog.sites.index
+    }
     fixed = [s for s in users if s not in alt]
     for s in fixed:  # services with no public alternative are placed first
         _take(p, s, left)
@@ -546,8 +787,14 @@ def _repair_private(cands: Candidates, catalog: Catalog, options: PlanOptions, u
     return new_units, new_strategies, prices
 
 
-def _lagrangian_bound(cands: Candidates, catalog: Catalog, options: PlanOptions, service_bound: dict[str, float],
-                      price: float, limit: float) -> float:
+def _lagrangian_bound(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    service_bound: dict[str, float],
+    price: float,
+    limit: float,
+) -> float:
     """A valid lower bound with private vCPU priced at `price` per vCPU-month instead of capped:
     sum over services of their stand-alone bound with that price, minus price x the capacity of the
     sites they may use. For the optimal plan x*, sum_s (cost_s + price v_s(x*)) - price C <= cost(x*)
@@ -559,11 +806,19 @@ def _lagrangian_bound(cands: Candidates, catalog: Catalog, options: PlanOptions,
     if not capable:
         return -math.inf
     priced = off.copy()
-    priced.loc[private, "usd_per_month"] = priced.loc[private, "usd_per_month"] + price * priced.loc[private, "vcpu"]
-    sub = Candidates(cands.spec, priced[priced["service"].isin(capable)], cands.demand.loc[capable],
-                     {s: cands.strategies[s] for s in capable}, cands.scenarios,
-                     {k: v for k, v in cands.user_reach.items() if k[0] in capable},
-                     frozenset(s for s in cands.global_services if s in capable), cands.notes)
+    priced.loc[private, "usd_per_month"] = (
+        priced.loc[private, "usd_per_month"] + price * priced.loc[private, "vcpu"]
+    )
+    sub = Candidates(
+        cands.spec,
+        priced[priced["service"].isin(capable)],
+        cands.demand.loc[capable],
+        {s: cands.strategies[s] for s in capable},
+        cands.scenarios,
+        {k: v for k, v in cands.user_reach.items() if k[0] in capable},
+        frozenset(s for s in cands.global_services if s in capable),
+        cands.notes,
+    )
     total = sum(b for s, b in service_bound.items() if s not in capable)
     for _s, out in _solve_each(sub, catalog, options, limit):
         if isinstance(out, BaseException):
@@ -576,8 +831,10 @@ def _lagrangian_bound(cands: Candidates, catalog: Catalog, options: PlanOptions,
 def _take(p: pd.DataFrame, service: str, left: dict[str, dict[str, float]]) -> bool:
     """Reserve the service's private usage if it fits everywhere; False (nothing reserved) if not."""
     mine = p[(p["service"] == service) & (p["kind"] == "private")]
-    need = {r: {res: float((g[res] * g["units"]).sum()) for res in SITE_RESOURCES}
-            for r, g in mine.groupby("region")}
+    need = {
+        r: {res: float((g[res] * g["units"]).sum()) for res in SITE_RESOURCES}
+        for r, g in mine.groupby("region")
+    }
     if any(need[r][res] > left[r][res] + 1e-9 for r in need for res in need[r]):
         return False
     for r in need:
@@ -586,7 +843,9 @@ def _take(p: pd.DataFrame, service: str, left: dict[str, dict[str, float]]) -> b
     return True
 
 
-def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan, catalog: Catalog) -> dict[str, set[str]]:
+def _pruned_regions(
+    pruned: Candidates, full: Candidates, union: Plan, catalog: Catalog
+) -> dict[str, set[str]]:
     """Regions for the coordination model, per service: those that survived dominance pruning,
     plus, for each dependency, the regions its partner chose alone (co-location makes egress free
     and meets latency budgets)."""
@@ -600,46 +859,82 @@ def _pruned_regions(pruned: Candidates, full: Candidates, union: Plan, catalog: 
         keep[dep.source] |= chosen.get(dep.target, set()) & allowed_s
         if dep.max_latency_ms is not None:
             # every kept caller region needs callee regions within the budget to choose from
-            near = {r: {t for t in allowed_t if catalog.rtt_ms(r, t) <= dep.max_latency_ms}
-                    for r in keep.get(dep.source, set())}
+            near = {
+                r: {t for t in allowed_t if catalog.rtt_ms(r, t) <= dep.max_latency_ms}
+                for r in keep.get(dep.source, set())
+            }
             for r, ts in near.items():
                 keep[dep.target] |= ts
     return keep
 
 
 # ------------------------------------------------------------------ one coupled model
-def _solve_coupled(cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float,
-                   timings: dict[str, float], bound: float | None, label: str, full: bool = False,
-                   start: Plan | None = None, diagnose: bool = True) -> Plan:
+def _solve_coupled(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    deadline: float,
+    timings: dict[str, float],
+    bound: float | None,
+    label: str,
+    full: bool = False,
+    start: Plan | None = None,
+    diagnose: bool = True,
+) -> Plan:
     t0 = time.perf_counter()
     built = build_model(cands, catalog, BuildOptions(couple=True))
     timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - t0
-    _say(options, f"solving {built.size['variables']} variables x {built.size['constraints']} constraints "
-                  f"with {options.solver} (limit {max(1.0, deadline - time.perf_counter()):.0f} s)")
+    _say(
+        options,
+        f"solving {built.size['variables']} variables x {built.size['constraints']} constraints "
+        f"with {options.solver} (limit {max(1.0, deadline - time.perf_counter()):.0f} s)",
+    )
     left = max(1.0, deadline - time.perf_counter())
     warm = _warm_start(built, start) if start is not None and start.verification.ok else ()
     # with a valid outside bound, stop as soon as a plan is within the requested gap of it
-    stop_at = bound / (1 - options.gap) if bound is not None and bound > 0 and options.gap < 1 else None
+    stop_at = (
+        bound / (1 - options.gap) if bound is not None and bound > 0 and options.gap < 1 else None
+    )
     result = get_backend(options.solver).solve(
-        built.prob, SolverOptions(options.solver, left, options.gap, options.threads, start=warm, stop_at=stop_at))
+        built.prob,
+        SolverOptions(
+            options.solver, left, options.gap, options.threads, start=warm, stop_at=stop_at
+        ),
+    )
     result = _fallback_if_error(result, built, options, left)
     timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
     if result.status == SolveStatus.INFEASIBLE:
         # a pruned attempt is our restriction, not the user's problem: no diagnosis then
-        raise (explain_infeasible(cands, catalog, options, time.perf_counter() + max(30.0, options.time_limit))
-               if diagnose else InfeasibleError(["pruned model"]))
+        raise (
+            explain_infeasible(
+                cands, catalog, options, time.perf_counter() + max(30.0, options.time_limit)
+            )
+            if diagnose
+            else InfeasibleError(["pruned model"])
+        )
     _check_result(result)
     # The solver's bound is valid for the whole problem only when no candidate was pruned.
     own = result.bound if (label == "monolithic" or full) else None
     bounds = [b for b in (bound, own) if b is not None]
-    plan = _assemble(cands, catalog, _units_of(built), _strategies_of(built),
-                     max(bounds) if bounds else None, label, options.solver, built.size, options.gap)
+    plan = _assemble(
+        cands,
+        catalog,
+        _units_of(built),
+        _strategies_of(built),
+        max(bounds) if bounds else None,
+        label,
+        options.solver,
+        built.size,
+        options.gap,
+    )
     if result.status == SolveStatus.FEASIBLE and result.detail != "target reached":
         plan.time_limited = True
         plan.notes.append("time limit reached: the plan is the best found, not proven optimal")
     if not plan.verification.ok:
-        raise SolverError("the solver returned a plan that fails independent verification:\n  - "
-                          + "\n  - ".join(plan.verification.violations[:10]))
+        raise SolverError(
+            "the solver returned a plan that fails independent verification:\n  - "
+            + "\n  - ".join(plan.verification.violations[:10])
+        )
     return plan
 
 
@@ -649,30 +944,42 @@ def _warm_start(built: BuiltModel, plan: Plan) -> tuple[tuple[str, float], ...]:
     off = built.cands.offers
     start: list[tuple[str, float]] = []
     for i, var in built.n.items():
-        key = (off.at[i, "service"], off.at[i, "offering"], "backup" if off.at[i, "role"] == "backup" else None)
+        key = (
+            off.at[i, "service"],
+            off.at[i, "offering"],
+            "backup" if off.at[i, "role"] == "backup" else None,
+        )
         n = 0.0
-        for role in (("backup",) if key[2] else ("primary", "active", "standby")):
+        for role in ("backup",) if key[2] else ("primary", "active", "standby"):
             n += float(units.get((key[0], key[1], role), 0.0))
         start.append((var.name, n))
     present = set(zip(plan.placements["service"], plan.placements["region"], strict=True))
     start += [(u.name, 1.0 if key in present else 0.0) for key, u in built.u.items()]
-    start += [(z.name, 1.0 if plan.strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()]
+    start += [
+        (z.name, 1.0 if plan.strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()
+    ]
     return tuple(start)
 
 
 def _check_result(result: SolveResult) -> None:
     if result.status == SolveStatus.NO_SOLUTION:
-        raise NoPlanError(f"no plan found within the time limit ({result.seconds:.1f} s); "
-                          "raise --time-limit or simplify the spec")
+        raise NoPlanError(
+            f"no plan found within the time limit ({result.seconds:.1f} s); "
+            "raise --time-limit or simplify the spec"
+        )
     if result.status == SolveStatus.INVALID:
-        raise SolverError(f"the solver's answer does not satisfy the model ({result.detail}); "
-                          "not showing it as a plan")
+        raise SolverError(
+            f"the solver's answer does not satisfy the model ({result.detail}); "
+            "not showing it as a plan"
+        )
     if not result.status.has_plan:
         raise SolverError(f"solver failed: {result.status.value} {result.detail}")
 
 
 def _units_of(built: BuiltModel) -> dict[int, int]:
-    return {i: int(round(v.varValue or 0.0)) for i, v in built.n.items() if round(v.varValue or 0.0) > 0}
+    return {
+        i: int(round(v.varValue or 0.0)) for i, v in built.n.items() if round(v.varValue or 0.0) > 0
+    }
 
 
 def _strategies_of(built: BuiltModel) -> dict[str, str]:
@@ -685,13 +992,30 @@ def _strategies_of(built: BuiltModel) -> dict[str, str]:
     return out
 
 
-def _assemble(cands: Candidates, catalog: Catalog, units: dict[int, int], strategies: dict[str, str],
-              bound: float | None, method: str, solver: str, size: dict[str, int],
-              gap_target: float = 0.001) -> Plan:
+def _assemble(
+    cands: Candidates,
+    catalog: Catalog,
+    units: dict[int, int],
+    strategies: dict[str, str],
+    bound: float | None,
+    method: str,
+    solver: str,
+    size: dict[str, int],
+    gap_target: float = 0.001,
+) -> Plan:
     placements = placements_from_units(units, cands.offers, strategies)
-    plan = Plan(cands.spec, placements, strategies, fees_for(placements, catalog),
-                egress_for(placements, cands.spec, catalog), bound=bound, method=method,
-                solver=solver, model_size=dict(size), gap_target=gap_target)
+    plan = Plan(
+        cands.spec,
+        placements,
+        strategies,
+        fees_for(placements, catalog),
+        egress_for(placements, cands.spec, catalog),
+        bound=bound,
+        method=method,
+        solver=solver,
+        model_size=dict(size),
+        gap_target=gap_target,
+    )
     plan.verification = verify_plan(plan, catalog)
     return plan
 
@@ -711,8 +1035,9 @@ RELAXABLE = {
 }
 
 
-def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions,
-                       deadline: float = math.inf) -> InfeasibleError:
+def explain_infeasible(
+    cands: Candidates, catalog: Catalog, options: PlanOptions, deadline: float = math.inf
+) -> InfeasibleError:
     """Which requirements cannot all hold: re-solve with penalised slack on one family of rows at a
     time, in the order a user would rather relax them; the first family whose slack alone restores a
     plan is explained row by row, and the others that would also do are named. When no single
@@ -727,10 +1052,13 @@ def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions
         if time.perf_counter() > deadline:
             if first:
                 break
-            return InfeasibleError([
-                "the solver found that no plan meets every requirement, and the diagnosis of which one to "
-                f"relax did not finish in time (it had {options.time_limit:g} s); raise --time-limit for a full "
-                "diagnosis, or try relaxing survive, residency or latency budgets one at a time"])
+            return InfeasibleError(
+                [
+                    "the solver found that no plan meets every requirement, and the diagnosis of which one to "
+                    f"relax did not finish in time (it had {options.time_limit:g} s); raise --time-limit for a full "
+                    "diagnosis, or try relaxing survive, residency or latency budgets one at a time"
+                ]
+            )
         fams = frozenset({family, "survival_cut"} if family == "survival" else {family})
         messages = _elastic_messages(cands, catalog, options, fams)
         if messages is None:
@@ -741,18 +1069,32 @@ def explain_infeasible(cands: Candidates, catalog: Catalog, options: PlanOptions
     if first:
         return InfeasibleError(first, [RELAXABLE[f] for f in enough[1:]])
     messages = _elastic_messages(cands, catalog, options, None)
-    return InfeasibleError(messages or ["the requirements conflict, and the diagnosis could not isolate "
-                                        "which; try relaxing survive, residency or latency budgets one at a time"])
+    return InfeasibleError(
+        messages
+        or [
+            "the requirements conflict, and the diagnosis could not isolate "
+            "which; try relaxing survive, residency or latency budgets one at a time"
+        ]
+    )
 
 
-def _elastic_messages(cands: Candidates, catalog: Catalog, options: PlanOptions,
-                      families: frozenset[str] | None) -> list[str] | None:
+def _elastic_messages(
+    cands: Candidates, catalog: Catalog, options: PlanOptions, families: frozenset[str] | None
+) -> list[str] | None:
     """Sentences for the rows that need slack when only `families` may bend; None if that is not enough."""
-    built = build_model(cands, catalog, BuildOptions(couple=True, elastic=True, elastic_families=families))
-    result = get_backend("highs").solve(built.prob, SolverOptions("highs", 20.0, 0.01, options.threads))
+    built = build_model(
+        cands, catalog, BuildOptions(couple=True, elastic=True, elastic_families=families)
+    )
+    result = get_backend("highs").solve(
+        built.prob, SolverOptions("highs", 20.0, 0.01, options.threads)
+    )
     if not result.status.has_plan:
         return None
-    used = [(row, float(var.varValue or 0.0)) for var, row in built.slacks if (var.varValue or 0.0) > 1e-6]
+    used = [
+        (row, float(var.varValue or 0.0))
+        for var, row in built.slacks
+        if (var.varValue or 0.0) > 1e-6
+    ]
     messages: list[str] = []
     for row, slack in used:
         msg = _sentence(row.family, row.meta, slack, cands, catalog)
@@ -765,7 +1107,11 @@ def _sentence(family: str, meta: dict, slack: float, cands: Candidates, catalog:
     spec = cands.spec
     s = meta.get("service", "")
     svc = spec.service(s) if s else None
-    off = cands.offers[(cands.offers["service"] == s) & (cands.offers["role"] == "primary")] if s else None
+    off = (
+        cands.offers[(cands.offers["service"] == s) & (cands.offers["role"] == "primary")]
+        if s
+        else None
+    )
     why = ""
     if svc is not None:
         limits = []
@@ -782,39 +1128,57 @@ def _sentence(family: str, meta: dict, slack: float, cands: Candidates, catalog:
         regs = sorted(set(off["region"])) if off is not None else []
         cat = svc.category if svc else ""
         if scen.startswith("provider:"):
-            return (f"{why}surviving a provider outage needs two providers that offer {cat} there; "
-                    f"it may use only {len(provs)} ({', '.join(provs)})")
+            return (
+                f"{why}surviving a provider outage needs two providers that offer {cat} there; "
+                f"it may use only {len(provs)} ({', '.join(provs)})"
+            )
         if meta.get("growth"):
-            return (f"`{s}` must grow back to full capacity after losing {scen.split(':', 1)[1]}, but no public "
-                    "region it may use survives and the private capacity it holds is too small")
+            return (
+                f"`{s}` must grow back to full capacity after losing {scen.split(':', 1)[1]}, but no public "
+                "region it may use survives and the private capacity it holds is too small"
+            )
         if len(regs) == 1:
-            return (f"{why}surviving a {scen.split(':', 1)[0]} outage needs a second region for `{s}`, "
-                    f"but only {regs[0]} is allowed")
-        return (f"{why}`{s}` cannot keep enough {meta.get('resource')} running without "
-                f"{scen.split(':', 1)[1]} among its allowed regions ({', '.join(regs[:6])})")
+            return (
+                f"{why}surviving a {scen.split(':', 1)[0]} outage needs a second region for `{s}`, "
+                f"but only {regs[0]} is allowed"
+            )
+        return (
+            f"{why}`{s}` cannot keep enough {meta.get('resource')} running without "
+            f"{scen.split(':', 1)[1]} among its allowed regions ({', '.join(regs[:6])})"
+        )
     if family == "user_latency":
         group = meta["group"]
         u = next(x for x in spec.users if x.name == group)
         reach = sorted(cands.user_reach.get((s, group), ()))
         if "scenario" in meta:
-            return (f"users in {group} need `{s}` within {u.max_latency_ms:g} ms even after losing "
-                    f"{meta['scenario'].split(':', 1)[1]}, but the only allowed regions that close are "
-                    f"{', '.join(reach) or 'none'}")
+            return (
+                f"users in {group} need `{s}` within {u.max_latency_ms:g} ms even after losing "
+                f"{meta['scenario'].split(':', 1)[1]}, but the only allowed regions that close are "
+                f"{', '.join(reach) or 'none'}"
+            )
         return f"no region allowed for `{s}` is within {u.max_latency_ms:g} ms of users in {group}"
     if family == "dependency_latency":
-        return (f"`{s}` in {meta['region']} has no region of `{meta['target']}` within "
-                f"{meta['budget']:g} ms it may use")
+        return (
+            f"`{s}` in {meta['region']} has no region of `{meta['target']}` within "
+            f"{meta['budget']:g} ms it may use"
+        )
     if family == "private_capacity":
-        return (f"private site {meta['site']} has {meta['capacity']:,.0f} {meta['resource']} usable; "
-                f"the plan needs about {meta['capacity'] + slack:,.0f}")
+        return (
+            f"private site {meta['site']} has {meta['capacity']:,.0f} {meta['resource']} usable; "
+            f"the plan needs about {meta['capacity'] + slack:,.0f}"
+        )
     if family == "max_providers":
-        return (f"the policy allows at most {spec.policy.max_providers} provider(s), fewer than the "
-                "survival and residency requirements need")
+        return (
+            f"the policy allows at most {spec.policy.max_providers} provider(s), fewer than the "
+            "survival and residency requirements need"
+        )
     if family == "max_regions":
         return f"`{s}` may use at most {meta['limit']} regions, fewer than it needs"
     if family == "budget":
-        return (f"the cheapest plan that meets everything else costs about "
-                f"${meta['budget'] + slack:,.2f}/month, over the budget of ${meta['budget']:,.2f}")
+        return (
+            f"the cheapest plan that meets everything else costs about "
+            f"${meta['budget'] + slack:,.2f}/month, over the budget of ${meta['budget']:,.2f}"
+        )
     if family == "demand":
         return f"`{s}` cannot get {meta['demand']:g} {meta['resource']} from its allowed offerings"
     return f"{family} constraint {meta} cannot hold"
@@ -831,11 +1195,20 @@ class _PrivateUse:
 
     def __init__(self, offers: pd.DataFrame):
         priv = offers[(offers["kind"] == "private").to_numpy()]
-        self.rows = {i: (s, r, caps) for i, s, r, *caps in zip(
-            priv.index, priv["service"].tolist(), priv["region"].tolist(),
-            *(priv[res].astype(float).tolist() for res in SITE_RESOURCES), strict=True)}
+        self.rows = {
+            i: (s, r, caps)
+            for i, s, r, *caps in zip(
+                priv.index,
+                priv["service"].tolist(),
+                priv["region"].tolist(),
+                *(priv[res].astype(float).tolist() for res in SITE_RESOURCES),
+                strict=True,
+            )
+        }
 
-    def __call__(self, units: dict[int, int], services: set[str] | None = None) -> dict[tuple[str, str], float]:
+    def __call__(
+        self, units: dict[int, int], services: set[str] | None = None
+    ) -> dict[tuple[str, str], float]:
         """(site, resource) -> capacity taken by the given units (of `services` only, when given)."""
         out: dict[tuple[str, str], float] = {}
         for i, n in units.items():
@@ -859,11 +1232,15 @@ class _Neighbourhoods:
     improves or the time box ends. This is a local search: it improves the plan, the bound comes
     from elsewhere."""
 
-    def __init__(self, full: Candidates, pruned: Candidates, catalog: Catalog, options: PlanOptions):
+    def __init__(
+        self, full: Candidates, pruned: Candidates, catalog: Catalog, options: PlanOptions
+    ):
         self.full, self.catalog, self.options = full, catalog, options
         off = full.offers
         self.off = off
-        self.allowed = {s: set(g) for s, g in off.loc[off["role"] == "primary"].groupby("service")["region"]}
+        self.allowed = {
+            s: set(g) for s, g in off.loc[off["role"] == "primary"].groupby("service")["region"]
+        }
         self.base = {s: set(g) for s, g in pruned.offers.groupby("service")["region"]}
         self.partners: dict[str, set[str]] = {s: set() for s in full.services()}
         for dep in full.spec.dependencies:
@@ -882,9 +1259,15 @@ class _Neighbourhoods:
                 out.setdefault(self.service_of[i], set()).add(self.region_of[i])
         return out
 
-    def resolve(self, block: list[str], units: dict[int, int], strategies: dict[str, str],
-                time_limit: float, gap: float, start: tuple[dict[int, int], dict[str, str]] | None = None
-                ) -> tuple[dict[int, int], dict[str, str]] | None:
+    def resolve(
+        self,
+        block: list[str],
+        units: dict[int, int],
+        strategies: dict[str, str],
+        time_limit: float,
+        gap: float,
+        start: tuple[dict[int, int], dict[str, str]] | None = None,
+    ) -> tuple[dict[int, int], dict[str, str]] | None:
         """New units and strategies for the block's services, or None when the solve found no plan.
         `start`: another placement of the block's services (units, strategies) that meets the
         couplings, to start from when the current one does not (its regions join the model)."""
@@ -895,7 +1278,9 @@ class _Neighbourhoods:
             units.update({i: n for i, n in start[0].items() if self.service_of[i] in inside})
             strategies = {**strategies, **{s: start[1][s] for s in block if s in start[1]}}
             where = {s: r for s, r in where.items() if s not in inside}
-            where.update(self.regions({i: n for i, n in units.items() if self.service_of[i] in inside}))
+            where.update(
+                self.regions({i: n for i, n in units.items() if self.service_of[i] in inside})
+            )
         fixed_partners = sorted(set().union(*(self.partners[s] for s in block)) - inside)
         keep: dict[str, set[str]] = {}
         for s in block:
@@ -911,8 +1296,11 @@ class _Neighbourhoods:
                     if a not in inside:
                         continue
                     around = keep[b] if b in inside else where.get(b, set())
-                    near = {r for r in self.allowed[a] - keep[a]
-                            if any(self.catalog.rtt_ms(r, rb) <= dep.max_latency_ms for rb in around)}
+                    near = {
+                        r
+                        for r in self.allowed[a] - keep[a]
+                        if any(self.catalog.rtt_ms(r, rb) <= dep.max_latency_ms for rb in around)
+                    }
                     if near:
                         keep[a] |= near
                         grew = True
@@ -920,26 +1308,52 @@ class _Neighbourhoods:
                 break
         off = self.off
         # the block's own rows only (a pass over the whole table per re-solve cost 50 ms at 50 services)
-        mine = [i for s in block for i in off.index[self.full._rows_of.get(s, [])] if self.region_of[i] in keep[s]]
+        mine = [
+            i
+            for s in block
+            for i in off.index[self.full._rows_of.get(s, [])]
+            if self.region_of[i] in keep[s]
+        ]
         held = [i for i, n in units.items() if n > 0 and self.service_of[i] in fixed_partners]
         rows = pd.Index(mine + held)
         services = [s for s in self.full.services() if s in inside or s in fixed_partners]
-        sub = Candidates(self.full.spec, off.loc[rows.sort_values()], self.full.demand.loc[services],
-                         {s: self.full.strategies[s] for s in services}, self.full.scenarios,
-                         {k: v for k, v in self.full.user_reach.items() if k[0] in services},
-                         frozenset(s for s in self.full.global_services if s in services), self.full.notes)
+        sub = Candidates(
+            self.full.spec,
+            off.loc[rows.sort_values()],
+            self.full.demand.loc[services],
+            {s: self.full.strategies[s] for s in services},
+            self.full.scenarios,
+            {k: v for k, v in self.full.user_reach.items() if k[0] in services},
+            frozenset(s for s in self.full.global_services if s in services),
+            self.full.notes,
+        )
         others = set(self.full.services()) - inside - set(fixed_partners)
         reserved = self.private_use(units, others)
         t0 = time.perf_counter()
-        built = build_model(sub, self.catalog, BuildOptions(
-            couple=True, fixed_units={i: units[i] for i in held}, private_reserved=reserved))
+        built = build_model(
+            sub,
+            self.catalog,
+            BuildOptions(
+                couple=True, fixed_units={i: units[i] for i in held}, private_reserved=reserved
+            ),
+        )
         self.seconds["build_s"] += time.perf_counter() - t0
         start = [(v.name, float(units.get(i, 0))) for i, v in built.n.items()]
         start += [(u.name, 1.0 if r in where.get(s, ()) else 0.0) for (s, r), u in built.u.items()]
-        start += [(z.name, 1.0 if strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()]
+        start += [
+            (z.name, 1.0 if strategies.get(s) == name else 0.0) for (s, name), z in built.z.items()
+        ]
         result = get_backend(self.options.solver).solve(
-            built.prob, SolverOptions(self.options.solver, time_limit, gap, self.options.threads, small_model=True,
-                                      start=tuple(start)))
+            built.prob,
+            SolverOptions(
+                self.options.solver,
+                time_limit,
+                gap,
+                self.options.threads,
+                small_model=True,
+                start=tuple(start),
+            ),
+        )
         self.seconds["solve_s"] += result.seconds
         if not result.status.has_plan:
             return None
@@ -949,24 +1363,32 @@ class _Neighbourhoods:
 
 def _latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
     """Services tied to one another by dependency latency budgets (two or more), each sorted."""
-    tied = nx.Graph([(d.source, d.target) for d in spec.dependencies if d.max_latency_ms is not None])
+    tied = nx.Graph(
+        [(d.source, d.target) for d in spec.dependencies if d.max_latency_ms is not None]
+    )
     return sorted(tuple(sorted(c)) for c in nx.connected_components(tied))
 
 
-def _latency_violations(spec: AppSpec, where: dict[str, set[str]], catalog: Catalog) -> list[tuple[str, str]]:
+def _latency_violations(
+    spec: AppSpec, where: dict[str, set[str]], catalog: Catalog
+) -> list[tuple[str, str]]:
     """Dependencies (caller, callee) whose latency budget some caller region misses."""
     out = []
     for dep in spec.dependencies:
         if dep.max_latency_ms is None:
             continue
         targets = where.get(dep.target, set())
-        if any(min((catalog.rtt_ms(r, t) for t in targets), default=math.inf) > dep.max_latency_ms
-               for r in where.get(dep.source, ())):
+        if any(
+            min((catalog.rtt_ms(r, t) for t in targets), default=math.inf) > dep.max_latency_ms
+            for r in where.get(dep.source, ())
+        ):
             out.append((dep.source, dep.target))
     return out
 
 
-def _latency_clique(catalog: Catalog, seed: list[str], regions: set[str], budget: float) -> list[str]:
+def _latency_clique(
+    catalog: Catalog, seed: list[str], regions: set[str], budget: float
+) -> list[str]:
     """Regions pairwise within `budget` of each other, nearest the seed first: the seed (as much of
     it as is such a set itself), grown nearest first. Every service placed inside it meets every
     budget of at least `budget`."""
@@ -983,9 +1405,14 @@ def _latency_clique(catalog: Catalog, seed: list[str], regions: set[str], budget
     return clique
 
 
-def _seat_latency_groups(full: Candidates, catalog: Catalog, options: PlanOptions, units: dict[int, int],
-                         strategies: dict[str, str], limit: float
-                         ) -> tuple[dict[int, int], dict[str, str], int]:
+def _seat_latency_groups(
+    full: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    units: dict[int, int],
+    strategies: dict[str, str],
+    limit: float,
+) -> tuple[dict[int, int], dict[str, str], int]:
     """A plan that meets every dependency latency budget, built in moments rather than searched for.
 
     For each group of services tied by budgets that some budget misses: around a region of the
@@ -999,8 +1426,13 @@ def _seat_latency_groups(full: Candidates, catalog: Catalog, options: PlanOption
     most `limit` seconds), and when budgets are missed it is the quick way to a verified plan.
     Returns units, strategies and the number of groups seated."""
     off = full.offers
-    tied = nx.Graph([(d.source, d.target, {"budget": d.max_latency_ms})
-                     for d in full.spec.dependencies if d.max_latency_ms is not None])
+    tied = nx.Graph(
+        [
+            (d.source, d.target, {"budget": d.max_latency_ms})
+            for d in full.spec.dependencies
+            if d.max_latency_ms is not None
+        ]
+    )
     # lookups over the rows in use only: the full table can hold 500k offers
     info = off.loc[list(units), ["service", "region", "role"]]
     service_of, region_of = _column_lookup(info, "service"), _column_lookup(info, "region")
@@ -1019,16 +1451,26 @@ def _seat_latency_groups(full: Candidates, catalog: Catalog, options: PlanOption
     def regions(held: dict[int, int]) -> set[str]:
         return {region_of[i] for i, n in held.items() if n > 0 and i in primary}
 
-    def seat(s: str, choices: list[str], reserved: dict[tuple[str, str], float]) -> BuiltModel | None:
-        built = build_model(full.restrict([s], {s: set(choices)}),
-                            catalog, BuildOptions(couple=False, private_reserved=reserved))
+    def seat(
+        s: str, choices: list[str], reserved: dict[tuple[str, str], float]
+    ) -> BuiltModel | None:
+        built = build_model(
+            full.restrict([s], {s: set(choices)}),
+            catalog,
+            BuildOptions(couple=False, private_reserved=reserved),
+        )
         result = get_backend(options.solver).solve(
-            built.prob, SolverOptions(options.solver, limit, max(options.gap, 0.01), options.threads,
-                                      small_model=True))
+            built.prob,
+            SolverOptions(
+                options.solver, limit, max(options.gap, 0.01), options.threads, small_model=True
+            ),
+        )
         return built if result.status.has_plan else None
 
     seated = 0
-    missed = {s for pair in _latency_violations(full.spec, _where(off, units), catalog) for s in pair}
+    missed = {
+        s for pair in _latency_violations(full.spec, _where(off, units), catalog) for s in pair
+    }
     for group in map(set, nx.connected_components(tied)):
         if not group & missed:
             continue
@@ -1088,11 +1530,17 @@ def _where(off: pd.DataFrame, units: dict[int, int]) -> dict[str, set[str]]:
     return {s: set(g) for s, g in rows.groupby("service")["region"]}
 
 
-def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, options: PlanOptions,
-                        units: dict[int, int], strategies: dict[str, str], deadline: float,
-                        timings: dict[str, float],
-                        fallback: tuple[dict[int, int], dict[str, str]] | None = None
-                        ) -> tuple[dict[int, int], dict[str, str], int]:
+def _coordinate_locally(
+    full: Candidates,
+    pruned: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    units: dict[int, int],
+    strategies: dict[str, str],
+    deadline: float,
+    timings: dict[str, float],
+    fallback: tuple[dict[int, int], dict[str, str]] | None = None,
+) -> tuple[dict[int, int], dict[str, str], int]:
     """Neighbourhood search from the union of stand-alone plans: the services of each dependency
     that costs egress or misses its latency budget are re-solved one at a time with their
     partners fixed, then both together, so a pair can also move to a third region. A block is
@@ -1112,7 +1560,11 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
         egress = egress_for(placements, full.spec, catalog)
         costly: list[tuple[str, str]] = []
         if len(egress):
-            cost = egress.groupby(["source", "target"])["usd_per_month"].sum().sort_values(ascending=False)
+            cost = (
+                egress.groupby(["source", "target"])["usd_per_month"]
+                .sum()
+                .sort_values(ascending=False)
+            )
             costly = [(s, t) for (s, t), c in cost.items() if c > 1e-9]
         return bad + [p for p in costly if p not in bad]
 
@@ -1122,9 +1574,14 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
     missed: dict[str, object] = {"moves": -1, "pairs": set()}
 
     def blocks(stage: str, s: str, t: str) -> list[list[str]]:
-        if stage == "latency":  # only while the budget is still missed: one solve mends the component
+        if (
+            stage == "latency"
+        ):  # only while the budget is still missed: one solve mends the component
             if missed["moves"] != moves:  # recomputed only after a move
-                missed.update(moves=moves, pairs=set(_latency_violations(full.spec, hood.regions(units), catalog)))
+                missed.update(
+                    moves=moves,
+                    pairs=set(_latency_violations(full.spec, hood.regions(units), catalog)),
+                )
             return [list(component[s])] if (s, t) in missed["pairs"] else []
         return [[s], [t]] if stage == "single" else [[s, t]]
 
@@ -1144,13 +1601,22 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
                     solved.add(key)
                     if time.perf_counter() > deadline:
                         break
-                    out = hood.resolve(block, units, strategies,
-                                       max(0.2, min(BLOCK_TIME_LIMIT * (4 if stage == "latency" else 1),
-                                                      deadline - time.perf_counter())),
-                                       # mending a budget needs a plan, not a proof
-                                       max(options.gap, 0.02) if stage == "latency" else options.gap,
-                                       # from the fallback's placement, which meets the budgets
-                                       fallback if stage == "latency" else None)
+                    out = hood.resolve(
+                        block,
+                        units,
+                        strategies,
+                        max(
+                            0.2,
+                            min(
+                                BLOCK_TIME_LIMIT * (4 if stage == "latency" else 1),
+                                deadline - time.perf_counter(),
+                            ),
+                        ),
+                        # mending a budget needs a plan, not a proof
+                        max(options.gap, 0.02) if stage == "latency" else options.gap,
+                        # from the fallback's placement, which meets the budgets
+                        fallback if stage == "latency" else None,
+                    )
                     if out is None:
                         continue
                     new_units, new_strategies = out
@@ -1166,7 +1632,10 @@ def _coordinate_locally(full: Candidates, pruned: Candidates, catalog: Catalog, 
             if moves == before or time.perf_counter() > deadline:
                 break
         if stage == "latency" and fallback is not None:
-            missed = {component[s] for s, _t in _latency_violations(full.spec, hood.regions(units), catalog)}
+            missed = {
+                component[s]
+                for s, _t in _latency_violations(full.spec, hood.regions(units), catalog)
+            }
             for group in missed:
                 take = {i: n for i, n in fallback[0].items() if hood.service_of[i] in group}
                 for i in [i for i in units if hood.service_of[i] in group]:

@@ -11,8 +11,20 @@ from .catalog import Catalog
 from .catalog.columns import RESOURCES
 from .spec import AppSpec
 
-PLACEMENT_COLUMNS = ["service", "provider", "region", "sku", "offering", "category", "tier", "role",
-                     "units", *RESOURCES, "usd_per_unit_month", "usd_per_month"]
+PLACEMENT_COLUMNS = [
+    "service",
+    "provider",
+    "region",
+    "sku",
+    "offering",
+    "category",
+    "tier",
+    "role",
+    "units",
+    *RESOURCES,
+    "usd_per_unit_month",
+    "usd_per_month",
+]
 
 
 @dataclass
@@ -21,7 +33,9 @@ class Plan:
     placements: pd.DataFrame  # PLACEMENT_COLUMNS; capacity columns are per unit
     strategies: dict[str, str]
     fees: pd.DataFrame  # service, region, category, usd_per_month
-    egress: pd.DataFrame  # dependency, source, target, region, to_region, gb_per_month, usd_per_gb, usd_per_month
+    egress: (
+        pd.DataFrame
+    )  # dependency, source, target, region, to_region, gb_per_month, usd_per_gb, usd_per_month
     bound: float | None = None
     gap_target: float = 0.001  # the relative gap asked for; within it the plan counts as optimal
     time_limited: bool = False  # the solver stopped at its time limit
@@ -75,7 +89,9 @@ class Plan:
         return sorted(set(self.placements["provider"]))
 
 
-def placements_from_units(units: dict[int, int], offers: pd.DataFrame, strategies: dict[str, str]) -> pd.DataFrame:
+def placements_from_units(
+    units: dict[int, int], offers: pd.DataFrame, strategies: dict[str, str]
+) -> pd.DataFrame:
     """Turn chosen unit counts (by candidates row) into the placements table, with display roles:
     backups are `backup`; under active/active every region is `active`; otherwise the region holding
     the most capacity is `primary` and the rest are `standby`."""
@@ -89,10 +105,16 @@ def placements_from_units(units: dict[int, int], offers: pd.DataFrame, strategie
     by_region = weight.groupby([prim["service"], prim["region"]]).sum()
     top = {s: r for s, r in by_region.groupby(level=0).idxmax().tolist()} if len(by_region) else {}
     service, region = rows["service"].tolist(), rows["region"].tolist()
-    rows["role"] = ["backup" if role == "backup"
-                    else "active" if strategies.get(s) == "active_active"
-                    else "primary" if r == top.get(s) else "standby"
-                    for s, r, role in zip(service, region, rows["role"].tolist(), strict=True)]
+    rows["role"] = [
+        "backup"
+        if role == "backup"
+        else "active"
+        if strategies.get(s) == "active_active"
+        else "primary"
+        if r == top.get(s)
+        else "standby"
+        for s, r, role in zip(service, region, rows["role"].tolist(), strict=True)
+    ]
     out = rows[PLACEMENT_COLUMNS].sort_values(["service", "role", "region", "sku"], kind="stable")
     return out.reset_index(drop=True)
 
@@ -116,7 +138,12 @@ def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.
     where = prim.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
     order = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
     # capacity held per (service, region) and resource, once: not one table scan per dependency
-    held_by = prim[list(order)].mul(prim["units"], axis=0).groupby([prim["service"], prim["region"]]).sum()
+    held_by = (
+        prim[list(order)]
+        .mul(prim["units"], axis=0)
+        .groupby([prim["service"], prim["region"]])
+        .sum()
+    )
     regions_of = {s: list(g.index.get_level_values(1)) for s, g in held_by.groupby(level=0)}
     demand_of = {s.name: s.demand.as_dict() for s in spec.services}
     rows = []
@@ -126,13 +153,34 @@ def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.
             continue
         demand = demand_of[dep.source]
         res = next(r for r in order if demand[r] > 0)
-        held = ((r, float(held_by.at[(dep.source, r), res])) for r in regions_of.get(dep.source, []))
+        held = (
+            (r, float(held_by.at[(dep.source, r), res])) for r in regions_of.get(dep.source, [])
+        )
         for r, cap in held:
             if cap <= 0:
                 continue
             rate, to = min((catalog.egress_rate(r, t), t) for t in targets)
             gb = dep.gb_per_month * cap / demand[res]
-            rows.append({"dependency": k, "source": dep.source, "target": dep.target, "region": r,
-                         "to_region": to, "gb_per_month": gb, "usd_per_gb": rate, "usd_per_month": rate * gb})
-    cols = ["dependency", "source", "target", "region", "to_region", "gb_per_month", "usd_per_gb", "usd_per_month"]
+            rows.append(
+                {
+                    "dependency": k,
+                    "source": dep.source,
+                    "target": dep.target,
+                    "region": r,
+                    "to_region": to,
+                    "gb_per_month": gb,
+                    "usd_per_gb": rate,
+                    "usd_per_month": rate * gb,
+                }
+            )
+    cols = [
+        "dependency",
+        "source",
+        "target",
+        "region",
+        "to_region",
+        "gb_per_month",
+        "usd_per_gb",
+        "usd_per_month",
+    ]
     return pd.DataFrame(rows, columns=cols)

@@ -36,15 +36,17 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def availability_to_dict(result: Any) -> dict[str, Any]:
-    return _clean({
-        "availability_pct": 100 * result.availability,
-        "downtime_minutes_per_month": result.minutes_per_month,
-        "downtime_minutes_per_year": result.minutes_per_year,
-        "method": result.method,
-        "confidence_interval": getattr(result, "confidence_interval", None),
-        "note": "estimated availability (model): composed from SLAs and the catalog's outage assumptions, "
-                "not a provider promise",
-    })
+    return _clean(
+        {
+            "availability_pct": 100 * result.availability,
+            "downtime_minutes_per_month": result.minutes_per_month,
+            "downtime_minutes_per_year": result.minutes_per_year,
+            "method": result.method,
+            "confidence_interval": getattr(result, "confidence_interval", None),
+            "note": "estimated availability (model): composed from SLAs and the catalog's outage assumptions, "
+            "not a provider promise",
+        }
+    )
 
 
 def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
@@ -54,14 +56,25 @@ def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
     placements = []
     for r in plan.placements.to_dict(orient="records"):
         per_unit = {k: r[k] for k in RESOURCES if r[k] > 0}
-        placements.append({
-            "service": r["service"], "provider": r["provider"], "region": r["region"], "sku": r["sku"],
-            "offering": r["offering"], "category": r["category"], "tier": r["tier"], "role": r["role"],
-            "units": int(r["units"]),
-            "capacity": {"per_unit": per_unit, "total": {k: v * r["units"] for k, v in per_unit.items()}},
-            "usd_per_unit_month": round(r["usd_per_unit_month"], 6),
-            "usd_per_month": round(r["usd_per_month"], 6),
-        })
+        placements.append(
+            {
+                "service": r["service"],
+                "provider": r["provider"],
+                "region": r["region"],
+                "sku": r["sku"],
+                "offering": r["offering"],
+                "category": r["category"],
+                "tier": r["tier"],
+                "role": r["role"],
+                "units": int(r["units"]),
+                "capacity": {
+                    "per_unit": per_unit,
+                    "total": {k: v * r["units"] for k, v in per_unit.items()},
+                },
+                "usd_per_unit_month": round(r["usd_per_unit_month"], 6),
+                "usd_per_month": round(r["usd_per_month"], 6),
+            }
+        )
     out = {
         "schema_version": JSON_VERSION,
         "status": plan.status,
@@ -71,11 +84,19 @@ def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
         "gap": None if plan.gap is None else round(plan.gap, 8),
         "cost_breakdown_usd_per_month": {k: round(v, 6) for k, v in cost.items()},
         "policy": spec.policy.model_dump(mode="json"),
-        "services": [{
-            "name": s.name, "category": s.category, "demand": {k: v for k, v in s.demand.as_dict().items() if v > 0},
-            "strategy": plan.strategies.get(s.name), "rto_minutes": s.rto_minutes, "rpo_minutes": s.rpo_minutes,
-            "residency": list(s.residency), "user_facing": s.user_facing,
-        } for s in spec.services],
+        "services": [
+            {
+                "name": s.name,
+                "category": s.category,
+                "demand": {k: v for k, v in s.demand.as_dict().items() if v > 0},
+                "strategy": plan.strategies.get(s.name),
+                "rto_minutes": s.rto_minutes,
+                "rpo_minutes": s.rpo_minutes,
+                "residency": list(s.residency),
+                "user_facing": s.user_facing,
+            }
+            for s in spec.services
+        ],
         "placements": placements,
         "fees": records(plan.fees),
         "egress": records(plan.egress),
@@ -83,9 +104,12 @@ def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
         "regions": plan.regions(),
         "verification": plan.verification.as_dict() if plan.verification is not None else None,
         "availability": None if availability is None else availability_to_dict(availability),
-        "solve": {"method": plan.method, "solver": plan.solver,
-                  "timings_s": {k: round(v, 4) for k, v in plan.timings.items()},
-                  "model_size": plan.model_size},
+        "solve": {
+            "method": plan.method,
+            "solver": plan.solver,
+            "timings_s": {k: round(v, 4) for k, v in plan.timings.items()},
+            "model_size": plan.model_size,
+        },
         "notes": list(plan.notes),
     }
     return _clean(out)
@@ -96,8 +120,19 @@ def plan_to_json(plan: Plan, availability: Any = None) -> str:
 
 
 def plan_to_csv(plan: Plan) -> str:
-    cols = ["service", "provider", "region", "sku", "category", "tier", "role", "units",
-            *RESOURCES, "usd_per_unit_month", "usd_per_month"]
+    cols = [
+        "service",
+        "provider",
+        "region",
+        "sku",
+        "category",
+        "tier",
+        "role",
+        "units",
+        *RESOURCES,
+        "usd_per_unit_month",
+        "usd_per_month",
+    ]
     buf = io.StringIO()
     plan.placements[cols].to_csv(buf, index=False, float_format="%.10g")
     return buf.getvalue()
@@ -110,13 +145,17 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
     gap = "n/a" if plan.gap is None else f"{plan.gap:.3%}"
     bound = "n/a" if plan.bound is None else f"${plan.bound:,.2f}"
     lines.append(f"Monthly cost ${cost['total']:,.2f}  (proven lower bound {bound}, gap {gap})")
-    lines.append("  compute ${compute:,.2f} | storage ${storage:,.2f} | standby ${standby:,.2f} | "
-                 "egress ${egress:,.2f}".format(**cost))
+    lines.append(
+        "  compute ${compute:,.2f} | storage ${storage:,.2f} | standby ${standby:,.2f} | "
+        "egress ${egress:,.2f}".format(**cost)
+    )
     lines.append(f"Providers: {', '.join(plan.providers())}   Regions: {', '.join(plan.regions())}")
     lines.append("")
     p = plan.placements.copy()
-    p["capacity"] = [", ".join(f"{r[k] * r['units']:g} {k}" for k in RESOURCES if r[k] > 0)
-                     for r in p.to_dict(orient="records")]
+    p["capacity"] = [
+        ", ".join(f"{r[k] * r['units']:g} {k}" for k in RESOURCES if r[k] > 0)
+        for r in p.to_dict(orient="records")
+    ]
     p["usd/month"] = p["usd_per_month"].map(lambda v: f"{v:,.2f}")
     show = p[["service", "region", "sku", "tier", "role", "units", "capacity", "usd/month"]]
     lines.append(show.to_string(index=False))
@@ -125,20 +164,31 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
     lines.append(f"DR strategies: {strat}")
     if len(plan.egress) and plan.egress["usd_per_month"].sum() > 0:
         eg = plan.egress[plan.egress["usd_per_month"] > 0]
-        lines.append("Egress: " + "; ".join(
-            f"{r.source}->{r.target} {r.region}->{r.to_region} ${r.usd_per_month:,.2f}" for r in eg.itertuples()))
+        lines.append(
+            "Egress: "
+            + "; ".join(
+                f"{r.source}->{r.target} {r.region}->{r.to_region} ${r.usd_per_month:,.2f}"
+                for r in eg.itertuples()
+            )
+        )
     v = plan.verification
     if v is not None:
         verdict = "OK" if v.ok else "FAILED"
-        lines.append(f"Verification: {verdict}, normal operation and {v.scenarios_checked - 1} failure "
-                     f"scenario(s) of policy `{spec.policy.survive}` checked independently")
+        lines.append(
+            f"Verification: {verdict}, normal operation and {v.scenarios_checked - 1} failure "
+            f"scenario(s) of policy `{spec.policy.survive}` checked independently"
+        )
     if availability is not None:
-        lines.append(f"Estimated availability {100 * availability.availability:.4f}% "
-                     f"({availability.minutes_per_year:,.0f} min/year, {availability.minutes_per_month:.1f} "
-                     f"min/month; {availability.method}; a model, not a provider promise)")
+        lines.append(
+            f"Estimated availability {100 * availability.availability:.4f}% "
+            f"({availability.minutes_per_year:,.0f} min/year, {availability.minutes_per_month:.1f} "
+            f"min/month; {availability.method}; a model, not a provider promise)"
+        )
     t = plan.timings
-    lines.append(f"Solved by {plan.method} with {plan.solver} in {t.get('total_s', 0):.2f} s "
-                 f"(build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s)")
+    lines.append(
+        f"Solved by {plan.method} with {plan.solver} in {t.get('total_s', 0):.2f} s "
+        f"(build {t.get('build_s', 0):.2f} s, solve {t.get('solve_s', 0):.2f} s)"
+    )
     lines += [f"Note: {n}" for n in plan.notes]
     return "\n".join(lines)
 

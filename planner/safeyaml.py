@@ -39,8 +39,17 @@ class _AliasCappedLoader(yaml.SafeLoader):
 def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError) -> Any:
     """Parse YAML text with the safe, alias-capped loader; raise `error` with the position."""
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
-        raise error([Problem(source, "", "", f"file is larger than {MAX_YAML_BYTES // 1024} KiB",
-                             fix="a spec or catalog file is a few KiB; check you chose the right file")])
+        raise error(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    f"file is larger than {MAX_YAML_BYTES // 1024} KiB",
+                    fix="a spec or catalog file is a few KiB; check you chose the right file",
+                )
+            ]
+        )
     loader = None
     try:
         # constructing the loader already reads the stream: control characters fail here
@@ -49,8 +58,17 @@ def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise error([Problem(source, where, "", f"not valid YAML: {exc.problem}",
-                             fix="check indentation, colons and quotes near that line")]) from None
+        raise error(
+            [
+                Problem(
+                    source,
+                    where,
+                    "",
+                    f"not valid YAML: {exc.problem}",
+                    fix="check indentation, colons and quotes near that line",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
         raise error([Problem(source, "", "", f"not valid YAML: {exc}")]) from None
     finally:
@@ -64,17 +82,28 @@ def load_yaml_file(path: Path, error: type[InputError] = InputError) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise error([Problem(source, "", "", f"cannot read the file: {exc.strerror}",
-                             fix="check the path")]) from None
+        raise error(
+            [Problem(source, "", "", f"cannot read the file: {exc.strerror}", fix="check the path")]
+        ) from None
     if size > MAX_YAML_BYTES:
-        raise error([Problem(source, "", "", f"file is {size // 1024} KiB, larger than the "
-                             f"{MAX_YAML_BYTES // 1024} KiB limit",
-                             fix="a spec or catalog file is a few KiB; check you chose the right file")])
+        raise error(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    f"file is {size // 1024} KiB, larger than the "
+                    f"{MAX_YAML_BYTES // 1024} KiB limit",
+                    fix="a spec or catalog file is a few KiB; check you chose the right file",
+                )
+            ]
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise error([Problem(source, "", "", "file is not UTF-8 text",
-                             fix="save it as UTF-8 YAML")]) from None
+        raise error(
+            [Problem(source, "", "", "file is not UTF-8 text", fix="save it as UTF-8 YAML")]
+        ) from None
     except OSError as exc:
         raise error([Problem(source, "", "", f"cannot read the file: {exc.strerror}")]) from None
     return parse_yaml_text(text, source, error)

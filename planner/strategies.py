@@ -35,7 +35,9 @@ def _policy(spec: AppSpec, **changes: object) -> AppSpec:
 
 
 def _services(spec: AppSpec, **changes: object) -> AppSpec:
-    out = spec.model_copy(update={"services": tuple(s.model_copy(update=changes) for s in spec.services)})
+    out = spec.model_copy(
+        update={"services": tuple(s.model_copy(update=changes) for s in spec.services)}
+    )
     out._source = spec.source
     return out
 
@@ -44,26 +46,56 @@ def _private(catalog: Catalog) -> tuple[str, ...]:
     return tuple(catalog.providers.index[catalog.providers["kind"] == "private"])
 
 
-STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
-    Strategy("optimal", "free choice under the spec's own policy",
-             lambda spec, cat: spec),
-    Strategy("single_region", "everything in one region of one provider, no failure survived",
-             lambda spec, cat: _services(_policy(spec, survive="none", max_providers=1), max_regions=1)),
-    Strategy("multi_region_single_cloud", "one public cloud, surviving the loss of any region",
-             lambda spec, cat: _policy(spec, survive="region", max_providers=1,
-                                       exclude_providers=tuple(set(spec.policy.exclude_providers) | set(_private(cat))))),
-    Strategy("multi_cloud_active_active", "every service active in two or more clouds, surviving a provider outage",
-             lambda spec, cat: _services(_policy(spec, survive="provider",
-                                                 max_providers=max(2, spec.policy.max_providers or 2)),
-                                         dr="active_active", rto_minutes=None, rpo_minutes=None)),
-    Strategy("hybrid_private_primary", "private OpenStack runs normal operation; public cloud is disaster recovery",
-             lambda spec, cat: _policy(spec, survive="site", private_share_min=1.0)),
-    Strategy("cloud_bursting", "private sites carry the base load (60%), public cloud the peaks",
-             lambda spec, cat: _policy(spec, private_share_min=0.6)),
-)}
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("optimal", "free choice under the spec's own policy", lambda spec, cat: spec),
+        Strategy(
+            "single_region",
+            "everything in one region of one provider, no failure survived",
+            lambda spec, cat: _services(
+                _policy(spec, survive="none", max_providers=1), max_regions=1
+            ),
+        ),
+        Strategy(
+            "multi_region_single_cloud",
+            "one public cloud, surviving the loss of any region",
+            lambda spec, cat: _policy(
+                spec,
+                survive="region",
+                max_providers=1,
+                exclude_providers=tuple(set(spec.policy.exclude_providers) | set(_private(cat))),
+            ),
+        ),
+        Strategy(
+            "multi_cloud_active_active",
+            "every service active in two or more clouds, surviving a provider outage",
+            lambda spec, cat: _services(
+                _policy(
+                    spec, survive="provider", max_providers=max(2, spec.policy.max_providers or 2)
+                ),
+                dr="active_active",
+                rto_minutes=None,
+                rpo_minutes=None,
+            ),
+        ),
+        Strategy(
+            "hybrid_private_primary",
+            "private OpenStack runs normal operation; public cloud is disaster recovery",
+            lambda spec, cat: _policy(spec, survive="site", private_share_min=1.0),
+        ),
+        Strategy(
+            "cloud_bursting",
+            "private sites carry the base load (60%), public cloud the peaks",
+            lambda spec, cat: _policy(spec, private_share_min=0.6),
+        ),
+    )
+}
 
 
-def plan_with_strategy(spec: AppSpec, catalog: Catalog, name: str, options: PlanOptions | None = None) -> Plan:
+def plan_with_strategy(
+    spec: AppSpec, catalog: Catalog, name: str, options: PlanOptions | None = None
+) -> Plan:
     if name not in STRATEGIES:
         raise InputError(f"unknown strategy `{name}`: {did_you_mean(name, STRATEGIES)}")
     plan = make_plan(STRATEGIES[name].transform(spec, catalog), catalog, options or PlanOptions())
@@ -97,8 +129,12 @@ def summarize(plan: Plan, catalog: Catalog, beta: float | None = None) -> dict[s
         "downtime_minutes_per_year": avail.minutes_per_year,
         "worst_latency_ms": round(worst_latency_ms(plan, catalog), 1),
         # with no failure to survive, recovery objectives do not apply
-        "rto_minutes": math.nan if plan.spec.policy.survive == "none" else float(strat["rto_minutes"].max()),
-        "rpo_minutes": math.nan if plan.spec.policy.survive == "none" else float(strat["rpo_minutes"].max()),
+        "rto_minutes": math.nan
+        if plan.spec.policy.survive == "none"
+        else float(strat["rto_minutes"].max()),
+        "rpo_minutes": math.nan
+        if plan.spec.policy.survive == "none"
+        else float(strat["rpo_minutes"].max()),
         "providers": ", ".join(plan.providers()),
         "regions": len(plan.regions()),
         "survives_single_region_failures": f"{int((sweeps['services_down'] == 0).sum())}/{len(sweeps)}",
@@ -107,8 +143,12 @@ def summarize(plan: Plan, catalog: Catalog, beta: float | None = None) -> dict[s
     }
 
 
-def compare(spec: AppSpec, catalog: Catalog, options: PlanOptions | None = None,
-            names: list[str] | None = None) -> pd.DataFrame:
+def compare(
+    spec: AppSpec,
+    catalog: Catalog,
+    options: PlanOptions | None = None,
+    names: list[str] | None = None,
+) -> pd.DataFrame:
     """Plan the same app under each strategy; one row per strategy (infeasible ones say why)."""
     rows = []
     for name in names or list(STRATEGIES):
@@ -117,11 +157,15 @@ def compare(spec: AppSpec, catalog: Catalog, options: PlanOptions | None = None,
             rows.append({"strategy": name, **summarize(plan, catalog)})
         except (InfeasibleError, NoPlanError) as exc:
             reason = exc.reasons[0] if isinstance(exc, InfeasibleError) else str(exc)
-            rows.append({"strategy": name, "usd_per_month": math.nan, "status": f"no plan: {reason}"})
+            rows.append(
+                {"strategy": name, "usd_per_month": math.nan, "status": f"no plan: {reason}"}
+            )
     return pd.DataFrame(rows)
 
 
-def frontier(spec: AppSpec, catalog: Catalog, x: str = "availability", options: PlanOptions | None = None) -> pd.DataFrame:
+def frontier(
+    spec: AppSpec, catalog: Catalog, x: str = "availability", options: PlanOptions | None = None
+) -> pd.DataFrame:
     """Pareto frontier of cost against availability or latency, by re-solving with a tightened
     requirement (epsilon constraint): survival level for availability, the users' latency budget
     for latency. Every point is a verified plan; dominated points are dropped."""
@@ -133,22 +177,37 @@ def frontier(spec: AppSpec, catalog: Catalog, x: str = "availability", options: 
             except (InfeasibleError, NoPlanError):
                 continue
             a = plan_availability(plan, catalog)
-            points.append({"requirement": f"survive {survive}", "usd_per_month": plan.objective,
-                           "availability_pct": 100 * a.availability, "verified": plan.verification.ok})
+            points.append(
+                {
+                    "requirement": f"survive {survive}",
+                    "usd_per_month": plan.objective,
+                    "availability_pct": 100 * a.availability,
+                    "verified": plan.verification.ok,
+                }
+            )
         key, better = "availability_pct", "higher"
     elif x == "latency":
         if not spec.users:
             raise InputError("a latency frontier needs users with latency budgets in the spec")
         for factor in (3.0, 2.0, 1.5, 1.0, 0.75, 0.5, 0.35):
-            users = tuple(u.model_copy(update={"max_latency_ms": u.max_latency_ms * factor}) for u in spec.users)
+            users = tuple(
+                u.model_copy(update={"max_latency_ms": u.max_latency_ms * factor})
+                for u in spec.users
+            )
             tightened = spec.model_copy(update={"users": users})
             tightened._source = spec.source
             try:
                 plan = make_plan(tightened, catalog, options or PlanOptions())
             except (InfeasibleError, NoPlanError):
                 continue
-            points.append({"requirement": f"latency budgets x{factor:g}", "usd_per_month": plan.objective,
-                           "worst_latency_ms": worst_latency_ms(plan, catalog), "verified": plan.verification.ok})
+            points.append(
+                {
+                    "requirement": f"latency budgets x{factor:g}",
+                    "usd_per_month": plan.objective,
+                    "worst_latency_ms": worst_latency_ms(plan, catalog),
+                    "verified": plan.verification.ok,
+                }
+            )
         key, better = "worst_latency_ms", "lower"
     else:
         raise InputError(f"unknown frontier axis `{x}`: use availability or latency")

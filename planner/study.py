@@ -92,7 +92,6 @@ _STR_COLUMNS = (
 )
 
 
-
 @contextlib.contextmanager
 def plain_main() -> Iterator[None]:
     """Start worker processes with a plain `__main__`.
@@ -109,6 +108,7 @@ def plain_main() -> Iterator[None]:
     finally:
         if saved is not None:
             sys.modules["__main__"] = saved
+
 
 class StudyFailedError(PlannerError):
     """More tasks failed than the failure budget allows; finished tasks stay in the parts folder."""

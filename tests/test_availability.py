@@ -109,8 +109,9 @@ def plans(draw: st.DrawFn, max_services: int = 3, max_replicas: int = 6) -> Avai
     n_regions = draw(st.integers(1, 3))
     n_providers = draw(st.integers(1, 2))
     regions = [f"p{i % n_providers}/r{i}" for i in range(n_regions)]
-    region_domains = {r: (f"region:{r}", f"provider:p{i % n_providers}") for i, r in
-                      enumerate(regions)}
+    region_domains = {
+        r: (f"region:{r}", f"provider:p{i % n_providers}") for i, r in enumerate(regions)
+    }
     # certain domains (0 and 1) are mixed in on purpose: the engine handles them separately
     q = st.one_of(small_prob, st.sampled_from([0.0, 1.0]))
     domain_u = {d: draw(q) for doms in region_domains.values() for d in doms}
@@ -392,13 +393,20 @@ def test_engine_redundant_replica_never_lowers_availability(
     services = list(inp.services)
     services[s] = ServiceLayout(svc.name, (*svc.replicas, extra), svc.required_share)
     after = exact_availability(
-        AvailabilityInput(tuple(services), inp.region_domains, inp.domain_unavailability,
-                          inp.dependencies, inp.front_door_unavailability)
+        AvailabilityInput(
+            tuple(services),
+            inp.region_domains,
+            inp.domain_unavailability,
+            inp.dependencies,
+            inp.front_door_unavailability,
+        )
     )
     assert after.unavailability <= before.unavailability * (1 + 1e-12) + 1e-15
     name = svc.name
-    assert (after.service_unavailability[name]
-            <= before.service_unavailability[name] * (1 + 1e-12) + 1e-15)
+    assert (
+        after.service_unavailability[name]
+        <= before.service_unavailability[name] * (1 + 1e-12) + 1e-15
+    )
 
 
 @PROPS
@@ -412,13 +420,20 @@ def test_engine_series_dependency_never_raises_availability(
     region = data.draw(st.sampled_from(sorted(inp.region_domains)))
     new = ServiceLayout("new", (Replica(region, 1.0, data.draw(small_prob)),))
     after = exact_availability(
-        AvailabilityInput((*inp.services, new), inp.region_domains, inp.domain_unavailability,
-                          [*inp.dependencies, (caller, "new")], inp.front_door_unavailability)
+        AvailabilityInput(
+            (*inp.services, new),
+            inp.region_domains,
+            inp.domain_unavailability,
+            [*inp.dependencies, (caller, "new")],
+            inp.front_door_unavailability,
+        )
     )
     assert after.unavailability >= before.unavailability * (1 - 1e-12) - 1e-15
     for s in inp.services:
-        assert (after.service_effective_unavailability[s.name]
-                >= before.service_effective_unavailability[s.name] * (1 - 1e-12) - 1e-15)
+        assert (
+            after.service_effective_unavailability[s.name]
+            >= before.service_effective_unavailability[s.name] * (1 - 1e-12) - 1e-15
+        )
 
 
 def test_unequal_shares_k_of_n_with_one_region() -> None:
@@ -426,8 +441,11 @@ def test_unequal_shares_k_of_n_with_one_region() -> None:
     us = [0.1, 0.2, 0.3]
     shares = [0.5, 0.3, 0.2]
     inp = AvailabilityInput(
-        services=(ServiceLayout("db", tuple(Replica("r", c, u) for c, u in
-                                            zip(shares, us, strict=True)), 0.7),),
+        services=(
+            ServiceLayout(
+                "db", tuple(Replica("r", c, u) for c, u in zip(shares, us, strict=True)), 0.7
+            ),
+        ),
         region_domains={"r": ()},
         domain_unavailability={},
     )
@@ -473,12 +491,24 @@ def test_exact_and_monte_carlo_agree() -> None:
         "aws/b": ("region:aws/b", "provider:aws"),
         "gcp/c": ("region:gcp/c", "provider:gcp"),
     }
-    dom = {"region:aws/a": 0.04, "region:aws/b": 0.03, "region:gcp/c": 0.05,
-           "provider:aws": 0.01, "provider:gcp": 0.02}
+    dom = {
+        "region:aws/a": 0.04,
+        "region:aws/b": 0.03,
+        "region:gcp/c": 0.05,
+        "provider:aws": 0.01,
+        "provider:gcp": 0.02,
+    }
     inp = AvailabilityInput(
         services=(
-            ServiceLayout("web", (Replica("aws/a", 0.5, 0.01), Replica("aws/b", 0.5, 0.02),
-                                  Replica("gcp/c", 0.5, 0.01)), 1.0),
+            ServiceLayout(
+                "web",
+                (
+                    Replica("aws/a", 0.5, 0.01),
+                    Replica("aws/b", 0.5, 0.02),
+                    Replica("gcp/c", 0.5, 0.01),
+                ),
+                1.0,
+            ),
             ServiceLayout("db", (Replica("aws/a", 1.0, 0.02), Replica("gcp/c", 1.0, 0.03))),
             ServiceLayout("cache", (Replica("aws/b", 1.0, 0.05),)),
         ),
@@ -532,8 +562,9 @@ def test_zone_correlation_not_assumed_independent() -> None:
     u_zone = 1e-3
 
     def zonal(beta: float, region_wide: float = 0.0) -> float:
-        cc = common_cause_domains("gcp/europe-west9", zones, u_zone, beta,
-                                  shared_domains=("region:gcp/europe-west9",))
+        cc = common_cause_domains(
+            "gcp/europe-west9", zones, u_zone, beta, shared_domains=("region:gcp/europe-west9",)
+        )
         inp = AvailabilityInput(
             # 2 of 3 zones needed (each sized at 50 %)
             services=(ServiceLayout("web", tuple(Replica(z, 0.5) for z in zones), 1.0),),
@@ -641,8 +672,9 @@ def test_twenty_domains_enumerate_exactly() -> None:
     dom = {f"region:{i}": 0.01 for i in range(16)} | {f"provider:p{i}": 1e-3 for i in range(4)}
     names = list(regions)
     services = tuple(
-        ServiceLayout(f"s{j}", tuple(Replica(names[(j + k * 4) % 16], 0.5, 1e-3)
-                                     for k in range(4)), 1.0)
+        ServiceLayout(
+            f"s{j}", tuple(Replica(names[(j + k * 4) % 16], 0.5, 1e-3) for k in range(4)), 1.0
+        )
         for j in range(10)
     )
     inp = AvailabilityInput(services, regions, dom, [(f"s{j}", f"s{j + 1}") for j in range(9)])

@@ -49,9 +49,14 @@ def _limit_memory() -> None:
 def plan(spec: Path | str, cwd: Path, limit_memory: bool = False) -> Run:
     """Run `python -m planner plan SPEC --quiet` in `cwd` and capture everything."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "planner", "plan", str(spec), "--quiet"],
-                          capture_output=True, text=True, timeout=60, cwd=cwd,
-                          preexec_fn=_limit_memory if limit_memory else None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner", "plan", str(spec), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        preexec_fn=_limit_memory if limit_memory else None,
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - start)
 
 
@@ -69,21 +74,42 @@ def assert_input_error(run: Run, spec: Path | str, *expected: str) -> None:
 CORPUS = [
     # (file, number of problems, fragments stderr must contain: the place inside the file first)
     ("wrong_type_vcpu.yaml", 1, ["services[0].demand.vcpu", "valid number", "got 'lots'"]),
-    ("negative_demand.yaml", 1, ["services[0].demand.mem_gib", "greater than or equal to 0",
-                                 "got -8"]),
+    (
+        "negative_demand.yaml",
+        1,
+        ["services[0].demand.mem_gib", "greater than or equal to 0", "got -8"],
+    ),
     # the typo is two problems: an unknown key, and the real key missing
-    ("unknown_key_typo.yaml", 2, ["services[0].deamnd", "remove `deamnd`",
-                                  "services[0].demand", "Field required"]),
-    ("unknown_dependency.yaml", 1, ["dependencies[0].to", "unknown service",
-                                    "did you mean `orders-db`"]),
-    ("unknown_exclude_region.yaml", 1, ["policy.exclude_regions[0]", "unknown region",
-                                        "did you mean", "`aws/us-east-1`"]),
-    ("unknown_provider.yaml", 1, ["services[0].providers[0]", "unknown provider",
-                                  "did you mean `aws`"]),
-    ("unknown_category.yaml", 1, ["services[0].category", "unknown service category",
-                                  "did you mean `compute.vm`"]),
-    ("unknown_jurisdiction.yaml", 1, ["services[0].residency[0]",
-                                      "no region has this jurisdiction", "got 'XX'"]),
+    (
+        "unknown_key_typo.yaml",
+        2,
+        ["services[0].deamnd", "remove `deamnd`", "services[0].demand", "Field required"],
+    ),
+    (
+        "unknown_dependency.yaml",
+        1,
+        ["dependencies[0].to", "unknown service", "did you mean `orders-db`"],
+    ),
+    (
+        "unknown_exclude_region.yaml",
+        1,
+        ["policy.exclude_regions[0]", "unknown region", "did you mean", "`aws/us-east-1`"],
+    ),
+    (
+        "unknown_provider.yaml",
+        1,
+        ["services[0].providers[0]", "unknown provider", "did you mean `aws`"],
+    ),
+    (
+        "unknown_category.yaml",
+        1,
+        ["services[0].category", "unknown service category", "did you mean `compute.vm`"],
+    ),
+    (
+        "unknown_jurisdiction.yaml",
+        1,
+        ["services[0].residency[0]", "no region has this jurisdiction", "got 'XX'"],
+    ),
     ("duplicate_service.yaml", 1, ["services", "`web` is used twice"]),
     ("shares_not_one.yaml", 1, ["users", "user shares must add up to 1", "got 0.9"]),
     ("empty.yaml", 1, ["the file is empty"]),
@@ -109,15 +135,17 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Run]
 
 
 @pytest.mark.parametrize(("name", "count", "expected"), CORPUS, ids=[c[0] for c in CORPUS])
-def test_bad_spec_is_an_input_error(corpus_run: Callable[[str], Run], name: str, count: int,
-                                    expected: list[str]) -> None:
+def test_bad_spec_is_an_input_error(
+    corpus_run: Callable[[str], Run], name: str, count: int, expected: list[str]
+) -> None:
     """Each bad spec: exit 2, the file and the path inside it on stderr, no traceback."""
     assert_input_error(corpus_run(name), BAD / name, *expected)
 
 
 @pytest.mark.parametrize(("name", "count", "expected"), CORPUS, ids=[c[0] for c in CORPUS])
-def test_bad_spec_reports_one_problem_per_mistake(corpus_run: Callable[[str], Run], name: str,
-                                                  count: int, expected: list[str]) -> None:
+def test_bad_spec_reports_one_problem_per_mistake(
+    corpus_run: Callable[[str], Run], name: str, count: int, expected: list[str]
+) -> None:
     """No follow-on noise: a spec with one mistake gets one problem (for example, not also
     "services should have at least 1 item" when the one service it has is wrong)."""
     run = corpus_run(name)
@@ -129,8 +157,11 @@ def test_bad_spec_reports_one_problem_per_mistake(corpus_run: Callable[[str], Ru
 
 def test_corpus_is_complete() -> None:
     """Every committed bad spec is exercised by some test (none silently forgotten)."""
-    used = {c[0] for c in CORPUS} | {"python_tag.yaml", "billion_laughs.yaml",
-                                     "alias_bomb_wide.yaml"}
+    used = {c[0] for c in CORPUS} | {
+        "python_tag.yaml",
+        "billion_laughs.yaml",
+        "alias_bomb_wide.yaml",
+    }
     assert {p.name for p in BAD.iterdir()} == used
 
 
@@ -143,12 +174,16 @@ def test_python_tag_is_refused_and_nothing_runs(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("billion_laughs.yaml", ["description"]),
-    ("alias_bomb_wide.yaml", ["more than 200 YAML aliases", "alias bomb"]),
-])
-def test_alias_bomb_is_refused_fast_in_bounded_memory(tmp_path: Path, name: str,
-                                                      expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("billion_laughs.yaml", ["description"]),
+        ("alias_bomb_wide.yaml", ["more than 200 YAML aliases", "alias bomb"]),
+    ],
+)
+def test_alias_bomb_is_refused_fast_in_bounded_memory(
+    tmp_path: Path, name: str, expected: list[str]
+) -> None:
     """Aliases are never expanded: refused in seconds, within a 2 GiB address space."""
     spec = BAD / name
     run = plan(spec, tmp_path, limit_memory=True)
@@ -283,10 +318,12 @@ def infeasible_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
     return get
 
 
-@pytest.mark.parametrize(("name", "expected"), INFEASIBLE_CASES,
-                         ids=[c[0] for c in INFEASIBLE_CASES])
-def test_infeasible_spec_is_explained(infeasible_run: Callable[[str], Run], name: str,
-                                      expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "expected"), INFEASIBLE_CASES, ids=[c[0] for c in INFEASIBLE_CASES]
+)
+def test_infeasible_spec_is_explained(
+    infeasible_run: Callable[[str], Run], name: str, expected: list[str]
+) -> None:
     """Exit 3 and one sentence per conflicting requirement, in the user's terms."""
     run = infeasible_run(name)
     assert "Traceback" not in run.stdout + run.stderr, run.stderr
@@ -306,14 +343,16 @@ def test_infeasible_corpus_is_complete() -> None:
 
 
 @pytest.mark.parametrize("name", ["budget_one_dollar.yaml", "budget_below_cheapest.yaml"])
-def test_budget_explanation_blames_only_the_budget(infeasible_run: Callable[[str], Run],
-                                                  catalog: Catalog, name: str) -> None:
+def test_budget_explanation_blames_only_the_budget(
+    infeasible_run: Callable[[str], Run], catalog: Catalog, name: str
+) -> None:
     """Without the budget the spec has a plan, so the budget is the only conflict to report,
     and the cost the explanation quotes is the real cheapest plan's cost."""
     spec_path = INFEASIBLE / name
     spec = load_spec(spec_path)
-    unbudgeted = spec.model_copy(update={
-        "policy": spec.policy.model_copy(update={"budget_per_month": None})})
+    unbudgeted = spec.model_copy(
+        update={"policy": spec.policy.model_copy(update={"budget_per_month": None})}
+    )
     cheapest = make_plan(unbudgeted, catalog).objective
     assert cheapest > spec.policy.budget_per_month
 
@@ -322,9 +361,12 @@ def test_budget_explanation_blames_only_the_budget(infeasible_run: Callable[[str
     reasons = _reasons(run.stderr)
     assert reasons and all("budget" in r for r in reasons), (
         f"only the budget conflicts (the cheapest plan without it costs ${cheapest:,.2f}); "
-        f"got:\n{run.stderr}")
-    quoted = [float(m.replace(",", "")) for m in re.findall(r"costs about \$([\d,.]+)/month",
-                                                              run.stderr)]
+        f"got:\n{run.stderr}"
+    )
+    quoted = [
+        float(m.replace(",", "")) for m in re.findall(r"costs about \$([\d,.]+)/month", run.stderr)
+    ]
     assert quoted, run.stderr
     assert quoted[0] == pytest.approx(cheapest, rel=0.01), (
-        f"the explanation quotes ${quoted[0]:,.2f}, the cheapest plan costs ${cheapest:,.2f}")
+        f"the explanation quotes ${quoted[0]:,.2f}, the cheapest plan costs ${cheapest:,.2f}"
+    )

@@ -128,18 +128,40 @@ def test_monolithic_target_is_judged_on_our_fastest_run_that_beats_it() -> None:
     from benchmarks.runner import targets
 
     def ours(label: str, cost: float, wall: float, extras: bool) -> dict:
-        return {"services": 50, "method": "decomposed", "label": label, "cost": cost, "wall_s": wall,
-                "gap": 0.05, "verified": True, "baselines": [],
-                "config": {"extras": extras, "gap": None if extras else 0.01}}
+        return {
+            "services": 50,
+            "method": "decomposed",
+            "label": label,
+            "cost": cost,
+            "wall_s": wall,
+            "gap": 0.05,
+            "verified": True,
+            "baselines": [],
+            "config": {"extras": extras, "gap": None if extras else 0.01},
+        }
 
-    rows = [ours("default", 100.0, 60.0, True), ours("5s", 110.0, 5.0, False),
-            {"services": 50, "method": "monolithic", "label": "mono", "cost": 120.0, "wall_s": 141.0,
-             "time_limit": 120.0, "config": {}}]
+    rows = [
+        ours("default", 100.0, 60.0, True),
+        ours("5s", 110.0, 5.0, False),
+        {
+            "services": 50,
+            "method": "monolithic",
+            "label": "mono",
+            "cost": 120.0,
+            "wall_s": 141.0,
+            "time_limit": 120.0,
+            "config": {},
+        },
+    ]
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| met |") and "ours (5s)" in line and "0.04 of its 120 s" in line
     rows[2]["cost"] = 105.0  # only the 60 s run is as cheap: half the baseline's time is too slow
     line = next(x for x in targets(rows) if "monolithic" in x)
-    assert line.endswith("| **not met** |") and "ours (default)" in line and "0.50 of its 120 s" in line
+    assert (
+        line.endswith("| **not met** |")
+        and "ours (default)" in line
+        and "0.50 of its 120 s" in line
+    )
     rows[2]["cost"] = None  # no plan from the baseline: our fastest plan is judged
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| met |") and "ours (5s)" in line

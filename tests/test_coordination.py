@@ -21,14 +21,32 @@ def _spec(budget: float | None, gb: float) -> dict:
         "app": "coordination",
         "policy": {"survive": "region"},
         "services": [
-            {"name": "api", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": 32},
-             "dr": "active_active", "forbid_providers": ["openstack"]},
-            {"name": "ledger", "category": "compute.vm", "tiers": ["IaaS"],
-             "demand": {"vcpu": 8, "storage_gb": 500}, "dr": "active_active", "residency": ["KR"],
-             "forbid_providers": ["openstack"]},
+            {
+                "name": "api",
+                "category": "compute.vm",
+                "tiers": ["IaaS"],
+                "demand": {"vcpu": 32},
+                "dr": "active_active",
+                "forbid_providers": ["openstack"],
+            },
+            {
+                "name": "ledger",
+                "category": "compute.vm",
+                "tiers": ["IaaS"],
+                "demand": {"vcpu": 8, "storage_gb": 500},
+                "dr": "active_active",
+                "residency": ["KR"],
+                "forbid_providers": ["openstack"],
+            },
         ],
-        "dependencies": [{"from": "api", "to": "ledger", "gb_per_month": gb,
-                          **({"max_latency_ms": budget} if budget is not None else {})}],
+        "dependencies": [
+            {
+                "from": "api",
+                "to": "ledger",
+                "gb_per_month": gb,
+                **({"max_latency_ms": budget} if budget is not None else {}),
+            }
+        ],
     }
 
 
@@ -52,13 +70,15 @@ def test_latency_budget_missed_by_the_union_is_mended(catalog: Catalog) -> None:
     assert optimize._latency_violations(spec, hood.regions(units), catalog) == [("api", "ledger")]
     timings: dict[str, float] = {}
     units2, strategies2, moves = optimize._coordinate_locally(
-        cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, timings)
+        cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, timings
+    )
     assert moves >= 1
     assert optimize._latency_violations(spec, hood.regions(units2), catalog) == []
     plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert plan.verification.ok, plan.verification.violations
     assert set(plan.placements.loc[plan.placements["service"] == "api", "region"]) <= set(
-        catalog.regions.index[catalog.regions["jurisdiction"] == "KR"])
+        catalog.regions.index[catalog.regions["jurisdiction"] == "KR"]
+    )
     assert timings["build_s"] > 0 and timings["solve_s"] > 0
 
 
@@ -69,7 +89,8 @@ def test_coordination_never_makes_the_plan_dearer_and_cuts_egress(catalog: Catal
     union = optimize._assemble(cands, catalog, units, strategies, None, "decomposed", "highs", {})
     assert union.cost["egress"] > 0  # the premise: alone, they do not share regions
     units2, strategies2, _ = optimize._coordinate_locally(
-        cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, {})
+        cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, {}
+    )
     local = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert local.verification.ok
     assert local.objective < union.objective - 1.0
@@ -77,7 +98,9 @@ def test_coordination_never_makes_the_plan_dearer_and_cuts_egress(catalog: Catal
 
 
 @pytest.mark.parametrize("budget", [None, 25.0])
-def test_make_plan_result_is_verified_and_within_its_bound(catalog: Catalog, budget: float | None) -> None:
+def test_make_plan_result_is_verified_and_within_its_bound(
+    catalog: Catalog, budget: float | None
+) -> None:
     spec = spec_from_data(_spec(budget=budget, gb=5_000.0), "test")
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
     assert plan.verification.ok
@@ -92,8 +115,13 @@ def test_egress_floor_prices_traffic_between_disjoint_jurisdictions(catalog: Cat
     floor = optimize._egress_floor(cands, catalog)
     us = catalog.regions.index[catalog.regions["jurisdiction"] == "US"]
     kr = catalog.regions.index[catalog.regions["jurisdiction"] == "KR"]
-    cheapest = min(catalog.egress_rate(a, b) for a in us if a in set(cands.offers["region"])
-                   for b in kr if b in set(cands.offers["region"]))
+    cheapest = min(
+        catalog.egress_rate(a, b)
+        for a in us
+        if a in set(cands.offers["region"])
+        for b in kr
+        if b in set(cands.offers["region"])
+    )
     assert floor == pytest.approx(1_000.0 * cheapest)
     assert floor > 0
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
@@ -103,17 +131,27 @@ def test_egress_floor_prices_traffic_between_disjoint_jurisdictions(catalog: Cat
 def _chain_spec(budget: float) -> dict:
     """Three services tied by budgets: a Korean ledger, and two callers free to go anywhere."""
     data = _spec(budget=budget, gb=200.0)
-    data["services"].append({"name": "web", "category": "compute.vm", "tiers": ["IaaS"],
-                             "demand": {"vcpu": 16}, "dr": "active_active",
-                             "forbid_providers": ["openstack"]})
-    data["dependencies"].append({"from": "web", "to": "api", "gb_per_month": 50.0,
-                                 "max_latency_ms": budget})
+    data["services"].append(
+        {
+            "name": "web",
+            "category": "compute.vm",
+            "tiers": ["IaaS"],
+            "demand": {"vcpu": 16},
+            "dr": "active_active",
+            "forbid_providers": ["openstack"],
+        }
+    )
+    data["dependencies"].append(
+        {"from": "web", "to": "api", "gb_per_month": 50.0, "max_latency_ms": budget}
+    )
     return data
 
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 131), budget=st.sampled_from([5.0, 15.0, 25.0, 50.0, 120.0]))
-def test_latency_clique_is_pairwise_within_budget(catalog: Catalog, seed: int, budget: float) -> None:
+def test_latency_clique_is_pairwise_within_budget(
+    catalog: Catalog, seed: int, budget: float
+) -> None:
     regions = list(catalog.regions.index)
     start = regions[seed]
     clique = optimize._latency_clique(catalog, [start], set(regions), budget)
@@ -132,8 +170,9 @@ def test_seating_meets_every_budget_and_the_plan_verifies(catalog: Catalog) -> N
     cands, _pruned, units, strategies = _union(spec, catalog)
     before = optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
     assert before  # the premise: alone, the callers go somewhere cheap and far from Korea
-    units2, strategies2, seated = optimize._seat_latency_groups(cands, catalog, PlanOptions(), units,
-                                                                strategies, 10.0)
+    units2, strategies2, seated = optimize._seat_latency_groups(
+        cands, catalog, PlanOptions(), units, strategies, 10.0
+    )
     assert seated == 1
     assert optimize._latency_violations(spec, optimize._where(cands.offers, units2), catalog) == []
     plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
@@ -150,11 +189,20 @@ def test_search_out_of_time_falls_back_to_the_seated_groups(catalog: Catalog) ->
     their seated places, so the plan still meets every budget."""
     spec = spec_from_data(_chain_spec(15.0), "test")
     cands, pruned, units, strategies = _union(spec, catalog)
-    seat_units, seat_strategies, _ = optimize._seat_latency_groups(cands, catalog, PlanOptions(), units,
-                                                                   strategies, 10.0)
+    seat_units, seat_strategies, _ = optimize._seat_latency_groups(
+        cands, catalog, PlanOptions(), units, strategies, 10.0
+    )
     units2, strategies2, _ = optimize._coordinate_locally(
-        cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() - 1.0, {},
-        (seat_units, seat_strategies))
+        cands,
+        pruned,
+        catalog,
+        PlanOptions(),
+        units,
+        strategies,
+        time.perf_counter() - 1.0,
+        {},
+        (seat_units, seat_strategies),
+    )
     assert optimize._latency_violations(spec, optimize._where(cands.offers, units2), catalog) == []
     assert units2 == seat_units
     plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
@@ -169,5 +217,7 @@ def test_time_limit_spent_before_seating_still_gives_a_verified_plan(catalog: Ca
     plan = make_plan(spec, catalog, PlanOptions(time_limit=0.01))
     assert plan.verification.ok, plan.verification.violations
     assert plan.time_limited
-    where = plan.placements[plan.placements["role"] == "primary"].groupby("service")["region"].agg(set)
+    where = (
+        plan.placements[plan.placements["role"] == "primary"].groupby("service")["region"].agg(set)
+    )
     assert optimize._latency_violations(spec, where.to_dict(), catalog) == []

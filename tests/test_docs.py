@@ -93,7 +93,9 @@ def _literal_values(model: type, field: str) -> list[str]:
     return values
 
 
-@pytest.mark.parametrize(("model", "field"), [(Policy, "survive"), (Service, "dr"), (Service, "tiers")])
+@pytest.mark.parametrize(
+    ("model", "field"), [(Policy, "survive"), (Service, "dr"), (Service, "tiers")]
+)
 def test_every_allowed_value_is_documented(model: type, field: str) -> None:
     spans = _code_spans(_read("spec.md"))
     values = _literal_values(model, field)
@@ -105,8 +107,10 @@ def test_every_allowed_value_is_documented(model: type, field: str) -> None:
 def test_catalog_categories_and_strategies_are_documented(catalog) -> None:
     spans = _code_spans(_read("spec.md"))
     cats = catalog.service_categories
-    missing = sorted({c for c in cats["service_category"] if c not in spans}
-                     | {c for c in cats["offering_category"] if c not in spans})
+    missing = sorted(
+        {c for c in cats["service_category"] if c not in spans}
+        | {c for c in cats["offering_category"] if c not in spans}
+    )
     assert not missing, f"docs/spec.md does not list categories {missing}"
     missing = [s for s in catalog.strategies.index if s not in spans]
     assert not missing, f"docs/spec.md does not list strategies {missing}"
@@ -114,9 +118,19 @@ def test_catalog_categories_and_strategies_are_documented(catalog) -> None:
 
 def test_exit_codes_are_documented() -> None:
     text = _read("spec.md")
-    codes = {cli.EXIT_OK, cli.EXIT_UNEXPECTED, cli.EXIT_INPUT, cli.EXIT_INFEASIBLE, cli.EXIT_NO_PLAN,
-             SpecError.exit_code, CatalogError.exit_code, InfeasibleError.exit_code,
-             NoPlanError.exit_code, SolverError.exit_code, OutputExistsError.exit_code}
+    codes = {
+        cli.EXIT_OK,
+        cli.EXIT_UNEXPECTED,
+        cli.EXIT_INPUT,
+        cli.EXIT_INFEASIBLE,
+        cli.EXIT_NO_PLAN,
+        SpecError.exit_code,
+        CatalogError.exit_code,
+        InfeasibleError.exit_code,
+        NoPlanError.exit_code,
+        SolverError.exit_code,
+        OutputExistsError.exit_code,
+    }
     missing = [c for c in sorted(codes) if not re.search(rf"^\|\s*`{c}`\s*\|", text, flags=re.M)]
     assert not missing, f"docs/spec.md has no exit-code table row for {missing}"
 
@@ -129,7 +143,9 @@ def test_spec_example_is_valid(catalog) -> None:
     # the complete example uses every field of every model at least once
     for model in SPEC_MODELS:
         for key in _yaml_keys(model):
-            assert re.search(rf"\b{re.escape(key)}:", blocks[-1]), f"the spec example does not show `{key}`"
+            assert re.search(rf"\b{re.escape(key)}:", blocks[-1]), (
+                f"the spec example does not show `{key}`"
+            )
 
 
 # ------------------------------------------------------------------ docs/json.md
@@ -181,10 +197,14 @@ def test_json_example_has_the_real_keys(plan_json: dict) -> None:
     blocks = _fenced(_read("json.md"), "json")
     assert blocks, "docs/json.md has no json example"
     example = json.loads(blocks[0])
-    assert set(example) == set(plan_json), "the JSON example's top-level keys differ from the real output"
+    assert set(example) == set(plan_json), (
+        "the JSON example's top-level keys differ from the real output"
+    )
     assert example["schema_version"] == plan_json["schema_version"]
     for p in example["placements"]:
-        assert set(p) == set(plan_json["placements"][0]), "a placement in the example has other keys"
+        assert set(p) == set(plan_json["placements"][0]), (
+            "a placement in the example has other keys"
+        )
 
 
 def test_status_values_are_documented() -> None:

@@ -24,21 +24,39 @@ def _spec(budget: float, vcpu: int, storage: int, callers: list[str], residency:
         "app": "group-bounds",
         "policy": {"survive": "region"},
         "services": [
-            {"name": "web", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": vcpu},
-             "dr": "active_active", "providers": callers},
-            {"name": "db", "category": "compute.vm", "tiers": ["IaaS"],
-             "demand": {"vcpu": 4, "storage_gb": storage}, "dr": "warm_standby", "residency": residency,
-             "providers": ["aws", "gcp", "azure"]},
+            {
+                "name": "web",
+                "category": "compute.vm",
+                "tiers": ["IaaS"],
+                "demand": {"vcpu": vcpu},
+                "dr": "active_active",
+                "providers": callers,
+            },
+            {
+                "name": "db",
+                "category": "compute.vm",
+                "tiers": ["IaaS"],
+                "demand": {"vcpu": 4, "storage_gb": storage},
+                "dr": "warm_standby",
+                "residency": residency,
+                "providers": ["aws", "gcp", "azure"],
+            },
         ],
         "dependencies": [{"from": "web", "to": "db", "gb_per_month": 50, "max_latency_ms": budget}],
     }
 
 
-def _optimum(cands, catalog: Catalog, floors: dict[str, float] | None = None, relax: bool = False  # noqa: ANN001
-             ) -> float | None:
+def _optimum(
+    cands,
+    catalog: Catalog,
+    floors: dict[str, float] | None = None,
+    relax: bool = False,  # noqa: ANN001
+) -> float | None:
     """The group model's optimum, or None when it has no plan."""
     built = build_model(cands, catalog, BuildOptions(omit=GROUP_OMITS, service_floor=floors or {}))
-    result = get_backend("highs").solve(built.prob, SolverOptions("highs", 60.0, 1e-6, 1, relax=relax))
+    result = get_backend("highs").solve(
+        built.prob, SolverOptions("highs", 60.0, 1e-6, 1, relax=relax)
+    )
     if result.status == SolveStatus.INFEASIBLE:
         return None
     assert result.status == SolveStatus.OPTIMAL, result
@@ -48,20 +66,32 @@ def _optimum(cands, catalog: Catalog, floors: dict[str, float] | None = None, re
 def test_omit_leaves_out_the_named_families(catalog: Catalog) -> None:
     spec = spec_from_data(_spec(30.0, 16, 200, ["aws"], ["KR"]), "test")
     cands = build_candidates(spec, catalog)
-    families = {row.family for row in build_model(cands, catalog, BuildOptions(omit=GROUP_OMITS)).rows}
+    families = {
+        row.family for row in build_model(cands, catalog, BuildOptions(omit=GROUP_OMITS)).rows
+    }
     assert "dependency_latency" in families
     assert "egress" not in families
     assert "egress" in {row.family for row in build_model(cands, catalog).rows}
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(budget=st.sampled_from([8.0, 20.0, 35.0, 60.0]), vcpu=st.integers(4, 48),
-       storage=st.sampled_from([100, 800]),
-       callers=st.sampled_from([["aws"], ["gcp"], ["aws", "azure"]]),
-       residency=st.sampled_from([["KR"], ["JP"], ["KR", "JP"]]))
-def test_latency_aware_pruning_keeps_the_group_optimum(catalog: Catalog, budget: float, vcpu: int,
-                                                       storage: int, callers: list[str],
-                                                       residency: list[str]) -> None:
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    budget=st.sampled_from([8.0, 20.0, 35.0, 60.0]),
+    vcpu=st.integers(4, 48),
+    storage=st.sampled_from([100, 800]),
+    callers=st.sampled_from([["aws"], ["gcp"], ["aws", "azure"]]),
+    residency=st.sampled_from([["KR"], ["JP"], ["KR", "JP"]]),
+)
+def test_latency_aware_pruning_keeps_the_group_optimum(
+    catalog: Catalog,
+    budget: float,
+    vcpu: int,
+    storage: int,
+    callers: list[str],
+    residency: list[str],
+) -> None:
     spec = spec_from_data(_spec(budget, vcpu, storage, callers, residency), "test")
     cands = build_candidates(spec, catalog)
     pruned = prune_dominated(cands, catalog)
@@ -77,7 +107,9 @@ def test_floors_lift_the_relaxation_and_cut_off_no_plan(catalog: Catalog) -> Non
     spec = spec_from_data(_spec(12.0, 32, 800, ["aws", "azure"], ["KR"]), "test")
     cands = build_candidates(spec, catalog)
     pruned = prune_dominated(cands)
-    floors = {s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0)[2] for s in cands.services()}
+    floors = {
+        s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0)[2] for s in cands.services()
+    }
     group = prune_dominated(cands, catalog)
     exact = _optimum(group, catalog)
     assert _optimum(group, catalog, floors) == pytest.approx(exact, rel=1e-6)
@@ -93,25 +125,37 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     spec = spec_from_data(_spec(12.0, 32, 800, ["aws", "azure"], ["KR"]), "test")
     cands = build_candidates(spec, catalog)
     pruned = prune_dominated(cands)
-    alone = {s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0) for s in cands.services()}
+    alone = {
+        s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0) for s in cands.services()
+    }
     units = {i: n for out in alone.values() for i, n in out[0].items()}
     strategies = {s: v for out in alone.values() for s, v in out[1].items()}
     floors = {s: out[2] for s, out in alone.items()}
     # the premise: alone, the caller goes where the callee's budget is missed
     assert optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
-    groups = optimize._GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    groups = optimize._GroupBounds(
+        cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2
+    )
     assert groups.tried == 1
-    gain, done, joint_units, joint_strategies = groups.collect(time.perf_counter() + 30, units, strategies)
+    gain, done, joint_units, joint_strategies = groups.collect(
+        time.perf_counter() + 30, units, strategies
+    )
     assert done == 1
     assert groups.procs == []
     exact = _optimum(prune_dominated(cands, catalog), catalog)
     assert 0.0 <= gain <= exact - sum(floors.values()) + 1e-6
     # the group's placement meets its budget, and the plan built on it verifies
-    assert not optimize._latency_violations(spec, optimize._where(cands.offers, joint_units), catalog)
-    joint = optimize._assemble(cands, catalog, joint_units, joint_strategies, None, "decomposed", "highs", {})
+    assert not optimize._latency_violations(
+        spec, optimize._where(cands.offers, joint_units), catalog
+    )
+    joint = optimize._assemble(
+        cands, catalog, joint_units, joint_strategies, None, "decomposed", "highs", {}
+    )
     assert joint.verification.ok, joint.verification.violations
     # stopped at once, workers that have not finished count for nothing and leave nothing running
-    early = optimize._GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    early = optimize._GroupBounds(
+        cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2
+    )
     procs = [p for p, _, _ in early.procs]
     gain, _done, _units, _strategies = early.collect(time.perf_counter(), units, strategies)
     assert gain >= 0.0

@@ -74,11 +74,16 @@ def test_latency_table_real(ref: Path) -> None:
 
     # Seoul <-> Tokyo, averaged over both directions independently of the importer
     def directed(s: str, d: str) -> float:
-        return mean(float(r["avg_rtt"]) for r in raw
-                    if r["src_region"] == s and r["dst_region"] == d)
+        return mean(
+            float(r["avg_rtt"]) for r in raw if r["src_region"] == s and r["dst_region"] == d
+        )
 
-    expected = mean([directed("aws:ap-northeast-2", "aws:ap-northeast-1"),
-                     directed("aws:ap-northeast-1", "aws:ap-northeast-2")])
+    expected = mean(
+        [
+            directed("aws:ap-northeast-2", "aws:ap-northeast-1"),
+            directed("aws:ap-northeast-1", "aws:ap-northeast-2"),
+        ]
+    )
     got = _pair(lat, "aws/ap-northeast-1", "aws/ap-northeast-2")["rtt_ms"].item()
     assert got == pytest.approx(expected)
     assert got == pytest.approx(32, abs=1.5)
@@ -110,8 +115,9 @@ def test_broadcast_cost_real(ref: Path) -> None:
     assert len(eg) == 4970  # one zone per GCP region in this file, so nothing collapses
     assert not (eg["src"] == eg["dst"]).any()
     assert _pair(eg, "aws/us-east-2", "azure/eastus")["usd_per_gb"].item() == pytest.approx(0.09)
-    assert _pair(eg, "gcp/asia-northeast3", "gcp/australia-southeast1")["usd_per_gb"].item() \
-        == pytest.approx(0.15)
+    assert _pair(eg, "gcp/asia-northeast3", "gcp/australia-southeast1")[
+        "usd_per_gb"
+    ].item() == pytest.approx(0.15)
     assert eg["usd_per_gb"].between(0.01, 0.2).all()
 
 
@@ -144,42 +150,52 @@ def test_skypilot_full_format(tmp_path: Path) -> None:
     )
     df = read_skypilot_vms(f, "aws")
     assert df.to_dict("records") == [
-        {"sku": "m5.large", "region": "ap-northeast-2", "vcpu": 2.0, "mem_gib": 8.0,
-         "price_usd": 0.118},
-        {"sku": "m5.large", "region": "us-east-1", "vcpu": 2.0, "mem_gib": 8.0,
-         "price_usd": 0.096},
+        {
+            "sku": "m5.large",
+            "region": "ap-northeast-2",
+            "vcpu": 2.0,
+            "mem_gib": 8.0,
+            "price_usd": 0.118,
+        },
+        {"sku": "m5.large", "region": "us-east-1", "vcpu": 2.0, "mem_gib": 8.0, "price_usd": 0.096},
     ]
 
 
 def test_latency_duplicates_and_zones(tmp_path: Path) -> None:
     f = tmp_path / "lat.csv"
-    f.write_text("src,dst,rtt_ms\n"
-                 "gcp:asia-northeast3-a,aws:ap-northeast-2,2.0\n"
-                 "gcp:asia-northeast3-b,aws:ap-northeast-2,4.0\n"  # same pair via another zone
-                 "aws:ap-northeast-2,gcp:asia-northeast3-c,9.0\n"  # reverse direction
-                 "gcp:asia-northeast3-a,gcp:asia-northeast3-b,0.5\n",  # inside one region: dropped
-                 encoding="utf-8")
+    f.write_text(
+        "src,dst,rtt_ms\n"
+        "gcp:asia-northeast3-a,aws:ap-northeast-2,2.0\n"
+        "gcp:asia-northeast3-b,aws:ap-northeast-2,4.0\n"  # same pair via another zone
+        "aws:ap-northeast-2,gcp:asia-northeast3-c,9.0\n"  # reverse direction
+        "gcp:asia-northeast3-a,gcp:asia-northeast3-b,0.5\n",  # inside one region: dropped
+        encoding="utf-8",
+    )
     lat = read_latency_table(f)
     # a->b averages to 3, b->a is 9, the pair is their mean
-    assert lat.to_dict("records") == [{"src": "aws/ap-northeast-2", "dst": "gcp/asia-northeast3",
-                                       "rtt_ms": 6.0}]
+    assert lat.to_dict("records") == [
+        {"src": "aws/ap-northeast-2", "dst": "gcp/asia-northeast3", "rtt_ms": 6.0}
+    ]
 
 
 def test_egress_zone_collapse_takes_max(tmp_path: Path) -> None:
     f = tmp_path / "eg.csv"
-    f.write_text("src,dest,cost\n"
-                 "gcp:us-east1-b,aws:us-east-1,0.12\n"
-                 "gcp:us-east1-c,aws:us-east-1,0.19\n"
-                 "us-east-1,gcp:us-east1-b,0.09\n"
-                 "us-east-1,internet,0.09\n",
-                 encoding="utf-8")
+    f.write_text(
+        "src,dest,cost\n"
+        "gcp:us-east1-b,aws:us-east-1,0.12\n"
+        "gcp:us-east1-c,aws:us-east-1,0.19\n"
+        "us-east-1,gcp:us-east1-b,0.09\n"
+        "us-east-1,internet,0.09\n",
+        encoding="utf-8",
+    )
     eg = read_egress_table(f)
     assert eg.to_dict("records") == [
         {"src": "aws/us-east-1", "dst": "gcp/us-east1", "usd_per_gb": 0.09},
         {"src": "gcp/us-east1", "dst": "aws/us-east-1", "usd_per_gb": 0.19},
     ]
     assert read_internet_egress(f).to_dict("records") == [
-        {"src": "aws/us-east-1", "usd_per_gb": 0.09}]
+        {"src": "aws/us-east-1", "usd_per_gb": 0.09}
+    ]
 
 
 # ---------------------------------------------------------------- import into a catalog copy
@@ -188,9 +204,15 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
     lat_file = ref / "skyplane" / "latency.csv"
     eg_file = ref / "skyplane" / "aws_transfer_costs.csv"
     summary = import_into_catalog(
-        BASE, out, skypilot=ref / "skypilot-catalog" / "aws_m5a_large_by_region_partial.csv",
-        provider="aws", latency=lat_file, egress=eg_file, source_url=SKYPLANE_URL,
-        as_of="2024-01-09")
+        BASE,
+        out,
+        skypilot=ref / "skypilot-catalog" / "aws_m5a_large_by_region_partial.csv",
+        provider="aws",
+        latency=lat_file,
+        egress=eg_file,
+        source_url=SKYPLANE_URL,
+        as_of="2024-01-09",
+    )
     assert isinstance(summary, ImportSummary) and summary.out_dir == out
     assert summary.skus_added == ("m5a.large",)
     assert summary.prices_written == 11 and summary.prices_replaced == 0
@@ -230,9 +252,14 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
 def test_import_existing_sku_and_broadcast_egress(ref: Path, tmp_path: Path) -> None:
     out = tmp_path / "cat"
     summary = import_into_catalog(
-        BASE, out, skypilot=ref / "skypilot-catalog" / "gcp_n2_standard_2_by_region.csv",
-        provider="gcp", egress=ref / "skyplane" / "broadcast_cost.csv",
-        source_url=SKYPILOT_URL, as_of="2026-11-26")
+        BASE,
+        out,
+        skypilot=ref / "skypilot-catalog" / "gcp_n2_standard_2_by_region.csv",
+        provider="gcp",
+        egress=ref / "skyplane" / "broadcast_cost.csv",
+        source_url=SKYPILOT_URL,
+        as_of="2026-11-26",
+    )
     assert summary.skus_added == () and summary.skus_already_listed == ("n2-standard-2",)
     assert summary.prices_written == 37 and summary.prices_replaced == 37
     assert summary.egress_pairs_written == 4970 and summary.egress_pairs_dropped == 0
@@ -242,19 +269,24 @@ def test_import_existing_sku_and_broadcast_egress(ref: Path, tmp_path: Path) -> 
     offerings_before = (BASE / "gcp" / "offerings.csv").read_text(encoding="utf-8")
     assert (out / "gcp" / "offerings.csv").read_text(encoding="utf-8") == offerings_before
     cat = load_catalog(out)
-    assert cat.offerings.loc["gcp/asia-northeast3/n2-standard-2", "usd_per_month"] \
-        == pytest.approx(0.12472 * 730)
+    assert cat.offerings.loc["gcp/asia-northeast3/n2-standard-2", "usd_per_month"] == pytest.approx(
+        0.12472 * 730
+    )
     assert cat.egress_rate("gcp/asia-northeast3", "gcp/australia-southeast1") == pytest.approx(0.15)
     assert cat.egress_rate("gcp/asia-northeast3", "gcp/asia-northeast3") == 0.0
 
 
 def test_import_drops_unknown_regions_and_keeps_other_rows(tmp_path: Path) -> None:
     lat = tmp_path / "lat.csv"
-    lat.write_text("src_region,dst_region,avg_rtt\n"
-                   "aws:ap-northeast-2,aws:ap-northeast-1,31.0\n"
-                   "aws:ap-northeast-2,aws:mars-1,900.0\n", encoding="utf-8")
-    summary = import_into_catalog(BASE, tmp_path / "out", latency=lat,
-                                  source_url=SKYPLANE_URL, as_of="2022-11-02")
+    lat.write_text(
+        "src_region,dst_region,avg_rtt\n"
+        "aws:ap-northeast-2,aws:ap-northeast-1,31.0\n"
+        "aws:ap-northeast-2,aws:mars-1,900.0\n",
+        encoding="utf-8",
+    )
+    summary = import_into_catalog(
+        BASE, tmp_path / "out", latency=lat, source_url=SKYPLANE_URL, as_of="2022-11-02"
+    )
     assert summary.latency_pairs_written == 1 and summary.latency_pairs_dropped == 1
     assert summary.unknown_regions == ("aws/mars-1",)
     cat = load_catalog(tmp_path / "out")
@@ -283,16 +315,20 @@ def test_bad_input_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "lat.csv"
     bad.write_text("src,dst,rtt_ms\naws:us-east-1,aws:us-east-2,fast\n", encoding="utf-8")
     with pytest.raises(CatalogError):
-        import_into_catalog(BASE, tmp_path / "out", latency=bad,
-                            source_url=SKYPLANE_URL, as_of="2022-11-02")
+        import_into_catalog(
+            BASE, tmp_path / "out", latency=bad, source_url=SKYPLANE_URL, as_of="2022-11-02"
+        )
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"as_of": "26/11/2026"}, "as_of"),
-    ({"source_url": " "}, "source_url"),
-    ({"skypilot": "vms.csv"}, "provider"),  # a price file without its provider
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"as_of": "26/11/2026"}, "as_of"),
+        ({"source_url": " "}, "source_url"),
+        ({"skypilot": "vms.csv"}, "provider"),  # a price file without its provider
+    ],
+)
 def test_bad_arguments(tmp_path: Path, kwargs: dict[str, str], field: str) -> None:
     args = {"source_url": SKYPLANE_URL, "as_of": "2022-11-02", **kwargs}
     with pytest.raises(CatalogError) as err:
@@ -310,28 +346,85 @@ READERS = {
 }
 
 
-@pytest.mark.parametrize("reader, text, where, column, message", [
-    ("skypilot", "InstanceType,vCPUs,Region,Price\nm5.large,2,us-east-1,0.1\n",
-     "header", "MemoryGiB", "required column is missing"),
-    ("skypilot", SKY_HEADER + "m5.large,2,8,us-east-1,0.096\nm5.large,2,8,us-east-2,-0.1\n",
-     "row 3", "Price", "negative"),
-    ("skypilot", SKY_HEADER + "m5.large,2,8,us-east-1,cheap\n", "row 2", "Price", "not a number"),
-    ("skypilot", SKY_HEADER + "m5.large,two,8,us-east-1,0.1\n", "row 2", "vCPUs", "not a number"),
-    ("latency", "src,dst\naws:us-east-1,aws:us-east-2\n", "header", "avg_rtt",
-     "required column is missing"),
-    ("latency", "src,dst,rtt_ms\naws:us-east-1,aws:us-east-2,-3\n", "row 2", "rtt_ms", "negative"),
-    ("latency", "src,dst,rtt_ms\naws:us-east-1,aws:us-east-2,n/a\n", "row 2", "rtt_ms",
-     "not a number"),
-    ("latency", "src,dst,rtt_ms\nus-east-1,aws:us-east-2,5\n", "row 2", "src",
-     "not a `provider:region` key"),
-    ("egress", "src,to,cost\nus-east-1,us-east-2,0.01\n", "header", "dst",
-     "required column is missing"),
-    ("egress", "src,dst,cost\nus-east-1,us-east-2,0.01\n\nus-east-1,internet,-0.09\n", "row 4",
-     "cost", "negative"),
-    ("egress", "src,dst,cost\nus-east-1,us-east-2,1e9\n", "row 2", "cost", "above"),
-])
-def test_bad_rows_are_located(tmp_path: Path, reader: str, text: str, where: str, column: str,
-                              message: str) -> None:
+@pytest.mark.parametrize(
+    "reader, text, where, column, message",
+    [
+        (
+            "skypilot",
+            "InstanceType,vCPUs,Region,Price\nm5.large,2,us-east-1,0.1\n",
+            "header",
+            "MemoryGiB",
+            "required column is missing",
+        ),
+        (
+            "skypilot",
+            SKY_HEADER + "m5.large,2,8,us-east-1,0.096\nm5.large,2,8,us-east-2,-0.1\n",
+            "row 3",
+            "Price",
+            "negative",
+        ),
+        (
+            "skypilot",
+            SKY_HEADER + "m5.large,2,8,us-east-1,cheap\n",
+            "row 2",
+            "Price",
+            "not a number",
+        ),
+        (
+            "skypilot",
+            SKY_HEADER + "m5.large,two,8,us-east-1,0.1\n",
+            "row 2",
+            "vCPUs",
+            "not a number",
+        ),
+        (
+            "latency",
+            "src,dst\naws:us-east-1,aws:us-east-2\n",
+            "header",
+            "avg_rtt",
+            "required column is missing",
+        ),
+        (
+            "latency",
+            "src,dst,rtt_ms\naws:us-east-1,aws:us-east-2,-3\n",
+            "row 2",
+            "rtt_ms",
+            "negative",
+        ),
+        (
+            "latency",
+            "src,dst,rtt_ms\naws:us-east-1,aws:us-east-2,n/a\n",
+            "row 2",
+            "rtt_ms",
+            "not a number",
+        ),
+        (
+            "latency",
+            "src,dst,rtt_ms\nus-east-1,aws:us-east-2,5\n",
+            "row 2",
+            "src",
+            "not a `provider:region` key",
+        ),
+        (
+            "egress",
+            "src,to,cost\nus-east-1,us-east-2,0.01\n",
+            "header",
+            "dst",
+            "required column is missing",
+        ),
+        (
+            "egress",
+            "src,dst,cost\nus-east-1,us-east-2,0.01\n\nus-east-1,internet,-0.09\n",
+            "row 4",
+            "cost",
+            "negative",
+        ),
+        ("egress", "src,dst,cost\nus-east-1,us-east-2,1e9\n", "row 2", "cost", "above"),
+    ],
+)
+def test_bad_rows_are_located(
+    tmp_path: Path, reader: str, text: str, where: str, column: str, message: str
+) -> None:
     f = tmp_path / "in.csv"
     f.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError) as err:
@@ -346,20 +439,25 @@ def test_bad_rows_are_located(tmp_path: Path, reader: str, text: str, where: str
 
 def test_every_bad_row_is_reported(tmp_path: Path) -> None:
     f = tmp_path / "vms.csv"
-    f.write_text(SKY_HEADER + "a.large,2,8,r1,-1\nb.large,2,8,r1,x\nc.large,2,8,r1,0.1\n"
-                 "d.large,2,8,r1,-2\n", encoding="utf-8")
+    f.write_text(
+        SKY_HEADER + "a.large,2,8,r1,-1\nb.large,2,8,r1,x\nc.large,2,8,r1,0.1\nd.large,2,8,r1,-2\n",
+        encoding="utf-8",
+    )
     with pytest.raises(CatalogError) as err:
         read_skypilot_vms(f, "aws")
     assert [p.where for p in err.value.problems] == ["row 2", "row 3", "row 5"]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "file is empty"),
-    (b"\n\n", "file is empty"),
-    (SKY_HEADER.encode(), "no data rows"),
-    (bytes(range(256)) * 8, "binary"),
-    (b"InstanceType,Price\n\xff\xfe caf\xe9,0.1\n", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "file is empty"),
+        (b"\n\n", "file is empty"),
+        (SKY_HEADER.encode(), "no data rows"),
+        (bytes(range(256)) * 8, "binary"),
+        (b"InstanceType,Price\n\xff\xfe caf\xe9,0.1\n", "not UTF-8"),
+    ],
+)
 @pytest.mark.parametrize("reader", sorted(READERS))
 def test_unreadable_files(tmp_path: Path, reader: str, content: bytes, message: str) -> None:
     f = tmp_path / "in.csv"

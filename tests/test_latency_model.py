@@ -49,16 +49,21 @@ class Errors:
     median_rel: float
 
     def __str__(self) -> str:
-        return (f"median |err| {self.median_abs_ms:.1f} ms, p90 |err| {self.p90_abs_ms:.1f} ms, "
-                f"median relative {self.median_rel:.1%}")
+        return (
+            f"median |err| {self.median_abs_ms:.1f} ms, p90 |err| {self.p90_abs_ms:.1f} ms, "
+            f"median relative {self.median_rel:.1%}"
+        )
 
 
 def errors(model: LatencyModel, pairs: Pairs) -> Errors:
     # The model itself, not Catalog.rtt_ms: that one prefers measured overrides, which would
     # compare the measurements partly with themselves.
     err = np.abs(model.rtt_ms(pairs.km) - pairs.measured_ms)
-    return Errors(float(np.median(err)), float(np.percentile(err, 90)),
-                  float(np.median(err / pairs.measured_ms)))
+    return Errors(
+        float(np.median(err)),
+        float(np.percentile(err, 90)),
+        float(np.median(err / pairs.measured_ms)),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +73,12 @@ def pairs(catalog: Catalog) -> Pairs:
     ids = catalog.regions.index
     lat = lat[lat["src"].isin(ids) & lat["dst"].isin(ids)]
     src, dst = catalog.regions.loc[lat["src"]], catalog.regions.loc[lat["dst"]]
-    km = haversine_km(src["lat"].to_numpy(dtype=float), src["lon"].to_numpy(dtype=float),
-                      dst["lat"].to_numpy(dtype=float), dst["lon"].to_numpy(dtype=float))
+    km = haversine_km(
+        src["lat"].to_numpy(dtype=float),
+        src["lon"].to_numpy(dtype=float),
+        dst["lat"].to_numpy(dtype=float),
+        dst["lon"].to_numpy(dtype=float),
+    )
     return Pairs(km=np.asarray(km), measured_ms=lat["rtt_ms"].to_numpy(dtype=float))
 
 
@@ -95,8 +104,12 @@ def test_every_measured_region_is_in_the_catalog(pairs: Pairs) -> None:
 
 def test_current_model_error_is_pinned(catalog: Catalog, pairs: Pairs) -> None:
     model = catalog.latency_model
-    assert (model.overhead_ms, model.ms_per_km, model.same_metro_ms, model.same_metro_km) \
-        == (13.5, 0.01575, 2.5, 80.0), "latency_model.yaml changed: re-measure, re-pin the bounds"
+    assert (model.overhead_ms, model.ms_per_km, model.same_metro_ms, model.same_metro_km) == (
+        13.5,
+        0.01575,
+        2.5,
+        80.0,
+    ), "latency_model.yaml changed: re-measure, re-pin the bounds"
     e = errors(model, pairs)
     print(f"current model: {e}")
     assert e.median_abs_ms <= 20.0  # measured 18.7
@@ -121,8 +134,12 @@ def test_lad_fit_error(catalog: Catalog, pairs: Pairs) -> None:
     far = pairs.km > 80
     overhead, per_km = fit_lad(pairs.km[far], pairs.measured_ms[far])
     cur = catalog.latency_model
-    lad = LatencyModel(overhead_ms=overhead, ms_per_km=per_km, same_metro_ms=cur.same_metro_ms,
-                       same_metro_km=cur.same_metro_km)
+    lad = LatencyModel(
+        overhead_ms=overhead,
+        ms_per_km=per_km,
+        same_metro_ms=cur.same_metro_ms,
+        same_metro_km=cur.same_metro_km,
+    )
     e = errors(lad, pairs)
     print(f"LAD fit {overhead:.2f} ms + {per_km:.5f} ms/km: {e}")
     assert overhead == pytest.approx(13.5, abs=1.0)

@@ -21,7 +21,12 @@ from planner.spec import spec_from_data
 from planner.synthetic import SynthOffering, SynthRegion, make_catalog
 
 FRACTION = {"active_active": 1.0, "warm_standby": 0.25}
-RATES = {"same_region": 0.0, "same_continent": 0.02, "other_continent": 0.05, "other_provider": 0.09}
+RATES = {
+    "same_region": 0.0,
+    "same_continent": 0.02,
+    "other_continent": 0.05,
+    "other_provider": 0.09,
+}
 
 
 @st.composite
@@ -29,19 +34,32 @@ def instances(draw: st.DrawFn) -> dict:
     regions, offerings = [], []
     for p in range(draw(st.integers(1, 2))):
         for k in range(draw(st.integers(1, 2))):
-            r = SynthRegion(f"p{p}", f"r{k}", continent=draw(st.sampled_from(["AS", "EU"])),
-                            jurisdiction=draw(st.sampled_from(["KR", "EU"])), zones=draw(st.integers(1, 3)))
+            r = SynthRegion(
+                f"p{p}",
+                f"r{k}",
+                continent=draw(st.sampled_from(["AS", "EU"])),
+                jurisdiction=draw(st.sampled_from(["KR", "EU"])),
+                zones=draw(st.integers(1, 3)),
+            )
             regions.append(r)
             vcpu = draw(st.sampled_from([2.0, 4.0, 8.0]))
             price = vcpu * draw(st.integers(10, 40))
-            offerings.append(SynthOffering(f"{r.provider}/{r.code}", f"vm{int(vcpu)}", "compute.vm", price, vcpu=vcpu))
+            offerings.append(
+                SynthOffering(
+                    f"{r.provider}/{r.code}", f"vm{int(vcpu)}", "compute.vm", price, vcpu=vcpu
+                )
+            )
     n_services = draw(st.integers(1, 2))
     services = []
     for j in range(n_services):
-        svc = {"name": f"s{j}", "category": "compute.vm", "tiers": ["IaaS"],
-               "demand": {"vcpu": draw(st.integers(1, 8))},
-               "dr": draw(st.sampled_from(list(FRACTION))),
-               "max_regions": draw(st.integers(1, 4))}
+        svc = {
+            "name": f"s{j}",
+            "category": "compute.vm",
+            "tiers": ["IaaS"],
+            "demand": {"vcpu": draw(st.integers(1, 8))},
+            "dr": draw(st.sampled_from(list(FRACTION))),
+            "max_regions": draw(st.integers(1, 4)),
+        }
         if draw(st.booleans()):
             svc["residency"] = [draw(st.sampled_from(sorted({r.jurisdiction for r in regions})))]
         services.append(svc)
@@ -49,7 +67,12 @@ def instances(draw: st.DrawFn) -> dict:
     if n_services == 2 and draw(st.booleans()):
         deps.append({"from": "s0", "to": "s1", "gb_per_month": draw(st.integers(0, 800))})
     survive = draw(st.sampled_from(["none", "zone", "region", "provider"]))
-    spec = {"app": "prop", "policy": {"survive": survive}, "services": services, "dependencies": deps}
+    spec = {
+        "app": "prop",
+        "policy": {"survive": survive},
+        "services": services,
+        "dependencies": deps,
+    }
     return {"regions": regions, "offerings": offerings, "spec": spec}
 
 
@@ -60,8 +83,10 @@ def _scenarios(survive: str, regions: list[SynthRegion]) -> list[tuple[set[str],
     if survive == "region":
         return [({i}, "") for i in ids]
     if survive == "provider":
-        return [({i for i, r in zip(ids, regions, strict=True) if r.provider == p}, "")
-                for p in sorted({r.provider for r in regions})]
+        return [
+            ({i for i, r in zip(ids, regions, strict=True) if r.provider == p}, "")
+            for p in sorted({r.provider for r in regions})
+        ]
     return [((set(), i) if r.zones >= 2 else ({i}, "")) for i, r in zip(ids, regions, strict=True)]
 
 
@@ -73,13 +98,20 @@ def brute_force(inst: dict) -> float:
     options = []  # per service: list of (units by offering, cost, regions present with capacity)
     for svc in spec["services"]:
         d = svc["demand"]["vcpu"]
-        cand = [o for o in offerings
-                if "residency" not in svc or region_of[o.region].jurisdiction in svc["residency"]]
+        cand = [
+            o
+            for o in offerings
+            if "residency" not in svc or region_of[o.region].jurisdiction in svc["residency"]
+        ]
         # Search space: carrying the demand alone needs k units; under zone survival a multi-zone
         # region may need spares, so search up to 2k there (wider than any optimum needs).
         zone = spec["policy"]["survive"] == "zone"
-        ranges = [range(0, (2 if zone and region_of[o.region].zones >= 2 else 1) * math.ceil(d / o.vcpu) + 1)
-                  for o in cand]
+        ranges = [
+            range(
+                0, (2 if zone and region_of[o.region].zones >= 2 else 1) * math.ceil(d / o.vcpu) + 1
+            )
+            for o in cand
+        ]
         feasible = []
         for units in itertools.product(*ranges):
             cap = {o.region: n * o.vcpu for o, n in zip(cand, units, strict=True) if n}
@@ -94,7 +126,11 @@ def brute_force(inst: dict) -> float:
                     if not n or o.region in lost:
                         continue
                     z = region_of[o.region].zones
-                    alive += (n - math.ceil(n / z)) * o.vcpu if o.region == zone_region and z >= 2 else n * o.vcpu
+                    alive += (
+                        (n - math.ceil(n / z)) * o.vcpu
+                        if o.region == zone_region and z >= 2
+                        else n * o.vcpu
+                    )
                 frac = FRACTION[svc["dr"]]
                 if alive < frac * d - 1e-9:
                     ok = False
@@ -114,7 +150,12 @@ def brute_force(inst: dict) -> float:
             dst = combo[int(dep["to"][1:])][1]
             d = spec["services"][int(dep["from"][1:])]["demand"]["vcpu"]
             for r, cap in src.items():
-                total += cap / d * dep["gb_per_month"] * min(_rate(region_of[r], region_of[t]) for t in dst)
+                total += (
+                    cap
+                    / d
+                    * dep["gb_per_month"]
+                    * min(_rate(region_of[r], region_of[t]) for t in dst)
+                )
         best = min(best, total)
     return best
 
@@ -130,8 +171,11 @@ def _rate(a: SynthRegion, b: SynthRegion) -> float:
 def _solve(inst: dict, method: str = "decomposed", solver: str = "highs", **policy: object):
     spec_data = {**inst["spec"], "policy": {**inst["spec"]["policy"], **policy}}
     cat = make_catalog(inst["regions"], inst["offerings"])
-    return make_plan(spec_from_data(spec_data, "generated"), cat,
-                     PlanOptions(method=method, solver=solver, gap=1e-9, time_limit=60))
+    return make_plan(
+        spec_from_data(spec_data, "generated"),
+        cat,
+        PlanOptions(method=method, solver=solver, gap=1e-9, time_limit=60),
+    )
 
 
 def _cost_or_inf(inst: dict, **kw: object) -> float:
@@ -160,7 +204,9 @@ def test_optimum_matches_brute_force(inst: dict) -> None:
 @given(instances())
 def test_monolithic_matches_decomposed(inst: dict) -> None:
     """The reference single model and the default path agree on the optimum."""
-    assert _cost_or_inf(inst, method="monolithic") == pytest.approx(_cost_or_inf(inst), rel=1e-7, abs=1e-6)
+    assert _cost_or_inf(inst, method="monolithic") == pytest.approx(
+        _cost_or_inf(inst), rel=1e-7, abs=1e-6
+    )
 
 
 @settings(max_examples=25)
@@ -202,11 +248,24 @@ def test_brute_force_oracle_can_fail() -> None:
     """The oracle is not vacuous: a two-region instance needs both regions to survive a region loss."""
     inst = {
         "regions": [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=1)],
-        "offerings": [SynthOffering("p0/r0", "vm4", "compute.vm", 40.0, vcpu=4.0),
-                      SynthOffering("p0/r1", "vm4", "compute.vm", 50.0, vcpu=4.0)],
-        "spec": {"app": "x", "policy": {"survive": "region"}, "dependencies": [],
-                 "services": [{"name": "s0", "category": "compute.vm", "tiers": ["IaaS"],
-                               "demand": {"vcpu": 4}, "dr": "active_active"}]},
+        "offerings": [
+            SynthOffering("p0/r0", "vm4", "compute.vm", 40.0, vcpu=4.0),
+            SynthOffering("p0/r1", "vm4", "compute.vm", 50.0, vcpu=4.0),
+        ],
+        "spec": {
+            "app": "x",
+            "policy": {"survive": "region"},
+            "dependencies": [],
+            "services": [
+                {
+                    "name": "s0",
+                    "category": "compute.vm",
+                    "tiers": ["IaaS"],
+                    "demand": {"vcpu": 4},
+                    "dr": "active_active",
+                }
+            ],
+        },
     }
     assert brute_force(inst) == pytest.approx(90.0)
     inst["spec"]["policy"]["survive"] = "none"
@@ -219,19 +278,51 @@ def test_brute_force_oracle_can_fail() -> None:
 def private_instances(draw: st.DrawFn) -> dict:
     """Small instances where a cheap private site is too small for everyone (the coupling the
     decomposition must repair, and the Lagrangian bound must stay below the optimum for)."""
-    regions = [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=1),
-               SynthRegion("p1", "r0", zones=1),
-               SynthRegion("priv", "site0", zones=1, private=True,
-                           vcpu_capacity=float(draw(st.sampled_from([4, 8, 12, 16]))),
-                           mem_gib_capacity=1e6, storage_gb_capacity=1e9)]
-    offerings = [SynthOffering(f"{r.provider}/{r.code}", "vm4", "compute.vm",
-                               float(draw(st.integers(60, 120))), vcpu=4.0) for r in regions[:3]]
-    offerings.append(SynthOffering("priv/site0", "flavor4", "compute.vm", float(draw(st.integers(10, 50))), vcpu=4.0))
-    services = [{"name": f"s{j}", "category": "compute.vm", "tiers": ["IaaS"],
-                 "demand": {"vcpu": draw(st.integers(1, 12))}, "dr": "active_active"}
-                for j in range(draw(st.integers(2, 4)))]
-    spec = {"app": "priv", "policy": {"survive": draw(st.sampled_from(["none", "region"]))},
-            "services": services, "dependencies": []}
+    regions = [
+        SynthRegion("p0", "r0", zones=1),
+        SynthRegion("p0", "r1", zones=1),
+        SynthRegion("p1", "r0", zones=1),
+        SynthRegion(
+            "priv",
+            "site0",
+            zones=1,
+            private=True,
+            vcpu_capacity=float(draw(st.sampled_from([4, 8, 12, 16]))),
+            mem_gib_capacity=1e6,
+            storage_gb_capacity=1e9,
+        ),
+    ]
+    offerings = [
+        SynthOffering(
+            f"{r.provider}/{r.code}",
+            "vm4",
+            "compute.vm",
+            float(draw(st.integers(60, 120))),
+            vcpu=4.0,
+        )
+        for r in regions[:3]
+    ]
+    offerings.append(
+        SynthOffering(
+            "priv/site0", "flavor4", "compute.vm", float(draw(st.integers(10, 50))), vcpu=4.0
+        )
+    )
+    services = [
+        {
+            "name": f"s{j}",
+            "category": "compute.vm",
+            "tiers": ["IaaS"],
+            "demand": {"vcpu": draw(st.integers(1, 12))},
+            "dr": "active_active",
+        }
+        for j in range(draw(st.integers(2, 4)))
+    ]
+    spec = {
+        "app": "priv",
+        "policy": {"survive": draw(st.sampled_from(["none", "region"]))},
+        "services": services,
+        "dependencies": [],
+    }
     return {"regions": regions, "offerings": offerings, "spec": spec}
 
 
@@ -255,18 +346,41 @@ def test_decomposed_bound_never_exceeds_the_optimum(inst: dict) -> None:
 def test_lagrangian_bound_closes_the_gap_on_a_full_private_site() -> None:
     """Three services want an 8-vCPU private site (20/unit) over public VMs (100/unit): the per-service
     bound (80) ignores the cap; pricing private vCPU lifts the bound to the true optimum (240)."""
-    regions = [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=1), SynthRegion("p1", "r0", zones=1),
-               SynthRegion("priv", "site0", zones=1, private=True, vcpu_capacity=8.0, mem_gib_capacity=1e6,
-                           storage_gb_capacity=1e9)]
-    offerings = [SynthOffering(f"{r.provider}/{r.code}", "vm4", "compute.vm", 100.0, vcpu=4.0) for r in regions[:3]]
+    regions = [
+        SynthRegion("p0", "r0", zones=1),
+        SynthRegion("p0", "r1", zones=1),
+        SynthRegion("p1", "r0", zones=1),
+        SynthRegion(
+            "priv",
+            "site0",
+            zones=1,
+            private=True,
+            vcpu_capacity=8.0,
+            mem_gib_capacity=1e6,
+            storage_gb_capacity=1e9,
+        ),
+    ]
+    offerings = [
+        SynthOffering(f"{r.provider}/{r.code}", "vm4", "compute.vm", 100.0, vcpu=4.0)
+        for r in regions[:3]
+    ]
     offerings.append(SynthOffering("priv/site0", "flavor4", "compute.vm", 20.0, vcpu=4.0))
-    spec = {"app": "t", "policy": {"survive": "none"}, "dependencies": [],
-            "services": [{"name": f"s{j}", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": v}}
-                         for j, v in enumerate([8, 4, 4])]}
+    spec = {
+        "app": "t",
+        "policy": {"survive": "none"},
+        "dependencies": [],
+        "services": [
+            {"name": f"s{j}", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": v}}
+            for j, v in enumerate([8, 4, 4])
+        ],
+    }
     inst = {"regions": regions, "offerings": offerings, "spec": spec}
     seen: list[str] = []
-    plan = make_plan(spec_from_data(spec, "t"), make_catalog(regions, offerings),
-                     PlanOptions(gap=1e-9, progress=seen.append))
+    plan = make_plan(
+        spec_from_data(spec, "t"),
+        make_catalog(regions, offerings),
+        PlanOptions(gap=1e-9, progress=seen.append),
+    )
     assert any("raises the lower bound" in m for m in seen)
     assert plan.objective == pytest.approx(240.0)
     assert plan.bound == pytest.approx(240.0)

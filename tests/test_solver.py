@@ -9,7 +9,14 @@ import pytest
 import planner.optimize as optimize
 from planner.errors import NoPlanError, SolverError
 from planner.optimize import PlanOptions, make_plan
-from planner.solve import SolveResult, SolverOptions, SolveStatus, check_solution, get_backend, to_matrix
+from planner.solve import (
+    SolveResult,
+    SolverOptions,
+    SolveStatus,
+    check_solution,
+    get_backend,
+    to_matrix,
+)
 from planner.spec import load_spec, spec_from_data
 from planner.synthetic import random_catalog
 from tests.conftest import EXAMPLES
@@ -37,7 +44,10 @@ def test_infeasible_is_reported_as_such() -> None:
     prob, x = _tiny()
     prob += pulp.LpConstraint(pulp.LpAffineExpression([(x, 1.0)]), pulp.LpConstraintLE, "cap", 1.0)
     for solver in ("highs", "cbc"):
-        assert get_backend(solver).solve(prob, SolverOptions(solver=solver)).status is SolveStatus.INFEASIBLE
+        assert (
+            get_backend(solver).solve(prob, SolverOptions(solver=solver)).status
+            is SolveStatus.INFEASIBLE
+        )
 
 
 def test_check_solution_catches_violations() -> None:
@@ -69,7 +79,9 @@ class _NoValuesBackend(_LyingBackend):
 
 
 @pytest.mark.parametrize("backend", [_LyingBackend, _NoValuesBackend])
-def test_a_lying_solver_never_produces_a_plan(monkeypatch: pytest.MonkeyPatch, catalog, backend) -> None:
+def test_a_lying_solver_never_produces_a_plan(
+    monkeypatch: pytest.MonkeyPatch, catalog, backend
+) -> None:
     """T7: a plan that fails independent verification is a solver error, never shown."""
     monkeypatch.setattr(optimize, "get_backend", lambda name: backend())
     spec = load_spec(EXAMPLES / "kr-ecommerce.yaml")
@@ -79,11 +91,26 @@ def test_a_lying_solver_never_produces_a_plan(monkeypatch: pytest.MonkeyPatch, c
 
 def _large_spec(n: int, survive: str = "region") -> dict:
     rng = np.random.default_rng(7)
-    return {"app": "large", "policy": {"survive": survive},
-            "services": [{"name": f"s{i}", "category": "compute.vm", "tiers": ["IaaS"],
-                          "demand": {"vcpu": int(rng.integers(4, 200)), "storage_gb": int(rng.integers(0, 3) * 250)},
-                          "dr": "active_active"} for i in range(n)],
-            "dependencies": [{"from": f"s{i}", "to": f"s{i + 1}", "gb_per_month": 100} for i in range(0, n - 1, 2)]}
+    return {
+        "app": "large",
+        "policy": {"survive": survive},
+        "services": [
+            {
+                "name": f"s{i}",
+                "category": "compute.vm",
+                "tiers": ["IaaS"],
+                "demand": {
+                    "vcpu": int(rng.integers(4, 200)),
+                    "storage_gb": int(rng.integers(0, 3) * 250),
+                },
+                "dr": "active_active",
+            }
+            for i in range(n)
+        ],
+        "dependencies": [
+            {"from": f"s{i}", "to": f"s{i + 1}", "gb_per_month": 100} for i in range(0, n - 1, 2)
+        ],
+    }
 
 
 def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
@@ -126,10 +153,22 @@ def test_decomposed_beats_or_matches_monolithic_on_a_hard_instance() -> None:
 def test_diagnosis_out_of_time_says_so_instead_of_waiting(catalog) -> None:  # noqa: ANN001
     from planner.model.candidates import build_candidates
 
-    spec = spec_from_data({
-        "app": "too-cheap", "policy": {"survive": "region", "budget_per_month": 1},
-        "services": [{"name": "web", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": 8},
-                      "dr": "active_active"}]}, "test")
+    spec = spec_from_data(
+        {
+            "app": "too-cheap",
+            "policy": {"survive": "region", "budget_per_month": 1},
+            "services": [
+                {
+                    "name": "web",
+                    "category": "compute.vm",
+                    "tiers": ["IaaS"],
+                    "demand": {"vcpu": 8},
+                    "dr": "active_active",
+                }
+            ],
+        },
+        "test",
+    )
     cands = build_candidates(spec, catalog)
     full = optimize.explain_infeasible(cands, catalog, PlanOptions())
     assert any("budget" in m for m in full.reasons), full.reasons
@@ -138,7 +177,9 @@ def test_diagnosis_out_of_time_says_so_instead_of_waiting(catalog) -> None:  # n
     assert "7 s" in cut.reasons[0]
 
 
-def test_worker_processes_solve_services_as_this_process_does(monkeypatch: pytest.MonkeyPatch, catalog) -> None:  # noqa: ANN001
+def test_worker_processes_solve_services_as_this_process_does(
+    monkeypatch: pytest.MonkeyPatch, catalog
+) -> None:  # noqa: ANN001
     """The per-service solves in worker processes (used from WORKERS_FROM services on) give the same
     bounds and costs as solving each service here."""
     from benchmarks.generate import InstanceConfig, make_instance
@@ -150,8 +191,15 @@ def test_worker_processes_solve_services_as_this_process_does(monkeypatch: pytes
     monkeypatch.setattr(optimize, "WORKERS_FROM", 2)
     counts: list[tuple[int, int]] = []
     monkeypatch.setattr(optimize, "PROGRESS_EVERY_S", 0.0)
-    there = dict(optimize._solve_each(pruned, catalog, PlanOptions(workers=2), 10.0,
-                                      lambda done, total: counts.append((done, total))))
+    there = dict(
+        optimize._solve_each(
+            pruned,
+            catalog,
+            PlanOptions(workers=2),
+            10.0,
+            lambda done, total: counts.append((done, total)),
+        )
+    )
     assert list(there) == list(here) == pruned.services()
     for s in here:  # the same model and settings: HiGHS on one thread answers the same
         assert there[s][0] == here[s][0] and there[s][1] == here[s][1]
@@ -165,13 +213,33 @@ def test_cbc_finds_the_optimum_its_preprocessing_once_cut_off() -> None:
     from planner.synthetic import SynthOffering, SynthRegion, make_catalog
 
     regions = [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=2)]
-    offerings = [SynthOffering("p0/r0", "vm2", "compute.vm", 22.0, vcpu=2.0),
-                 SynthOffering("p0/r1", "vm2", "compute.vm", 20.0, vcpu=2.0)]
-    spec = spec_from_data({"app": "zone", "policy": {"survive": "zone"}, "dependencies": [],
-                           "services": [{"name": "s0", "category": "compute.vm", "tiers": ["IaaS"],
-                                         "demand": {"vcpu": 1}, "dr": "active_active", "max_regions": 2}]}, "t")
+    offerings = [
+        SynthOffering("p0/r0", "vm2", "compute.vm", 22.0, vcpu=2.0),
+        SynthOffering("p0/r1", "vm2", "compute.vm", 20.0, vcpu=2.0),
+    ]
+    spec = spec_from_data(
+        {
+            "app": "zone",
+            "policy": {"survive": "zone"},
+            "dependencies": [],
+            "services": [
+                {
+                    "name": "s0",
+                    "category": "compute.vm",
+                    "tiers": ["IaaS"],
+                    "demand": {"vcpu": 1},
+                    "dr": "active_active",
+                    "max_regions": 2,
+                }
+            ],
+        },
+        "t",
+    )
     for solver in ("highs", "cbc"):
-        plan = make_plan(spec, make_catalog(regions, offerings),
-                         PlanOptions(method="monolithic", solver=solver, gap=1e-9, time_limit=30))
+        plan = make_plan(
+            spec,
+            make_catalog(regions, offerings),
+            PlanOptions(method="monolithic", solver=solver, gap=1e-9, time_limit=30),
+        )
         assert plan.verification.ok
         assert plan.objective == pytest.approx(40.0), solver

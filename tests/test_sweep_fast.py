@@ -37,8 +37,11 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
         scenarios = []
         for r in regions:
             zones = int(info.at[r, "zones"])
-            scenarios.append((f"zone of {r}", set(), {r: 1.0 / zones}) if zones >= 2
-                             else (f"zone of {r}", {r}, {}))
+            scenarios.append(
+                (f"zone of {r}", set(), {r: 1.0 / zones})
+                if zones >= 2
+                else (f"zone of {r}", {r}, {})
+            )
 
     main, demand, required, capacity, full_copies = {}, {}, {}, {}, {}
     for svc in spec.services:
@@ -58,7 +61,9 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
                 capacity[svc.name][row.region] = capacity[svc.name].get(row.region, 0.0) + amount
         full_copies[svc.name] = (
             {r for r, gb in stored.items() if gb >= wanted["storage_gb"] - 1e-9}
-            if wanted["storage_gb"] > 0 else None)
+            if wanted["storage_gb"] > 0
+            else None
+        )
 
     callees: dict[str, set[str]] = {s.name: set() for s in spec.services}
     for d in spec.dependencies:
@@ -75,8 +80,11 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
         own_down, own_recovering, alive = set(), set(), {}
         for svc in spec.services:
             s = svc.name
-            alive[s] = sum(cap * (1.0 - zone_share.get(r, 0.0))
-                           for r, cap in capacity[s].items() if r not in lost)
+            alive[s] = sum(
+                cap * (1.0 - zone_share.get(r, 0.0))
+                for r, cap in capacity[s].items()
+                if r not in lost
+            )
             copy_left = full_copies[s] is not None and bool(full_copies[s] - lost)
             data_lost = full_copies[s] is not None and not copy_left
             too_little = alive[s] + 1e-9 < required[s]
@@ -86,27 +94,42 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
             elif alive[s] <= 0:
                 own_recovering.add(s)
         down = [s.name for s in spec.services if needed(s.name) & own_down]
-        recovering = [s.name for s in spec.services
-                      if s.name not in down and needed(s.name) & own_recovering]
-        degraded = [s.name for s in spec.services if s.name not in down
-                    and s.name not in recovering and alive[s.name] + 1e-9 < demand[s.name]]
+        recovering = [
+            s.name for s in spec.services if s.name not in down and needed(s.name) & own_recovering
+        ]
+        degraded = [
+            s.name
+            for s in spec.services
+            if s.name not in down
+            and s.name not in recovering
+            and alive[s.name] + 1e-9 < demand[s.name]
+        ]
         cut = 0
         for svc in spec.services:
             if not svc.user_facing:
                 continue
             for group in spec.users:
                 rtt = catalog.rtt_from_point_ms(group.lat, group.lon)
-                reachable = any(r not in lost and rtt[r] <= group.max_latency_ms
-                                for r, cap in capacity[svc.name].items() if cap > 0)
+                reachable = any(
+                    r not in lost and rtt[r] <= group.max_latency_ms
+                    for r, cap in capacity[svc.name].items()
+                    if cap > 0
+                )
                 if not reachable or svc.name in down or svc.name in recovering:
                     cut += 1
         shortfall = [max(0.0, demand[s] - alive[s]) / demand[s] for s in alive]
-        rows.append({
-            "scenario": label, "services_down": len(down), "services_recovering": len(recovering),
-            "services_degraded": len(degraded),
-            "demand_shortfall_pct": 100 * sum(shortfall) / len(shortfall),
-            "users_affected": cut, "down": ", ".join(down), "recovering": ", ".join(recovering),
-        })
+        rows.append(
+            {
+                "scenario": label,
+                "services_down": len(down),
+                "services_recovering": len(recovering),
+                "services_degraded": len(degraded),
+                "demand_shortfall_pct": 100 * sum(shortfall) / len(shortfall),
+                "users_affected": cut,
+                "down": ", ".join(down),
+                "recovering": ", ".join(recovering),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -121,16 +144,27 @@ def _harder(plan):
     out = copy.copy(plan)
     names = [s.name for s in plan.spec.services]
     relaunching = ("pilot_light", "backup_restore")
-    out.strategies = {s.name: relaunching[i % 2] if s.demand.storage_gb > 0 else "warm_standby"
-                      for i, s in enumerate(plan.spec.services)}
-    chain = tuple(Dependency(**{"from": a, "to": b})
-                  for a, b in zip(names, names[1:], strict=False))
-    groups = (*plan.spec.users,
-              UserGroup(name="sydney", lat=-33.87, lon=151.21, share=0.1, max_latency_ms=150),
-              UserGroup(name="busan", lat=35.18, lon=129.08, share=0.1, max_latency_ms=5))
-    out.spec = plan.spec.model_copy(update={
-        "services": tuple(s.model_copy(update={"user_facing": True}) for s in plan.spec.services),
-        "dependencies": plan.spec.dependencies + chain, "users": groups})
+    out.strategies = {
+        s.name: relaunching[i % 2] if s.demand.storage_gb > 0 else "warm_standby"
+        for i, s in enumerate(plan.spec.services)
+    }
+    chain = tuple(
+        Dependency(**{"from": a, "to": b}) for a, b in zip(names, names[1:], strict=False)
+    )
+    groups = (
+        *plan.spec.users,
+        UserGroup(name="sydney", lat=-33.87, lon=151.21, share=0.1, max_latency_ms=150),
+        UserGroup(name="busan", lat=35.18, lon=129.08, share=0.1, max_latency_ms=5),
+    )
+    out.spec = plan.spec.model_copy(
+        update={
+            "services": tuple(
+                s.model_copy(update={"user_facing": True}) for s in plan.spec.services
+            ),
+            "dependencies": plan.spec.dependencies + chain,
+            "users": groups,
+        }
+    )
     # the data rows of one region turn into backups: they keep the data but serve nothing
     p = out.placements
     to_backup = (p["region"] == max(plan.regions())).to_numpy() & (p["storage_gb"] > 0).to_numpy()
@@ -167,8 +201,9 @@ def test_prebuilt_tables_give_the_same_sweep(kr_plan, catalog) -> None:
     plan = _harder(kr_plan)
     tables = sweep_tables(plan, catalog)
     for kind in KINDS:
-        pd.testing.assert_frame_equal(sweep(plan, catalog, kind, tables=tables),
-                                      sweep(plan, catalog, kind))
+        pd.testing.assert_frame_equal(
+            sweep(plan, catalog, kind, tables=tables), sweep(plan, catalog, kind)
+        )
 
 
 def test_sweep_refuses_unknown_kinds_and_dependency_cycles(kr_plan, catalog) -> None:
@@ -176,8 +211,11 @@ def test_sweep_refuses_unknown_kinds_and_dependency_cycles(kr_plan, catalog) -> 
         sweep(kr_plan, catalog, "planet")
     a, b = (s.name for s in kr_plan.spec.services[:2])
     cyclic = copy.copy(kr_plan)
-    cyclic.spec = kr_plan.spec.model_copy(update={"dependencies": (
-        Dependency(**{"from": a, "to": b}), Dependency(**{"from": b, "to": a}))})
+    cyclic.spec = kr_plan.spec.model_copy(
+        update={
+            "dependencies": (Dependency(**{"from": a, "to": b}), Dependency(**{"from": b, "to": a}))
+        }
+    )
     with pytest.raises(nx.NetworkXUnfeasible):
         sweep(cyclic, catalog, "region")
 

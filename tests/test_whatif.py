@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from planner.analysis.plan_availability import plan_availability, plan_layout
 from planner.analysis.availability import monte_carlo_availability
+from planner.analysis.plan_availability import plan_availability, plan_layout
 from planner.analysis.verify import verify_plan
 from planner.analysis.whatif import evaluate_failure, failure_from, replan, sweep
 from planner.optimize import make_plan
@@ -22,7 +22,10 @@ SURVIVING = {"kr-ecommerce.yaml": "region", "eu-fintech.yaml": "provider", "hybr
 
 @pytest.fixture(scope="module")
 def plans(catalog):
-    return {name: make_plan(load_spec(EXAMPLES / name), catalog) for name in [*SURVIVING, "single-dc.yaml"]}
+    return {
+        name: make_plan(load_spec(EXAMPLES / name), catalog)
+        for name in [*SURVIVING, "single-dc.yaml"]
+    }
 
 
 @pytest.mark.parametrize("name", sorted(SURVIVING))
@@ -40,7 +43,9 @@ def test_sweep_finds_what_the_verifier_rejects(plans, catalog) -> None:
     plan = plans["single-dc.yaml"]
     table = sweep(plan, catalog, "region")
     assert table["services_down"].max() == 3
-    strict = spec_from_data({**plan.spec.model_dump(by_alias=True), "policy": {"survive": "region"}}, "x")
+    strict = spec_from_data(
+        {**plan.spec.model_dump(by_alias=True), "policy": {"survive": "region"}}, "x"
+    )
     plan.spec, original = strict, plan.spec
     try:
         assert not verify_plan(plan, catalog).ok
@@ -60,21 +65,45 @@ def test_single_failure_matches_the_sweep(plans, catalog, name: str) -> None:
 
 
 def test_pangyo_fire_takes_down_the_single_data_centre(plans, catalog) -> None:
-    impact = evaluate_failure(plans["single-dc.yaml"], catalog, failure_from(catalog, incident="pangyo-2022"))
+    impact = evaluate_failure(
+        plans["single-dc.yaml"], catalog, failure_from(catalog, incident="pangyo-2022")
+    )
     assert impact.summary["services_down"] == 3 and not impact.summary["survived"]
     assert impact.summary["users_affected"] == ["korea"]
-    survivor = evaluate_failure(plans["kr-ecommerce.yaml"], catalog, failure_from(catalog, incident="pangyo-2022"))
+    survivor = evaluate_failure(
+        plans["kr-ecommerce.yaml"], catalog, failure_from(catalog, incident="pangyo-2022")
+    )
     assert survivor.summary["survived"]
 
 
 def _paris_zone_only(catalog):
-    spec = spec_from_data({
-        "app": "paris", "policy": {"survive": "zone"},
-        "services": [{"name": "web", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": 16},
-                      "providers": ["gcp"]}],
-    }, "paris")
-    spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={
-        "exclude_regions": tuple(r for r in catalog.regions.index if r != "gcp/europe-west9")})})
+    spec = spec_from_data(
+        {
+            "app": "paris",
+            "policy": {"survive": "zone"},
+            "services": [
+                {
+                    "name": "web",
+                    "category": "compute.vm",
+                    "tiers": ["IaaS"],
+                    "demand": {"vcpu": 16},
+                    "providers": ["gcp"],
+                }
+            ],
+        },
+        "paris",
+    )
+    spec = spec.model_copy(
+        update={
+            "policy": spec.policy.model_copy(
+                update={
+                    "exclude_regions": tuple(
+                        r for r in catalog.regions.index if r != "gcp/europe-west9"
+                    )
+                }
+            )
+        }
+    )
     return make_plan(spec, catalog)
 
 
@@ -88,14 +117,37 @@ def test_paris_incident_defeats_a_zone_only_design(catalog) -> None:
 
 
 def test_control_plane_incident_flags_strategies_that_must_launch(catalog) -> None:
-    spec = spec_from_data({
-        "app": "use1", "policy": {"survive": "region"},
-        "services": [{"name": "api", "category": "compute.vm", "tiers": ["IaaS"], "demand": {"vcpu": 64},
-                      "providers": ["aws"], "dr": "warm_standby", "residency": ["US"]}],
-    }, "use1")
-    spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={
-        "exclude_regions": tuple(r for r in catalog.regions.index
-                                 if r.startswith("aws/") and r not in ("aws/us-east-1", "aws/us-east-2"))})})
+    spec = spec_from_data(
+        {
+            "app": "use1",
+            "policy": {"survive": "region"},
+            "services": [
+                {
+                    "name": "api",
+                    "category": "compute.vm",
+                    "tiers": ["IaaS"],
+                    "demand": {"vcpu": 64},
+                    "providers": ["aws"],
+                    "dr": "warm_standby",
+                    "residency": ["US"],
+                }
+            ],
+        },
+        "use1",
+    )
+    spec = spec.model_copy(
+        update={
+            "policy": spec.policy.model_copy(
+                update={
+                    "exclude_regions": tuple(
+                        r
+                        for r in catalog.regions.index
+                        if r.startswith("aws/") and r not in ("aws/us-east-1", "aws/us-east-2")
+                    )
+                }
+            )
+        }
+    )
     plan = make_plan(spec, catalog)
     assert set(plan.regions()) == {"aws/us-east-1", "aws/us-east-2"}
     impact = evaluate_failure(plan, catalog, failure_from(catalog, incident="aws-use1-2021"))
@@ -159,7 +211,10 @@ def test_compare_and_frontier(catalog) -> None:
     assert list(table["strategy"]) == ["optimal", "single_region", "multi_cloud_active_active"]
     by = table.set_index("strategy")
     assert by.loc["single_region", "survives_single_region_failures"] == "0/1"
-    assert by.loc["optimal", "usd_per_month"] <= by.loc["multi_cloud_active_active", "usd_per_month"] + 1e-6
+    assert (
+        by.loc["optimal", "usd_per_month"]
+        <= by.loc["multi_cloud_active_active", "usd_per_month"] + 1e-6
+    )
     front = frontier(spec, catalog, "availability")
     assert len(front) >= 2 and front["verified"].all()
     assert front["usd_per_month"].is_monotonic_increasing
@@ -167,14 +222,47 @@ def test_compare_and_frontier(catalog) -> None:
 
 
 def test_cli_whatif_and_compare_json(tmp_path) -> None:
-    run = subprocess.run([sys.executable, "-m", "planner", "whatif", str(EXAMPLES / "kr-ecommerce.yaml"),
-                          "--fail", "naver/KR", "--replan", "--format", "json", "--quiet"],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner",
+            "whatif",
+            str(EXAMPLES / "kr-ecommerce.yaml"),
+            "--fail",
+            "naver/KR",
+            "--replan",
+            "--format",
+            "json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["failure"]["survived"] is True
-    assert {s["service"] for s in out["services"]} == {"storefront", "orders-api", "orders-db", "product-images"}
+    assert {s["service"] for s in out["services"]} == {
+        "storefront",
+        "orders-api",
+        "orders-db",
+        "product-images",
+    }
     assert out["replan"]["plan"]["verification"]["ok"] is True
-    bad = subprocess.run([sys.executable, "-m", "planner", "whatif", str(EXAMPLES / "kr-ecommerce.yaml"),
-                          "--fail", "naver/KRR", "--quiet"], capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner",
+            "whatif",
+            str(EXAMPLES / "kr-ecommerce.yaml"),
+            "--fail",
+            "naver/KRR",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "did you mean" in bad.stderr and "Traceback" not in bad.stderr

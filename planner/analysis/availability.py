@@ -534,8 +534,13 @@ def _validate(inp: AvailabilityInput) -> nx.DiGraph:
         for j, rep in enumerate(svc.replicas):
             rw = f"{where}.replicas[{j}]"
             if rep.region not in regions:
-                add(rw, "region", "region has no failure domains listed", rep.region,
-                    "add it to region_domains or " + did_you_mean(rep.region, regions))
+                add(
+                    rw,
+                    "region",
+                    "region has no failure domains listed",
+                    rep.region,
+                    "add it to region_domains or " + did_you_mean(rep.region, regions),
+                )
             share = _as_number(rep.capacity_share)
             if share is None or share < 0:
                 add(rw, "capacity_share", "must be a non-negative number", rep.capacity_share)
@@ -546,19 +551,33 @@ def _validate(inp: AvailabilityInput) -> nx.DiGraph:
     for region in sorted(used_regions):
         doms = inp.region_domains[region]
         if isinstance(doms, str):
-            add(f"region_domains[{region!r}]", "", "must be a tuple of domain ids, not a string",
-                doms, f"write ({doms!r},)")
+            add(
+                f"region_domains[{region!r}]",
+                "",
+                "must be a tuple of domain ids, not a string",
+                doms,
+                f"write ({doms!r},)",
+            )
             continue
         for d in doms:
             if d not in domains:
-                add(f"region_domains[{region!r}]", "", "domain has no unavailability", d,
-                    "add it to domain_unavailability or " + did_you_mean(d, domains))
+                add(
+                    f"region_domains[{region!r}]",
+                    "",
+                    "domain has no unavailability",
+                    d,
+                    "add it to domain_unavailability or " + did_you_mean(d, domains),
+                )
     for d, q in inp.domain_unavailability.items():
         if _bad_probability(q):
             add(f"domain_unavailability[{d!r}]", "", "must be a probability in [0, 1]", q)
     if _bad_probability(inp.front_door_unavailability):
-        add("front_door_unavailability", "", "must be a probability in [0, 1]",
-            inp.front_door_unavailability)
+        add(
+            "front_door_unavailability",
+            "",
+            "must be a probability in [0, 1]",
+            inp.front_door_unavailability,
+        )
 
     graph: nx.DiGraph = nx.DiGraph()
     graph.add_nodes_from(seen)
@@ -582,9 +601,17 @@ def _validate(inp: AvailabilityInput) -> nx.DiGraph:
         return graph
     path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
     raise AvailabilityInputError(
-        [Problem("", "dependencies", "", f"hard dependencies form a cycle: {path}", None,
-                 "hard dependencies must form a DAG; remove one edge of the cycle or make it a "
-                 "soft dependency")]
+        [
+            Problem(
+                "",
+                "dependencies",
+                "",
+                f"hard dependencies form a cycle: {path}",
+                None,
+                "hard dependencies must form a DAG; remove one edge of the cycle or make it a "
+                "soft dependency",
+            )
+        ]
     )
 
 
@@ -636,9 +663,7 @@ def _compile(inp: AvailabilityInput) -> _Compiled:
                 per.append(tuple(sorted(pos[d] for d in doms if d in pos)))
         replica_domains.append(tuple(per))
 
-    closures = tuple(
-        tuple(sorted(index[m] for m in {n} | nx.descendants(graph, n))) for n in names
-    )
+    closures = tuple(tuple(sorted(index[m] for m in {n} | nx.descendants(graph, n))) for n in names)
     return _Compiled(
         names=names,
         domains=uncertain,

@@ -25,8 +25,12 @@ from .availability import (
 _MAIN = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
 
 
-def plan_layout(plan: object, catalog: Catalog, beta: float | None = None,
-                region_unavailability: dict[str, float] | None = None) -> AvailabilityInput:
+def plan_layout(
+    plan: object,
+    catalog: Catalog,
+    beta: float | None = None,
+    region_unavailability: dict[str, float] | None = None,
+) -> AvailabilityInput:
     """Build the engine's input for a plan. `region_unavailability` overrides per region (history)."""
     spec = plan.spec  # type: ignore[attr-defined]
     p = plan.placements  # type: ignore[attr-defined]
@@ -61,7 +65,9 @@ def plan_layout(plan: object, catalog: Catalog, beta: float | None = None,
         doms = [f"region:{r}", f"provider:{regions.at[r, 'provider']}"]
         if site != r:
             doms.append(f"site:{site}")
-            domain_u[f"site:{site}"] = defaults["private_region" if kind == "private" else "public_region"]
+            domain_u[f"site:{site}"] = defaults[
+                "private_region" if kind == "private" else "public_region"
+            ]
         region_domains[r] = tuple(doms)
         override = (region_unavailability or {}).get(r)
         domain_u[f"region:{r}"] = override if override is not None else defaults[f"{kind}_region"]
@@ -74,9 +80,14 @@ def plan_layout(plan: object, catalog: Catalog, beta: float | None = None,
     return AvailabilityInput(tuple(services), region_domains, domain_u, deps, front)
 
 
-def plan_availability(plan: object, catalog: Catalog, beta: float | None = None,
-                      region_unavailability: dict[str, float] | None = None,
-                      samples: int = 200_000, seed: int = 0) -> AvailabilityResult:
+def plan_availability(
+    plan: object,
+    catalog: Catalog,
+    beta: float | None = None,
+    region_unavailability: dict[str, float] | None = None,
+    samples: int = 200_000,
+    seed: int = 0,
+) -> AvailabilityResult:
     """Exact availability when the plan's domains can be enumerated, else Monte Carlo with a 95% CI."""
     inp = plan_layout(plan, catalog, beta, region_unavailability)
     n_domains = len(inp.domain_unavailability)

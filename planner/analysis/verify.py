@@ -29,8 +29,12 @@ class VerificationReport:
     cost_usd_per_month: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "scenarios_checked": self.scenarios_checked,
-                "violations": list(self.violations), "cost_usd_per_month": round(self.cost_usd_per_month, 4)}
+        return {
+            "ok": self.ok,
+            "scenarios_checked": self.scenarios_checked,
+            "violations": list(self.violations),
+            "cost_usd_per_month": round(self.cost_usd_per_month, 4),
+        }
 
 
 def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[str], str]]:
@@ -48,7 +52,9 @@ def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[s
             out.append((f"provider {p}", set(regions.index[regions["provider"] == p]), ""))
     elif policy == "zone":
         for r, z in regions["zones"].items():
-            out.append((f"a zone of {r}", set(), r) if int(z) >= 2 else (f"the only zone of {r}", {r}, ""))
+            out.append(
+                (f"a zone of {r}", set(), r) if int(z) >= 2 else (f"the only zone of {r}", {r}, "")
+            )
     return out
 
 
@@ -80,7 +86,11 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
 
     # ---------------------------------------------------------------- per-service rules, normal operation
     # plain arrays and each service's row positions, so each service costs its own rows only
-    category, provider, region = info["category"].to_numpy(), p["provider"].to_numpy(), p["region"].to_numpy()
+    category, provider, region = (
+        info["category"].to_numpy(),
+        p["provider"].to_numpy(),
+        p["region"].to_numpy(),
+    )
     rows_of = {s: np.asarray(ix) for s, ix in p.groupby("service", sort=False).indices.items()}
     for svc in spec.services:
         mine = rows_of.get(svc.name, np.zeros(0, dtype=int))
@@ -94,12 +104,16 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             allowed = allowed[allowed["tier"].isin(svc.tiers)]
         bad_cat = set(category[prim]) - set(allowed["offering_category"])
         if bad_cat:
-            v.append(f"{svc.name}: uses offerings of category {sorted(bad_cat)} not allowed for "
-                     f"{svc.category} in tiers {svc.tiers or 'any'}")
+            v.append(
+                f"{svc.name}: uses offerings of category {sorted(bad_cat)} not allowed for "
+                f"{svc.category} in tiers {svc.tiers or 'any'}"
+            )
         if len(backup_rows) and not (set(category[backup_rows]) <= {"storage.object"}):
             v.append(f"{svc.name}: backups must be object storage")
         if svc.residency and not set(jur[mine]) <= set(svc.residency):
-            v.append(f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, allowed {list(svc.residency)}")
+            v.append(
+                f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, allowed {list(svc.residency)}"
+            )
         provs = set(provider[mine])
         if svc.providers and not provs <= set(svc.providers):
             v.append(f"{svc.name}: uses providers {sorted(provs)}, allowed {list(svc.providers)}")
@@ -118,9 +132,13 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
         if svc.dr != "auto" and name != svc.dr:
             v.append(f"{svc.name}: strategy {name} differs from the requested {svc.dr}")
         if svc.rto_minutes is not None and strat.at[name, "rto_minutes"] > svc.rto_minutes + TOL:
-            v.append(f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min > required {svc.rto_minutes:g}")
+            v.append(
+                f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min > required {svc.rto_minutes:g}"
+            )
         if svc.rpo_minutes is not None and strat.at[name, "rpo_minutes"] > svc.rpo_minutes + TOL:
-            v.append(f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min > required {svc.rpo_minutes:g}")
+            v.append(
+                f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min > required {svc.rpo_minutes:g}"
+            )
         if len(backup_rows) and not bool(strat.at[name, "backup_copies"]):
             v.append(f"{svc.name}: holds backup copies but {name} does not use them")
         # replicated data: each region holding the service's data (or a backup) holds all of it
@@ -138,7 +156,9 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             held = dict(zip(RESOURCES, cap[prim[kind[prim] == "private"]].sum(axis=0), strict=True))
             for res, d in svc.demand.as_dict().items():
                 if res != "storage_gb" and d > 0 and held[res] < share * d - TOL * (1 + d):
-                    v.append(f"{svc.name}: {held[res]:g} {res} on private sites, policy wants {share:.0%} of {d:g}")
+                    v.append(
+                        f"{svc.name}: {held[res]:g} {res} on private sites, policy wants {share:.0%} of {d:g}"
+                    )
         have = dict(zip(RESOURCES, cap[prim].sum(axis=0), strict=True))
         for res, d in svc.demand.as_dict().items():
             if d > 0 and have[res] < d - TOL * (1 + d):
@@ -148,7 +168,11 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     sites = catalog.sites
     for r in sorted(set(p.loc[kind == "private", "region"])):
         here = (p["region"] == r).to_numpy()
-        for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"), ("storage_gb", "storage_gb_capacity")):
+        for res, col in (
+            ("vcpu", "vcpu_capacity"),
+            ("mem_gib", "mem_gib_capacity"),
+            ("storage_gb", "storage_gb_capacity"),
+        ):
             used = total_cap.loc[here, res].sum()
             if used > float(sites.at[r, col]) + TOL:
                 v.append(f"site {r}: {used:g} {res} used, {float(sites.at[r, col]):g} usable")
@@ -159,7 +183,11 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     tier = info["tier"].to_numpy()
     saas = {s.name for s in spec.services if (tier[rows_of.get(s.name, [])] == "SaaS").all()}
     if domains:
-        v.extend(_check_scenarios(spec, p, strategies, strat, off, domains, saas, units, kind, zones, is_backup))
+        v.extend(
+            _check_scenarios(
+                spec, p, strategies, strat, off, domains, saas, units, kind, zones, is_backup
+            )
+        )
 
     # ---------------------------------------------------------------- latency
     present = {s: set(region[ix[~is_backup[ix]]]) for s, ix in rows_of.items()}
@@ -170,21 +198,29 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
             near = {r for r in present.get(svc.name, set()) if rtt[r] <= u.max_latency_ms + TOL}
             if not near:
-                v.append(f"{svc.name}: no region within {u.max_latency_ms:g} ms of users in {u.name}")
+                v.append(
+                    f"{svc.name}: no region within {u.max_latency_ms:g} ms of users in {u.name}"
+                )
                 continue
             for name, lost_regions, _z in domains:
                 if svc.name in saas and not name.startswith("provider"):
                     continue
                 if not (near - lost_regions):
-                    v.append(f"{svc.name}: after losing {name}, users in {u.name} have no region within "
-                             f"{u.max_latency_ms:g} ms")
+                    v.append(
+                        f"{svc.name}: after losing {name}, users in {u.name} have no region within "
+                        f"{u.max_latency_ms:g} ms"
+                    )
     for dep in spec.dependencies:
         if dep.max_latency_ms is None:
             continue
         for r in present.get(dep.source, set()):
-            best = min((catalog.rtt_ms(r, t) for t in present.get(dep.target, set())), default=math.inf)
+            best = min(
+                (catalog.rtt_ms(r, t) for t in present.get(dep.target, set())), default=math.inf
+            )
             if best > dep.max_latency_ms + TOL:
-                v.append(f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, budget {dep.max_latency_ms:g}")
+                v.append(
+                    f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, budget {dep.max_latency_ms:g}"
+                )
 
     # ---------------------------------------------------------------- limits and cost
     n_prov = len(set(p["provider"]))
@@ -199,21 +235,39 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     return VerificationReport(not v, len(domains) + 1, v, cost)
 
 
-def _check_scenarios(spec: object, p: pd.DataFrame, strategies: dict[str, str], strat: pd.DataFrame,
-                     off: pd.DataFrame, domains: list[tuple[str, set[str], str]], saas: set[str],
-                     units: np.ndarray, kind: np.ndarray, zones: np.ndarray, is_backup: np.ndarray) -> list[str]:
+def _check_scenarios(
+    spec: object,
+    p: pd.DataFrame,
+    strategies: dict[str, str],
+    strat: pd.DataFrame,
+    off: pd.DataFrame,
+    domains: list[tuple[str, set[str], str]],
+    saas: set[str],
+    units: np.ndarray,
+    kind: np.ndarray,
+    zones: np.ndarray,
+    is_backup: np.ndarray,
+) -> list[str]:
     """Capacity left after each failure, for every service at once (domains x services arrays)."""
     out: list[str] = []
     names = [s.name for s in spec.services]  # type: ignore[attr-defined]
     s_of = p["service"].map({n: i for i, n in enumerate(names)}).to_numpy()
     region = p["region"].to_numpy()
-    lost = np.array([[r in lost_set for r in region] for _, lost_set, _ in domains], dtype=bool)  # D x rows
-    zone_hit = np.array([(region == z) & (zones >= 2) for _, _, z in domains], dtype=bool) if any(
-        z for _, _, z in domains) else np.zeros_like(lost)
+    lost = np.array(
+        [[r in lost_set for r in region] for _, lost_set, _ in domains], dtype=bool
+    )  # D x rows
+    zone_hit = (
+        np.array([(region == z) & (zones >= 2) for _, _, z in domains], dtype=bool)
+        if any(z for _, _, z in domains)
+        else np.zeros_like(lost)
+    )
     # units spread over a region's zones: the failed zone holds the ceiling of n / zones
     alive_units = np.where(lost, 0.0, units[None, :])
-    alive_units = np.where(zone_hit, units[None, :] - np.ceil(units[None, :] / np.maximum(zones, 1)[None, :] - 1e-9),
-                           alive_units)
+    alive_units = np.where(
+        zone_hit,
+        units[None, :] - np.ceil(units[None, :] / np.maximum(zones, 1)[None, :] - 1e-9),
+        alive_units,
+    )
     onehot = np.zeros((len(p), len(names)))
     onehot[np.arange(len(p)), s_of] = 1.0
     touched = ((lost | zone_hit).astype(float) @ onehot) > 0  # D x S
@@ -240,18 +294,25 @@ def _check_scenarios(spec: object, p: pd.DataFrame, strategies: dict[str, str], 
             alive = (alive_units[:, mine[counts]] * per_unit[counts]).sum(axis=1)  # D
             short = touched[:, j] & (alive < frac * d - TOL * (1 + d))
             for k in np.flatnonzero(short):
-                out.append(f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, needs "
-                           f"{frac * d:g} ({strategies[svc_obj.name]})")
+                out.append(
+                    f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, needs "
+                    f"{frac * d:g} ({strategies[svc_obj.name]})"
+                )
             if not data and frac < 1:
                 prim = ~backup
-                public_left = ((~lost[:, mine[prim & pub]]).any(axis=1) if (prim & pub).any()
-                               else np.zeros(len(domains), bool))
+                public_left = (
+                    (~lost[:, mine[prim & pub]]).any(axis=1)
+                    if (prim & pub).any()
+                    else np.zeros(len(domains), bool)
+                )
                 priv = prim & ~pub
                 private_alive = (alive_units[:, mine[priv]] * per_unit[priv]).sum(axis=1)
                 stuck = touched[:, j] & ~public_left & (private_alive < d - TOL * (1 + d))
                 for k in np.flatnonzero(stuck):
-                    out.append(f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to {d:g} {res} "
-                               "but no public region survives and private capacity held is short")
+                    out.append(
+                        f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to {d:g} {res} "
+                        "but no public region survives and private capacity held is short"
+                    )
     return out
 
 
@@ -260,7 +321,9 @@ def _could_use_private(svc: object, spec: object, catalog: Catalog) -> bool:
     the policy's private share applies to it)."""
     priv = catalog.regions[catalog.regions["kind"] == "private"]
     priv = priv[~priv.index.isin(spec.policy.exclude_regions)]  # type: ignore[attr-defined]
-    priv = priv[~priv["provider"].isin(set(svc.forbid_providers) | set(spec.policy.exclude_providers))]  # type: ignore[attr-defined]
+    priv = priv[
+        ~priv["provider"].isin(set(svc.forbid_providers) | set(spec.policy.exclude_providers))
+    ]  # type: ignore[attr-defined]
     if svc.residency:  # type: ignore[attr-defined]
         priv = priv[priv["jurisdiction"].isin(svc.residency)]  # type: ignore[attr-defined]
     if svc.providers:  # type: ignore[attr-defined]
@@ -302,9 +365,15 @@ def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
     held = p[p["role"] != "backup"]
     order = ["vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb"]
     # per (service, region): catalog resources x units, summed once for every dependency to read
-    per_row = off.loc[held["offering"], order].to_numpy(dtype=float) * held["units"].to_numpy(dtype=float)[:, None]
-    cap_of = pd.DataFrame(per_row, columns=order).groupby(
-        [held["service"].to_numpy(), held["region"].to_numpy()]).sum()
+    per_row = (
+        off.loc[held["offering"], order].to_numpy(dtype=float)
+        * held["units"].to_numpy(dtype=float)[:, None]
+    )
+    cap_of = (
+        pd.DataFrame(per_row, columns=order)
+        .groupby([held["service"].to_numpy(), held["region"].to_numpy()])
+        .sum()
+    )
     demand_of = {s.name: s.demand for s in spec.services}  # type: ignore[attr-defined]
     for dep in spec.dependencies:  # type: ignore[attr-defined]
         targets = where.get(dep.target, set())

@@ -34,8 +34,13 @@ class Failure:
     notes: tuple[str, ...] = ()
 
 
-def failure_from(catalog: Catalog, regions: tuple[str, ...] | list[str] = (), providers: tuple[str, ...] | list[str] = (),
-                 sites: tuple[str, ...] | list[str] = (), incident: str | None = None) -> Failure:
+def failure_from(
+    catalog: Catalog,
+    regions: tuple[str, ...] | list[str] = (),
+    providers: tuple[str, ...] | list[str] = (),
+    sites: tuple[str, ...] | list[str] = (),
+    incident: str | None = None,
+) -> Failure:
     """Build a Failure from user words; unknown names are input errors with a 'did you mean'."""
     problems = []
     lost: set[str] = set()
@@ -44,15 +49,25 @@ def failure_from(catalog: Catalog, regions: tuple[str, ...] | list[str] = (), pr
     reg = catalog.regions
     for r in regions:
         if r not in reg.index:
-            problems.append(Problem("", "--fail", "", "unknown region", value=r, fix=did_you_mean(r, reg.index)))
+            problems.append(
+                Problem("", "--fail", "", "unknown region", value=r, fix=did_you_mean(r, reg.index))
+            )
         else:
             lost.add(r)
             labels.append(r)
             scopes.add("region")
     for p in providers:
         if p not in catalog.providers.index:
-            problems.append(Problem("", "--fail-provider", "", "unknown provider", value=p,
-                                    fix=did_you_mean(p, catalog.providers.index)))
+            problems.append(
+                Problem(
+                    "",
+                    "--fail-provider",
+                    "",
+                    "unknown provider",
+                    value=p,
+                    fix=did_you_mean(p, catalog.providers.index),
+                )
+            )
         else:
             lost |= set(reg.index[reg["provider"] == p])
             labels.append(f"all of {p}")
@@ -60,8 +75,16 @@ def failure_from(catalog: Catalog, regions: tuple[str, ...] | list[str] = (), pr
     for s in sites:
         hit = set(reg.index[(reg["site"] == s) | (reg.index == s)])
         if not hit:
-            problems.append(Problem("", "--fail-site", "", "unknown site", value=s,
-                                    fix=did_you_mean(s, set(reg["site"]))))
+            problems.append(
+                Problem(
+                    "",
+                    "--fail-site",
+                    "",
+                    "unknown site",
+                    value=s,
+                    fix=did_you_mean(s, set(reg["site"])),
+                )
+            )
         lost |= hit
         labels.append(f"site {s}")
         scopes.add("site")
@@ -70,8 +93,16 @@ def failure_from(catalog: Catalog, regions: tuple[str, ...] | list[str] = (), pr
     if incident is not None:
         inc = catalog.incidents
         if incident not in inc.index:
-            problems.append(Problem("", "--incident", "", "unknown incident", value=incident,
-                                    fix=did_you_mean(incident, inc.index)))
+            problems.append(
+                Problem(
+                    "",
+                    "--incident",
+                    "",
+                    "unknown incident",
+                    value=incident,
+                    fix=did_you_mean(incident, inc.index),
+                )
+            )
         else:
             row = inc.loc[incident]
             lost |= set(str(row["regions"]).split())
@@ -80,14 +111,25 @@ def failure_from(catalog: Catalog, regions: tuple[str, ...] | list[str] = (), pr
             control_plane = row["scope"] == "control_plane"
             notes.append(f"{row['date']}: {row['what_failed']} Lesson: {row['lesson']}")
             if row["scope"] == "network" and not str(row["regions"]).split():
-                notes.append("a carrier network outage: cloud regions stay up, but users behind that "
-                             "carrier cannot reach any of them; only multi-homed access helps")
+                notes.append(
+                    "a carrier network outage: cloud regions stay up, but users behind that "
+                    "carrier cannot reach any of them; only multi-homed access helps"
+                )
             if not str(row["regions"]).split() and row["scope"] != "network":
-                notes.append("the site of this incident is not in the catalog; nothing in the plan is hit")
+                notes.append(
+                    "the site of this incident is not in the catalog; nothing in the plan is hit"
+                )
     if problems:
         raise InputError(problems)
     scope = scopes.pop() if len(scopes) == 1 else ("mixed" if scopes else "none")
-    return Failure(frozenset(lost), " + ".join(labels) or "nothing", scope, control_plane, incident, tuple(notes))
+    return Failure(
+        frozenset(lost),
+        " + ".join(labels) or "nothing",
+        scope,
+        control_plane,
+        incident,
+        tuple(notes),
+    )
 
 
 @dataclass
@@ -127,11 +169,17 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
         touched = bool((mine & lost).any())
         data_left = True
         if d["storage_gb"] > 0:
-            copies = cap.loc[mine & ~lost & (cap["storage_gb_total"] >= d["storage_gb"] - 1e-9), "region"]
-            bcopies = backups[(backups["service"] == svc.name) & ~backups["region"].isin(failure.regions)]
+            copies = cap.loc[
+                mine & ~lost & (cap["storage_gb_total"] >= d["storage_gb"] - 1e-9), "region"
+            ]
+            bcopies = backups[
+                (backups["service"] == svc.name) & ~backups["region"].isin(failure.regions)
+            ]
             data_left = len(copies) > 0 or len(bcopies) > 0
         note = ""
-        frac = float(st["compute_fraction"])  # what keeps serving; data is judged by surviving copies
+        frac = float(
+            st["compute_fraction"]
+        )  # what keeps serving; data is judged by surviving copies
         present_after = bool((mine & ~lost).any()) or (d["storage_gb"] > 0 and data_left)
         if not touched:
             status = "ok"
@@ -147,14 +195,32 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
         else:
             status = "degraded"
             note = f"{after / d[res]:.0%} of demand left; scales up ({st.name}, RTO {st['rto_minutes']:g} min)"
-        if touched and failure.control_plane and bool(st["control_plane_dependent"]) and status != "ok":
-            note = (f"{st.name} must launch or scale capacity, but the control plane is down: "
-                    "recovery waits for the incident to end")
+        if (
+            touched
+            and failure.control_plane
+            and bool(st["control_plane_dependent"])
+            and status != "ok"
+        ):
+            note = (
+                f"{st.name} must launch or scale capacity, but the control plane is down: "
+                "recovery waits for the incident to end"
+            )
         own_status[svc.name] = status
-        rows.append({"service": svc.name, "status": status, "reason": "", f"capacity_before": before,
-                     "capacity_after": after, "resource": res, "shortfall": max(0.0, d[res] - after),
-                     "strategy": st.name, "rto_minutes": 0.0 if not touched else float(st["rto_minutes"]),
-                     "rpo_minutes": 0.0 if not touched else float(st["rpo_minutes"]), "note": note})
+        rows.append(
+            {
+                "service": svc.name,
+                "status": status,
+                "reason": "",
+                "capacity_before": before,
+                "capacity_after": after,
+                "resource": res,
+                "shortfall": max(0.0, d[res] - after),
+                "strategy": st.name,
+                "rto_minutes": 0.0 if not touched else float(st["rto_minutes"]),
+                "rpo_minutes": 0.0 if not touched else float(st["rpo_minutes"]),
+                "note": note,
+            }
+        )
     # hard dependencies: a service whose callee is down is down too
     graph = nx.DiGraph([(d.source, d.target) for d in spec.dependencies])
     graph.add_nodes_from(own_status)
@@ -167,7 +233,11 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
     services = pd.DataFrame(rows)
     for i, r in services.iterrows():
         if effective[r["service"]] != r["status"]:
-            bad = [t for t in graph.successors(r["service"]) if rank[effective[t]] >= rank["recovering"]]
+            bad = [
+                t
+                for t in graph.successors(r["service"])
+                if rank[effective[t]] >= rank["recovering"]
+            ]
             services.at[i, "status"] = effective[r["service"]]
             services.at[i, "reason"] = f"depends on {', '.join(bad)}"
     # users: nearest surviving region of each user-facing service
@@ -183,18 +253,31 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
             after = min((rtt[r] for r in alive), default=math.inf)
             if effective[svc.name] in ("down", "recovering"):
                 after = math.inf
-            urows.append({"group": u.name, "service": svc.name, "before_ms": before, "after_ms": after,
-                          "budget_ms": u.max_latency_ms, "within_budget": after <= u.max_latency_ms})
-    users = pd.DataFrame(urows, columns=["group", "service", "before_ms", "after_ms", "budget_ms", "within_budget"])
+            urows.append(
+                {
+                    "group": u.name,
+                    "service": svc.name,
+                    "before_ms": before,
+                    "after_ms": after,
+                    "budget_ms": u.max_latency_ms,
+                    "within_budget": after <= u.max_latency_ms,
+                }
+            )
+    users = pd.DataFrame(
+        urows, columns=["group", "service", "before_ms", "after_ms", "budget_ms", "within_budget"]
+    )
     egress = _failover_egress(plan, catalog, failure)
     summary = {
-        "failure": failure.label, "scope": failure.scope,
+        "failure": failure.label,
+        "scope": failure.scope,
         "regions_down": sorted(failure.regions & set(cap["region"])),
         "services_down": int((services["status"] == "down").sum()),
         "services_recovering": int((services["status"] == "recovering").sum()),
         "services_degraded": int((services["status"] == "degraded").sum()),
         "survived": bool((services["status"] != "down").all()),
-        "users_affected": sorted(set(users.loc[~users["within_budget"], "group"])) if len(users) else [],
+        "users_affected": sorted(set(users.loc[~users["within_budget"], "group"]))
+        if len(users)
+        else [],
         "failover_egress_usd_per_month": round(egress, 2),
         "notes": list(failure.notes),
     }
@@ -242,8 +325,11 @@ class SweepTables:
         # every run holds at least the service itself, so no run is empty
         self.needed_start = np.flatnonzero(np.r_[True, service_of[1:] != service_of[:-1]])
         self.user_service = np.array([s for s, _ in self.user_reach], dtype=np.intp)
-        self.user_within = (np.array([w for _, w in self.user_reach], dtype=bool) if self.user_reach
-                            else np.zeros((0, len(self.regions)), dtype=bool))
+        self.user_within = (
+            np.array([w for _, w in self.user_reach], dtype=bool)
+            if self.user_reach
+            else np.zeros((0, len(self.regions)), dtype=bool)
+        )
 
 
 def _dependency_closure(dep_order: list[tuple[int, list[int]]], n_services: int) -> np.ndarray:
@@ -258,12 +344,14 @@ def _dependency_closure(dep_order: list[tuple[int, list[int]]], n_services: int)
         needed[s] = bits
     width = (n_services + 7) // 8
     packed = np.frombuffer(b"".join(bits.to_bytes(width, "little") for bits in needed), np.uint8)
-    return np.unpackbits(packed.reshape(n_services, width), axis=1, count=n_services,
-                         bitorder="little").astype(bool)
+    return np.unpackbits(
+        packed.reshape(n_services, width), axis=1, count=n_services, bitorder="little"
+    ).astype(bool)
 
 
-def _callees_first(services: list[str],
-                   dependencies: tuple[object, ...]) -> list[tuple[int, list[int]]]:
+def _callees_first(
+    services: list[str], dependencies: tuple[object, ...]
+) -> list[tuple[int, list[int]]]:
     """(service, callees) with every service after all of its callees; a cycle cannot be ordered."""
     index = {s: i for i, s in enumerate(services)}
     callees: list[dict[int, None]] = [{} for _ in services]  # dicts: no repeats, first-seen order
@@ -351,8 +439,9 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
 
     # a region holds the data if its rows (backups included) add up to the full storage demand
     holding = np.flatnonzero(known & needs[np.maximum(service_of_row, 0)])
-    held = _compensated_sums(cell_of_row[holding], per_unit[holding, storage] * units[holding],
-                             n_services * n_regions)
+    held = _compensated_sums(
+        cell_of_row[holding], per_unit[holding, storage] * units[holding], n_services * n_regions
+    )
     has_rows = np.zeros(n_services * n_regions, dtype=bool)
     has_rows[cell_of_row[holding]] = True
     full_copy = held >= np.repeat(demands[:, storage], n_regions) - 1e-9
@@ -360,8 +449,9 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
 
     # what keeps serving; whether the data survives is judged by full copies (data_ok) instead
     strategies = catalog.strategies
-    fraction_of = dict(zip(strategies.index, strategies["compute_fraction"].to_numpy(dtype=float),
-                           strict=True))
+    fraction_of = dict(
+        zip(strategies.index, strategies["compute_fraction"].to_numpy(dtype=float), strict=True)
+    )
     chosen = plan.strategies  # type: ignore[attr-defined]
     required = np.array([fraction_of[chosen[s]] for s in services]) * demand
 
@@ -372,14 +462,17 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
         positions = catalog.regions.index.get_indexer(regions)
         if (positions < 0).any():
             raise KeyError(regions[int(np.flatnonzero(positions < 0)[0])])
-        within = [catalog.rtt_from_point_ms(u.lat, u.lon).to_numpy()[positions] <= u.max_latency_ms
-                  for u in spec.users]
+        within = [
+            catalog.rtt_from_point_ms(u.lat, u.lon).to_numpy()[positions] <= u.max_latency_ms
+            for u in spec.users
+        ]
         reach = [(i, w) for i in facing for w in within]
     return SweepTables(services, regions, cap, data, needs, demand, required, order, reach)
 
 
-def _scenarios(catalog: Catalog, regions: list[str],
-               kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _scenarios(
+    catalog: Catalog, regions: list[str], kind: str
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Names, regions lost (scenarios x regions) and the share of a region's capacity lost where a
     single zone goes (scenarios x regions) of every single failure of `kind`."""
     table = catalog.regions
@@ -407,8 +500,9 @@ def _joined_names(services: np.ndarray, flags: np.ndarray) -> list[str]:
     return [", ".join(services[row].tolist()) for row in flags]
 
 
-def sweep(plan: object, catalog: Catalog, kind: str = "region",
-          tables: SweepTables | None = None) -> pd.DataFrame:
+def sweep(
+    plan: object, catalog: Catalog, kind: str = "region", tables: SweepTables | None = None
+) -> pd.DataFrame:
     """Every single failure of `kind` (region, provider, zone, site) among the plan's regions:
     services down (own capacity below what its strategy keeps running, no data copy left, or a hard
     dependency down), degraded (below full demand), capacity shortfall and user groups cut off."""
@@ -433,18 +527,22 @@ def sweep(plan: object, catalog: Catalog, kind: str = "region",
     # a user group keeps a service if a surviving region within its budget runs it, and it is up
     offered = (t.capacity[t.user_service] > 0) & t.user_within  # pairs x regions
     served = (up @ offered.T) & ~down[:, t.user_service] & ~rec[:, t.user_service]
-    short = np.clip(t.demand[None, :] - alive, 0, None) / np.where(t.demand > 0, t.demand, 1)[None, :]
+    short = (
+        np.clip(t.demand[None, :] - alive, 0, None) / np.where(t.demand > 0, t.demand, 1)[None, :]
+    )
     service_names = np.array(t.services, dtype=object)
-    return pd.DataFrame({
-        "scenario": names,
-        "services_down": down.sum(axis=1),
-        "services_recovering": rec.sum(axis=1),
-        "services_degraded": degraded.sum(axis=1),
-        "demand_shortfall_pct": 100 * short.mean(axis=1),
-        "users_affected": (~served).sum(axis=1),
-        "down": _joined_names(service_names, down),
-        "recovering": _joined_names(service_names, rec),
-    })
+    return pd.DataFrame(
+        {
+            "scenario": names,
+            "services_down": down.sum(axis=1),
+            "services_recovering": rec.sum(axis=1),
+            "services_degraded": degraded.sum(axis=1),
+            "demand_shortfall_pct": 100 * short.mean(axis=1),
+            "users_affected": (~served).sum(axis=1),
+            "down": _joined_names(service_names, down),
+            "recovering": _joined_names(service_names, rec),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------- replan
@@ -462,8 +560,13 @@ class Replan:
         return self.cost_after - self.cost_before
 
 
-def replan(plan: object, catalog: Catalog, failure: Failure, options: object = None,
-           bandwidth_gbps: float = 1.0) -> Replan:
+def replan(
+    plan: object,
+    catalog: Catalog,
+    failure: Failure,
+    options: object = None,
+    bandwidth_gbps: float = 1.0,
+) -> Replan:
     """Plan again without the failed regions (same policy if it still can hold, else survive none),
     and price getting there: data to copy into each new region from the cheapest surviving copy
     (or a backup), its egress, the time at `bandwidth_gbps`, and live versus cold migration."""
@@ -475,23 +578,41 @@ def replan(plan: object, catalog: Catalog, failure: Failure, options: object = N
     spec = plan.spec  # type: ignore[attr-defined]
     impact = evaluate_failure(plan, catalog, failure)
     excluded = tuple(sorted(set(spec.policy.exclude_regions) | failure.regions))
-    new_spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={"exclude_regions": excluded})})
+    new_spec = spec.model_copy(
+        update={"policy": spec.policy.model_copy(update={"exclude_regions": excluded})}
+    )
     new_spec._source = spec.source
     opts = options or PlanOptions()
     note = ""
     try:
         new = make_plan(new_spec, catalog, opts)
     except InfeasibleError as exc:
-        weaker = new_spec.model_copy(update={"policy": new_spec.policy.model_copy(update={"survive": "none"})})
+        weaker = new_spec.model_copy(
+            update={"policy": new_spec.policy.model_copy(update={"survive": "none"})}
+        )
         weaker._source = spec.source
         try:
             new = make_plan(weaker, catalog, opts)
         except InfeasibleError as exc2:
-            empty = pd.DataFrame(columns=["service", "from_region", "to_region", "gb", "usd", "hours", "mode"])
-            return Replan(impact, None, empty, float(plan.cost["total"]), math.nan,  # type: ignore[attr-defined]
-                          "no repaired plan exists without the failed regions: " + "; ".join(exc2.reasons[:3]))
-        note = ("the policy `survive: " + spec.policy.survive + "` cannot hold without the failed regions ("
-                + "; ".join(exc.reasons[:2]) + "); the repaired plan survives nothing until they return")
+            empty = pd.DataFrame(
+                columns=["service", "from_region", "to_region", "gb", "usd", "hours", "mode"]
+            )
+            return Replan(
+                impact,
+                None,
+                empty,
+                float(plan.cost["total"]),
+                math.nan,  # type: ignore[attr-defined]
+                "no repaired plan exists without the failed regions: "
+                + "; ".join(exc2.reasons[:3]),
+            )
+        note = (
+            "the policy `survive: "
+            + spec.policy.survive
+            + "` cannot hold without the failed regions ("
+            + "; ".join(exc.reasons[:2])
+            + "); the repaired plan survives nothing until they return"
+        )
     old = plan.placements  # type: ignore[attr-defined]
     rows = []
     status = dict(zip(impact.services["service"], impact.services["status"], strict=True))
@@ -508,7 +629,18 @@ def replan(plan: object, catalog: Catalog, failure: Failure, options: object = N
                 rate, src = 0.0, "(no surviving copy: restore from backup or lose data)"
             else:
                 rate, src = 0.0, "-"
-            rows.append({"service": svc.name, "from_region": src, "to_region": r, "gb": gb,
-                         "usd": gb * rate, "hours": gb * 8 / (bandwidth_gbps * 3600), "mode": mode})
-    migration = pd.DataFrame(rows, columns=["service", "from_region", "to_region", "gb", "usd", "hours", "mode"])
+            rows.append(
+                {
+                    "service": svc.name,
+                    "from_region": src,
+                    "to_region": r,
+                    "gb": gb,
+                    "usd": gb * rate,
+                    "hours": gb * 8 / (bandwidth_gbps * 3600),
+                    "mode": mode,
+                }
+            )
+    migration = pd.DataFrame(
+        rows, columns=["service", "from_region", "to_region", "gb", "usd", "hours", "mode"]
+    )
     return Replan(impact, new, migration, float(plan.cost["total"]), float(new.cost["total"]), note)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +19,16 @@ from ..errors import Problem, did_you_mean
 RESOURCES = ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb")
 DATA_RESOURCES = ("storage_gb",)
 SITE_RESOURCES = ("vcpu", "mem_gib", "storage_gb")  # what a private site's capacity caps
+# A private site's capacity column for each resource it caps (the sites table's columns).
+SITE_CAPACITY = {res: f"{res}_capacity" for res in SITE_RESOURCES}
+# The resource that stands for a service's size (apportioning traffic, shortfalls, shares): the first
+# of these that the service asks for. Serving resources come before memory and storage.
+MAIN_RESOURCE_ORDER = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+
+
+def main_resource(demand: Any) -> str:
+    """The resource that stands for a service's size: the first of MAIN_RESOURCE_ORDER it asks for."""
+    return next(r for r in MAIN_RESOURCE_ORDER if float(demand[r]) > 0)
 LAYERS = ("hardware", "virtualization", "os", "runtime", "application")
 TIERS = ("IaaS", "PaaS", "SaaS")
 CONTINENTS = ("AF", "AS", "EU", "NA", "OC", "SA")
@@ -75,8 +86,15 @@ OFFERINGS = (
     Col("category", "text"),
     Col("tier", "enum", choices=TIERS),
     *(Col(r, "float", required=False, lo=0, hi=1e9, default=0.0) for r in RESOURCES),
-    Col("price_usd", "float", required=False, lo=0, hi=1e6, default=None,
-        hint="a positive list price"),
+    Col(
+        "price_usd",
+        "float",
+        required=False,
+        lo=0,
+        hi=1e6,
+        default=None,
+        hint="a positive list price",
+    ),
     Col("price_unit", "enum", choices=PRICE_UNITS),
     Col("fixed_usd_per_month", "float", required=False, lo=0, hi=1e6, default=0.0),
     Col("sla_pct", "float", lo=90, hi=100, hint="a monthly uptime percentage such as 99.9"),
@@ -95,9 +113,15 @@ PRICES = (
 
 EGRESS = (
     Col("from", "text"),
-    *(Col(c, "float", lo=0, hi=5, hint="a price per GB, typically 0.01..0.2")
-      for c in ("internet_usd_per_gb", "same_continent_usd_per_gb",
-                "other_continent_usd_per_gb", "other_provider_usd_per_gb")),
+    *(
+        Col(c, "float", lo=0, hi=5, hint="a price per GB, typically 0.01..0.2")
+        for c in (
+            "internet_usd_per_gb",
+            "same_continent_usd_per_gb",
+            "other_continent_usd_per_gb",
+            "other_provider_usd_per_gb",
+        )
+    ),
     *PROVENANCE,
 )
 
@@ -150,7 +174,9 @@ def _row(i: object) -> str:
     return f"row {int(i) + 2}"  # the CSV line: +1 for the header, +1 because lines count from 1
 
 
-def validate_columns(raw: pd.DataFrame, file: str, cols: Sequence[Col]) -> tuple[pd.DataFrame, list[Problem]]:
+def validate_columns(
+    raw: pd.DataFrame, file: str, cols: Sequence[Col]
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Type every column of `raw` (all text) per `cols`; return the typed table and the problems.
 
     Unknown columns are reported (a typo in a header would otherwise silently drop data).
@@ -159,14 +185,28 @@ def validate_columns(raw: pd.DataFrame, file: str, cols: Sequence[Col]) -> tuple
     known = {c.name for c in cols}
     for extra in raw.columns:
         if extra not in known:
-            problems.append(Problem(file, "header", str(extra), "unknown column",
-                                    fix=did_you_mean(str(extra), known)))
+            problems.append(
+                Problem(
+                    file,
+                    "header",
+                    str(extra),
+                    "unknown column",
+                    fix=did_you_mean(str(extra), known),
+                )
+            )
     out = pd.DataFrame(index=raw.index)
     for col in cols:
         if col.name not in raw.columns:
             if col.required:
-                problems.append(Problem(file, "header", col.name, "required column is missing",
-                                        fix=f"add a `{col.name}` column"))
+                problems.append(
+                    Problem(
+                        file,
+                        "header",
+                        col.name,
+                        "required column is missing",
+                        fix=f"add a `{col.name}` column",
+                    )
+                )
             out[col.name] = col.default
             continue
         text = raw[col.name].fillna("").astype(str).str.strip()
@@ -174,8 +214,11 @@ def validate_columns(raw: pd.DataFrame, file: str, cols: Sequence[Col]) -> tuple
         for i, cell in zip(raw.index, text, strict=True):
             value, msg = _parse(cell, col)
             if msg:
-                problems.append(Problem(file, _row(i), col.name, msg, value=cell,
-                                        fix=col.hint or _default_fix(col)))
+                problems.append(
+                    Problem(
+                        file, _row(i), col.name, msg, value=cell, fix=col.hint or _default_fix(col)
+                    )
+                )
             values.append(value)
         out[col.name] = pd.Series(values, index=raw.index, dtype=_dtype(col))
     return out, problems

@@ -9,8 +9,12 @@ import numpy as np
 EARTH_RADIUS_KM = 6371.0
 
 
-def haversine_km(lat1: np.ndarray | float, lon1: np.ndarray | float,
-                 lat2: np.ndarray | float, lon2: np.ndarray | float) -> np.ndarray:
+def haversine_km(
+    lat1: np.ndarray | float,
+    lon1: np.ndarray | float,
+    lat2: np.ndarray | float,
+    lon2: np.ndarray | float,
+) -> np.ndarray:
     """Great-circle distance in km; broadcasts like numpy."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
@@ -33,5 +37,6 @@ class LatencyModel:
 
     def rtt_ms(self, km: np.ndarray | float) -> np.ndarray:
         km = np.asarray(km, dtype=float)
-        return np.where(km <= self.same_metro_km, self.same_metro_ms,
-                        self.overhead_ms + self.ms_per_km * km)
+        return np.where(
+            km <= self.same_metro_km, self.same_metro_ms, self.overhead_ms + self.ms_per_km * km
+        )

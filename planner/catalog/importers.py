@@ -63,10 +63,18 @@ _GCP_ZONE_SUFFIX = re.compile(r"-[a-z]$")
 MAX_RTT_MS = 2000.0
 MAX_USD_PER_GB = 5.0
 
-SKYPILOT_COLUMNS = {"sku": ("InstanceType",), "vcpu": ("vCPUs",), "mem_gib": ("MemoryGiB",),
-                    "price": ("Price",), "region": ("Region",)}
-LATENCY_COLUMNS = {"src": ("src_region", "src"), "dst": ("dst_region", "dst"),
-                   "rtt": ("avg_rtt", "rtt_ms")}
+SKYPILOT_COLUMNS = {
+    "sku": ("InstanceType",),
+    "vcpu": ("vCPUs",),
+    "mem_gib": ("MemoryGiB",),
+    "price": ("Price",),
+    "region": ("Region",),
+}
+LATENCY_COLUMNS = {
+    "src": ("src_region", "src"),
+    "dst": ("dst_region", "dst"),
+    "rtt": ("avg_rtt", "rtt_ms"),
+}
 EGRESS_COLUMNS = {"src": ("src",), "dst": ("dst", "dest"), "cost": ("cost", "usd_per_gb")}
 INTERNET = "internet"
 
@@ -81,8 +89,9 @@ class _Raw:
     rows: list[tuple[int, list[str]]]
 
 
-def _fail(file: str, message: str, fix: str = "", where: str = "", column: str = "",
-          value: object = None) -> CatalogError:
+def _fail(
+    file: str, message: str, fix: str = "", where: str = "", column: str = "", value: object = None
+) -> CatalogError:
     return CatalogError([Problem(file, where, column, message, value=value, fix=fix)])
 
 
@@ -97,17 +106,22 @@ def _read_raw(path: StrPath) -> _Raw:
     if not p.is_file():
         raise _fail(file, "file not found", fix="check the path")
     if p.stat().st_size > MAX_INPUT_BYTES:
-        raise _fail(file, f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB",
-                    fix="pass the CSV table itself, not an archive or a database dump")
+        raise _fail(
+            file,
+            f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB",
+            fix="pass the CSV table itself, not an archive or a database dump",
+        )
     data = p.read_bytes()
     if b"\x00" in data:
-        raise _fail(file, "file is binary, not a CSV text file",
-                    fix="export the table as UTF-8 CSV")
+        raise _fail(
+            file, "file is binary, not a CSV text file", fix="export the table as UTF-8 CSV"
+        )
     try:
         text = data.decode("utf-8-sig")  # -sig: spreadsheets often prepend a byte-order mark
     except UnicodeDecodeError as exc:
-        raise _fail(file, f"file is not UTF-8 text (byte {exc.start})",
-                    fix="save it as UTF-8 CSV") from None
+        raise _fail(
+            file, f"file is not UTF-8 text (byte {exc.start})", fix="save it as UTF-8 CSV"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -122,8 +136,12 @@ def _read_raw(path: StrPath) -> _Raw:
                 # a multi-line record is still pointed at within a line or two.
                 rows.append((reader.line_num, [c.strip() for c in cells]))
     except csv.Error as exc:
-        raise _fail(file, f"not a valid CSV file: {exc}", where=f"line {reader.line_num}",
-                    fix="check the quoting on that line") from None
+        raise _fail(
+            file,
+            f"not a valid CSV file: {exc}",
+            where=f"line {reader.line_num}",
+            fix="check the quoting on that line",
+        ) from None
     if header is None:
         raise _fail(file, "file is empty", fix="pass a CSV file with a header line and data rows")
     if not rows:
@@ -131,8 +149,9 @@ def _read_raw(path: StrPath) -> _Raw:
     return _Raw(file, header, rows)
 
 
-def _columns(raw: _Raw, wanted: dict[str, tuple[str, ...]],
-             problems: list[Problem]) -> dict[str, int]:
+def _columns(
+    raw: _Raw, wanted: dict[str, tuple[str, ...]], problems: list[Problem]
+) -> dict[str, int]:
     """Map each wanted field to its column position, accepting any of its alias names."""
     pos: dict[str, int] = {}
     for key, names in wanted.items():
@@ -142,28 +161,52 @@ def _columns(raw: _Raw, wanted: dict[str, tuple[str, ...]],
                 break
         else:
             alt = " or ".join(f"`{n}`" for n in names)
-            problems.append(Problem(raw.file, "header", names[0], "required column is missing",
-                                    value=",".join(raw.header)[:200],
-                                    fix=f"add a {alt} column"))
+            problems.append(
+                Problem(
+                    raw.file,
+                    "header",
+                    names[0],
+                    "required column is missing",
+                    value=",".join(raw.header)[:200],
+                    fix=f"add a {alt} column",
+                )
+            )
     return pos
 
 
-def _cells(raw: _Raw, pos: dict[str, int],
-           problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+def _cells(
+    raw: _Raw, pos: dict[str, int], problems: list[Problem]
+) -> list[tuple[int, dict[str, str]]]:
     """Each data row as {field: text}; a row with fewer cells than the header is a problem."""
     width = len(raw.header)
     out: list[tuple[int, dict[str, str]]] = []
     for line, cells in raw.rows:
         if len(cells) != width:
-            problems.append(Problem(raw.file, f"row {line}", "", f"has {len(cells)} cells, "
-                                    f"the header has {width}", fix="check the commas and quoting"))
+            problems.append(
+                Problem(
+                    raw.file,
+                    f"row {line}",
+                    "",
+                    f"has {len(cells)} cells, the header has {width}",
+                    fix="check the commas and quoting",
+                )
+            )
             continue
         out.append((line, {k: cells[i] for k, i in pos.items()}))
     return out
 
 
-def _number(text: str, file: str, line: int, column: str, problems: list[Problem], *,
-            lo: float = 0.0, hi: float = math.inf, hint: str) -> float | None:
+def _number(
+    text: str,
+    file: str,
+    line: int,
+    column: str,
+    problems: list[Problem],
+    *,
+    lo: float = 0.0,
+    hi: float = math.inf,
+    hint: str,
+) -> float | None:
     """Parse one numeric cell, recording a located problem when it is not a number in [lo, hi]."""
     try:
         value = float(text)
@@ -171,8 +214,9 @@ def _number(text: str, file: str, line: int, column: str, problems: list[Problem
         problems.append(Problem(file, f"row {line}", column, "not a number", value=text, fix=hint))
         return None
     if not math.isfinite(value):
-        problems.append(Problem(file, f"row {line}", column, "not a finite number", value=text,
-                                fix=hint))
+        problems.append(
+            Problem(file, f"row {line}", column, "not a finite number", value=text, fix=hint)
+        )
         return None
     if value < lo:
         msg = "negative" if lo == 0 else f"below {lo:g}"
@@ -224,8 +268,13 @@ def read_skypilot_vms(path: StrPath, provider: str) -> pd.DataFrame:
     file = str(path)
     provider = provider.strip().lower()
     if not _ID.match(provider):
-        raise _fail(file, "not a valid provider id", column="provider", value=provider,
-                    fix="pass the provider folder name, e.g. aws")
+        raise _fail(
+            file,
+            "not a valid provider id",
+            column="provider",
+            value=provider,
+            fix="pass the provider folder name, e.g. aws",
+        )
     raw = _read_raw(path)
     problems: list[Problem] = []
     pos = _columns(raw, SKYPILOT_COLUMNS, problems)
@@ -237,8 +286,11 @@ def read_skypilot_vms(path: StrPath, provider: str) -> pd.DataFrame:
     records: list[dict[str, object]] = []
     for line, c in _cells(raw, pos, problems):
         price_text = c["price"]
-        price = (None if price_text == "" else
-                 _number(price_text, file, line, "Price", problems, hint=hint_price))
+        price = (
+            None
+            if price_text == ""
+            else _number(price_text, file, line, "Price", problems, hint=hint_price)
+        )
         if c.get("acc_name", "") not in ("", "nan", "None"):
             continue  # a GPU/accelerator instance: out of scope for compute.vm capacity
         if c.get("acc_count", "") not in ("", "0", "0.0", "nan"):
@@ -248,32 +300,50 @@ def read_skypilot_vms(path: StrPath, provider: str) -> pd.DataFrame:
         ok = True
         for key, col in (("sku", "InstanceType"), ("region", "Region")):
             if not _ID.match(c[key]):
-                problems.append(Problem(file, f"row {line}", col, "not a valid identifier",
-                                        value=c[key], fix="use letters, digits, `.`, `_` or `-`"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"row {line}",
+                        col,
+                        "not a valid identifier",
+                        value=c[key],
+                        fix="use letters, digits, `.`, `_` or `-`",
+                    )
+                )
                 ok = False
         vcpu = _number(c["vcpu"], file, line, "vCPUs", problems, hint="a positive vCPU count")
         mem = _number(c["mem_gib"], file, line, "MemoryGiB", problems, hint="memory in GiB, > 0")
         for value, col in ((vcpu, "vCPUs"), (mem, "MemoryGiB")):
             if value == 0:
-                problems.append(Problem(file, f"row {line}", col, "must be positive", value="0",
-                                        fix="a VM must provide some vCPUs and memory"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"row {line}",
+                        col,
+                        "must be positive",
+                        value="0",
+                        fix="a VM must provide some vCPUs and memory",
+                    )
+                )
                 ok = False
         if not ok or vcpu is None or mem is None:
             continue
         region = _GCP_ZONE_SUFFIX.sub("", c["region"]) if provider == "gcp" else c["region"]
-        records.append({"sku": c["sku"], "region": region, "vcpu": vcpu, "mem_gib": mem,
-                        "price_usd": price})
+        records.append(
+            {"sku": c["sku"], "region": region, "vcpu": vcpu, "mem_gib": mem, "price_usd": price}
+        )
     _raise_if(problems)
     cols = ["sku", "region", "vcpu", "mem_gib", "price_usd"]
     if not records:
         text_cols = ("sku", "region")
-        return pd.DataFrame({k: pd.Series(dtype="object" if k in text_cols else "float64")
-                             for k in cols})
+        return pd.DataFrame(
+            {k: pd.Series(dtype="object" if k in text_cols else "float64") for k in cols}
+        )
     df = pd.DataFrame.from_records(records)
     # One row per AZ in the full files: keep the cheapest zone's price for the region.
-    out = (df.groupby(["sku", "region"], as_index=False, sort=True)
-             .agg(vcpu=("vcpu", "first"), mem_gib=("mem_gib", "first"),
-                  price_usd=("price_usd", "min")))
+    out = df.groupby(["sku", "region"], as_index=False, sort=True).agg(
+        vcpu=("vcpu", "first"), mem_gib=("mem_gib", "first"), price_usd=("price_usd", "min")
+    )
     return out[cols]
 
 
@@ -300,18 +370,38 @@ def read_latency_table(path: StrPath) -> pd.DataFrame:
         for key in ("src", "dst"):
             rid, err = _region_id(c[key], None)
             if err:
-                problems.append(Problem(raw.file, f"row {line}", names[key], err, value=c[key],
-                                        fix="write provider:region, e.g. aws:us-east-1"))
+                problems.append(
+                    Problem(
+                        raw.file,
+                        f"row {line}",
+                        names[key],
+                        err,
+                        value=c[key],
+                        fix="write provider:region, e.g. aws:us-east-1",
+                    )
+                )
             ids.append(rid)
-        rtt = _number(c["rtt"], raw.file, line, names["rtt"], problems, hi=MAX_RTT_MS,
-                      hint=f"a round trip in milliseconds, 0..{MAX_RTT_MS:g}")
+        rtt = _number(
+            c["rtt"],
+            raw.file,
+            line,
+            names["rtt"],
+            problems,
+            hi=MAX_RTT_MS,
+            hint=f"a round trip in milliseconds, 0..{MAX_RTT_MS:g}",
+        )
         if ids[0] is None or ids[1] is None or rtt is None or ids[0] == ids[1]:
             continue
         records.append((ids[0], ids[1], rtt))
     _raise_if(problems)
     if not records:
-        return pd.DataFrame({"src": pd.Series(dtype=object), "dst": pd.Series(dtype=object),
-                             "rtt_ms": pd.Series(dtype="float64")})
+        return pd.DataFrame(
+            {
+                "src": pd.Series(dtype=object),
+                "dst": pd.Series(dtype=object),
+                "rtt_ms": pd.Series(dtype="float64"),
+            }
+        )
     df = pd.DataFrame.from_records(records, columns=["src", "dst", "rtt_ms"])
     directed = df.groupby(["src", "dst"], as_index=False)["rtt_ms"].mean()
     # RTT is symmetric: key both directions by the ordered pair, then average them.
@@ -336,17 +426,40 @@ def _read_egress(path: StrPath) -> tuple[pd.DataFrame, pd.DataFrame]:
         # codes it uses unprefixed, so assuming aws is safe there and explicit everywhere else.
         src, err = _region_id(c["src"], "aws")
         if err:
-            problems.append(Problem(raw.file, f"row {line}", names["src"], err, value=c["src"],
-                                    fix="write provider:region, e.g. aws:us-east-1"))
+            problems.append(
+                Problem(
+                    raw.file,
+                    f"row {line}",
+                    names["src"],
+                    err,
+                    value=c["src"],
+                    fix="write provider:region, e.g. aws:us-east-1",
+                )
+            )
         to_internet = c["dst"].lower() == INTERNET
         dst: str | None = None
         if not to_internet:
             dst, err = _region_id(c["dst"], "aws")
             if err:
-                problems.append(Problem(raw.file, f"row {line}", names["dst"], err, value=c["dst"],
-                                        fix="write provider:region, or `internet`"))
-        cost = _number(c["cost"], raw.file, line, names["cost"], problems, hi=MAX_USD_PER_GB,
-                       hint=f"a price in USD per GB, 0..{MAX_USD_PER_GB:g}")
+                problems.append(
+                    Problem(
+                        raw.file,
+                        f"row {line}",
+                        names["dst"],
+                        err,
+                        value=c["dst"],
+                        fix="write provider:region, or `internet`",
+                    )
+                )
+        cost = _number(
+            c["cost"],
+            raw.file,
+            line,
+            names["cost"],
+            problems,
+            hi=MAX_USD_PER_GB,
+            hint=f"a price in USD per GB, 0..{MAX_USD_PER_GB:g}",
+        )
         if src is None or cost is None:
             continue
         if to_internet:
@@ -418,18 +531,41 @@ def _fmt(x: float) -> str:
 def _check_provenance(source_url: str, as_of: str) -> None:
     problems = []
     if not str(source_url).strip():
-        problems.append(Problem("import_into_catalog", "", "source_url", "empty or unusable",
-                                value=source_url, fix="pass the public URL of the data set"))
+        problems.append(
+            Problem(
+                "import_into_catalog",
+                "",
+                "source_url",
+                "empty or unusable",
+                value=source_url,
+                fix="pass the public URL of the data set",
+            )
+        )
     if not _DATE.match(str(as_of)):
-        problems.append(Problem("import_into_catalog", "", "as_of", "not a date", value=as_of,
-                                fix="write the date as YYYY-MM-DD"))
+        problems.append(
+            Problem(
+                "import_into_catalog",
+                "",
+                "as_of",
+                "not a date",
+                value=as_of,
+                fix="write the date as YYYY-MM-DD",
+            )
+        )
     _raise_if(problems)
 
 
-def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPath | None = None,
-                        provider: str | None = None, latency: StrPath | None = None,
-                        egress: StrPath | None = None, source_url: str,
-                        as_of: str) -> ImportSummary:
+def import_into_catalog(
+    base_dir: StrPath,
+    out_dir: StrPath,
+    *,
+    skypilot: StrPath | None = None,
+    provider: str | None = None,
+    latency: StrPath | None = None,
+    egress: StrPath | None = None,
+    source_url: str,
+    as_of: str,
+) -> ImportSummary:
     """Copy the catalog at `base_dir` to `out_dir` and write the imported figures into the copy.
 
     * `skypilot` (with `provider`): new SKUs go to `<provider>/offerings.csv` as IaaS `compute.vm`
@@ -450,14 +586,23 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
     base, out = Path(base_dir), Path(out_dir)
     _check_provenance(source_url, as_of)
     if skypilot is not None and not provider:
-        raise _fail("import_into_catalog", "a SkyPilot file needs the provider it prices",
-                    column="provider", fix="pass provider=, e.g. provider='aws'")
+        raise _fail(
+            "import_into_catalog",
+            "a SkyPilot file needs the provider it prices",
+            column="provider",
+            fix="pass provider=, e.g. provider='aws'",
+        )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputExistsError(f"refusing to write the catalog into {out}: it exists and is not "
-                                "empty; choose a new folder or empty this one")
+        raise OutputExistsError(
+            f"refusing to write the catalog into {out}: it exists and is not "
+            "empty; choose a new folder or empty this one"
+        )
     if out.resolve().is_relative_to(base.resolve()):
-        raise _fail(str(out), "the output folder lies inside the catalog being copied",
-                    fix="choose a folder outside base_dir")
+        raise _fail(
+            str(out),
+            "the output folder lies inside the catalog being copied",
+            fix="choose a folder outside base_dir",
+        )
 
     catalog = load_catalog(base)  # a broken base catalog is reported as such, before any work
     known = set(catalog.regions.index)
@@ -470,12 +615,22 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
     prov = provider.strip().lower() if provider else ""
     if vms is not None:
         if prov not in catalog.providers.index:
-            raise _fail(str(skypilot), "provider is not in the catalog", column="provider",
-                        value=prov, fix="use one of: " + ", ".join(catalog.providers.index))
+            raise _fail(
+                str(skypilot),
+                "provider is not in the catalog",
+                column="provider",
+                value=prov,
+                fix="use one of: " + ", ".join(catalog.providers.index),
+            )
         public = catalog.providers.at[prov, "kind"] == "public"
         if not public or not (base / prov / "regions.csv").exists():
-            raise _fail(str(skypilot), "list prices apply to public providers only",
-                        column="provider", value=prov, fix="private sites are priced by chargeback")
+            raise _fail(
+                str(skypilot),
+                "list prices apply to public providers only",
+                column="provider",
+                value=prov,
+                fix="private sites are priced by chargeback",
+            )
 
     # 2. Copy, then write into the copy.
     created = not out.exists()
@@ -486,12 +641,31 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
             counts |= _write_vms(out, prov, vms, catalog, source_url, as_of, unknown)
         if lat is not None:
             # RTTs to 3 decimals: below a microsecond is ping jitter, not information.
-            counts |= _write_pairs(out / "latency_measured.csv", lat, "rtt_ms", known, unknown,
-                                   source_url, as_of, unordered=True, prefix="latency", digits=3)
+            counts |= _write_pairs(
+                out / "latency_measured.csv",
+                lat,
+                "rtt_ms",
+                known,
+                unknown,
+                source_url,
+                as_of,
+                unordered=True,
+                prefix="latency",
+                digits=3,
+            )
         if eg is not None:
-            counts |= _write_pairs(out / "egress_pairs.csv", eg, "usd_per_gb", known, unknown,
-                                   source_url, as_of, unordered=False, prefix="egress",
-                                   digits=None)
+            counts |= _write_pairs(
+                out / "egress_pairs.csv",
+                eg,
+                "usd_per_gb",
+                known,
+                unknown,
+                source_url,
+                as_of,
+                unordered=False,
+                prefix="egress",
+                digits=None,
+            )
         load_catalog(out)  # the contract: the result loads without errors
     except BaseException:
         # Leave no half-imported catalog behind; only what this call put there is removed.
@@ -507,8 +681,15 @@ def import_into_catalog(base_dir: StrPath, out_dir: StrPath, *, skypilot: StrPat
     return ImportSummary(out_dir=out, unknown_regions=tuple(sorted(unknown)), **counts)
 
 
-def _write_vms(out: Path, prov: str, vms: pd.DataFrame, catalog: Catalog, source_url: str,
-               as_of: str, unknown: set[str]) -> dict[str, object]:
+def _write_vms(
+    out: Path,
+    prov: str,
+    vms: pd.DataFrame,
+    catalog: Catalog,
+    source_url: str,
+    as_of: str,
+    unknown: set[str],
+) -> dict[str, object]:
     """Append new SKUs to offerings.csv and upsert per-region prices into prices.csv."""
     regions = catalog.regions
     mine = regions[regions["provider"] == prov]
@@ -526,8 +707,11 @@ def _write_vms(out: Path, prov: str, vms: pd.DataFrame, catalog: Catalog, source
     listed = set(offs["sku"])
     new_skus = sorted(set(vms_known["sku"]) - listed)
     if new_skus and template.empty:
-        raise _fail(f"{prov}/offerings.csv", "no compute.vm row to copy the SLA columns from",
-                    fix="add one compute.vm offering by hand first")
+        raise _fail(
+            f"{prov}/offerings.csv",
+            "no compute.vm row to copy the SLA columns from",
+            fix="add one compute.vm offering by hand first",
+        )
     new_rows = []
     for sku in new_skus:
         rows = vms_known[vms_known["sku"] == sku]
@@ -535,16 +719,25 @@ def _write_vms(out: Path, prov: str, vms: pd.DataFrame, catalog: Catalog, source
         base_price = float((at_base if not at_base.empty else rows)["price_usd"].min())
         where = sorted(rows["region"])
         row = dict.fromkeys(offs.columns, "")
-        row.update({
-            "sku": sku, "category": "compute.vm", "tier": "IaaS",
-            "vcpu": _fmt(rows["vcpu"].iloc[0]), "mem_gib": _fmt(rows["mem_gib"].iloc[0]),
-            "price_usd": _fmt(base_price), "price_unit": "hour",
-            "sla_pct": template["sla_pct"].iloc[0], "sla_mode": template["sla_mode"].iloc[0],
-            "managed_layers": template["managed_layers"].iloc[0],
-            # empty = every region of the provider; only say so when the data really covers them all
-            "regions": "" if set(where) == codes else " ".join(where),
-            "source_url": source_url, "as_of": as_of, "status": "V",
-        })
+        row.update(
+            {
+                "sku": sku,
+                "category": "compute.vm",
+                "tier": "IaaS",
+                "vcpu": _fmt(rows["vcpu"].iloc[0]),
+                "mem_gib": _fmt(rows["mem_gib"].iloc[0]),
+                "price_usd": _fmt(base_price),
+                "price_unit": "hour",
+                "sla_pct": template["sla_pct"].iloc[0],
+                "sla_mode": template["sla_mode"].iloc[0],
+                "managed_layers": template["managed_layers"].iloc[0],
+                # empty = every region of the provider; only say so when the data really covers them all
+                "regions": "" if set(where) == codes else " ".join(where),
+                "source_url": source_url,
+                "as_of": as_of,
+                "status": "V",
+            }
+        )
         new_rows.append(row)
     if new_rows:
         offs = pd.concat([offs, pd.DataFrame(new_rows, columns=offs.columns)], ignore_index=True)
@@ -556,37 +749,68 @@ def _write_vms(out: Path, prov: str, vms: pd.DataFrame, catalog: Catalog, source
     incoming = {(s, r) for s, r in zip(vms_known["sku"], vms_known["region"], strict=True)}
     keys = list(zip(prices["sku"], prices["region"], strict=True))
     replace = pd.Series([k in incoming for k in keys], index=prices.index, dtype=bool)
-    add = pd.DataFrame({"sku": vms_known["sku"], "region": vms_known["region"],
-                        "price_usd": [_fmt(p) for p in vms_known["price_usd"]],
-                        "source_url": source_url, "as_of": as_of, "status": "V"})
+    add = pd.DataFrame(
+        {
+            "sku": vms_known["sku"],
+            "region": vms_known["region"],
+            "price_usd": [_fmt(p) for p in vms_known["price_usd"]],
+            "source_url": source_url,
+            "as_of": as_of,
+            "status": "V",
+        }
+    )
     add = add.reindex(columns=prices.columns, fill_value="")
     prices = pd.concat([prices[~replace], add], ignore_index=True)
     _write_table(prices, price_path)
-    return {"skus_added": tuple(new_skus),
-            "skus_already_listed": tuple(sorted(set(vms_known["sku"]) & listed)),
-            "prices_written": len(add), "prices_replaced": int(replace.sum()),
-            "prices_dropped": int((~in_cat).sum())}
+    return {
+        "skus_added": tuple(new_skus),
+        "skus_already_listed": tuple(sorted(set(vms_known["sku"]) & listed)),
+        "prices_written": len(add),
+        "prices_replaced": int(replace.sum()),
+        "prices_dropped": int((~in_cat).sum()),
+    }
 
 
-def _write_pairs(path: Path, table: pd.DataFrame, value: str, known: set[str], unknown: set[str],
-                 source_url: str, as_of: str, *, unordered: bool, prefix: str,
-                 digits: int | None) -> dict[str, object]:
+def _write_pairs(
+    path: Path,
+    table: pd.DataFrame,
+    value: str,
+    known: set[str],
+    unknown: set[str],
+    source_url: str,
+    as_of: str,
+    *,
+    unordered: bool,
+    prefix: str,
+    digits: int | None,
+) -> dict[str, object]:
     """Merge region-pair figures into a catalog table; imported pairs replace existing ones."""
     ok = table["src"].isin(known) & table["dst"].isin(known)
     for col in ("src", "dst"):
         unknown.update(table.loc[~table[col].isin(known), col])
     keep = table[ok]
     key: Callable[[str, str], tuple[str, ...]] = (
-        (lambda a, b: tuple(sorted((a, b)))) if unordered else (lambda a, b: (a, b)))
+        (lambda a, b: tuple(sorted((a, b)))) if unordered else (lambda a, b: (a, b))
+    )
     cols = ["src", "dst", value, "source_url", "as_of", "status"]
     existing = _read_text_table(path) if path.exists() else pd.DataFrame(columns=cols)
     incoming = {key(a, b) for a, b in zip(keep["src"], keep["dst"], strict=True)}
-    stale = pd.Series([key(a, b) in incoming
-                       for a, b in zip(existing["src"], existing["dst"], strict=True)],
-                      index=existing.index, dtype=bool)
+    stale = pd.Series(
+        [key(a, b) in incoming for a, b in zip(existing["src"], existing["dst"], strict=True)],
+        index=existing.index,
+        dtype=bool,
+    )
     figures = [float(v) if digits is None else round(float(v), digits) for v in keep[value]]
-    add = pd.DataFrame({"src": keep["src"], "dst": keep["dst"], value: [_fmt(v) for v in figures],
-                        "source_url": source_url, "as_of": as_of, "status": "V"})
+    add = pd.DataFrame(
+        {
+            "src": keep["src"],
+            "dst": keep["dst"],
+            value: [_fmt(v) for v in figures],
+            "source_url": source_url,
+            "as_of": as_of,
+            "status": "V",
+        }
+    )
     add = add.reindex(columns=existing.columns if len(existing.columns) else cols, fill_value="")
     merged = pd.concat([existing[~stale], add], ignore_index=True)
     _write_table(merged, path)

@@ -19,8 +19,13 @@ from .geo import LatencyModel, haversine_km
 
 HOURS_PER_MONTH = 730.0
 # Used only when a catalog has no availability.yaml (synthetic catalogs); the shipped file is the source.
-AVAILABILITY_FALLBACK = {"public_region": 1e-4, "private_region": 1.8e-4, "provider": 1e-5,
-                         "front_door": 1e-4, "zone_beta": 0.05}
+AVAILABILITY_FALLBACK = {
+    "public_region": 1e-4,
+    "private_region": 1.8e-4,
+    "provider": 1e-5,
+    "front_door": 1e-4,
+    "zone_beta": 0.05,
+}
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -112,7 +117,8 @@ class Catalog:
     latency_measured: pd.DataFrame
     latency_model: LatencyModel
     egress_pairs: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["src", "dst", "usd_per_gb"]))
+        default_factory=lambda: pd.DataFrame(columns=["src", "dst", "usd_per_gb"])
+    )
     availability: dict[str, float] = field(default_factory=lambda: dict(AVAILABILITY_FALLBACK))
     latency_ms: np.ndarray = field(init=False, repr=False)
     latency_measured_mask: np.ndarray = field(init=False, repr=False)
@@ -129,8 +135,18 @@ class Catalog:
         try:
             return self.region_pos[region]
         except KeyError:
-            raise CatalogError([Problem("", "", "region", "unknown region", value=region,
-                                        fix=did_you_mean(region, self.region_pos))]) from None
+            raise CatalogError(
+                [
+                    Problem(
+                        "",
+                        "",
+                        "region",
+                        "unknown region",
+                        value=region,
+                        fix=did_you_mean(region, self.region_pos),
+                    )
+                ]
+            ) from None
 
     def rtt_ms(self, src: str, dst: str) -> float:
         return float(self.latency_ms[self._pos(src), self._pos(dst)])
@@ -152,16 +168,32 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     root = Path(root) if root is not None else default_catalog_dir()
     problems: list[Problem] = []
     if not (root / "providers.csv").exists():
-        raise CatalogError([Problem(str(root), "", "", "not a catalog folder (no providers.csv)",
-                                    fix="pass the folder that holds providers.csv, or omit --catalog")])
+        raise CatalogError(
+            [
+                Problem(
+                    str(root),
+                    "",
+                    "",
+                    "not a catalog folder (no providers.csv)",
+                    fix="pass the folder that holds providers.csv, or omit --catalog",
+                )
+            ]
+        )
 
     providers = _table(root, "providers.csv", C.PROVIDERS, problems)
     region_parts, offering_parts, price_parts, egress_parts = [], [], [], []
     for prov in providers["provider"]:
         folder = root / str(prov)
         if not folder.is_dir():
-            problems.append(Problem(str(root / "providers.csv"), "", "provider",
-                                    f"provider `{prov}` has no folder {prov}/", fix=f"create {prov}/"))
+            problems.append(
+                Problem(
+                    str(root / "providers.csv"),
+                    "",
+                    "provider",
+                    f"provider `{prov}` has no folder {prov}/",
+                    fix=f"create {prov}/",
+                )
+            )
             continue
         if (folder / "regions.csv").exists():
             regs = _table(root, f"{prov}/regions.csv", C.REGIONS, problems)
@@ -186,24 +218,34 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     if not site_regions.empty:
         region_parts.append(site_regions)
     regions = pd.concat(region_parts, ignore_index=True) if region_parts else pd.DataFrame()
-    offerings_raw = pd.concat(offering_parts, ignore_index=True) if offering_parts else pd.DataFrame()
-    prices = pd.concat(price_parts, ignore_index=True) if price_parts else pd.DataFrame(
-        columns=["provider", "sku", "region", "price_usd", "file_row"])
+    offerings_raw = (
+        pd.concat(offering_parts, ignore_index=True) if offering_parts else pd.DataFrame()
+    )
+    prices = (
+        pd.concat(price_parts, ignore_index=True)
+        if price_parts
+        else pd.DataFrame(columns=["provider", "sku", "region", "price_usd", "file_row"])
+    )
     egress = pd.concat(egress_parts, ignore_index=True) if egress_parts else pd.DataFrame()
 
     service_categories = _table(root, "service_categories.csv", C.SERVICE_CATEGORIES, problems)
     strategies = _table(root, "strategies.csv", C.STRATEGIES, problems).set_index("strategy")
     incidents = _table(root, "incidents.csv", C.INCIDENTS, problems)
     latency = _table(root, "latency_measured.csv", C.LATENCY, problems)
-    pairs = (_table(root, "egress_pairs.csv", C.EGRESS_PAIRS, problems)
-             if (root / "egress_pairs.csv").exists() else pd.DataFrame(columns=["src", "dst", "usd_per_gb"]))
+    pairs = (
+        _table(root, "egress_pairs.csv", C.EGRESS_PAIRS, problems)
+        if (root / "egress_pairs.csv").exists()
+        else pd.DataFrame(columns=["src", "dst", "usd_per_gb"])
+    )
     model = _latency_model(root, problems)
     availability = _availability(root, problems)
 
     regions = _check_regions(regions, providers, problems)
     offerings = _expand_offerings(offerings_raw, regions, prices, private, problems)
     egress = _check_egress(egress, regions, problems)
-    _check_references(latency, incidents, regions, service_categories, offerings, providers, problems)
+    _check_references(
+        latency, incidents, regions, service_categories, offerings, providers, problems
+    )
     _check_pairs(pairs, regions, problems)
     if problems:
         raise CatalogError(problems)
@@ -233,7 +275,9 @@ def _table(root: Path, rel: str, cols: tuple[C.Col, ...], problems: list[Problem
     path = root / rel
     empty = pd.DataFrame({c.name: pd.Series(dtype=C._dtype(c)) for c in cols})
     if not path.exists():
-        problems.append(Problem(rel, "", "", "file is missing", fix=f"create {rel} (see catalogs/README.md)"))
+        problems.append(
+            Problem(rel, "", "", "file is missing", fix=f"create {rel} (see catalogs/README.md)")
+        )
         return empty
     if path.stat().st_size > MAX_CSV_BYTES:
         problems.append(Problem(rel, "", "", "file is larger than 20 MiB"))
@@ -244,11 +288,24 @@ def _table(root: Path, rel: str, cols: tuple[C.Col, ...], problems: list[Problem
         # the index; skip_blank_lines=False keeps index + 2 equal to the line in the file.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
-                              index_col=False, skip_blank_lines=False)
+            raw = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                index_col=False,
+                skip_blank_lines=False,
+            )
         if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            problems.append(Problem(rel, "header", "", "rows have more cells than the header has names",
-                                    fix="add the missing column name to the header, or remove the extra cells"))
+            problems.append(
+                Problem(
+                    rel,
+                    "header",
+                    "",
+                    "rows have more cells than the header has names",
+                    fix="add the missing column name to the header, or remove the extra cells",
+                )
+            )
             return empty
         raw = raw[(raw != "").any(axis=1)]
     except UnicodeDecodeError:
@@ -261,8 +318,15 @@ def _table(root: Path, rel: str, cols: tuple[C.Col, ...], problems: list[Problem
         where = f"row {int(m.group(1)) + 1}" if m else ""
         m2 = re.search(r"line (\d+)", msg)
         where = where or (f"row {m2.group(1)}" if m2 else "")
-        problems.append(Problem(rel, where, "", f"not a valid CSV file: {msg}",
-                                fix="check the quoting and the number of commas on each line"))
+        problems.append(
+            Problem(
+                rel,
+                where,
+                "",
+                f"not a valid CSV file: {msg}",
+                fix="check the quoting and the number of commas on each line",
+            )
+        )
         return empty
     typed, found = C.validate_columns(raw, rel, cols)
     problems.extend(found)
@@ -277,13 +341,24 @@ def _latency_model(root: Path, problems: list[Problem]) -> LatencyModel:
         return fallback
     try:
         data = load_yaml_file(path, CatalogError)
-        return LatencyModel(**{k: float(data[k]) for k in
-                               ("overhead_ms", "ms_per_km", "same_metro_ms", "same_metro_km")})
+        return LatencyModel(
+            **{
+                k: float(data[k])
+                for k in ("overhead_ms", "ms_per_km", "same_metro_ms", "same_metro_km")
+            }
+        )
     except CatalogError as exc:
         problems.extend(exc.problems)
     except (KeyError, TypeError, ValueError) as exc:
-        problems.append(Problem("latency_model.yaml", "", str(exc), "missing or non-numeric parameter",
-                                fix="set overhead_ms, ms_per_km, same_metro_ms, same_metro_km"))
+        problems.append(
+            Problem(
+                "latency_model.yaml",
+                "",
+                str(exc),
+                "missing or non-numeric parameter",
+                fix="set overhead_ms, ms_per_km, same_metro_ms, same_metro_km",
+            )
+        )
     return fallback
 
 
@@ -293,26 +368,40 @@ def _availability(root: Path, problems: list[Problem]) -> dict[str, float]:
         return dict(AVAILABILITY_FALLBACK)
     try:
         data = load_yaml_file(path, CatalogError)
-        out = {"public_region": float(data["region_unavailability"]["public"]),
-               "private_region": float(data["region_unavailability"]["private"]),
-               "provider": float(data["provider_unavailability"]),
-               "front_door": float(data["front_door_unavailability"]),
-               "zone_beta": float(data["zone_beta"])}
+        out = {
+            "public_region": float(data["region_unavailability"]["public"]),
+            "private_region": float(data["region_unavailability"]["private"]),
+            "provider": float(data["provider_unavailability"]),
+            "front_door": float(data["front_door_unavailability"]),
+            "zone_beta": float(data["zone_beta"]),
+        }
     except CatalogError as exc:
         problems.extend(exc.problems)
         return dict(AVAILABILITY_FALLBACK)
     except (KeyError, TypeError, ValueError) as exc:
-        problems.append(Problem("availability.yaml", "", str(exc), "missing or non-numeric value",
-                                fix="see catalogs/README.md for the fields"))
+        problems.append(
+            Problem(
+                "availability.yaml",
+                "",
+                str(exc),
+                "missing or non-numeric value",
+                fix="see catalogs/README.md for the fields",
+            )
+        )
         return dict(AVAILABILITY_FALLBACK)
     for key, value in out.items():
         if not 0 <= value < 1:
-            problems.append(Problem("availability.yaml", "", key, "must be a probability in [0, 1)", value=value))
+            problems.append(
+                Problem(
+                    "availability.yaml", "", key, "must be a probability in [0, 1)", value=value
+                )
+            )
     return out
 
 
-def _private_cloud(root: Path, providers: pd.DataFrame,
-                   problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _private_cloud(
+    root: Path, providers: pd.DataFrame, problems: list[Problem]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sites of private providers: regions rows plus a table of capacity and chargeback rates."""
     site_rows, region_rows = [], []
     for prov in providers.loc[providers["kind"] == "private", "provider"]:
@@ -339,33 +428,68 @@ def _private_cloud(root: Path, providers: pd.DataFrame,
             month = hosts * (cost.hardware + cost.power + cost.space + cost.staff)
             # Chargeback: spread the site's monthly cost over the share of capacity we expect to sell.
             sellable = cm.target_utilization
-            site_rows.append({
-                "region": f"{prov}/{s.site}", "provider": prov,
-                "vcpu_capacity": vcpu, "mem_gib_capacity": mem, "storage_gb_capacity": disk,
-                "hosts": hosts, "usd_per_month": month,
-                "usd_per_vcpu_hour": month / (vcpu * sellable) / cm.hours_per_month if vcpu > 0 else np.nan,
-                "usd_per_gib_hour": month / (mem * sellable) / cm.hours_per_month if mem > 0 else np.nan,
-                "cpu_ratio": s.allocation_ratio.cpu, "ram_ratio": s.allocation_ratio.ram,
-                "disk_ratio": s.allocation_ratio.disk, "target_utilization": sellable,
-            })
+            site_rows.append(
+                {
+                    "region": f"{prov}/{s.site}",
+                    "provider": prov,
+                    "vcpu_capacity": vcpu,
+                    "mem_gib_capacity": mem,
+                    "storage_gb_capacity": disk,
+                    "hosts": hosts,
+                    "usd_per_month": month,
+                    "usd_per_vcpu_hour": month / (vcpu * sellable) / cm.hours_per_month
+                    if vcpu > 0
+                    else np.nan,
+                    "usd_per_gib_hour": month / (mem * sellable) / cm.hours_per_month
+                    if mem > 0
+                    else np.nan,
+                    "cpu_ratio": s.allocation_ratio.cpu,
+                    "ram_ratio": s.allocation_ratio.ram,
+                    "disk_ratio": s.allocation_ratio.disk,
+                    "target_utilization": sellable,
+                }
+            )
             if vcpu <= 0 or mem <= 0:
-                problems.append(Problem(rel, f"sites[{s.site}]", "reserved_per_host",
-                                        "reservations leave no usable capacity",
-                                        fix="lower reserved_per_host or raise the allocation ratio"))
-            region_rows.append({
-                "provider": prov, "region": s.site, "name": s.name, "city": s.city,
-                "country": s.country, "jurisdiction": s.jurisdiction, "continent": s.continent,
-                "lat": s.lat, "lon": s.lon, "zones": s.zones, "site": s.campus,
-                "price_factor": 1.0, "source_url": s.source_url, "as_of": s.as_of,
-                "status": s.status, "file_row": 0,
-            })
-    sites = pd.DataFrame(site_rows).set_index("region") if site_rows else pd.DataFrame(
-        columns=["vcpu_capacity", "mem_gib_capacity", "storage_gb_capacity"])
+                problems.append(
+                    Problem(
+                        rel,
+                        f"sites[{s.site}]",
+                        "reserved_per_host",
+                        "reservations leave no usable capacity",
+                        fix="lower reserved_per_host or raise the allocation ratio",
+                    )
+                )
+            region_rows.append(
+                {
+                    "provider": prov,
+                    "region": s.site,
+                    "name": s.name,
+                    "city": s.city,
+                    "country": s.country,
+                    "jurisdiction": s.jurisdiction,
+                    "continent": s.continent,
+                    "lat": s.lat,
+                    "lon": s.lon,
+                    "zones": s.zones,
+                    "site": s.campus,
+                    "price_factor": 1.0,
+                    "source_url": s.source_url,
+                    "as_of": s.as_of,
+                    "status": s.status,
+                    "file_row": 0,
+                }
+            )
+    sites = (
+        pd.DataFrame(site_rows).set_index("region")
+        if site_rows
+        else pd.DataFrame(columns=["vcpu_capacity", "mem_gib_capacity", "storage_gb_capacity"])
+    )
     return sites, pd.DataFrame(region_rows)
 
 
-def _check_regions(regions: pd.DataFrame, providers: pd.DataFrame,
-                   problems: list[Problem]) -> pd.DataFrame:
+def _check_regions(
+    regions: pd.DataFrame, providers: pd.DataFrame, problems: list[Problem]
+) -> pd.DataFrame:
     if regions.empty:
         problems.append(Problem("", "", "", "the catalog has no regions"))
         return regions
@@ -375,9 +499,16 @@ def _check_regions(regions: pd.DataFrame, providers: pd.DataFrame,
     regions["kind"] = regions["provider"].map(providers.set_index("provider")["kind"])
     dup = regions[regions.duplicated("region", keep="first")]
     for _, row in dup.iterrows():
-        problems.append(Problem(f"{row.provider}/regions.csv", f"row {row.file_row}", "region",
-                                "duplicate region id", value=row.code,
-                                fix="each region appears once; remove or rename the repeated row"))
+        problems.append(
+            Problem(
+                f"{row.provider}/regions.csv",
+                f"row {row.file_row}",
+                "region",
+                "duplicate region id",
+                value=row.code,
+                fix="each region appears once; remove or rename the repeated row",
+            )
+        )
     regions = regions.drop_duplicates("region")
     # A site groups regions that share a building or campus; by default a region is its own site.
     blank = regions["site"].fillna("") == ""
@@ -385,26 +516,52 @@ def _check_regions(regions: pd.DataFrame, providers: pd.DataFrame,
     return regions.reset_index(drop=True)
 
 
-def _expand_offerings(offs: pd.DataFrame, regions: pd.DataFrame, prices: pd.DataFrame,
-                      sites: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+def _expand_offerings(
+    offs: pd.DataFrame,
+    regions: pd.DataFrame,
+    prices: pd.DataFrame,
+    sites: pd.DataFrame,
+    problems: list[Problem],
+) -> pd.DataFrame:
     """One row per (offering, region) with a monthly price per unit; the one place prices are normalised."""
     if offs.empty or regions.empty:
         return pd.DataFrame()
     file = offs["provider"] + "/offerings.csv"
     for i in offs.index[offs.duplicated(["provider", "sku"])]:
-        problems.append(Problem(file[i], f"row {offs.at[i, 'file_row']}", "sku", "duplicate sku",
-                                value=offs.at[i, "sku"], fix="each sku appears once per provider"))
+        problems.append(
+            Problem(
+                file[i],
+                f"row {offs.at[i, 'file_row']}",
+                "sku",
+                "duplicate sku",
+                value=offs.at[i, "sku"],
+                fix="each sku appears once per provider",
+            )
+        )
     offs = offs.drop_duplicates(["provider", "sku"])
     cap = offs[list(C.RESOURCES)].fillna(0.0)
     for i in offs.index[(cap.to_numpy() <= 0).all(axis=1)]:
-        problems.append(Problem(file[i], f"row {offs.at[i, 'file_row']}", "vcpu..lb",
-                                "an offering must provide some capacity",
-                                fix="set at least one of " + ", ".join(C.RESOURCES)))
+        problems.append(
+            Problem(
+                file[i],
+                f"row {offs.at[i, 'file_row']}",
+                "vcpu..lb",
+                "an offering must provide some capacity",
+                fix="set at least one of " + ", ".join(C.RESOURCES),
+            )
+        )
     charge = offs["price_unit"] == "chargeback"
     for i in offs.index[~charge & ~(offs["price_usd"].fillna(0) > 0)]:
-        problems.append(Problem(file[i], f"row {offs.at[i, 'file_row']}", "price_usd",
-                                "price must be a positive number", value=offs.at[i, "price_usd"],
-                                fix="write the list price per price_unit, e.g. 0.096"))
+        problems.append(
+            Problem(
+                file[i],
+                f"row {offs.at[i, 'file_row']}",
+                "price_usd",
+                "price must be a positive number",
+                value=offs.at[i, "price_usd"],
+                fix="write the list price per price_unit, e.g. 0.096",
+            )
+        )
     # Where each sku is offered: listed regions, or every region of its provider.
     reg_codes = regions.groupby("provider")["code"].apply(list).to_dict()
     pairs = []
@@ -413,10 +570,17 @@ def _expand_offerings(offs: pd.DataFrame, regions: pd.DataFrame, prices: pd.Data
         known = set(reg_codes.get(row["provider"], []))
         for code in listed:
             if code not in known:
-                problems.append(Problem(file[i], f"row {row['file_row']}", "regions",
-                                        f"offering in a region that does not exist: `{code}`",
-                                        value=code, fix=did_you_mean(code, known)))
-        for code in (listed or reg_codes.get(row["provider"], [])):
+                problems.append(
+                    Problem(
+                        file[i],
+                        f"row {row['file_row']}",
+                        "regions",
+                        f"offering in a region that does not exist: `{code}`",
+                        value=code,
+                        fix=did_you_mean(code, known),
+                    )
+                )
+        for code in listed or reg_codes.get(row["provider"], []):
             if code in known:
                 pairs.append((i, f"{row['provider']}/{code}"))
     idx, reg = zip(*pairs, strict=True) if pairs else ((), ())
@@ -433,19 +597,44 @@ def _expand_offerings(offs: pd.DataFrame, regions: pd.DataFrame, prices: pd.Data
         for _, p in prices.iterrows():
             pf = f"{p['provider']}/prices.csv"
             if f"{p['provider']}/{p['sku']}" not in known_skus:
-                problems.append(Problem(pf, f"row {p['file_row']}", "sku", "sku not in offerings.csv",
-                                        value=p["sku"], fix=did_you_mean(p["sku"], offs["sku"])))
+                problems.append(
+                    Problem(
+                        pf,
+                        f"row {p['file_row']}",
+                        "sku",
+                        "sku not in offerings.csv",
+                        value=p["sku"],
+                        fix=did_you_mean(p["sku"], offs["sku"]),
+                    )
+                )
             if p["region_id"] not in rinfo.index:
-                problems.append(Problem(pf, f"row {p['file_row']}", "region",
-                                        "region does not exist", value=p["region"],
-                                        fix=did_you_mean(p["region"], reg_codes.get(p["provider"], []))))
+                problems.append(
+                    Problem(
+                        pf,
+                        f"row {p['file_row']}",
+                        "region",
+                        "region does not exist",
+                        value=p["region"],
+                        fix=did_you_mean(p["region"], reg_codes.get(p["provider"], [])),
+                    )
+                )
         offered = set(zip(out["provider"], out["sku"], out["region"], strict=True))
         for _, p in prices.iterrows():
-            if (f"{p['provider']}/{p['sku']}" in known_skus and p["region_id"] in rinfo.index
-                    and (p["provider"], p["sku"], p["region_id"]) not in offered):
-                problems.append(Problem(f"{p['provider']}/prices.csv", f"row {p['file_row']}", "region",
-                                        "the sku is not offered in this region", value=p["region"],
-                                        fix="add the region to the offering's `regions`, or remove the price"))
+            if (
+                f"{p['provider']}/{p['sku']}" in known_skus
+                and p["region_id"] in rinfo.index
+                and (p["provider"], p["sku"], p["region_id"]) not in offered
+            ):
+                problems.append(
+                    Problem(
+                        f"{p['provider']}/prices.csv",
+                        f"row {p['file_row']}",
+                        "region",
+                        "the sku is not offered in this region",
+                        value=p["region"],
+                        fix="add the region to the offering's `regions`, or remove the price",
+                    )
+                )
         exact = prices.set_index(["provider", "sku", "region_id"])["price_usd"]
         exact = exact[~exact.index.duplicated()]
         key = pd.MultiIndex.from_arrays([out["provider"], out["sku"], out["region"]])
@@ -456,14 +645,20 @@ def _expand_offerings(offs: pd.DataFrame, regions: pd.DataFrame, prices: pd.Data
     has_exact = out["exact_price_usd"].notna()
     unit_price = np.where(has_exact, out["exact_price_usd"], out["price_usd"] * out["price_factor"])
     per_unit = {
-        "hour": HOURS_PER_MONTH, "month": 1.0,
-        "gb_month": out["storage_gb"], "million_requests": out["requests_m"], "user_month": out["users"],
+        "hour": HOURS_PER_MONTH,
+        "month": 1.0,
+        "gb_month": out["storage_gb"],
+        "million_requests": out["requests_m"],
+        "user_month": out["users"],
     }
     monthly = np.zeros(len(out))
     for unit, mult in per_unit.items():
         mask = (out["price_unit"] == unit).to_numpy()
-        monthly = np.where(mask, unit_price * np.asarray(mult, dtype=float) if np.ndim(mult) else unit_price * mult,
-                           monthly)
+        monthly = np.where(
+            mask,
+            unit_price * np.asarray(mult, dtype=float) if np.ndim(mult) else unit_price * mult,
+            monthly,
+        )
     out["price_basis"] = np.where(has_exact, "list", "base x region factor")
     # Private chargeback: the larger of the flavor's vCPU and RAM share of what a site sells.
     charge = (out["price_unit"] == "chargeback").to_numpy()
@@ -479,13 +674,32 @@ def _expand_offerings(offs: pd.DataFrame, regions: pd.DataFrame, prices: pd.Data
     out["usd_per_month"] = monthly
     out["fixed_usd_per_month"] = out["fixed_usd_per_month"].fillna(0.0).astype(float)
     out["offering"] = out["region"] + "/" + out["sku"]
-    keep = ["offering", "provider", "region", "sku", "category", "tier", *C.RESOURCES,
-            "usd_per_month", "fixed_usd_per_month", "price_usd", "price_unit", "price_basis",
-            "sla_pct", "sla_mode", "managed_layers", "source_url", "as_of", "status"]
+    keep = [
+        "offering",
+        "provider",
+        "region",
+        "sku",
+        "category",
+        "tier",
+        *C.RESOURCES,
+        "usd_per_month",
+        "fixed_usd_per_month",
+        "price_usd",
+        "price_unit",
+        "price_basis",
+        "sla_pct",
+        "sla_mode",
+        "managed_layers",
+        "source_url",
+        "as_of",
+        "status",
+    ]
     return out[keep].set_index("offering")
 
 
-def _check_egress(egress: pd.DataFrame, regions: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+def _check_egress(
+    egress: pd.DataFrame, regions: pd.DataFrame, problems: list[Problem]
+) -> pd.DataFrame:
     if egress.empty or regions.empty:
         return egress
     for prov, rules in egress.groupby("provider"):
@@ -493,45 +707,98 @@ def _check_egress(egress: pd.DataFrame, regions: pd.DataFrame, problems: list[Pr
         codes = set(regions.loc[regions["provider"] == prov, "code"])
         if "*" not in froms:
             missing = set(regions.loc[regions["provider"] == prov, "continent"]) - froms
-            uncovered = regions[(regions["provider"] == prov) & ~regions["code"].isin(froms)
-                                & regions["continent"].isin(missing)]
+            uncovered = regions[
+                (regions["provider"] == prov)
+                & ~regions["code"].isin(froms)
+                & regions["continent"].isin(missing)
+            ]
             if not uncovered.empty:
-                problems.append(Problem(f"{prov}/egress.csv", "", "from",
-                                        f"no rule covers regions {list(uncovered['code'])[:5]}",
-                                        fix="add a row with from = `*`"))
+                problems.append(
+                    Problem(
+                        f"{prov}/egress.csv",
+                        "",
+                        "from",
+                        f"no rule covers regions {list(uncovered['code'])[:5]}",
+                        fix="add a row with from = `*`",
+                    )
+                )
         for f, line in zip(rules["from"], rules["file_row"], strict=True):
             if f != "*" and f not in codes and f not in C.CONTINENTS:
-                problems.append(Problem(f"{prov}/egress.csv", f"row {line}", "from",
-                                        "neither a region of this provider, a continent nor `*`",
-                                        value=f, fix=did_you_mean(f, codes | set(C.CONTINENTS))))
+                problems.append(
+                    Problem(
+                        f"{prov}/egress.csv",
+                        f"row {line}",
+                        "from",
+                        "neither a region of this provider, a continent nor `*`",
+                        value=f,
+                        fix=did_you_mean(f, codes | set(C.CONTINENTS)),
+                    )
+                )
     return egress
 
 
-def _check_references(latency: pd.DataFrame, incidents: pd.DataFrame, regions: pd.DataFrame,
-                      categories: pd.DataFrame, offerings: pd.DataFrame, providers: pd.DataFrame,
-                      problems: list[Problem]) -> None:
+def _check_references(
+    latency: pd.DataFrame,
+    incidents: pd.DataFrame,
+    regions: pd.DataFrame,
+    categories: pd.DataFrame,
+    offerings: pd.DataFrame,
+    providers: pd.DataFrame,
+    problems: list[Problem],
+) -> None:
     ids = set(regions["region"]) if not regions.empty else set()
     _check_pair_table(latency, "latency_measured.csv", problems)
     for col in ("src", "dst"):
         for i, v in latency[col].items():
             if v not in ids:
-                problems.append(Problem("latency_measured.csv", f"row {i + 2}", col,
-                                        "unknown region", value=v, fix=did_you_mean(v, ids)))
+                problems.append(
+                    Problem(
+                        "latency_measured.csv",
+                        f"row {i + 2}",
+                        col,
+                        "unknown region",
+                        value=v,
+                        fix=did_you_mean(v, ids),
+                    )
+                )
     for i, row in incidents.iterrows():
         for v in str(row["regions"]).split():
             if v not in ids:
-                problems.append(Problem("incidents.csv", f"row {i + 2}", "regions", "unknown region",
-                                        value=v, fix=did_you_mean(v, ids)))
+                problems.append(
+                    Problem(
+                        "incidents.csv",
+                        f"row {i + 2}",
+                        "regions",
+                        "unknown region",
+                        value=v,
+                        fix=did_you_mean(v, ids),
+                    )
+                )
         if row["provider"] not in set(providers["provider"]) | {"-"}:
-            problems.append(Problem("incidents.csv", f"row {i + 2}", "provider", "unknown provider",
-                                    value=row["provider"], fix=did_you_mean(row["provider"], providers["provider"])))
+            problems.append(
+                Problem(
+                    "incidents.csv",
+                    f"row {i + 2}",
+                    "provider",
+                    "unknown provider",
+                    value=row["provider"],
+                    fix=did_you_mean(row["provider"], providers["provider"]),
+                )
+            )
     if not offerings.empty:
         offered = set(offerings["category"])
         for i, v in categories["offering_category"].items():
             if v not in offered:
-                problems.append(Problem("service_categories.csv", f"row {i + 2}", "offering_category",
-                                        "no offering has this category", value=v,
-                                        fix=did_you_mean(v, offered)))
+                problems.append(
+                    Problem(
+                        "service_categories.csv",
+                        f"row {i + 2}",
+                        "offering_category",
+                        "no offering has this category",
+                        value=v,
+                        fix=did_you_mean(v, offered),
+                    )
+                )
 
 
 def _check_pair_table(table: pd.DataFrame, file: str, problems: list[Problem]) -> None:
@@ -540,12 +807,28 @@ def _check_pair_table(table: pd.DataFrame, file: str, problems: list[Problem]) -
     for i, (a, b) in enumerate(zip(table["src"], table["dst"], strict=True)):
         line = int(table.index[i]) + 2
         if a == b:
-            problems.append(Problem(file, f"row {line}", "dst", "a region paired with itself", value=b,
-                                    fix="remove the row: inside a region the figure is fixed"))
+            problems.append(
+                Problem(
+                    file,
+                    f"row {line}",
+                    "dst",
+                    "a region paired with itself",
+                    value=b,
+                    fix="remove the row: inside a region the figure is fixed",
+                )
+            )
         key = frozenset((a, b))
         if key in seen:
-            problems.append(Problem(file, f"row {line}", "src", f"pair repeats row {seen[key]}",
-                                    value=f"{a} {b}", fix="keep one row per pair"))
+            problems.append(
+                Problem(
+                    file,
+                    f"row {line}",
+                    "src",
+                    f"pair repeats row {seen[key]}",
+                    value=f"{a} {b}",
+                    fix="keep one row per pair",
+                )
+            )
         seen.setdefault(key, line)
 
 
@@ -556,22 +839,41 @@ def _check_pairs(pairs: pd.DataFrame, regions: pd.DataFrame, problems: list[Prob
         for i, (a, b) in enumerate(zip(pairs["src"], pairs["dst"], strict=True)):
             line = int(pairs.index[i]) + 2
             if (a, b) in seen:
-                problems.append(Problem("egress_pairs.csv", f"row {line}", "src",
-                                        f"pair repeats row {seen[(a, b)]}", value=f"{a} {b}",
-                                        fix="keep one row per direction"))
+                problems.append(
+                    Problem(
+                        "egress_pairs.csv",
+                        f"row {line}",
+                        "src",
+                        f"pair repeats row {seen[(a, b)]}",
+                        value=f"{a} {b}",
+                        fix="keep one row per direction",
+                    )
+                )
             seen.setdefault((a, b), line)
     for col in ("src", "dst"):
         for i, v in pairs[col].items():
             if v not in ids:
-                problems.append(Problem("egress_pairs.csv", f"row {i + 2}", col, "unknown region",
-                                        value=v, fix=did_you_mean(v, ids)))
+                problems.append(
+                    Problem(
+                        "egress_pairs.csv",
+                        f"row {i + 2}",
+                        col,
+                        "unknown region",
+                        value=v,
+                        fix=did_you_mean(v, ids),
+                    )
+                )
 
 
 def _attach_internet_rate(regions: pd.DataFrame, egress: pd.DataFrame) -> pd.DataFrame:
     rules = _rule_per_region(regions, egress)
     regions = regions.copy()
-    for col in ("internet_usd_per_gb", "same_continent_usd_per_gb",
-                "other_continent_usd_per_gb", "other_provider_usd_per_gb"):
+    for col in (
+        "internet_usd_per_gb",
+        "same_continent_usd_per_gb",
+        "other_continent_usd_per_gb",
+        "other_provider_usd_per_gb",
+    ):
         regions[col] = rules[col].to_numpy()
     return regions
 
@@ -581,10 +883,15 @@ def _rule_per_region(regions: pd.DataFrame, egress: pd.DataFrame) -> pd.DataFram
     rules = egress.set_index(["provider", "from"])
     picked = []
     for rid, row in regions.iterrows():
-        for key in ((row["provider"], row["code"]), (row["provider"], row["continent"]),
-                    (row["provider"], "*")):
+        for key in (
+            (row["provider"], row["code"]),
+            (row["provider"], row["continent"]),
+            (row["provider"], "*"),
+        ):
             if key in rules.index:
-                picked.append(rules.loc[key] if rules.loc[key].ndim == 1 else rules.loc[key].iloc[0])
+                picked.append(
+                    rules.loc[key] if rules.loc[key].ndim == 1 else rules.loc[key].iloc[0]
+                )
                 break
         else:  # validation guarantees coverage; keep a safe, visible default for partial catalogs
             picked.append(pd.Series({c: np.nan for c in rules.columns}))
@@ -613,13 +920,20 @@ def _egress_matrix(cat: Catalog) -> np.ndarray:
     same_c = cont[:, None] == cont[None, :]
     rate = np.where(
         same_p,
-        np.where(same_c, r["same_continent_usd_per_gb"].to_numpy()[:, None],
-                 r["other_continent_usd_per_gb"].to_numpy()[:, None]),
+        np.where(
+            same_c,
+            r["same_continent_usd_per_gb"].to_numpy()[:, None],
+            r["other_continent_usd_per_gb"].to_numpy()[:, None],
+        ),
         r["other_provider_usd_per_gb"].to_numpy()[:, None],
     ).astype(float)
     # exact pair prices (an imported price table) override the provider rules
-    for src, dst, usd in zip(cat.egress_pairs["src"], cat.egress_pairs["dst"], cat.egress_pairs["usd_per_gb"],
-                             strict=True):
+    for src, dst, usd in zip(
+        cat.egress_pairs["src"],
+        cat.egress_pairs["dst"],
+        cat.egress_pairs["usd_per_gb"],
+        strict=True,
+    ):
         rate[cat.region_pos[src], cat.region_pos[dst]] = float(usd)
     np.fill_diagonal(rate, 0.0)  # traffic inside a region is free
     return rate

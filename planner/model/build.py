@@ -31,6 +31,8 @@ TRAFFIC_RESOURCES = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb
 def main_resource(demand: Any) -> str:
     """The resource that stands for a service's size when apportioning its traffic to regions."""
     return next(r for r in TRAFFIC_RESOURCES if float(demand[r]) > 0)
+
+
 _NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -86,43 +88,65 @@ class _Builder:
         self.spec = cands.spec
         self.prob = pulp.LpProblem(_NAME.sub("_", self.spec.app) or "plan", pulp.LpMinimize)
         self.cost: list[tuple[pulp.LpVariable, float]] = []
-        self.cost_of: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)  # units and fees
+        self.cost_of: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(
+            list
+        )  # units and fees
         self.m = BuiltModel(self.prob, cands, {}, {}, {}, [])
         self._names: dict[str, int] = {}
         off = cands.offers
         self.off = off
         self.primary = off.index[off["role"] == "primary"]
-        self.regions_of = {s: sorted(set(g["region"])) for s, g in
-                           off.loc[self.primary].groupby("service", sort=False)}
+        self.regions_of = {
+            s: sorted(set(g["region"]))
+            for s, g in off.loc[self.primary].groupby("service", sort=False)
+        }
         # per-row lookups and the (service, region) cells, computed once: pandas indexing per row or a
         # mask over the whole table per cell was most of the build time of the small models
         self._columns: dict[str, dict[int, float]] = {}
         self.max_units = self.column("max_units")
         self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
         self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
-        self.demand = {s: {res: float(v) for res, v in row.items()}
-                       for s, row in cands.demand.to_dict(orient="index").items()}
+        self.demand = {
+            s: {res: float(v) for res, v in row.items()}
+            for s, row in cands.demand.to_dict(orient="index").items()
+        }
         # Services whose every row is held at a given count (the partners in a neighbourhood
         # re-solve): their own rows (demand, survival, copies, cuts, limits) are constants the held
         # plan already meets, so the per-service families skip them and only the rows that tie them
         # to free services are built.
         fixed = self.opt.fixed_units
-        self.fixed_services = {s for s, g in off.groupby("service", sort=False).groups.items()
-                               if all(i in fixed for i in g)} if fixed else set()
+        self.fixed_services = (
+            {
+                s
+                for s, g in off.groupby("service", sort=False).groups.items()
+                if all(i in fixed for i in g)
+            }
+            if fixed
+            else set()
+        )
         self.region_info = catalog.regions
 
     # ---------------------------------------------------------------- helpers
     def column(self, name: str) -> dict[int, float]:
         """Row label -> value of a numeric offers column, built once per model."""
         if name not in self._columns:
-            self._columns[name] = dict(zip(self.off.index, self.off[name].astype(float).tolist(), strict=True))
+            self._columns[name] = dict(
+                zip(self.off.index, self.off[name].astype(float).tolist(), strict=True)
+            )
         return self._columns[name]
 
     def var(self, name: str, lo: float, hi: float | None, cat: str) -> pulp.LpVariable:
         return pulp.LpVariable(name, lowBound=lo, upBound=hi, cat=cat)
 
-    def add(self, family: str, name: str, terms: list[tuple[pulp.LpVariable, float]], sense: int,
-            rhs: float, **meta: Any) -> None:
+    def add(
+        self,
+        family: str,
+        name: str,
+        terms: list[tuple[pulp.LpVariable, float]],
+        sense: int,
+        rhs: float,
+        **meta: Any,
+    ) -> None:
         """Add one row `terms (sense) rhs`; elastic mode adds a penalised slack to it."""
         key = _NAME.sub("_", name)[:200]
         if key in self._names:
@@ -140,8 +164,9 @@ class _Builder:
         self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, key, rhs))
         self.m.rows.append(row)
 
-    def strategy_terms(self, s: str, attr: str, scale: float,
-                       when: Any = None) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+    def strategy_terms(
+        self, s: str, attr: str, scale: float, when: Any = None
+    ) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
         """`scale * (strategy attribute)` as (terms, constant): a constant when the strategy is fixed."""
         options = self.c.strategies[s]
         if len(options) == 1:
@@ -158,14 +183,23 @@ class _Builder:
     def _dependencies(self) -> list[tuple[int, Any]]:
         """Dependencies between services of this model (a sub-model may hold only some services)."""
         here = set(self.c.demand.index)
-        return [(k, d) for k, d in enumerate(self.spec.dependencies) if d.source in here and d.target in here]
+        return [
+            (k, d)
+            for k, d in enumerate(self.spec.dependencies)
+            if d.source in here and d.target in here
+        ]
 
     # ---------------------------------------------------------------- families
     def define_units(self) -> None:
         """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand alone."""
         fixed = self.opt.fixed_units
-        for i, s, m, price in zip(self.off.index, self.off["service"], self.off["max_units"],
-                                  self.off["usd_per_month"], strict=True):
+        for i, s, m, price in zip(
+            self.off.index,
+            self.off["service"],
+            self.off["max_units"],
+            self.off["usd_per_month"],
+            strict=True,
+        ):
             if i in fixed:
                 v = self.var(f"n_{i}", int(fixed[i]), int(fixed[i]), pulp.LpInteger)
             else:
@@ -182,18 +216,41 @@ class _Builder:
             u = self.var(f"u_{j}", 0, 1, pulp.LpBinary)
             self.m.u[(s, r)] = u
             for i in idx:
-                self.add("linking", f"link-{s}-{i}", [(self.m.n[i], 1.0), (u, -float(self.max_units[i]))],
-                         pulp.LpConstraintLE, 0.0, service=s, region=r)
-            self.add("linking", f"present-{s}-in-{r}", [(u, 1.0), *((self.m.n[i], -1.0) for i in idx)],
-                     pulp.LpConstraintLE, 0.0, service=s, region=r)
+                self.add(
+                    "linking",
+                    f"link-{s}-{i}",
+                    [(self.m.n[i], 1.0), (u, -float(self.max_units[i]))],
+                    pulp.LpConstraintLE,
+                    0.0,
+                    service=s,
+                    region=r,
+                )
+            self.add(
+                "linking",
+                f"present-{s}-in-{r}",
+                [(u, 1.0), *((self.m.n[i], -1.0) for i in idx)],
+                pulp.LpConstraintLE,
+                0.0,
+                service=s,
+                region=r,
+            )
         fees = self.off.loc[self.primary][self.off.loc[self.primary, "fixed_usd_per_month"] > 0]
-        for k, ((s, r, cat), g) in enumerate(fees.groupby(["service", "region", "category"]).groups.items()):
+        for k, ((s, r, cat), g) in enumerate(
+            fees.groupby(["service", "region", "category"]).groups.items()
+        ):
             y = self.var(f"fee_{k}", 0, 1, pulp.LpBinary)
             self.cost.append((y, float(self.off.loc[g, "fixed_usd_per_month"].max())))
             self.cost_of[s].append(self.cost[-1])
             for i in g:
-                self.add("linking", f"fee-{s}-{i}", [(self.m.n[i], 1.0), (y, -float(self.max_units[i]))],
-                         pulp.LpConstraintLE, 0.0, service=s, region=r)
+                self.add(
+                    "linking",
+                    f"fee-{s}-{i}",
+                    [(self.m.n[i], 1.0), (y, -float(self.max_units[i]))],
+                    pulp.LpConstraintLE,
+                    0.0,
+                    service=s,
+                    region=r,
+                )
 
     def define_full_copies(self) -> None:
         """Data is replicated, not pooled: every region that holds a service's data holds all of it,
@@ -208,9 +265,20 @@ class _Builder:
                 d = self.demand[s][res]
                 if d <= 0:
                     continue
-                terms = [(self.m.n[i], float(capacity[i])) for i in self.cells[(s, r)] if capacity[i] > 0]
-                self.add("demand", f"full-copy-{s}-in-{r}-{res}", [*terms, (u, -d)], pulp.LpConstraintGE, 0.0,
-                         service=s, region=r, resource=res, demand=d)
+                terms = [
+                    (self.m.n[i], float(capacity[i])) for i in self.cells[(s, r)] if capacity[i] > 0
+                ]
+                self.add(
+                    "demand",
+                    f"full-copy-{s}-in-{r}-{res}",
+                    [*terms, (u, -d)],
+                    pulp.LpConstraintGE,
+                    0.0,
+                    service=s,
+                    region=r,
+                    resource=res,
+                    demand=d,
+                )
             backups = self.off[self.off["role"] == "backup"]
             for j, ((s, r), g) in enumerate(backups.groupby(["service", "region"], sort=False)):
                 if s in self.fixed_services:
@@ -218,29 +286,62 @@ class _Builder:
                 d = self.demand[s][res]
                 b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
                 for i in g.index:
-                    self.add("linking", f"backup-link-{s}-{i}", [(self.m.n[i], 1.0), (b, -float(self.max_units[i]))],
-                             pulp.LpConstraintLE, 0.0, service=s, region=r)
-                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
-                self.add("demand", f"full-backup-{s}-in-{r}", [*terms, (b, -d)], pulp.LpConstraintGE, 0.0,
-                         service=s, region=r, resource=res, demand=d)
+                    self.add(
+                        "linking",
+                        f"backup-link-{s}-{i}",
+                        [(self.m.n[i], 1.0), (b, -float(self.max_units[i]))],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=s,
+                        region=r,
+                    )
+                terms = [
+                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
+                ]
+                self.add(
+                    "demand",
+                    f"full-backup-{s}-in-{r}",
+                    [*terms, (b, -d)],
+                    pulp.LpConstraintGE,
+                    0.0,
+                    service=s,
+                    region=r,
+                    resource=res,
+                    demand=d,
+                )
 
     def define_strategy(self) -> None:
         """z[s,k] binary, one strategy per service when `dr: auto` leaves a choice; backup copies
         (object storage in another region) exist only under a strategy that uses them."""
         for s, options in self.c.strategies.items():
             if len(options) > 1:
-                zs = [(self.var(f"z_{len(self.m.z) + j}", 0, 1, pulp.LpBinary), o) for j, o in enumerate(options)]
+                zs = [
+                    (self.var(f"z_{len(self.m.z) + j}", 0, 1, pulp.LpBinary), o)
+                    for j, o in enumerate(options)
+                ]
                 for z, o in zs:
                     self.m.z[(s, o.name)] = z
-                self.add("strategy", f"one-strategy-{s}", [(z, 1.0) for z, _ in zs], pulp.LpConstraintEQ, 1.0,
-                         service=s)
+                self.add(
+                    "strategy",
+                    f"one-strategy-{s}",
+                    [(z, 1.0) for z, _ in zs],
+                    pulp.LpConstraintEQ,
+                    1.0,
+                    service=s,
+                )
         backups = self.off.index[self.off["role"] == "backup"]
         for i in backups:
             s = self.service_of[i]
             terms, const = self.strategy_terms(s, "backup_copies", float(self.max_units[i]))
             if terms:
-                self.add("strategy", f"backup-needs-strategy-{s}-{i}", [(self.m.n[i], 1.0), *((v, -c) for v, c in terms)],
-                         pulp.LpConstraintLE, 0.0, service=s)
+                self.add(
+                    "strategy",
+                    f"backup-needs-strategy-{s}-{i}",
+                    [(self.m.n[i], 1.0), *((v, -c) for v, c in terms)],
+                    pulp.LpConstraintLE,
+                    0.0,
+                    service=s,
+                )
             elif const == 0:
                 self.m.n[i].upBound = 0
 
@@ -254,9 +355,21 @@ class _Builder:
                 d = self.demand[s][res]
                 if d <= 0:
                     continue
-                terms = [(self.m.n[i], float(cap)) for i, cap in zip(g.index, g[res], strict=True) if cap > 0]
-                self.add("demand", f"demand-{s}-{res}", terms, pulp.LpConstraintGE, d,
-                         service=s, resource=res, demand=d)
+                terms = [
+                    (self.m.n[i], float(cap))
+                    for i, cap in zip(g.index, g[res], strict=True)
+                    if cap > 0
+                ]
+                self.add(
+                    "demand",
+                    f"demand-{s}-{res}",
+                    terms,
+                    pulp.LpConstraintGE,
+                    d,
+                    service=s,
+                    resource=res,
+                    demand=d,
+                )
 
     def _touches(self, s: str, f: Scenario) -> bool:
         if s in self.c.global_services and f.kind != "provider":
@@ -309,20 +422,48 @@ class _Builder:
                         i = int(idx[p])
                         if i not in zone_k:
                             zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
-                            self.add("survival", f"zone-spread-{s}-{i}",
-                                     [(zone_k[i], 1.0), (nvars[p], -1.0 / int(zones[p]))],
-                                     pulp.LpConstraintGE, 0.0, service=s)
+                            self.add(
+                                "survival",
+                                f"zone-spread-{s}-{i}",
+                                [(zone_k[i], 1.0), (nvars[p], -1.0 / int(zones[p]))],
+                                pulp.LpConstraintGE,
+                                0.0,
+                                service=s,
+                            )
                         terms.append((zone_k[i], -float(cap[p])))
                     terms += [(v, -c) for v, c in frac_terms]
-                    self.add("survival", f"survive-{s}-without-{f.id}-{res}", terms, pulp.LpConstraintGE,
-                             frac_const, service=s, scenario=f.id, resource=res, demand=d)
+                    self.add(
+                        "survival",
+                        f"survive-{s}-without-{f.id}-{res}",
+                        terms,
+                        pulp.LpConstraintGE,
+                        frac_const,
+                        service=s,
+                        scenario=f.id,
+                        resource=res,
+                        demand=d,
+                    )
                     if res not in DATA_RESOURCES:
-                        self._define_growth(s, f, res, d, lost, backup, private, cap, nvars, region_names)
+                        self._define_growth(
+                            s, f, res, d, lost, backup, private, cap, nvars, region_names
+                        )
 
-    def _define_growth(self, s: str, f: Scenario, res: str, d: float, lost: np.ndarray, backup: np.ndarray,
-                       private: np.ndarray, cap: np.ndarray, nvars: list[pulp.LpVariable],
-                       region_names: np.ndarray) -> None:
-        grow_terms, grow_const = self.strategy_terms(s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1)
+    def _define_growth(
+        self,
+        s: str,
+        f: Scenario,
+        res: str,
+        d: float,
+        lost: np.ndarray,
+        backup: np.ndarray,
+        private: np.ndarray,
+        cap: np.ndarray,
+        nvars: list[pulp.LpVariable],
+        region_names: np.ndarray,
+    ) -> None:
+        grow_terms, grow_const = self.strategy_terms(
+            s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1
+        )
         if not grow_terms and grow_const == 0:
             return
         keep = ~lost & ~backup
@@ -330,8 +471,18 @@ class _Builder:
         public_regions = sorted(set(region_names[keep & ~private]))
         terms += [(self.m.u[(s, r)], d) for r in public_regions if (s, r) in self.m.u]
         terms += [(v, -c) for v, c in grow_terms]
-        self.add("survival", f"grow-{s}-after-{f.id}-{res}", terms, pulp.LpConstraintGE, grow_const,
-                 service=s, scenario=f.id, resource=res, demand=d, growth=True)
+        self.add(
+            "survival",
+            f"grow-{s}-after-{f.id}-{res}",
+            terms,
+            pulp.LpConstraintGE,
+            grow_const,
+            service=s,
+            scenario=f.id,
+            resource=res,
+            demand=d,
+            growth=True,
+        )
 
     def define_survival_cuts(self) -> None:
         """Valid inequalities that make the LP bound strong (the N+1 rows alone let the relaxation
@@ -362,10 +513,26 @@ class _Builder:
                 if frac <= 0:
                     continue
                 rows = g if res in DATA_RESOURCES else prim
-                terms = [(self.m.n[i], float(c)) for i, c in zip(rows.index, rows[res], strict=True) if c > 0]
-                need = max(d, frac * d * k / (k - 1)) if res not in DATA_RESOURCES else frac * d * k / (k - 1)
-                self.add("survival_cut", f"cut-{s}-{res}", terms, pulp.LpConstraintGE, need,
-                         service=s, resource=res, demand=d)
+                terms = [
+                    (self.m.n[i], float(c))
+                    for i, c in zip(rows.index, rows[res], strict=True)
+                    if c > 0
+                ]
+                need = (
+                    max(d, frac * d * k / (k - 1))
+                    if res not in DATA_RESOURCES
+                    else frac * d * k / (k - 1)
+                )
+                self.add(
+                    "survival_cut",
+                    f"cut-{s}-{res}",
+                    terms,
+                    pulp.LpConstraintGE,
+                    need,
+                    service=s,
+                    resource=res,
+                    demand=d,
+                )
 
     def define_private_share(self) -> None:
         """Hybrid strategies: for services with private candidates, private capacity covers at least
@@ -379,10 +546,20 @@ class _Builder:
                 continue
             for res in COMPUTE_RESOURCES:
                 d = self.demand[s][res]
-                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
+                terms = [
+                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
+                ]
                 if d > 0 and terms:
-                    self.add("private_share", f"private-share-{s}-{res}", terms, pulp.LpConstraintGE,
-                             share * d, service=s, resource=res, share=share)
+                    self.add(
+                        "private_share",
+                        f"private-share-{s}-{res}",
+                        terms,
+                        pulp.LpConstraintGE,
+                        share * d,
+                        service=s,
+                        resource=res,
+                        share=share,
+                    )
 
     def define_private_capacity(self) -> None:
         """Per private site and resource: sum over services of cap[i] n[i] <= usable capacity
@@ -391,13 +568,28 @@ class _Builder:
         priv = self.off[self.off["kind"] == "private"]
         sites = self.cat.sites
         for r, g in priv.groupby("region", sort=True):
-            for res, col in (("vcpu", "vcpu_capacity"), ("mem_gib", "mem_gib_capacity"),
-                             ("storage_gb", "storage_gb_capacity")):
-                terms = [(self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0]
-                usable = float(sites.at[r, col]) - float(self.opt.private_reserved.get((r, res), 0.0))
+            for res, col in (
+                ("vcpu", "vcpu_capacity"),
+                ("mem_gib", "mem_gib_capacity"),
+                ("storage_gb", "storage_gb_capacity"),
+            ):
+                terms = [
+                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
+                ]
+                usable = float(sites.at[r, col]) - float(
+                    self.opt.private_reserved.get((r, res), 0.0)
+                )
                 if terms:
-                    self.add("private_capacity", f"capacity-{r}-{res}", terms, pulp.LpConstraintLE,
-                             usable, site=r, resource=res, capacity=usable)
+                    self.add(
+                        "private_capacity",
+                        f"capacity-{r}-{res}",
+                        terms,
+                        pulp.LpConstraintLE,
+                        usable,
+                        site=r,
+                        resource=res,
+                        capacity=usable,
+                    )
 
     def define_user_latency(self) -> None:
         """Each user group reaches a present region of every user-facing service within its budget,
@@ -406,15 +598,29 @@ class _Builder:
             if s in self.fixed_services:
                 continue
             regs = sorted(reach)
-            self.add("user_latency", f"users-{group}-reach-{s}", [(self.m.u[(s, r)], 1.0) for r in regs if (s, r) in self.m.u],
-                     pulp.LpConstraintGE, 1.0, service=s, group=group)
+            self.add(
+                "user_latency",
+                f"users-{group}-reach-{s}",
+                [(self.m.u[(s, r)], 1.0) for r in regs if (s, r) in self.m.u],
+                pulp.LpConstraintGE,
+                1.0,
+                service=s,
+                group=group,
+            )
             for f in self.c.scenarios:
                 if not self._touches(s, f):
                     continue
                 alive = [r for r in regs if r not in f.regions and (s, r) in self.m.u]
-                self.add("user_latency", f"users-{group}-reach-{s}-without-{f.id}",
-                         [(self.m.u[(s, r)], 1.0) for r in alive], pulp.LpConstraintGE, 1.0,
-                         service=s, group=group, scenario=f.id)
+                self.add(
+                    "user_latency",
+                    f"users-{group}-reach-{s}-without-{f.id}",
+                    [(self.m.u[(s, r)], 1.0) for r in alive],
+                    pulp.LpConstraintGE,
+                    1.0,
+                    service=s,
+                    group=group,
+                    scenario=f.id,
+                )
 
     def define_dependency_latency(self) -> None:
         """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no products)."""
@@ -425,10 +631,17 @@ class _Builder:
             targets = self.regions_of.get(t, [])
             for r in self.regions_of.get(s, []):
                 near = [rt for rt in targets if self.cat.rtt_ms(r, rt) <= dep.max_latency_ms]
-                self.add("dependency_latency", f"dep{k}-{s}-in-{r}-near-{t}",
-                         [(self.m.u[(s, r)], 1.0), *((self.m.u[(t, rt)], -1.0) for rt in near)],
-                         pulp.LpConstraintLE, 0.0, service=s, target=t, region=r,
-                         budget=dep.max_latency_ms)
+                self.add(
+                    "dependency_latency",
+                    f"dep{k}-{s}-in-{r}-near-{t}",
+                    [(self.m.u[(s, r)], 1.0), *((self.m.u[(t, rt)], -1.0) for rt in near)],
+                    pulp.LpConstraintLE,
+                    0.0,
+                    service=s,
+                    target=t,
+                    region=r,
+                    budget=dep.max_latency_ms,
+                )
 
     def define_egress(self) -> None:
         """Traffic on a dependency leaves each region running the caller in proportion to the
@@ -449,7 +662,9 @@ class _Builder:
                 if not held:
                     continue
                 share = [(self.m.n[i], -dep.gb_per_month * cap[i] / d) for i in held]
-                cap_max = sum(cap[i] * self.max_units[i] for i in held)  # the most this region can hold
+                cap_max = sum(
+                    cap[i] * self.max_units[i] for i in held
+                )  # the most this region can hold
                 bound = dep.gb_per_month * max(1.0, cap_max / d)
                 classes: dict[float, list[str]] = defaultdict(list)
                 for rt in targets:
@@ -460,11 +675,23 @@ class _Builder:
                     self.m.egress.append((y, rate, {"dependency": k, "region": r, "rate": rate}))
                     if rate:
                         self.cost.append((y, rate))
-                    self.add("egress", f"egress{k}-{r}-{rate}", [(y, 1.0), *((self.m.u[(t, rt)], -bound) for rt in regs)],
-                             pulp.LpConstraintLE, 0.0, dependency=k)
+                    self.add(
+                        "egress",
+                        f"egress{k}-{r}-{rate}",
+                        [(y, 1.0), *((self.m.u[(t, rt)], -bound) for rt in regs)],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        dependency=k,
+                    )
                     ys.append(y)
-                self.add("egress", f"egress{k}-{r}-routed", [*((y, 1.0) for y in ys), *share],
-                         pulp.LpConstraintGE, 0.0, dependency=k)
+                self.add(
+                    "egress",
+                    f"egress{k}-{r}-routed",
+                    [*((y, 1.0) for y in ys), *share],
+                    pulp.LpConstraintGE,
+                    0.0,
+                    dependency=k,
+                )
 
     def define_limits(self) -> None:
         """At most `max_regions` regions per service; at most `max_providers` providers; the budget."""
@@ -476,35 +703,73 @@ class _Builder:
                 continue
             us = by_service.get(svc.name, [])
             if len(us) > svc.max_regions:
-                self.add("max_regions", f"max-regions-{svc.name}", [(u, 1.0) for u in us],
-                         pulp.LpConstraintLE, float(svc.max_regions), service=svc.name, limit=svc.max_regions)
+                self.add(
+                    "max_regions",
+                    f"max-regions-{svc.name}",
+                    [(u, 1.0) for u in us],
+                    pulp.LpConstraintLE,
+                    float(svc.max_regions),
+                    service=svc.name,
+                    limit=svc.max_regions,
+                )
         if self._coupled("max_providers") and self.spec.policy.max_providers is not None:
             provider_of = self.region_info["provider"]
             providers = sorted({provider_of[r] for (_s, r) in self.m.u})
             if len(providers) > self.spec.policy.max_providers:
                 w = {p: self.var(f"w_{j}", 0, 1, pulp.LpBinary) for j, p in enumerate(providers)}
                 for (s, r), u in self.m.u.items():
-                    self.add("max_providers", f"uses-{provider_of[r]}-{s}-{r}", [(u, 1.0), (w[provider_of[r]], -1.0)],
-                             pulp.LpConstraintLE, 0.0, service=s, provider=provider_of[r])
+                    self.add(
+                        "max_providers",
+                        f"uses-{provider_of[r]}-{s}-{r}",
+                        [(u, 1.0), (w[provider_of[r]], -1.0)],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=s,
+                        provider=provider_of[r],
+                    )
                 # backup copies have no presence variable but still use their provider
                 for i in self.off.index[self.off["role"] == "backup"]:
                     p = provider_of[self.off.at[i, "region"]]
-                    self.add("max_providers", f"backup-uses-{p}-{i}",
-                             [(self.m.n[i], 1.0), (w[p], -float(self.off.at[i, "max_units"]))],
-                             pulp.LpConstraintLE, 0.0, service=self.off.at[i, "service"], provider=p)
-                self.add("max_providers", "max-providers", [(v, 1.0) for v in w.values()], pulp.LpConstraintLE,
-                         float(self.spec.policy.max_providers), limit=self.spec.policy.max_providers)
+                    self.add(
+                        "max_providers",
+                        f"backup-uses-{p}-{i}",
+                        [(self.m.n[i], 1.0), (w[p], -float(self.off.at[i, "max_units"]))],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=self.off.at[i, "service"],
+                        provider=p,
+                    )
+                self.add(
+                    "max_providers",
+                    "max-providers",
+                    [(v, 1.0) for v in w.values()],
+                    pulp.LpConstraintLE,
+                    float(self.spec.policy.max_providers),
+                    limit=self.spec.policy.max_providers,
+                )
         if self._coupled("budget") and self.spec.policy.budget_per_month is not None:
             real = [(v, c) for v, c in self.cost if not v.name.startswith("slack_")]
-            self.add("budget", "budget", real, pulp.LpConstraintLE, float(self.spec.policy.budget_per_month),
-                     budget=self.spec.policy.budget_per_month)
+            self.add(
+                "budget",
+                "budget",
+                real,
+                pulp.LpConstraintLE,
+                float(self.spec.policy.budget_per_month),
+                budget=self.spec.policy.budget_per_month,
+            )
 
     def define_service_floors(self) -> None:
         """sum of a service's unit prices and fees >= its stand-alone bound (BuildOptions.service_floor)."""
         for s, floor in self.opt.service_floor.items():
             if s in self.cost_of and floor > 0:
-                self.add("service_floor", f"floor-{s}", self.cost_of[s], pulp.LpConstraintGE, float(floor),
-                         service=s)
+                self.add(
+                    "service_floor",
+                    f"floor-{s}",
+                    self.cost_of[s],
+                    pulp.LpConstraintGE,
+                    float(floor),
+                    service=s,
+                )
 
     def _coupled(self, family: str) -> bool:
         return self.opt.couple and family not in self.opt.omit
@@ -533,6 +798,8 @@ class _Builder:
         return self.m
 
 
-def build_model(cands: Candidates, catalog: Catalog, options: BuildOptions = BuildOptions()) -> BuiltModel:
+def build_model(
+    cands: Candidates, catalog: Catalog, options: BuildOptions = BuildOptions()
+) -> BuiltModel:
     """Build the placement MILP for the given candidates (all services, or a subset)."""
     return _Builder(cands, catalog, options).build()

@@ -33,8 +33,12 @@ class Scenario:
 
     def label(self) -> str:
         kind, _, what = self.id.partition(":")
-        return {"zone": f"one zone of {what}", "region": f"region {what}", "site": f"site {what}",
-                "provider": f"all of {what}"}.get(kind, self.id)
+        return {
+            "zone": f"one zone of {what}",
+            "region": f"region {what}",
+            "site": f"site {what}",
+            "provider": f"all of {what}",
+        }.get(kind, self.id)
 
 
 @dataclass(frozen=True)
@@ -65,34 +69,59 @@ class Candidates:
     @functools.cached_property
     def _rows_of(self) -> dict[str, np.ndarray]:
         """Service -> positions of its offer rows (restrict() is called per service, many times)."""
-        return {s: np.asarray(ix) for s, ix in self.offers.groupby("service", sort=False).indices.items()}
+        return {
+            s: np.asarray(ix)
+            for s, ix in self.offers.groupby("service", sort=False).indices.items()
+        }
 
-    def restrict(self, services: list[str], regions: dict[str, set[str]] | None = None) -> Candidates:
+    def restrict(
+        self, services: list[str], regions: dict[str, set[str]] | None = None
+    ) -> Candidates:
         """A copy limited to some services (and optionally to some regions per service)."""
         rows = [self._rows_of[s] for s in services if s in self._rows_of]
         offers = self.offers.iloc[np.sort(np.concatenate(rows))] if rows else self.offers.iloc[:0]
         if regions is not None:  # only over the services' own rows: the full table can be 500k rows
-            offers = offers[np.array([r in regions.get(s, ()) for s, r in zip(
-                offers["service"], offers["region"], strict=True)], dtype=bool)]
+            offers = offers[
+                np.array(
+                    [
+                        r in regions.get(s, ())
+                        for s, r in zip(offers["service"], offers["region"], strict=True)
+                    ],
+                    dtype=bool,
+                )
+            ]
         # keep the original row labels: unit counts from sub-models are merged by them
-        return Candidates(self.spec, offers,
-                          self.demand.loc[services], {s: self.strategies[s] for s in services},
-                          self.scenarios,
-                          {k: v for k, v in self.user_reach.items() if k[0] in services},
-                          frozenset(s for s in self.global_services if s in services), self.notes)
+        return Candidates(
+            self.spec,
+            offers,
+            self.demand.loc[services],
+            {s: self.strategies[s] for s in services},
+            self.scenarios,
+            {k: v for k, v in self.user_reach.items() if k[0] in services},
+            frozenset(s for s in self.global_services if s in services),
+            self.notes,
+        )
 
 
 def allowed_strategies(svc: Service, strategies: pd.DataFrame) -> tuple[list[StrategyOption], str]:
     """The strategies that meet the service's RTO/RPO; for a fixed `dr`, that one or a reason."""
+
     def option(name: str) -> StrategyOption:
         row = strategies.loc[name]
-        return StrategyOption(name, float(row["compute_fraction"]), float(row["data_fraction"]),
-                              bool(row["backup_copies"]), float(row["rto_minutes"]),
-                              float(row["rpo_minutes"]), bool(row["control_plane_dependent"]))
+        return StrategyOption(
+            name,
+            float(row["compute_fraction"]),
+            float(row["data_fraction"]),
+            bool(row["backup_copies"]),
+            float(row["rto_minutes"]),
+            float(row["rpo_minutes"]),
+            bool(row["control_plane_dependent"]),
+        )
 
     def meets(o: StrategyOption) -> bool:
-        return ((svc.rto_minutes is None or o.rto_minutes <= svc.rto_minutes)
-                and (svc.rpo_minutes is None or o.rpo_minutes <= svc.rpo_minutes))
+        return (svc.rto_minutes is None or o.rto_minutes <= svc.rto_minutes) and (
+            svc.rpo_minutes is None or o.rpo_minutes <= svc.rpo_minutes
+        )
 
     names = list(strategies.index) if svc.dr == "auto" else [svc.dr]
     options = [option(n) for n in names]
@@ -100,17 +129,27 @@ def allowed_strategies(svc: Service, strategies: pd.DataFrame) -> tuple[list[Str
     if ok:
         return ok, ""
     if svc.dr == "auto":
-        wanted = " and ".join(f"{label} {value:g} min" for label, value in
-                              (("RTO", svc.rto_minutes), ("RPO", svc.rpo_minutes)) if value is not None)
-        return [], (f"`{svc.name}` asks for {wanted}, "
-                    "which no disaster-recovery strategy in the catalog gives "
-                    f"(the best is active_active with RTO {option('active_active').rto_minutes:g} min)")
+        wanted = " and ".join(
+            f"{label} {value:g} min"
+            for label, value in (("RTO", svc.rto_minutes), ("RPO", svc.rpo_minutes))
+            if value is not None
+        )
+        return [], (
+            f"`{svc.name}` asks for {wanted}, "
+            "which no disaster-recovery strategy in the catalog gives "
+            f"(the best is active_active with RTO {option('active_active').rto_minutes:g} min)"
+        )
     o = options[0]
-    wanted = " and ".join(f"{label} {value:g} min" for label, value in
-                          (("RTO", svc.rto_minutes), ("RPO", svc.rpo_minutes)) if value is not None)
-    return [], (f"`{svc.name}` uses {o.name}, which recovers in about {o.rto_minutes:g} min with up to "
-                f"{o.rpo_minutes:g} min of data loss, but it requires {wanted}: choose a faster "
-                "strategy or `dr: auto`")
+    wanted = " and ".join(
+        f"{label} {value:g} min"
+        for label, value in (("RTO", svc.rto_minutes), ("RPO", svc.rpo_minutes))
+        if value is not None
+    )
+    return [], (
+        f"`{svc.name}` uses {o.name}, which recovers in about {o.rto_minutes:g} min with up to "
+        f"{o.rpo_minutes:g} min of data loss, but it requires {wanted}: choose a faster "
+        "strategy or `dr: auto`"
+    )
 
 
 def build_scenarios(policy: str, regions: pd.DataFrame) -> list[Scenario]:
@@ -118,14 +157,20 @@ def build_scenarios(policy: str, regions: pd.DataFrame) -> list[Scenario]:
     if policy == "none":
         return []
     if policy == "region":
-        return [Scenario(f"region:{r}", "region", frozenset([r]), provider=p)
-                for r, p in zip(regions.index, regions["provider"], strict=True)]
+        return [
+            Scenario(f"region:{r}", "region", frozenset([r]), provider=p)
+            for r, p in zip(regions.index, regions["provider"], strict=True)
+        ]
     if policy == "site":
-        return [Scenario(f"site:{site}", "site", frozenset(group.index))
-                for site, group in regions.groupby("site", sort=True)]
+        return [
+            Scenario(f"site:{site}", "site", frozenset(group.index))
+            for site, group in regions.groupby("site", sort=True)
+        ]
     if policy == "provider":
-        return [Scenario(f"provider:{p}", "provider", frozenset(group.index), provider=p)
-                for p, group in regions.groupby("provider", sort=True)]
+        return [
+            Scenario(f"provider:{p}", "provider", frozenset(group.index), provider=p)
+            for p, group in regions.groupby("provider", sort=True)
+        ]
     if policy == "zone":
         out = []
         for r, z in zip(regions.index, regions["zones"], strict=True):
@@ -162,8 +207,16 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
         demand = svc.demand.as_dict()
         needed = [r for r in RESOURCES if demand[r] > 0]
         backed = any(o.backup_copies for o in options) and demand["storage_gb"] > 0
-        key = (svc.category, tuple(svc.tiers), tuple(svc.residency), tuple(svc.providers),
-               tuple(svc.forbid_providers), bool(svc.user_facing), tuple(needed), backed)
+        key = (
+            svc.category,
+            tuple(svc.tiers),
+            tuple(svc.residency),
+            tuple(svc.providers),
+            tuple(svc.forbid_providers),
+            bool(svc.user_facing),
+            tuple(needed),
+            backed,
+        )
         if key not in rows_for:
             rows_for[key] = _filtered_rows(svc, needed, backed, spec, off, cats, regions, user_rtt)
         found = rows_for[key]
@@ -175,9 +228,12 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
         cand.insert(0, "service", svc.name)
         # Tight big-M: units needed to carry the whole demand alone with this offering.
         res_for_m = needed
-        ratios = np.where(cand[res_for_m].to_numpy() > 0,
-                          np.array([demand[r] for r in res_for_m]) / cand[res_for_m].where(
-                              cand[res_for_m] > 0, 1).to_numpy(), 0.0)
+        ratios = np.where(
+            cand[res_for_m].to_numpy() > 0,
+            np.array([demand[r] for r in res_for_m])
+            / cand[res_for_m].where(cand[res_for_m] > 0, 1).to_numpy(),
+            0.0,
+        )
         backup_rows = (cand["role"] == "backup").to_numpy()
         storage_ratio = demand["storage_gb"] / cand["storage_gb"].where(cand["storage_gb"] > 0, 1)
         m = np.where(backup_rows, storage_ratio.to_numpy(), ratios.max(axis=1))
@@ -200,21 +256,52 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     if reasons:
         raise InfeasibleError(reasons)
     offers = pd.concat(parts, ignore_index=True)
-    keep = ["service", "offering", "provider", "region", "site", "zones", "kind", "sku", "category",
-            "tier", "role", *RESOURCES, "usd_per_month", "fixed_usd_per_month", "max_units",
-            "sla_pct", "sla_mode"]
-    offers = offers[keep].sort_values(["service", "role", "offering"], kind="stable").reset_index(drop=True)
+    keep = [
+        "service",
+        "offering",
+        "provider",
+        "region",
+        "site",
+        "zones",
+        "kind",
+        "sku",
+        "category",
+        "tier",
+        "role",
+        *RESOURCES,
+        "usd_per_month",
+        "fixed_usd_per_month",
+        "max_units",
+        "sla_pct",
+        "sla_mode",
+    ]
+    offers = (
+        offers[keep]
+        .sort_values(["service", "role", "offering"], kind="stable")
+        .reset_index(drop=True)
+    )
     offers["zones"] = offers["zones"].astype(int)
-    demand = pd.DataFrame([s.demand.as_dict() for s in spec.services],
-                          index=pd.Index([s.name for s in spec.services], name="service"))
+    demand = pd.DataFrame(
+        [s.demand.as_dict() for s in spec.services],
+        index=pd.Index([s.name for s in spec.services], name="service"),
+    )
     used = regions.loc[sorted(set(offers["region"]))]
     scenarios = build_scenarios(policy.survive, used)
-    return Candidates(spec, offers, demand, strategies, scenarios, reach, frozenset(global_services))
+    return Candidates(
+        spec, offers, demand, strategies, scenarios, reach, frozenset(global_services)
+    )
 
 
-def _filtered_rows(svc: Service, needed: list[str], backed: bool, spec: AppSpec, off: pd.DataFrame,
-                   cats: pd.DataFrame, regions: pd.DataFrame, user_rtt: dict[str, pd.Series]
-                   ) -> pd.DataFrame | list[tuple[str, pd.Series]]:
+def _filtered_rows(
+    svc: Service,
+    needed: list[str],
+    backed: bool,
+    spec: AppSpec,
+    off: pd.DataFrame,
+    cats: pd.DataFrame,
+    regions: pd.DataFrame,
+    user_rtt: dict[str, pd.Series],
+) -> pd.DataFrame | list[tuple[str, pd.Series]]:
     """The offerings a service of this kind may use (primary rows, then object-storage backup rows
     in the same regions when its strategy keeps backup copies); or, when none is left, the filter
     steps for `_explain_empty`."""
@@ -247,7 +334,9 @@ def _filtered_rows(svc: Service, needed: list[str], backed: bool, spec: AppSpec,
     rows["role"] = "primary"
     if not backed:
         return rows
-    backups = off[(off["category"] == "storage.object") & off["region"].isin(set(rows["region"]))].copy()
+    backups = off[
+        (off["category"] == "storage.object") & off["region"].isin(set(rows["region"]))
+    ].copy()
     backups["tier"] = "PaaS"
     backups["role"] = "backup"
     return pd.concat([rows, backups], ignore_index=True)
@@ -260,13 +349,17 @@ def _explain_empty(svc: Service, steps: list[tuple[str, pd.Series]], off: pd.Dat
         if not mask.any():
             if before is None:
                 tiers = "/".join(svc.tiers) if svc.tiers else "any tier"
-                return (f"`{svc.name}` asks for {svc.category} in {tiers}, and no offering in the "
-                        "catalog provides the resources it demands that way")
+                return (
+                    f"`{svc.name}` asks for {svc.category} in {tiers}, and no offering in the "
+                    "catalog provides the resources it demands that way"
+                )
             left = off[before]
             where = sorted(set(left["provider"]))
-            return (f"`{svc.name}` has no region left after the {name} filter "
-                    f"(before it, {left['region'].nunique()} regions of {', '.join(where)} could "
-                    f"run its {svc.category}); relax that requirement")
+            return (
+                f"`{svc.name}` has no region left after the {name} filter "
+                f"(before it, {left['region'].nunique()} regions of {', '.join(where)} could "
+                f"run its {svc.category}); relax that requirement"
+            )
         before = mask
     return f"`{svc.name}` has no candidate offering"
 
@@ -319,20 +412,38 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
             keep_idx.append(g.index)
             continue
         k = cands.spec.service(s).max_regions
-        reach_sets = tuple(sorted((tuple(sorted(reach)) for (svc, _grp), reach in cands.user_reach.items()
-                                   if svc == s)))
+        reach_sets = tuple(
+            sorted(
+                (
+                    tuple(sorted(reach))
+                    for (svc, _grp), reach in cands.user_reach.items()
+                    if svc == s
+                )
+            )
+        )
         key = (tuple(g["offering"]), tuple(g["role"]), k, reach_sets, s if s in partners else None)
         if key not in memo:
-            memo[key] = _undominated_regions(g, shape_id.loc[g.index], k, reach_sets, policy,
-                                             partners.get(s, []), catalog)
+            memo[key] = _undominated_regions(
+                g, shape_id.loc[g.index], k, reach_sets, policy, partners.get(s, []), catalog
+            )
         keep_idx.append(g.index[g["region"].isin(memo[key])])
     idx = keep_idx[0].append(keep_idx[1:]) if len(keep_idx) > 1 else keep_idx[0]
     offers = off.loc[idx]
     present = offers.groupby("service")["region"].agg(set).to_dict()
-    reach = {key: frozenset(r for r in val if r in present.get(key[0], set()))
-             for key, val in cands.user_reach.items()}
-    return Candidates(cands.spec, offers, cands.demand, cands.strategies, cands.scenarios, reach,
-                      cands.global_services, cands.notes)
+    reach = {
+        key: frozenset(r for r in val if r in present.get(key[0], set()))
+        for key, val in cands.user_reach.items()
+    }
+    return Candidates(
+        cands.spec,
+        offers,
+        cands.demand,
+        cands.strategies,
+        cands.scenarios,
+        reach,
+        cands.global_services,
+        cands.notes,
+    )
 
 
 def _latency_partners(cands: Candidates) -> dict[str, list[tuple[list[str], float, bool]]]:
@@ -341,24 +452,45 @@ def _latency_partners(cands: Candidates) -> dict[str, list[tuple[list[str], floa
     regions_of = {s: sorted(set(g)) for s, g in prim.groupby("service")["region"]}
     out: dict[str, list[tuple[list[str], float, bool]]] = {}
     for dep in cands.spec.dependencies:
-        if dep.max_latency_ms is None or dep.source not in regions_of or dep.target not in regions_of:
+        if (
+            dep.max_latency_ms is None
+            or dep.source not in regions_of
+            or dep.target not in regions_of
+        ):
             continue
         out.setdefault(dep.source, []).append((regions_of[dep.target], dep.max_latency_ms, True))
         out.setdefault(dep.target, []).append((regions_of[dep.source], dep.max_latency_ms, False))
     return out
 
 
-def _undominated_regions(g: pd.DataFrame, shape: pd.Series, k: int, reach_sets: tuple, policy: str,
-                         partners: list[tuple[list[str], float, bool]] = (),
-                         catalog: Catalog | None = None) -> set[str]:
+def _undominated_regions(
+    g: pd.DataFrame,
+    shape: pd.Series,
+    k: int,
+    reach_sets: tuple,
+    policy: str,
+    partners: list[tuple[list[str], float, bool]] = (),
+    catalog: Catalog | None = None,
+) -> set[str]:
     regions, r_idx = np.unique(g["region"].to_numpy(), return_inverse=True)
     shapes, s_idx = np.unique(shape.to_numpy(), return_inverse=True)
     p = np.full((len(regions), len(shapes)), np.inf)
     np.minimum.at(p, (r_idx, s_idx), g["usd_per_month"].to_numpy(dtype=float))
     fee = np.zeros(len(regions))
     np.maximum.at(fee, r_idx, g["fixed_usd_per_month"].to_numpy(dtype=float))
-    first = pd.DataFrame({"r": r_idx, "kind": g["kind"].to_numpy(), "zones": g["zones"].to_numpy(),
-                          "provider": g["provider"].to_numpy()}).drop_duplicates("r").set_index("r").sort_index()
+    first = (
+        pd.DataFrame(
+            {
+                "r": r_idx,
+                "kind": g["kind"].to_numpy(),
+                "zones": g["zones"].to_numpy(),
+                "provider": g["provider"].to_numpy(),
+            }
+        )
+        .drop_duplicates("r")
+        .set_index("r")
+        .sort_index()
+    )
     # dom[a, b]: region a is at least as good as region b on every shape and on the fee
     dom = (p[:, None, :] <= p[None, :, :]).all(axis=2) & (fee[:, None] <= fee[None, :])
     kind = first["kind"].to_numpy()
@@ -376,10 +508,18 @@ def _undominated_regions(g: pd.DataFrame, shape: pd.Series, k: int, reach_sets: 
         mine = np.array([catalog.region_pos[r] for r in regions])
         for others, budget, caller in partners:
             theirs = np.array([catalog.region_pos[r] for r in others])
-            rtt = catalog.latency_ms[np.ix_(mine, theirs)] if caller else catalog.latency_ms[np.ix_(theirs, mine)].T
-            near = rtt <= budget  # near[x, j]: region x of the service meets the budget with partner region j
+            rtt = (
+                catalog.latency_ms[np.ix_(mine, theirs)]
+                if caller
+                else catalog.latency_ms[np.ix_(theirs, mine)].T
+            )
+            near = (
+                rtt <= budget
+            )  # near[x, j]: region x of the service meets the budget with partner region j
             # a dominates b only if a is near every partner region that b is near
-            dom &= ~(near[:, None, :] < near[None, :, :]).any(axis=2)  # [a, b, j]: a is not near j, b is
+            dom &= ~(near[:, None, :] < near[None, :, :]).any(
+                axis=2
+            )  # [a, b, j]: a is not near j, b is
     np.fill_diagonal(dom, False)
     order = np.argsort(np.where(np.isinf(p), 1e12, p).sum(axis=1), kind="stable")  # best first
     kept: list[int] = []

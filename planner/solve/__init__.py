@@ -5,13 +5,23 @@ from .backends import (
     Backend,
     CbcBackend,
     HighsBackend,
-    SolverOptions,
     SolveResult,
+    SolverOptions,
     SolveStatus,
     check_solution,
     get_backend,
     to_matrix,
 )
 
-__all__ = ["BACKENDS", "Backend", "CbcBackend", "HighsBackend", "SolveResult", "SolveStatus",
-           "SolverOptions", "check_solution", "get_backend", "to_matrix"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "CbcBackend",
+    "HighsBackend",
+    "SolveResult",
+    "SolveStatus",
+    "SolverOptions",
+    "check_solution",
+    "get_backend",
+    "to_matrix",
+]

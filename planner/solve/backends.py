@@ -45,16 +45,24 @@ class SolverOptions:
     msg: bool = False
     relax: bool = False  # solve the LP relaxation (integrality dropped): a valid lower bound
     start: tuple[tuple[str, float], ...] = ()  # (variable name, value): a partial MIP start
-    stop_at: float | None = None  # stop once a plan this cheap is found (an outside bound proves it)
-    small_model: bool = False  # HiGHS settings measured faster on many small models (SMALL_MODEL_HIGHS)
+    stop_at: float | None = (
+        None  # stop once a plan this cheap is found (an outside bound proves it)
+    )
+    small_model: bool = (
+        False  # HiGHS settings measured faster on many small models (SMALL_MODEL_HIGHS)
+    )
 
 
 # For the many small stand-alone service models (tens to a few hundred integer columns): no restart
 # after root fixings, a one-cut pool and no RINS/RENS sub-MIPs. On the 200-service benchmark's 200
 # service models this took the HiGHS time from 15.7 s to 6.5 s with the same plans and bounds
 # (docs/benchmarks.md, third session); restarts and sub-MIPs are what pays off on large models.
-SMALL_MODEL_HIGHS = {"mip_allow_restart": False, "mip_pool_soft_limit": 1,
-                     "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+SMALL_MODEL_HIGHS = {
+    "mip_allow_restart": False,
+    "mip_pool_soft_limit": 1,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+}
 
 
 @dataclass
@@ -132,8 +140,20 @@ def to_matrix(prob: pulp.LpProblem) -> MatrixForm:
             idx.append(col[v.name])
             val.append(c)
         starts[i + 1] = len(idx)
-    return MatrixForm(variables, cost, offset, col_lo, col_hi, integer, row_lo, row_hi, starts,
-                      np.asarray(idx, dtype=np.int64), np.asarray(val, dtype=float), names)
+    return MatrixForm(
+        variables,
+        cost,
+        offset,
+        col_lo,
+        col_hi,
+        integer,
+        row_lo,
+        row_hi,
+        starts,
+        np.asarray(idx, dtype=np.int64),
+        np.asarray(val, dtype=float),
+        names,
+    )
 
 
 def check_solution(mf: MatrixForm, x: np.ndarray) -> str:
@@ -158,8 +178,10 @@ def check_solution(mf: MatrixForm, x: np.ndarray) -> str:
         bad = (activity < mf.row_lo - tol) | (activity > mf.row_hi + tol)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            return (f"row {mf.row_names[i]} is violated: activity {activity[i]:g} not in "
-                    f"[{mf.row_lo[i]:g}, {mf.row_hi[i]:g}]")
+            return (
+                f"row {mf.row_names[i]} is violated: activity {activity[i]:g} not in "
+                f"[{mf.row_lo[i]:g}, {mf.row_hi[i]:g}]"
+            )
     return ""
 
 
@@ -235,8 +257,10 @@ class HighsBackend:
         lp.a_matrix_.index_ = mf.index.astype(np.int32)
         lp.a_matrix_.value_ = mf.value
         if mf.integer.any() and not options.relax:
-            lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                               for b in mf.integer]
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                for b in mf.integer
+            ]
         if lp.num_col_ == 0:
             return SolveResult(SolveStatus.OPTIMAL, mf.offset, mf.offset, 0.0, self.name)
         h.passModel(lp)
@@ -246,7 +270,9 @@ class HighsBackend:
             if pairs:
                 idx, vals = zip(*pairs, strict=True)
                 # a partial start: HiGHS completes the remaining variables itself
-                h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+                h.setSolution(
+                    len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float)
+                )
         if options.stop_at is not None and not options.relax:
             target = float(options.stop_at)
 
@@ -271,24 +297,41 @@ class HighsBackend:
         if model_status == ms.kInfeasible:
             return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name)
         if model_status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
-            return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name,
-                               detail=str(model_status))
+            return SolveResult(
+                SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name, detail=str(model_status)
+            )
         if not has_primal:
-            status = (SolveStatus.NO_SOLUTION if model_status in
-                      (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit)
-                      else SolveStatus.ERROR)
+            status = (
+                SolveStatus.NO_SOLUTION
+                if model_status
+                in (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit)
+                else SolveStatus.ERROR
+            )
             # no plan, but branch and bound may have proven a bound before the limit
             dual = float(info.mip_dual_bound) if mf.integer.any() else math.nan
-            return SolveResult(status, bound=dual if math.isfinite(dual) else None, seconds=seconds,
-                               solver=self.name, detail=str(model_status))
+            return SolveResult(
+                status,
+                bound=dual if math.isfinite(dual) else None,
+                seconds=seconds,
+                solver=self.name,
+                detail=str(model_status),
+            )
         x = np.asarray(h.getSolution().col_value, dtype=float)
         problem = check_solution(mf if not options.relax else _relaxed(mf), x)
         if problem:
-            return SolveResult(SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem)
+            return SolveResult(
+                SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem
+            )
         if options.relax:
             objective = float(mf.cost @ x + mf.offset)
-            return SolveResult(SolveStatus.OPTIMAL, objective, objective, time.perf_counter() - start,
-                               self.name, detail="lp relaxation")
+            return SolveResult(
+                SolveStatus.OPTIMAL,
+                objective,
+                objective,
+                time.perf_counter() - start,
+                self.name,
+                detail="lp relaxation",
+            )
         objective = float(mf.cost @ x + mf.offset)
         if mf.integer.any():
             bound = float(info.mip_dual_bound)
@@ -297,9 +340,15 @@ class HighsBackend:
             bound = objective
         status = SolveStatus.OPTIMAL if model_status == ms.kOptimal else SolveStatus.FEASIBLE
         detail = str(model_status)
-        if options.stop_at is not None and model_status == ms.kInterrupt and objective <= options.stop_at + 1e-9:
+        if (
+            options.stop_at is not None
+            and model_status == ms.kInterrupt
+            and objective <= options.stop_at + 1e-9
+        ):
             detail = "target reached"
-        return SolveResult(status, objective, bound, seconds, self.name, detail=detail, values=_assign(mf, x))
+        return SolveResult(
+            status, objective, bound, seconds, self.name, detail=detail, values=_assign(mf, x)
+        )
 
 
 # ------------------------------------------------------------------ CBC (PuLP's bundled binary)
@@ -312,31 +361,58 @@ class CbcBackend:
         # CBC's preprocessing (Cgl) has fixed variables wrongly: on a two-region zone-survival model
         # it proved 42 "optimal" where 40 is feasible (tests/test_solver.py), and it answered
         # "infeasible" for the feasible 200-service benchmark model. Slower without it; not wrong.
-        solver = pulp.PULP_CBC_CMD(msg=options.msg, timeLimit=options.time_limit,
-                                   gapRel=options.gap, threads=options.threads, options=["preprocess off"])
+        solver = pulp.PULP_CBC_CMD(
+            msg=options.msg,
+            timeLimit=options.time_limit,
+            gapRel=options.gap,
+            threads=options.threads,
+            options=["preprocess off"],
+        )
         try:
             prob.solve(solver)
         except pulp.PulpSolverError as exc:
-            return SolveResult(SolveStatus.ERROR, seconds=time.perf_counter() - start,
-                               solver=self.name, detail=str(exc))
+            return SolveResult(
+                SolveStatus.ERROR,
+                seconds=time.perf_counter() - start,
+                solver=self.name,
+                detail=str(exc),
+            )
         seconds = time.perf_counter() - start
         # PuLP reports a time-limited CBC run as "Optimal": read sol_status, never status alone.
         sol = prob.sol_status
         if sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
             return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name)
         if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-            return SolveResult(SolveStatus.NO_SOLUTION, seconds=seconds, solver=self.name,
-                               detail=pulp.LpStatus.get(prob.status, "?"))
-        x = np.array([np.nan if v.varValue is None else v.varValue for v in mf.variables], dtype=float)
+            return SolveResult(
+                SolveStatus.NO_SOLUTION,
+                seconds=seconds,
+                solver=self.name,
+                detail=pulp.LpStatus.get(prob.status, "?"),
+            )
+        x = np.array(
+            [np.nan if v.varValue is None else v.varValue for v in mf.variables], dtype=float
+        )
         problem = check_solution(mf, x)
         if problem:
-            return SolveResult(SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem)
+            return SolveResult(
+                SolveStatus.INVALID, seconds=seconds, solver=self.name, detail=problem
+            )
         objective = float(mf.cost @ x + mf.offset)
         proven = sol == pulp.LpSolutionOptimal
         # CBC through PuLP does not expose its bound; a proven run is within the requested gap.
-        bound = objective * (1 - options.gap) if proven and objective > 0 else (objective if proven else None)
-        return SolveResult(SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE, objective, bound,
-                           seconds, self.name, values={v.name: float(v.varValue or 0.0) for v in mf.variables})
+        bound = (
+            objective * (1 - options.gap)
+            if proven and objective > 0
+            else (objective if proven else None)
+        )
+        return SolveResult(
+            SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
+            objective,
+            bound,
+            seconds,
+            self.name,
+            values={v.name: float(v.varValue or 0.0) for v in mf.variables},
+        )
 
 
 BACKENDS: dict[str, type] = {"highs": HighsBackend, "cbc": CbcBackend}

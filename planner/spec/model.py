@@ -45,8 +45,10 @@ class Demand(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Demand:
         if all(v == 0 for v in self.as_dict().values()):
-            raise ValueError("demand is empty: give at least one of vcpu, mem_gib, storage_gb, "
-                             "requests_m, users, lb")
+            raise ValueError(
+                "demand is empty: give at least one of vcpu, mem_gib, storage_gb, "
+                "requests_m, users, lb"
+            )
         return self
 
     def as_dict(self) -> dict[str, float]:
@@ -92,9 +94,15 @@ class Policy(_Strict):
     budget_per_month: float | None = Field(default=None, gt=0)
     exclude_regions: tuple[str, ...] = ()
     exclude_providers: tuple[str, ...] = ()
-    private_share_min: float = Field(default=0.0, ge=0, le=1, description=(
-        "share of each service's compute demand that must run on private sites in normal operation, "
-        "for services that may use them (1.0: private primary, public only for recovery)"))
+    private_share_min: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "share of each service's compute demand that must run on private sites in normal operation, "
+            "for services that may use them (1.0: private primary, public only for recovery)"
+        ),
+    )
 
 
 class AppSpec(_Strict):
@@ -125,8 +133,9 @@ class AppSpec(_Strict):
         return self._source
 
 
-_KNOWN_KEYS = {name for model in (AppSpec, Service, Demand, UserGroup, Policy)
-               for name in model.model_fields} | {"from", "to", "gb_per_month", "max_latency_ms"}
+_KNOWN_KEYS = {
+    name for model in (AppSpec, Service, Demand, UserGroup, Policy) for name in model.model_fields
+} | {"from", "to", "gb_per_month", "max_latency_ms"}
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -154,11 +163,21 @@ _FIXES = {
 def spec_from_data(data: Any, source: str) -> AppSpec:
     """Validate already-parsed YAML data; raise SpecError with one problem per mistake."""
     if data is None:
-        raise SpecError([Problem(source, "", "", "the file is empty",
-                                 fix="start from an example in examples/")])
+        raise SpecError(
+            [Problem(source, "", "", "the file is empty", fix="start from an example in examples/")]
+        )
     if not isinstance(data, dict):
-        raise SpecError([Problem(source, "", "", "the top level must be a mapping with app, "
-                                 "services, ...", value=type(data).__name__)])
+        raise SpecError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    "the top level must be a mapping with app, services, ...",
+                    value=type(data).__name__,
+                )
+            ]
+        )
     try:
         spec = AppSpec.model_validate(data)
         spec._source = source
@@ -174,12 +193,16 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
             loc = tuple(p for p in err["loc"] if p not in ("function-after[_something(), Demand]",))
             msg = err["msg"]
             if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+                msg = msg[len("Value error, ") :]
             if msg.startswith("Assertion failed, "):
-                msg = msg[len("Assertion failed, "):]
+                msg = msg[len("Assertion failed, ") :]
             fix = _FIXES.get(err["type"], "")
             ctx = err.get("ctx") or {}
-            if err["type"] in ("greater_than_equal", "greater_than") and "ge" in ctx and ctx["ge"] != 0:
+            if (
+                err["type"] in ("greater_than_equal", "greater_than")
+                and "ge" in ctx
+                and ctx["ge"] != 0
+            ):
                 fix = f"use a value of at least {ctx['ge']}"
             elif err["type"] == "greater_than" and "gt" in ctx and ctx["gt"] != 0:
                 fix = f"use a value above {ctx['gt']}"
@@ -187,8 +210,11 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
                 fix = f"use a value of at most {ctx.get('le', ctx.get('lt'))}"
             if err["type"] == "extra_forbidden" and loc:
                 hint = did_you_mean(str(loc[-1]), _KNOWN_KEYS)
-                fix = (f"remove `{loc[-1]}`; {hint}" if hint.startswith("did you mean")
-                       else f"remove `{loc[-1]}`, or check its spelling against docs/spec.md")
+                fix = (
+                    f"remove `{loc[-1]}`; {hint}"
+                    if hint.startswith("did you mean")
+                    else f"remove `{loc[-1]}`, or check its spelling against docs/spec.md"
+                )
             value = err.get("input")
             if isinstance(value, dict | list):
                 value = None
@@ -219,44 +245,111 @@ def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None
     for i, s in enumerate(spec.services):
         at = f"services[{i}]"
         if s.category not in known_categories:
-            problems.append(Problem(source, f"{at}.category", "", "unknown service category",
-                                    value=s.category, fix=did_you_mean(s.category, known_categories)))
+            problems.append(
+                Problem(
+                    source,
+                    f"{at}.category",
+                    "",
+                    "unknown service category",
+                    value=s.category,
+                    fix=did_you_mean(s.category, known_categories),
+                )
+            )
         else:
             possible = set(cats.loc[cats["service_category"] == s.category, "tier"])
             for t in s.tiers:
                 if t not in possible:
-                    problems.append(Problem(source, f"{at}.tiers", "",
-                                            f"`{s.category}` cannot run as {t}", value=t,
-                                            fix="use " + " or ".join(sorted(possible))))
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{at}.tiers",
+                            "",
+                            f"`{s.category}` cannot run as {t}",
+                            value=t,
+                            fix="use " + " or ".join(sorted(possible)),
+                        )
+                    )
         for key in ("providers", "forbid_providers"):
             for j, p in enumerate(getattr(s, key)):
                 if p not in providers:
-                    problems.append(Problem(source, f"{at}.{key}[{j}]", "", "unknown provider",
-                                            value=p, fix=did_you_mean(p, providers)))
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{at}.{key}[{j}]",
+                            "",
+                            "unknown provider",
+                            value=p,
+                            fix=did_you_mean(p, providers),
+                        )
+                    )
         for j, jur in enumerate(s.residency):
             if jur not in jurisdictions:
-                problems.append(Problem(source, f"{at}.residency[{j}]", "", "no region has this "
-                                        "jurisdiction", value=jur, fix=did_you_mean(jur, jurisdictions)))
+                problems.append(
+                    Problem(
+                        source,
+                        f"{at}.residency[{j}]",
+                        "",
+                        "no region has this jurisdiction",
+                        value=jur,
+                        fix=did_you_mean(jur, jurisdictions),
+                    )
+                )
         if s.dr != "auto" and s.dr not in catalog.strategies.index:
-            problems.append(Problem(source, f"{at}.dr", "", "strategy not in the catalog", value=s.dr))
+            problems.append(
+                Problem(source, f"{at}.dr", "", "strategy not in the catalog", value=s.dr)
+            )
     for i, d in enumerate(spec.dependencies):
         for key, val in (("from", d.source), ("to", d.target)):
             if val not in names:
-                problems.append(Problem(source, f"dependencies[{i}].{key}", "", "unknown service",
-                                        value=val, fix=did_you_mean(val, names)))
+                problems.append(
+                    Problem(
+                        source,
+                        f"dependencies[{i}].{key}",
+                        "",
+                        "unknown service",
+                        value=val,
+                        fix=did_you_mean(val, names),
+                    )
+                )
         if d.source == d.target:
-            problems.append(Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself"))
+            problems.append(
+                Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself")
+            )
     for j, r in enumerate(spec.policy.exclude_regions):
         if r not in regions:
-            problems.append(Problem(source, f"policy.exclude_regions[{j}]", "", "unknown region",
-                                    value=r, fix=did_you_mean(r, regions)))
+            problems.append(
+                Problem(
+                    source,
+                    f"policy.exclude_regions[{j}]",
+                    "",
+                    "unknown region",
+                    value=r,
+                    fix=did_you_mean(r, regions),
+                )
+            )
     for j, p in enumerate(spec.policy.exclude_providers):
         if p not in providers:
-            problems.append(Problem(source, f"policy.exclude_providers[{j}]", "", "unknown provider",
-                                    value=p, fix=did_you_mean(p, providers)))
+            problems.append(
+                Problem(
+                    source,
+                    f"policy.exclude_providers[{j}]",
+                    "",
+                    "unknown provider",
+                    value=p,
+                    fix=did_you_mean(p, providers),
+                )
+            )
     total = sum(u.share for u in spec.users)
     if spec.users and abs(total - 1.0) > 0.01:
-        problems.append(Problem(source, "users", "share", "user shares must add up to 1",
-                                value=round(total, 4), fix="scale the shares so they sum to 1.0"))
+        problems.append(
+            Problem(
+                source,
+                "users",
+                "share",
+                "user shares must add up to 1",
+                value=round(total, 4),
+                fix="scale the shares so they sum to 1.0",
+            )
+        )
     if problems:
         raise SpecError(problems)
