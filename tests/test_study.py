@@ -1,4 +1,4 @@
-"""Studies: identical tables from every backend, resume, bounded failures, no silent overwrite."""
+"""Studies: identical tables from every executor, resume, bounded failures, no silent overwrite."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def small_study(**changes: object):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("ref") / "serial"
-    return run_study(small_study(), backend="serial", out=out, progress=None)
+    return run_study(small_study(), executor="serial", out=out, progress=None)
 
 
 def test_serial_table_shape(reference) -> None:
@@ -69,7 +69,7 @@ def test_serial_table_shape(reference) -> None:
 def test_processes_and_dask_match_serial(reference, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     procs = run_study(
-        small_study(), backend="processes", workers=2, out=tmp_path / "procs", progress=None
+        small_study(), executor="processes", workers=2, out=tmp_path / "procs", progress=None
     )
     pd.testing.assert_frame_equal(comparable(procs.table), comparable(reference.table))
     assert procs.executed == 7
@@ -84,7 +84,7 @@ def test_processes_and_dask_match_serial(reference, tmp_path: Path) -> None:
         )
     with cluster, distributed.Client(cluster) as client:
         dask = run_study(
-            small_study(), backend="dask", scheduler=client, out=tmp_path / "dask", progress=None
+            small_study(), executor="dask", scheduler=client, out=tmp_path / "dask", progress=None
         )
     pd.testing.assert_frame_equal(comparable(dask.table), comparable(reference.table))
     assert comparable(dask.table).equals(comparable(procs.table))
@@ -99,14 +99,14 @@ def test_resume_runs_only_missing_tasks(reference, tmp_path: Path) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_study(small_study(), backend="serial", out=tmp_path / "r", progress=stop_after_three)
+        run_study(small_study(), executor="serial", out=tmp_path / "r", progress=stop_after_three)
     parts = tmp_path / "r.parts"
     assert len(list(parts.glob("*.pkl"))) == 3
     assert not (tmp_path / "r.parquet").exists()
     assert seen[-1].eta is not None and seen[-1].total >= 3
 
     second = []
-    res = run_study(small_study(), backend="serial", out=tmp_path / "r", progress=second.append)
+    res = run_study(small_study(), executor="serial", out=tmp_path / "r", progress=second.append)
     assert res.skipped == 3 and res.executed == 4
     assert second[-1].done == second[-1].total == 7
     pd.testing.assert_frame_equal(comparable(res.table), comparable(reference.table))
@@ -127,7 +127,7 @@ def test_failing_task_is_recorded_and_study_continues(
 
     monkeypatch.setattr(whatif, "replan", flaky)
     res = run_study(
-        small_study(max_failures=5), backend="serial", out=tmp_path / "f", progress=None
+        small_study(max_failures=5), executor="serial", out=tmp_path / "f", progress=None
     )
     t = res.table
     bad = t[t["scenario"] == "region:naver/KR"]
@@ -137,7 +137,7 @@ def test_failing_task_is_recorded_and_study_continues(
     assert len(t) == 7
 
     with pytest.raises(StudyFailedError, match="boom in naver"):
-        run_study(small_study(max_failures=0), backend="serial", out=tmp_path / "g", progress=None)
+        run_study(small_study(max_failures=0), executor="serial", out=tmp_path / "g", progress=None)
     # failures are not saved as finished (a resumed study tries them again); the rest are kept
     assert 0 < len(list((tmp_path / "g.parts").glob("*.pkl"))) < 7
 
@@ -149,7 +149,7 @@ def test_explicit_region_lists_and_providers_without_replan(tmp_path: Path) -> N
             failures=[["naver/KR", "azure/koreasouth"], "providers"],
             replan=False,
         ),
-        backend="serial",
+        executor="serial",
         out=tmp_path / "x",
         progress=None,
     )
@@ -164,12 +164,12 @@ def test_refuses_to_overwrite_without_force(reference, tmp_path: Path) -> None:
     (tmp_path / "o.csv").write_text("mine\n")
     with pytest.raises(OutputExistsError):
         run_study(
-            small_study(strategies=["single_region"]), backend="serial", out=out, progress=None
+            small_study(strategies=["single_region"]), executor="serial", out=out, progress=None
         )
     assert (tmp_path / "o.csv").read_text() == "mine\n"
     res = run_study(
         small_study(strategies=["single_region"]),
-        backend="serial",
+        executor="serial",
         out=out,
         force=True,
         progress=None,
@@ -187,7 +187,7 @@ def test_bad_study_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown region"):
         run_study(
             small_study(failures=[["mars/olympus"]]),
-            backend="serial",
+            executor="serial",
             out=tmp_path / "b",
             progress=None,
         )
@@ -195,6 +195,13 @@ def test_bad_study_files(tmp_path: Path) -> None:
     bad.write_text("apps: [x.yaml]\nsurprise: 1\n")
     with pytest.raises(InputError, match="surprise"):
         load_study(bad)
+
+
+def test_executor_names_are_checked_and_backend_is_the_old_name_of_executor() -> None:
+    with pytest.raises(InputError, match="unknown executor `threads`"):
+        run_study(small_study(), executor="threads", progress=None)
+    with pytest.raises(InputError, match="unknown executor `threads`"):
+        run_study(small_study(), backend="threads", progress=None)
 
 
 def test_example_study_loads() -> None:
