@@ -74,6 +74,15 @@ def _format_table(df: pd.DataFrame, fmt: str) -> str:
 
 # ------------------------------------------------------------------ catalog
 def cmd_catalog(args: argparse.Namespace) -> int:
+    from .catalog.select import (
+        OFFERING_COLUMNS,
+        REGION_COLUMNS,
+        CatalogFilter,
+        matching_offerings,
+        matching_providers,
+        matching_regions,
+    )
+
     cat = _catalog(args)
     if args.what == "validate":
         n_reg = len(cat.regions)
@@ -84,103 +93,29 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             f"{len(cat.latency_measured)} measured latency pairs"
         )
         return EXIT_OK
+    flt = CatalogFilter(
+        *(
+            (value,) if value else ()
+            for value in (
+                getattr(args, "provider", None),
+                getattr(args, "jurisdiction", None),
+                getattr(args, "region", None),
+                getattr(args, "tier", None),
+                getattr(args, "category", None),
+            )
+        )
+    )
+    flt.check(cat)
     if args.what == "providers":
-        regs = cat.regions.groupby("provider").size().rename("regions")
-        skus = cat.offerings.groupby("provider")["sku"].nunique().rename("skus")
-        df = cat.providers.join(regs).join(skus).reset_index()
+        df = matching_providers(cat, flt).reset_index()
     elif args.what == "regions":
-        df = cat.regions.reset_index()
-        df = df.rename(columns={"zones": "zones"})
-        df = df[
-            [
-                "region",
-                "provider",
-                "name",
-                "city",
-                "country",
-                "jurisdiction",
-                "continent",
-                "lat",
-                "lon",
-                "zones",
-                "site",
-                "kind",
-                "price_factor",
-                "status",
-                "source_url",
-                "as_of",
-            ]
-        ]
+        df = matching_regions(cat, flt).reset_index()[list(REGION_COLUMNS)]
     else:
-        df = cat.offerings.reset_index()
+        df = matching_offerings(cat, flt).reset_index()
         df["managed_layers"] = df["managed_layers"].map(" ".join)
-        df = df[
-            [
-                "offering",
-                "provider",
-                "region",
-                "sku",
-                "category",
-                "tier",
-                "vcpu",
-                "mem_gib",
-                "storage_gb",
-                "requests_m",
-                "users",
-                "lb",
-                "usd_per_month",
-                "fixed_usd_per_month",
-                "price_basis",
-                "sla_pct",
-                "sla_mode",
-                "managed_layers",
-                "status",
-                "source_url",
-                "as_of",
-            ]
-        ]
-    df = _filter(df, cat, args)
+        df = df[list(OFFERING_COLUMNS)]
     _emit(_format_table(df, args.format), args)
     return EXIT_OK
-
-
-def _filter(df: pd.DataFrame, cat, args: argparse.Namespace) -> pd.DataFrame:  # noqa: ANN001
-    from .errors import Problem, did_you_mean
-
-    problems = []
-    checks = [
-        ("provider", "provider", set(cat.providers.index)),
-        ("jurisdiction", "jurisdiction", set(cat.regions["jurisdiction"])),
-        ("region", "region", set(cat.regions.index)),
-        ("tier", "tier", {"IaaS", "PaaS", "SaaS"}),
-        ("category", "category", set(cat.offerings["category"])),
-    ]
-    for arg, col, valid in checks:
-        value = getattr(args, arg, None)
-        if not value:
-            continue
-        if value not in valid:
-            problems.append(
-                Problem(
-                    "", f"--{arg}", "", "unknown value", value=value, fix=did_you_mean(value, valid)
-                )
-            )
-            continue
-        if col == "jurisdiction" and col not in df.columns and "region" in df.columns:
-            df = df[df["region"].map(cat.regions["jurisdiction"]) == value]
-        elif col in df.columns:
-            df = df[df[col] == value]
-        elif (
-            col in ("tier", "category") and "provider" in df.columns and "region" not in df.columns
-        ):
-            keep = set(cat.offerings.loc[cat.offerings[col] == value, "provider"])
-            df = df[df["provider"].isin(keep)]
-        elif col in ("tier", "category") and "region" in df.columns:
-            keep = set(cat.offerings.loc[cat.offerings[col] == value, "region"])
-            df = df[df["region"].isin(keep)]
-    if problems:
-        raise InputError(problems)
-    return df
 
 
 # ------------------------------------------------------------------ plan

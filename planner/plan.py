@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .catalog import Catalog
-from .catalog.columns import RESOURCES
+from .catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, main_resource
 from .spec import AppSpec
 
 PLACEMENT_COLUMNS = [
@@ -136,7 +136,7 @@ def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.
     the callee (free when co-located)."""
     prim = placements[placements["role"] != "backup"]
     where = prim.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
-    order = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+    order = MAIN_RESOURCE_ORDER
     # capacity held per (service, region) and resource, once: not one table scan per dependency
     held_by = (
         prim[list(order)]
@@ -152,7 +152,7 @@ def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.
         if dep.gb_per_month <= 0 or not targets:
             continue
         demand = demand_of[dep.source]
-        res = next(r for r in order if demand[r] > 0)
+        res = main_resource(demand)
         held = (
             (r, float(held_by.at[(dep.source, r), res])) for r in regions_of.get(dep.source, [])
         )

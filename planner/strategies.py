@@ -28,12 +28,6 @@ class Strategy:
     transform: Callable[[AppSpec, Catalog], AppSpec]
 
 
-def _policy(spec: AppSpec, **changes: object) -> AppSpec:
-    out = spec.model_copy(update={"policy": spec.policy.model_copy(update=changes)})
-    out._source = spec.source
-    return out
-
-
 def _services(spec: AppSpec, **changes: object) -> AppSpec:
     out = spec.model_copy(
         update={"services": tuple(s.model_copy(update=changes) for s in spec.services)}
@@ -54,14 +48,13 @@ STRATEGIES: dict[str, Strategy] = {
             "single_region",
             "everything in one region of one provider, no failure survived",
             lambda spec, cat: _services(
-                _policy(spec, survive="none", max_providers=1), max_regions=1
+                spec.with_policy(survive="none", max_providers=1), max_regions=1
             ),
         ),
         Strategy(
             "multi_region_single_cloud",
             "one public cloud, surviving the loss of any region",
-            lambda spec, cat: _policy(
-                spec,
+            lambda spec, cat: spec.with_policy(
                 survive="region",
                 max_providers=1,
                 exclude_providers=tuple(set(spec.policy.exclude_providers) | set(_private(cat))),
@@ -71,8 +64,8 @@ STRATEGIES: dict[str, Strategy] = {
             "multi_cloud_active_active",
             "every service active in two or more clouds, surviving a provider outage",
             lambda spec, cat: _services(
-                _policy(
-                    spec, survive="provider", max_providers=max(2, spec.policy.max_providers or 2)
+                spec.with_policy(
+                    survive="provider", max_providers=max(2, spec.policy.max_providers or 2)
                 ),
                 dr="active_active",
                 rto_minutes=None,
@@ -82,12 +75,12 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy(
             "hybrid_private_primary",
             "private OpenStack runs normal operation; public cloud is disaster recovery",
-            lambda spec, cat: _policy(spec, survive="site", private_share_min=1.0),
+            lambda spec, cat: spec.with_policy(survive="site", private_share_min=1.0),
         ),
         Strategy(
             "cloud_bursting",
             "private sites carry the base load (60%), public cloud the peaks",
-            lambda spec, cat: _policy(spec, private_share_min=0.6),
+            lambda spec, cat: spec.with_policy(private_share_min=0.6),
         ),
     )
 }
@@ -137,7 +130,9 @@ def summarize(plan: Plan, catalog: Catalog, beta: float | None = None) -> dict[s
         else float(strat["rpo_minutes"].max()),
         "providers": ", ".join(plan.providers()),
         "regions": len(plan.regions()),
-        "survives_single_region_failures": f"{int((sweeps['services_down'] == 0).sum())}/{len(sweeps)}",
+        "survives_single_region_failures": (
+            f"{int((sweeps['services_down'] == 0).sum())}/{len(sweeps)}"
+        ),
         "gap": plan.gap,
         "status": plan.status,
     }
@@ -173,7 +168,9 @@ def frontier(
     if x == "availability":
         for survive in ("none", "zone", "region", "site", "provider"):
             try:
-                plan = make_plan(_policy(spec, survive=survive), catalog, options or PlanOptions())
+                plan = make_plan(
+                    spec.with_policy(survive=survive), catalog, options or PlanOptions()
+                )
             except (InfeasibleError, NoPlanError):
                 continue
             a = plan_availability(plan, catalog)

@@ -25,7 +25,7 @@ from planner.errors import (
     SolverError,
     SpecError,
 )
-from planner.model.build import _Builder
+from planner.model.build import ModelBuilder
 from planner.optimize import PlanOptions, make_plan
 from planner.report import plan_to_csv, plan_to_dict
 from planner.spec import (
@@ -232,7 +232,7 @@ def test_catalog_json_keys_are_documented(what: str, capsys: pytest.CaptureFixtu
 # ------------------------------------------------------------------ docs/model.md
 def test_every_constraint_family_is_documented() -> None:
     text = _read("model.md")
-    methods = sorted(m for m in vars(_Builder) if m.startswith("define_"))
+    methods = sorted(m for m in vars(ModelBuilder) if m.startswith("define_"))
     assert methods, "no define_* methods found"
     missing = [m for m in methods if f"`{m}`" not in text]
     assert not missing, f"docs/model.md does not describe {missing}"

@@ -9,7 +9,6 @@ from ui.widgets import (
     current_request,
     english_note,
     label,
-    not_available,
     page_body,
     plan_banner,
     run_with_progress,
@@ -88,9 +87,6 @@ def clusters(plan: Plan, req: data.PlanRequest) -> None:
 
 
 def migration(plan: Plan, req: data.PlanRequest) -> None:
-    if data.whatif() is None:
-        not_available("whatif")
-        return
     region = st.selectbox(t("learn.migration.pick"), plan.regions(), key="learn_migration_region")
     if st.button(t("learn.migration.go"), icon=":material/local_shipping:"):
         st.session_state["learn_migration_for"] = (req.key, region)
@@ -164,9 +160,6 @@ def incidents(plan: Plan, req: data.PlanRequest) -> None:
     st.markdown(t_or(f"incident.{chosen}.story", str(row["what_failed"])))
     st.info(t_or(f"incident.{chosen}.lesson", str(row["lesson"])), icon=":material/lightbulb:")
     st.link_button(t("common.source_link"), str(row["source_url"]), icon=":material/open_in_new:")
-    if data.whatif() is None:
-        not_available("whatif")
-        return
     st.subheader(t("learn.incidents.replay"))
     impact = data.failure_impact(req.key, plan, (), (), (), chosen)
     s = impact.summary

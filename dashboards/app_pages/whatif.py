@@ -10,7 +10,6 @@ from ui.widgets import (
     english_note,
     label,
     names,
-    not_available,
     page_body,
     plan_banner,
     run_with_progress,
@@ -25,194 +24,185 @@ st.title(t("whatif.title"))
 st.caption(t("whatif.intro"))
 
 with page_body():
-    if data.whatif() is None:
-        not_available("whatif")
-    else:
-        req = current_request()
-        plan = solve_with_progress(req)
-        plan_banner(req, plan)
-        cat = data.catalog()
-        used = plan.regions()
-        others = [r for r in cat.regions.index if r not in used]
-        incidents = cat.incidents
+    req = current_request()
+    plan = solve_with_progress(req)
+    plan_banner(req, plan)
+    cat = data.catalog()
+    used = plan.regions()
+    others = [r for r in cat.regions.index if r not in used]
+    incidents = cat.incidents
 
-        st.subheader(t("whatif.choose"))
-        c1, c2 = st.columns(2)
-        regions = c1.multiselect(
-            t("whatif.regions"),
-            used + others,
-            key="whatif_regions",
-            persist_state="session",
-            help=t("whatif.regions_help"),
-            placeholder=t("whatif.none"),
-        )
-        providers = c2.multiselect(
-            t("whatif.providers"),
-            list(cat.providers.index),
-            key="whatif_providers",
-            format_func=names("provider", cat.providers.index),
-            persist_state="session",
-            placeholder=t("whatif.none"),
-        )
-        c3, c4 = st.columns(2)
-        sites = c3.multiselect(
-            t("whatif.sites"),
-            sorted(set(cat.regions.loc[cat.regions["kind"] == "private", "site"])),
-            key="whatif_sites",
-            persist_state="session",
-            placeholder=t("whatif.none"),
-        )
-        incident = c4.selectbox(
-            t("whatif.incident"),
-            list(incidents.index),
-            index=None,
-            key="whatif_incident",
-            format_func={
-                i: t_or(f"incident.{i}.title", str(incidents.at[i, "title"]))
-                for i in incidents.index
-            }.__getitem__,
-            persist_state="session",
-            placeholder=t("whatif.none"),
-        )
-        chosen = (tuple(regions), tuple(providers), tuple(sites), incident)
+    st.subheader(t("whatif.choose"))
+    c1, c2 = st.columns(2)
+    regions = c1.multiselect(
+        t("whatif.regions"),
+        used + others,
+        key="whatif_regions",
+        persist_state="session",
+        help=t("whatif.regions_help"),
+        placeholder=t("whatif.none"),
+    )
+    providers = c2.multiselect(
+        t("whatif.providers"),
+        list(cat.providers.index),
+        key="whatif_providers",
+        format_func=names("provider", cat.providers.index),
+        persist_state="session",
+        placeholder=t("whatif.none"),
+    )
+    c3, c4 = st.columns(2)
+    sites = c3.multiselect(
+        t("whatif.sites"),
+        sorted(set(cat.regions.loc[cat.regions["kind"] == "private", "site"])),
+        key="whatif_sites",
+        persist_state="session",
+        placeholder=t("whatif.none"),
+    )
+    incident = c4.selectbox(
+        t("whatif.incident"),
+        list(incidents.index),
+        index=None,
+        key="whatif_incident",
+        format_func={
+            i: t_or(f"incident.{i}.title", str(incidents.at[i, "title"])) for i in incidents.index
+        }.__getitem__,
+        persist_state="session",
+        placeholder=t("whatif.none"),
+    )
+    chosen = (tuple(regions), tuple(providers), tuple(sites), incident)
 
-        if not any(chosen):
-            st.info(t("whatif.pick_something"), icon=":material/touch_app:")
-            st.pydeck_chart(
-                charts.plan_map(
-                    views.plan_sites(plan, cat).assign(label=lambda d: d["services"]),
-                    views.plan_links(plan, cat),
-                    views.plan_users(plan),
-                    "<b>{label}</b><br/>{region}",
-                ),
-                height=380,
-            )
-        else:
-            impact = data.failure_impact(req.key, plan, *chosen)
-            summary = impact.summary
-            m = st.columns(4)
-            m[0].metric(t("whatif.down"), summary["services_down"])
-            m[1].metric(t("whatif.degraded"), summary["services_degraded"])
-            m[2].metric(
-                t("whatif.users_affected"),
-                len(summary["users_affected"]),
-                help=", ".join(summary["users_affected"]) or None,
-            )
-            m[3].metric(
-                t("whatif.failover_egress"), f"${summary['failover_egress_usd_per_month']:,.0f}"
-            )
-            if summary["services_down"] == 0 and summary["services_degraded"] == 0:
-                st.success(t("whatif.survives"), icon=":material/verified:")
-            elif summary["services_down"] == 0:
-                st.warning(t("whatif.degrades"), icon=":material/warning:")
-            else:
-                st.error(
-                    t("whatif.goes_down", n=summary["services_down"]), icon=":material/cloud_off:"
-                )
-
-            hit = views.plan_sites(plan, cat, failed=impact.failure.regions)
-            st.pydeck_chart(
-                charts.plan_map(
-                    hit.assign(label=hit["services"]),
-                    views.plan_links(plan, cat),
-                    views.plan_users(plan),
-                    "<b>{label}</b><br/>{region}",
-                ),
-                height=380,
-            )
-            st.caption(t("whatif.map_legend"))
-
-            st.subheader(t("whatif.services"))
-            s = impact.services
-            cols = [
-                c
-                for c in (
-                    "service",
-                    "status",
-                    "reason",
-                    "strategy",
-                    "resource",
-                    "capacity_before",
-                    "capacity_after",
-                    "shortfall",
-                    "rto_minutes",
-                    "rpo_minutes",
-                    "note",
-                )
-                if c in s
-            ]
-            shown = s[cols].assign(
-                status=s["status"].map(lambda v: label("status", v)),
-                strategy=s["strategy"].map(lambda v: label("strategy", v)),
-            )
-            english_note()
-            table(shown)
-            if len(impact.users):
-                st.subheader(t("whatif.users"))
-                u = impact.users
-                table(
-                    u.assign(
-                        within_budget=u["within_budget"].map(
-                            lambda b: t("common.yes") if b else t("common.no")
-                        )
-                    )
-                )
-            for note in summary.get("notes", []):
-                st.info(note, icon=":material/history_edu:")
-
-            st.subheader(t("whatif.repair"))
-            st.caption(t("whatif.repair_intro"))
-            if st.button(t("whatif.repair_button"), icon=":material/build:"):
-                st.session_state["whatif_repaired"] = chosen
-            if st.session_state.get("whatif_repaired") == chosen:
-                fixed = run_with_progress("whatif.repairing", data.replan, req.key, plan, *chosen)
-                r = st.columns(3)
-                r[0].metric(t("whatif.cost_before"), f"${fixed.cost_before:,.0f}")
-                r[1].metric(
-                    t("whatif.cost_after"),
-                    f"${fixed.cost_after:,.0f}",
-                    delta=f"{fixed.cost_delta:+,.0f}",
-                    delta_color="inverse",
-                )
-                r[2].metric(
-                    t("whatif.migration_usd"),
-                    f"${fixed.migration['usd'].sum():,.0f}" if len(fixed.migration) else "$0",
-                )
-                if fixed.policy_note:
-                    english_note()
-                    st.warning(fixed.policy_note)
-                if len(fixed.migration):
-                    mig = fixed.migration.assign(
-                        mode=fixed.migration["mode"].map(lambda v: label("migration", v))
-                    )
-                    table(mig, money=["usd"])
-                else:
-                    st.caption(t("whatif.no_migration"))
-                table(
-                    views.placements_table(fixed.plan, lambda r: label("role", r)),
-                    money=["usd_per_month"],
-                )
-
-if data.whatif() is not None:
-    with page_body():
-        st.subheader(t("whatif.sweep"))
-        st.caption(t("whatif.sweep_intro"))
-        req = current_request()
-        plan = solve_with_progress(req)
-        kind = st.segmented_control(
-            t("whatif.sweep_kind"),
-            SWEEP_KINDS,
-            default="region",
-            key="whatif_sweep_kind",
-            format_func=names("domain", SWEEP_KINDS),
-            required=True,
-        )
-        sweep = data.sweep(req.key, plan, kind)
-        measures = {m: t(f"col.{m}") for m in SWEEP_MEASURES}
-        long = views.sweep_long(sweep, measures)
-        st.altair_chart(
-            charts.sweep_heatmap(
-                long, t("whatif.measure"), t("whatif.scenario"), t("whatif.value")
+    if not any(chosen):
+        st.info(t("whatif.pick_something"), icon=":material/touch_app:")
+        st.pydeck_chart(
+            charts.plan_map(
+                views.plan_sites(plan, cat).assign(label=lambda d: d["services"]),
+                views.plan_links(plan, cat),
+                views.plan_users(plan),
+                "<b>{label}</b><br/>{region}",
             ),
-            width="stretch",
+            height=380,
         )
+    else:
+        impact = data.failure_impact(req.key, plan, *chosen)
+        summary = impact.summary
+        m = st.columns(4)
+        m[0].metric(t("whatif.down"), summary["services_down"])
+        m[1].metric(t("whatif.degraded"), summary["services_degraded"])
+        m[2].metric(
+            t("whatif.users_affected"),
+            len(summary["users_affected"]),
+            help=", ".join(summary["users_affected"]) or None,
+        )
+        m[3].metric(
+            t("whatif.failover_egress"), f"${summary['failover_egress_usd_per_month']:,.0f}"
+        )
+        if summary["services_down"] == 0 and summary["services_degraded"] == 0:
+            st.success(t("whatif.survives"), icon=":material/verified:")
+        elif summary["services_down"] == 0:
+            st.warning(t("whatif.degrades"), icon=":material/warning:")
+        else:
+            st.error(t("whatif.goes_down", n=summary["services_down"]), icon=":material/cloud_off:")
+
+        hit = views.plan_sites(plan, cat, failed=impact.failure.regions)
+        st.pydeck_chart(
+            charts.plan_map(
+                hit.assign(label=hit["services"]),
+                views.plan_links(plan, cat),
+                views.plan_users(plan),
+                "<b>{label}</b><br/>{region}",
+            ),
+            height=380,
+        )
+        st.caption(t("whatif.map_legend"))
+
+        st.subheader(t("whatif.services"))
+        s = impact.services
+        cols = [
+            c
+            for c in (
+                "service",
+                "status",
+                "reason",
+                "strategy",
+                "resource",
+                "capacity_before",
+                "capacity_after",
+                "shortfall",
+                "rto_minutes",
+                "rpo_minutes",
+                "note",
+            )
+            if c in s
+        ]
+        shown = s[cols].assign(
+            status=s["status"].map(lambda v: label("status", v)),
+            strategy=s["strategy"].map(lambda v: label("strategy", v)),
+        )
+        english_note()
+        table(shown)
+        if len(impact.users):
+            st.subheader(t("whatif.users"))
+            u = impact.users
+            table(
+                u.assign(
+                    within_budget=u["within_budget"].map(
+                        lambda b: t("common.yes") if b else t("common.no")
+                    )
+                )
+            )
+        for note in summary.get("notes", []):
+            st.info(note, icon=":material/history_edu:")
+
+        st.subheader(t("whatif.repair"))
+        st.caption(t("whatif.repair_intro"))
+        if st.button(t("whatif.repair_button"), icon=":material/build:"):
+            st.session_state["whatif_repaired"] = chosen
+        if st.session_state.get("whatif_repaired") == chosen:
+            fixed = run_with_progress("whatif.repairing", data.replan, req.key, plan, *chosen)
+            r = st.columns(3)
+            r[0].metric(t("whatif.cost_before"), f"${fixed.cost_before:,.0f}")
+            r[1].metric(
+                t("whatif.cost_after"),
+                f"${fixed.cost_after:,.0f}",
+                delta=f"{fixed.cost_delta:+,.0f}",
+                delta_color="inverse",
+            )
+            r[2].metric(
+                t("whatif.migration_usd"),
+                f"${fixed.migration['usd'].sum():,.0f}" if len(fixed.migration) else "$0",
+            )
+            if fixed.policy_note:
+                english_note()
+                st.warning(fixed.policy_note)
+            if len(fixed.migration):
+                mig = fixed.migration.assign(
+                    mode=fixed.migration["mode"].map(lambda v: label("migration", v))
+                )
+                table(mig, money=["usd"])
+            else:
+                st.caption(t("whatif.no_migration"))
+            table(
+                views.placements_table(fixed.plan, lambda r: label("role", r)),
+                money=["usd_per_month"],
+            )
+
+with page_body():
+    st.subheader(t("whatif.sweep"))
+    st.caption(t("whatif.sweep_intro"))
+    req = current_request()
+    plan = solve_with_progress(req)
+    kind = st.segmented_control(
+        t("whatif.sweep_kind"),
+        SWEEP_KINDS,
+        default="region",
+        key="whatif_sweep_kind",
+        format_func=names("domain", SWEEP_KINDS),
+        required=True,
+    )
+    sweep = data.sweep(req.key, plan, kind)
+    measures = {m: t(f"col.{m}") for m in SWEEP_MEASURES}
+    long = views.sweep_long(sweep, measures)
+    st.altair_chart(
+        charts.sweep_heatmap(long, t("whatif.measure"), t("whatif.scenario"), t("whatif.value")),
+        width="stretch",
+    )

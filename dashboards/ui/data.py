@@ -9,15 +9,12 @@ show the planner's progress messages live while it solves.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -25,12 +22,21 @@ import streamlit as st
 import yaml
 
 import planner
-from planner.catalog import Catalog, load_catalog
-from planner.errors import PlannerError
-from planner.optimize import PlanOptions, make_plan
-from planner.plan import Plan
-from planner.report import plan_to_csv, plan_to_json
-from planner.spec import AppSpec, check_against_catalog, spec_from_text
+from planner import (
+    STRATEGIES,
+    AppSpec,
+    Catalog,
+    Plan,
+    PlannerError,
+    PlanOptions,
+    check_against_catalog,
+    load_catalog,
+    make_plan,
+    plan_to_csv,
+    plan_to_json,
+    spec_from_text,
+)
+from planner.catalog.select import CatalogFilter, matching_offerings, matching_regions
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
@@ -39,28 +45,6 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLE = "hybrid-dr.yaml"
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 LAYERS = ("hardware", "virtualization", "os", "runtime", "application")  # bottom of the stack first
-
-
-# ----------------------------------------------------------------------------- optional modules
-def optional(module: str) -> ModuleType | None:
-    """A planner module that may not exist yet in this version of the library."""
-    try:
-        found = importlib.util.find_spec(module)
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(module) if found is not None else None
-
-
-def whatif() -> ModuleType | None:
-    return optional("planner.analysis.whatif")
-
-
-def strategies() -> ModuleType | None:
-    return optional("planner.strategies")
-
-
-def plan_availability_module() -> ModuleType | None:
-    return optional("planner.analysis.plan_availability")
 
 
 # ----------------------------------------------------------------------------- catalog
@@ -89,21 +73,11 @@ def catalog_view(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Regions and offerings matching the filters (an empty filter keeps everything).
     A region is shown when it matches and sells at least one matching offering."""
-    cat = catalog()
-    reg = cat.regions
-    keep_r = pd.Series(True, index=reg.index)
-    if providers:
-        keep_r &= reg["provider"].isin(providers)
-    if jurisdictions:
-        keep_r &= reg["jurisdiction"].isin(jurisdictions)
-    off = cat.offerings
-    keep_o = off["region"].isin(reg.index[keep_r])
-    if tiers:
-        keep_o &= off["tier"].isin(tiers)
-    if categories:
-        keep_o &= off["category"].isin(categories)
-    offerings = off[keep_o]
-    regions = reg[keep_r & reg.index.isin(offerings["region"])]
+    flt = CatalogFilter(
+        providers=providers, jurisdictions=jurisdictions, tiers=tiers, categories=categories
+    )
+    offerings = matching_offerings(catalog(), flt)
+    regions = matching_regions(catalog(), flt, selling_only=True)
     regions = regions.reset_index()[
         [
             "region",
@@ -248,11 +222,7 @@ def default_request() -> PlanRequest:
 def spec_of(req: PlanRequest) -> AppSpec:
     spec = check_spec(req.text, req.source)
     if req.survive and req.survive != spec.policy.survive:
-        changed = spec.model_copy(
-            update={"policy": spec.policy.model_copy(update={"survive": req.survive})}
-        )
-        changed._source = spec.source
-        return changed
+        return spec.with_policy(survive=req.survive)
     return spec
 
 
@@ -260,25 +230,20 @@ def plan(req: PlanRequest, progress: Progress | None = None) -> Plan:
     def compute() -> Plan:
         spec = spec_of(req)
         options = PlanOptions(time_limit=req.time_limit, progress=progress)
-        mod = strategies()
-        if req.strategy and mod is not None:
-            return mod.plan_with_strategy(spec, catalog(), req.strategy, options)
+        if req.strategy:
+            return planner.plan_with_strategy(spec, catalog(), req.strategy, options)
         return make_plan(spec, catalog(), options)
 
     return solved(req.key, compute)
 
 
 def strategy_names() -> list[str]:
-    mod = strategies()
-    return list(getattr(mod, "STRATEGIES", {})) if mod is not None else []
+    return list(STRATEGIES)
 
 
 def compare(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
-    mod = strategies()
-    assert mod is not None
-
     def compute() -> pd.DataFrame:
-        return mod.compare(
+        return planner.compare(
             spec_of(req), catalog(), PlanOptions(time_limit=req.time_limit, progress=progress)
         )
 
@@ -286,11 +251,8 @@ def compare(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
 
 
 def frontier(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
-    mod = strategies()
-    assert mod is not None
-
     def compute() -> pd.DataFrame:
-        return mod.frontier(
+        return planner.frontier(
             spec_of(req),
             catalog(),
             x="availability",
@@ -312,11 +274,8 @@ def plan_csv(key: str, _plan: Plan) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def availability(key: str, _plan: Plan) -> dict[str, Any] | None:
-    mod = plan_availability_module()
-    if mod is None:
-        return None
-    res = mod.plan_availability(_plan, catalog())
+def availability(key: str, _plan: Plan) -> dict[str, Any]:
+    res = planner.plan_availability(_plan, catalog())
     return {
         "availability": res.availability,
         "minutes_per_year": res.minutes_per_year,
@@ -334,19 +293,15 @@ def failure_impact(
     sites: tuple[str, ...],
     incident: str | None,
 ) -> Any:
-    mod = whatif()
-    assert mod is not None
-    failure = mod.failure_from(
+    failure = planner.failure_from(
         catalog(), regions=regions, providers=providers, sites=sites, incident=incident
     )
-    return mod.evaluate_failure(_plan, catalog(), failure)
+    return planner.evaluate_failure(_plan, catalog(), failure)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def sweep(key: str, _plan: Plan, kind: str) -> pd.DataFrame:
-    mod = whatif()
-    assert mod is not None
-    return mod.sweep(_plan, catalog(), kind=kind)
+    return planner.sweep(_plan, catalog(), kind=kind)
 
 
 def replan(
@@ -358,14 +313,11 @@ def replan(
     incident: str | None,
     progress: Progress | None = None,
 ) -> Any:
-    mod = whatif()
-    assert mod is not None
-
     def compute() -> Any:
-        failure = mod.failure_from(
+        failure = planner.failure_from(
             catalog(), regions=regions, providers=providers, sites=sites, incident=incident
         )
-        return mod.replan(
+        return planner.replan(
             plan_, catalog(), failure, PlanOptions(time_limit=60.0, progress=progress)
         )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 
 from planner.catalog import Catalog
+from planner.catalog.columns import RESOURCES
 from planner.plan import Plan
 
 Label = Callable[[str], str]
@@ -80,11 +81,7 @@ def cost_components(plan: Plan, component_label: Label) -> pd.DataFrame:
 def placements_table(plan: Plan, role_label: Label) -> pd.DataFrame:
     p = plan.placements
     capacity = [
-        ", ".join(
-            f"{r[k] * r['units']:g} {k}"
-            for k in ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb")
-            if r[k] > 0
-        )
+        ", ".join(f"{r[k] * r['units']:g} {k}" for k in RESOURCES if r[k] > 0)
         for r in p.to_dict(orient="records")
     ]
     return pd.DataFrame(

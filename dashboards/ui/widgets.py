@@ -145,12 +145,6 @@ def page_body() -> Iterator[None]:
         show_error(RuntimeError())
 
 
-def not_available(feature: str) -> None:
-    st.info(
-        t("common.not_available", feature=t(f"feature.{feature}")), icon=":material/construction:"
-    )
-
-
 # ----------------------------------------------------------------------------- the plan in use
 def current_request() -> data.PlanRequest:
     req = st.session_state.get("request")

@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog
-from ..catalog.columns import RESOURCES
+
+# The verifier shares only catalog definitions (column names, the main-resource order) with the
+# model builder; every rule it checks is its own reading of docs/model.md, not the model's rows.
+from ..catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, SITE_CAPACITY, main_resource
 
 _DATA = ("storage_gb",)
 TOL = 1e-6
@@ -38,7 +41,8 @@ class VerificationReport:
 
 
 def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[str], str]]:
-    """(name, regions lost entirely, region losing one zone) for every single failure of the policy."""
+    """(name, regions lost entirely, region losing one zone) for each single failure of the
+    policy."""
     if policy == "none":
         return []
     out: list[tuple[str, set[str], str]] = []
@@ -84,7 +88,7 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     cats = catalog.service_categories
     strat = catalog.strategies
 
-    # ---------------------------------------------------------------- per-service rules, normal operation
+    # ------------------------------------------------------- per-service rules, normal operation
     # plain arrays and each service's row positions, so each service costs its own rows only
     category, provider, region = (
         info["category"].to_numpy(),
@@ -112,7 +116,8 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             v.append(f"{svc.name}: backups must be object storage")
         if svc.residency and not set(jur[mine]) <= set(svc.residency):
             v.append(
-                f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, allowed {list(svc.residency)}"
+                f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, "
+                f"allowed {list(svc.residency)}"
             )
         provs = set(provider[mine])
         if svc.providers and not provs <= set(svc.providers):
@@ -133,11 +138,13 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             v.append(f"{svc.name}: strategy {name} differs from the requested {svc.dr}")
         if svc.rto_minutes is not None and strat.at[name, "rto_minutes"] > svc.rto_minutes + TOL:
             v.append(
-                f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min > required {svc.rto_minutes:g}"
+                f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min "
+                f"> required {svc.rto_minutes:g}"
             )
         if svc.rpo_minutes is not None and strat.at[name, "rpo_minutes"] > svc.rpo_minutes + TOL:
             v.append(
-                f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min > required {svc.rpo_minutes:g}"
+                f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min "
+                f"> required {svc.rpo_minutes:g}"
             )
         if len(backup_rows) and not bool(strat.at[name, "backup_copies"]):
             v.append(f"{svc.name}: holds backup copies but {name} does not use them")
@@ -157,7 +164,8 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             for res, d in svc.demand.as_dict().items():
                 if res != "storage_gb" and d > 0 and held[res] < share * d - TOL * (1 + d):
                     v.append(
-                        f"{svc.name}: {held[res]:g} {res} on private sites, policy wants {share:.0%} of {d:g}"
+                        f"{svc.name}: {held[res]:g} {res} on private sites, "
+                        f"policy wants {share:.0%} of {d:g}"
                     )
         have = dict(zip(RESOURCES, cap[prim].sum(axis=0), strict=True))
         for res, d in svc.demand.as_dict().items():
@@ -168,11 +176,7 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     sites = catalog.sites
     for r in sorted(set(p.loc[kind == "private", "region"])):
         here = (p["region"] == r).to_numpy()
-        for res, col in (
-            ("vcpu", "vcpu_capacity"),
-            ("mem_gib", "mem_gib_capacity"),
-            ("storage_gb", "storage_gb_capacity"),
-        ):
+        for res, col in SITE_CAPACITY.items():
             used = total_cap.loc[here, res].sum()
             if used > float(sites.at[r, col]) + TOL:
                 v.append(f"site {r}: {used:g} {res} used, {float(sites.at[r, col]):g} usable")
@@ -219,7 +223,8 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
             )
             if best > dep.max_latency_ms + TOL:
                 v.append(
-                    f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, budget {dep.max_latency_ms:g}"
+                    f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, "
+                    f"budget {dep.max_latency_ms:g}"
                 )
 
     # ---------------------------------------------------------------- limits and cost
@@ -295,8 +300,8 @@ def _check_scenarios(
             short = touched[:, j] & (alive < frac * d - TOL * (1 + d))
             for k in np.flatnonzero(short):
                 out.append(
-                    f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, needs "
-                    f"{frac * d:g} ({strategies[svc_obj.name]})"
+                    f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, "
+                    f"needs {frac * d:g} ({strategies[svc_obj.name]})"
                 )
             if not data and frac < 1:
                 prim = ~backup
@@ -310,8 +315,9 @@ def _check_scenarios(
                 stuck = touched[:, j] & ~public_left & (private_alive < d - TOL * (1 + d))
                 for k in np.flatnonzero(stuck):
                     out.append(
-                        f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to {d:g} {res} "
-                        "but no public region survives and private capacity held is short"
+                        f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to "
+                        f"{d:g} {res} but no public region survives and private capacity held "
+                        "is short"
                     )
     return out
 
@@ -363,7 +369,7 @@ def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
         if role != "backup":
             where.setdefault(s, set()).add(r)
     held = p[p["role"] != "backup"]
-    order = ["vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb"]
+    order = list(MAIN_RESOURCE_ORDER)
     # per (service, region): catalog resources x units, summed once for every dependency to read
     per_row = (
         off.loc[held["offering"], order].to_numpy(dtype=float)
@@ -380,7 +386,7 @@ def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
         if dep.gb_per_month <= 0 or not targets:
             continue
         demand = demand_of[dep.source]
-        res = next(r for r in order if getattr(demand, r) > 0)
+        res = main_resource(demand.as_dict())
         for r in where.get(dep.source, set()):
             cap = float(cap_of.at[(dep.source, r), res])
             share = cap / getattr(demand, res)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -21,14 +21,17 @@ DATA_RESOURCES = ("storage_gb",)
 SITE_RESOURCES = ("vcpu", "mem_gib", "storage_gb")  # what a private site's capacity caps
 # A private site's capacity column for each resource it caps (the sites table's columns).
 SITE_CAPACITY = {res: f"{res}_capacity" for res in SITE_RESOURCES}
-# The resource that stands for a service's size (apportioning traffic, shortfalls, shares): the first
-# of these that the service asks for. Serving resources come before memory and storage.
+# The resource that stands for a service's size (apportioning traffic, shortfalls, shares): the
+# first of these that the service asks for. Serving resources come before memory and storage.
 MAIN_RESOURCE_ORDER = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
 
 
 def main_resource(demand: Any) -> str:
-    """The resource that stands for a service's size: the first of MAIN_RESOURCE_ORDER it asks for."""
+    """The resource that stands for a service's size: the first of MAIN_RESOURCE_ORDER it asks
+    for. `demand` maps resource names to amounts (a dict or a pandas row)."""
     return next(r for r in MAIN_RESOURCE_ORDER if float(demand[r]) > 0)
+
+
 LAYERS = ("hardware", "virtualization", "os", "runtime", "application")
 TIERS = ("IaaS", "PaaS", "SaaS")
 CONTINENTS = ("AF", "AS", "EU", "NA", "OC", "SA")

@@ -159,9 +159,6 @@ class Catalog:
         km = haversine_km(lat, lon, self.regions["lat"].to_numpy(), self.regions["lon"].to_numpy())
         return pd.Series(self.latency_model.rtt_ms(km), index=self.regions.index, name="rtt_ms")
 
-    def internet_rate(self, region: str) -> float:
-        return float(self.regions.at[region, "internet_usd_per_gb"])
-
 
 def load_catalog(root: Path | str | None = None) -> Catalog:
     """Read and validate a catalog folder; raise one CatalogError listing every problem."""
@@ -882,7 +879,7 @@ def _rule_per_region(regions: pd.DataFrame, egress: pd.DataFrame) -> pd.DataFram
     """The egress rule that applies to each region: its own row, else its continent's, else `*`."""
     rules = egress.set_index(["provider", "from"])
     picked = []
-    for rid, row in regions.iterrows():
+    for _rid, row in regions.iterrows():
         for key in (
             (row["provider"], row["code"]),
             (row["provider"], row["continent"]),

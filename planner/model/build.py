@@ -20,17 +20,11 @@ import numpy as np
 import pulp
 
 from ..catalog import Catalog
-from ..catalog.columns import DATA_RESOURCES, RESOURCES
+from ..catalog.columns import DATA_RESOURCES, RESOURCES, SITE_CAPACITY, main_resource
 from .candidates import Candidates, Scenario
 
 COMPUTE_RESOURCES = tuple(r for r in RESOURCES if r not in DATA_RESOURCES)
 SLACK_PENALTY = 1e6
-TRAFFIC_RESOURCES = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
-
-
-def main_resource(demand: Any) -> str:
-    """The resource that stands for a service's size when apportioning its traffic to regions."""
-    return next(r for r in TRAFFIC_RESOURCES if float(demand[r]) > 0)
 
 
 _NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
@@ -80,7 +74,10 @@ class BuiltModel:
         return {"variables": len(self.prob.variables()), "constraints": len(self.prob.constraints)}
 
 
-class _Builder:
+class ModelBuilder:
+    """Builds one model: each `define_*` method adds one constraint family (docs/model.md lists
+    them in this order); `build_model` is the only caller."""
+
     def __init__(self, cands: Candidates, catalog: Catalog, options: BuildOptions):
         self.c = cands
         self.cat = catalog
@@ -100,8 +97,8 @@ class _Builder:
             s: sorted(set(g["region"]))
             for s, g in off.loc[self.primary].groupby("service", sort=False)
         }
-        # per-row lookups and the (service, region) cells, computed once: pandas indexing per row or a
-        # mask over the whole table per cell was most of the build time of the small models
+        # per-row lookups and the (service, region) cells, computed once: pandas indexing per row
+        # or a mask over the whole table per cell was most of the build time of the small models
         self._columns: dict[str, dict[int, float]] = {}
         self.max_units = self.column("max_units")
         self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
@@ -167,7 +164,8 @@ class _Builder:
     def strategy_terms(
         self, s: str, attr: str, scale: float, when: Any = None
     ) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
-        """`scale * (strategy attribute)` as (terms, constant): a constant when the strategy is fixed."""
+        """`scale * (strategy attribute)` as (terms, constant): a constant when the strategy is
+        fixed."""
         options = self.c.strategies[s]
         if len(options) == 1:
             o = options[0]
@@ -191,7 +189,8 @@ class _Builder:
 
     # ---------------------------------------------------------------- families
     def define_units(self) -> None:
-        """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand alone."""
+        """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand
+        alone."""
         fixed = self.opt.fixed_units
         for i, s, m, price in zip(
             self.off.index,
@@ -209,9 +208,9 @@ class _Builder:
             self.cost_of[s].append((v, float(price)))
 
     def define_presence(self) -> None:
-        """u[s,r] binary; n[i] <= M_i u[s,r(i)] (tight M) and u[s,r] <= sum n (present means >= 1 unit).
-        Offerings with a per-region fee (a cluster's control plane) get one fee binary per
-        (service, region, category) that their units also need."""
+        """u[s,r] binary; n[i] <= M_i u[s,r(i)] (tight M) and u[s,r] <= sum n (present means
+        >= 1 unit). Offerings with a per-region fee (a cluster's control plane) get one fee binary
+        per (service, region, category) that their units also need."""
         for j, ((s, r), idx) in enumerate(self.cells.items()):
             u = self.var(f"u_{j}", 0, 1, pulp.LpBinary)
             self.m.u[(s, r)] = u
@@ -235,7 +234,7 @@ class _Builder:
                 region=r,
             )
         fees = self.off.loc[self.primary][self.off.loc[self.primary, "fixed_usd_per_month"] > 0]
-        for k, ((s, r, cat), g) in enumerate(
+        for k, ((s, r, _cat), g) in enumerate(
             fees.groupby(["service", "region", "category"]).groups.items()
         ):
             y = self.var(f"fee_{k}", 0, 1, pulp.LpBinary)
@@ -535,8 +534,9 @@ class _Builder:
                 )
 
     def define_private_share(self) -> None:
-        """Hybrid strategies: for services with private candidates, private capacity covers at least
-        `policy.private_share_min` of each compute resource's demand: sum_{i private} cap n >= share x d."""
+        """Hybrid strategies: for services with private candidates, private capacity covers at
+        least `policy.private_share_min` of each compute resource's demand:
+        sum_{i private} cap n >= share x d."""
         share = self.spec.policy.private_share_min
         if share <= 0:
             return
@@ -568,11 +568,7 @@ class _Builder:
         priv = self.off[self.off["kind"] == "private"]
         sites = self.cat.sites
         for r, g in priv.groupby("region", sort=True):
-            for res, col in (
-                ("vcpu", "vcpu_capacity"),
-                ("mem_gib", "mem_gib_capacity"),
-                ("storage_gb", "storage_gb_capacity"),
-            ):
+            for res, col in SITE_CAPACITY.items():
                 terms = [
                     (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
                 ]
@@ -623,7 +619,8 @@ class _Builder:
                 )
 
     def define_dependency_latency(self) -> None:
-        """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no products)."""
+        """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no
+        products)."""
         for k, dep in self._dependencies():
             if dep.max_latency_ms is None:
                 continue
@@ -645,10 +642,11 @@ class _Builder:
 
     def define_egress(self) -> None:
         """Traffic on a dependency leaves each region running the caller in proportion to the
-        capacity held there (its main resource, over the caller's demand) and goes to the cheapest
-        region running the callee (free in the same region). Per rate class c of the callee's regions:
-        sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r'] for r' in c (F bounds
-        the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products of binaries."""
+        capacity held there (its main resource, over the caller's demand) and goes to the
+        cheapest region running the callee (free in the same region). Per rate class c of the
+        callee's regions: sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r']
+        for r' in c (F bounds the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products
+        of binaries."""
         for k, dep in self._dependencies():
             if dep.gb_per_month <= 0:
                 continue
@@ -694,7 +692,8 @@ class _Builder:
                 )
 
     def define_limits(self) -> None:
-        """At most `max_regions` regions per service; at most `max_providers` providers; the budget."""
+        """At most `max_regions` regions per service; at most `max_providers` providers; the
+        budget."""
         by_service: dict[str, list[pulp.LpVariable]] = defaultdict(list)
         for (s, _r), u in self.m.u.items():
             by_service[s].append(u)
@@ -759,7 +758,8 @@ class _Builder:
             )
 
     def define_service_floors(self) -> None:
-        """sum of a service's unit prices and fees >= its stand-alone bound (BuildOptions.service_floor)."""
+        """sum of a service's unit prices and fees >= its stand-alone bound
+        (BuildOptions.service_floor)."""
         for s, floor in self.opt.service_floor.items():
             if s in self.cost_of and floor > 0:
                 self.add(
@@ -802,4 +802,4 @@ def build_model(
     cands: Candidates, catalog: Catalog, options: BuildOptions = BuildOptions()
 ) -> BuiltModel:
     """Build the placement MILP for the given candidates (all services, or a subset)."""
-    return _Builder(cands, catalog, options).build()
+    return ModelBuilder(cands, catalog, options).build()

@@ -9,7 +9,6 @@ candidate is explained in the user's terms before any model is built.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -362,23 +361,6 @@ def _explain_empty(svc: Service, steps: list[tuple[str, pd.Series]], off: pd.Dat
             )
         before = mask
     return f"`{svc.name}` has no candidate offering"
-
-
-def is_lost(region: str, scenario: Scenario) -> bool:
-    return region in scenario.regions
-
-
-def surviving_share(region: str, zones: int, scenario: Scenario) -> float:
-    """Share of a region's capacity that survives the scenario (before integer rounding)."""
-    if region in scenario.regions:
-        return 0.0
-    if scenario.zone_of == region:
-        return 1.0 - 1.0 / max(zones, 1)
-    return 1.0
-
-
-def ceil_div(a: float, b: float) -> int:
-    return int(math.ceil(round(a / b, 9)))
 
 
 def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candidates:

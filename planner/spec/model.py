@@ -99,8 +99,9 @@ class Policy(_Strict):
         ge=0,
         le=1,
         description=(
-            "share of each service's compute demand that must run on private sites in normal operation, "
-            "for services that may use them (1.0: private primary, public only for recovery)"
+            "share of each service's compute demand that must run on private sites in normal "
+            "operation, for services that may use them (1.0: private primary, public only for "
+            "recovery)"
         ),
     )
 
@@ -127,6 +128,13 @@ class AppSpec(_Strict):
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    def with_policy(self, **changes: Any) -> AppSpec:
+        """This spec under another policy (strategies, what-if re-plans, baselines): the same
+        services and users, the named policy fields replaced, the source file kept for messages."""
+        out = self.model_copy(update={"policy": self.policy.model_copy(update=changes)})
+        out._source = self._source
+        return out
 
     @property
     def source(self) -> str:
