@@ -12,30 +12,35 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import pandas as pd
 
 from . import __version__
 from .errors import InputError, OutputExistsError, PlannerError
 
+if TYPE_CHECKING:  # for annotations only: the CLI imports the library lazily, inside functions
+    from . import Catalog, Plan, PlanOptions
+
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"mcplan: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
 
 
-def _catalog(args: argparse.Namespace):  # noqa: ANN202
-    from .catalog import load_catalog
+def _catalog(args: argparse.Namespace) -> Catalog:
+    from . import load_catalog
 
     return load_catalog(args.catalog)
 
 
 def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> None:
-    """Print, or write to --out without ever overwriting a file unless --force (and never an input)."""
+    """Print, or write to --out without ever overwriting a file unless --force (and never an
+    input)."""
     out = getattr(args, "out", None)
     if not out:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -125,8 +130,8 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
     return lambda msg: print(f"  .. {msg}", file=sys.stderr, flush=True)
 
 
-def _plan_options(args: argparse.Namespace):  # noqa: ANN202
-    from .optimize import PlanOptions
+def _plan_options(args: argparse.Namespace) -> PlanOptions:
+    from . import PlanOptions
 
     if args.time_limit <= 0:
         raise InputError("--time-limit must be positive (seconds)")
@@ -144,10 +149,8 @@ def _plan_options(args: argparse.Namespace):  # noqa: ANN202
     )
 
 
-def _make_plan(args: argparse.Namespace):  # noqa: ANN202
-    from .optimize import make_plan
-    from .spec import load_spec
-    from .strategies import plan_with_strategy
+def _make_plan(args: argparse.Namespace) -> tuple[Catalog, Plan]:
+    from . import load_spec, make_plan, plan_with_strategy
 
     spec = load_spec(args.spec)
     cat = _catalog(args)
@@ -158,8 +161,7 @@ def _make_plan(args: argparse.Namespace):  # noqa: ANN202
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .analysis.plan_availability import plan_availability
-    from .report import plan_to_csv, plan_to_json, plan_to_text
+    from . import plan_availability, plan_to_csv, plan_to_json, plan_to_text
 
     cat, plan = _make_plan(args)
     avail = plan_availability(plan, cat)
@@ -176,8 +178,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_whatif(args: argparse.Namespace) -> int:
     import json
 
-    from .analysis.whatif import evaluate_failure, failure_from, replan, sweep
-    from .report import plan_to_dict, records, table_text
+    from . import evaluate_failure, failure_from, plan_to_dict, replan, sweep
+    from .report import records, table_text
 
     cat, plan = _make_plan(args)
     if args.sweep:
@@ -210,18 +212,20 @@ def cmd_whatif(args: argparse.Namespace) -> int:
                 "cost_after_usd_per_month": None if fixed.plan is None else fixed.cost_after,
                 "migration": records(fixed.migration),
                 "note": fixed.policy_note,
-                "plan": None if fixed.plan is None else plan_to_dict(fixed.plan),
+                # Replan.plan is typed `object`: it is the repaired Plan, or None
+                "plan": None if fixed.plan is None else plan_to_dict(cast("Plan", fixed.plan)),
             }
         text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     elif args.format == "csv":
         text = _format_table(impact.services, "csv")
     else:
-        sm = impact.summary
+        sm: dict[str, Any] = impact.summary  # JSON-like: strings, numbers, lists of strings
         lines = [
             f"What if {sm['failure']} fails? ({sm['scope']})",
             f"Regions of the plan that go down: {', '.join(sm['regions_down']) or 'none'}",
             f"Services down: {sm['services_down']}, recovering: {sm['services_recovering']}, "
-            f"degraded: {sm['services_degraded']} -> {'the plan survives' if sm['survived'] else 'NOT survived'}",
+            f"degraded: {sm['services_degraded']} -> "
+            f"{'the plan survives' if sm['survived'] else 'NOT survived'}",
             "",
             table_text(
                 impact.services[
@@ -247,10 +251,11 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         if fixed is not None and fixed.plan is None:
             lines += ["", f"Repair: {fixed.policy_note}"]
         elif fixed is not None:
+            repaired = cast("Plan", fixed.plan)  # Replan.plan is typed `object`; here it is a Plan
             lines += [
                 "",
                 f"Repaired plan: ${fixed.cost_after:,.2f}/month (was ${fixed.cost_before:,.2f}, "
-                f"{fixed.cost_delta:+,.2f}); regions {', '.join(fixed.plan.regions())}",
+                f"{fixed.cost_delta:+,.2f}); regions {', '.join(repaired.regions())}",
             ]
             if fixed.policy_note:
                 lines.append(f"Note: {fixed.policy_note}")
@@ -267,8 +272,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .spec import load_spec
-    from .strategies import STRATEGIES, compare
+    from . import STRATEGIES, compare, load_spec
 
     spec = load_spec(args.spec)
     cat = _catalog(args)
@@ -284,8 +288,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
-    from .spec import load_spec
-    from .strategies import frontier
+    from . import frontier, load_spec
 
     spec = load_spec(args.spec)
     table = frontier(spec, _catalog(args), args.x, _plan_options(args))
@@ -308,8 +311,8 @@ def cmd_study(args: argparse.Namespace) -> int:
     )
     print(_format_table(res.summary, "table"))
     print(
-        f"{res.executed} task(s) run, {res.skipped} resumed from earlier output, {res.failed} failed, "
-        f"{res.seconds:.1f} s",
+        f"{res.executed} task(s) run, {res.skipped} resumed from earlier output, "
+        f"{res.failed} failed, {res.seconds:.1f} s",
         file=sys.stderr,
     )
     files = res.files.values() if isinstance(res.files, dict) else res.files
@@ -367,7 +370,8 @@ def _add_solver(p: argparse.ArgumentParser) -> None:
         "--method",
         choices=("decomposed", "monolithic"),
         default="decomposed",
-        help="decomposed (default): per-service bounds, then coordination; monolithic: one coupled model",
+        help="decomposed (default): per-service bounds, then coordination; "
+        "monolithic: one coupled model",
     )
     p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
     p.add_argument(
