@@ -41,17 +41,12 @@ import numpy as np
 
 from planner.analysis.verify import verify_plan
 from planner.catalog import Catalog
-from planner.catalog.columns import RESOURCES
+from planner.catalog.columns import RESOURCES, SITE_CAPACITY
 from planner.model.candidates import Candidates, build_candidates
 from planner.plan import Plan, egress_for, fees_for, placements_from_units
 from planner.spec import AppSpec
 
 KINDS = ("single-region", "pair-one-cloud", "pair-two-clouds")
-_SITE_RES = (
-    ("vcpu", "vcpu_capacity"),
-    ("mem_gib", "mem_gib_capacity"),
-    ("storage_gb", "storage_gb_capacity"),
-)
 
 
 @dataclass
@@ -240,7 +235,9 @@ def hand_plan(
     options = options if options is not None else _options(cands, catalog)
     home = _homes(spec, options)
     sites = catalog.sites
-    left = {r: {res: float(sites.at[r, col]) for res, col in _SITE_RES} for r in sites.index}
+    left = {
+        r: {res: float(sites.at[r, col]) for res, col in SITE_CAPACITY.items()} for r in sites.index
+    }
     budgets: dict[str, list[tuple[str, float]]] = {}
     for d in spec.dependencies:
         if d.max_latency_ms is not None:
@@ -257,7 +254,7 @@ def hand_plan(
 
         def fits(o: _Option) -> bool:
             return o.region not in left or all(
-                o.held[res] <= left[o.region][res] + 1e-9 for res, _ in _SITE_RES
+                o.held[res] <= left[o.region][res] + 1e-9 for res in SITE_CAPACITY
             )
 
         def near(o: _Option, s: str = s) -> bool:
@@ -281,7 +278,7 @@ def hand_plan(
         for o in chosen:
             units.update({int(i): int(n) for i, n in zip(o.rows, o.units, strict=True) if n > 0})
             if o.region in left:
-                for res, _ in _SITE_RES:
+                for res in SITE_CAPACITY:
                     left[o.region][res] -= o.held[res]
     if missing:
         what = "region" if kind == "single-region" else "region pair"
@@ -343,9 +340,3 @@ def hand_baselines(
     for b in out:
         b.seconds += shared / len(out)
     return out
-
-
-def resources_of(plan: Plan) -> dict[str, float]:
-    """Total capacity bought by a plan (for the report)."""
-    p = plan.placements
-    return {r: float((p[r] * p["units"]).sum()) for r in RESOURCES}
