@@ -14,10 +14,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pulp
+
+if TYPE_CHECKING:  # highspy is imported when HiGHS is used, not when this module is
+    import highspy
 
 FEAS_TOL = 1e-6
 INT_TOL = 1e-5
@@ -201,7 +204,7 @@ def _assign(mf: MatrixForm, x: np.ndarray) -> dict[str, float]:
 _banner_shown = False
 
 
-def _new_highs() -> object:
+def _new_highs() -> highspy.Highs:
     """A Highs instance; the first one per process prints a banner on C stdout, which would
     corrupt JSON output, so it is created with file descriptor 1 pointed at /dev/null."""
     import os
@@ -276,9 +279,10 @@ class HighsBackend:
         if options.stop_at is not None and not options.relax:
             target = float(options.stop_at)
 
-            def _interrupt(event: object) -> None:
-                if event.data_out.objective_function_value <= target:  # type: ignore[attr-defined]
-                    event.data_in.user_interrupt = True  # type: ignore[attr-defined]
+            def _interrupt(event: highspy.HighsCallbackEvent) -> None:
+                if event.data_out.objective_function_value <= target:
+                    assert event.data_in is not None  # HiGHS passes it to interrupt callbacks
+                    event.data_in.user_interrupt = True
 
             h.cbMipInterrupt.subscribe(_interrupt)
         # HiGHS has been measured running far past time_limit on large MILPs: guard the wall clock.
@@ -333,6 +337,7 @@ class HighsBackend:
                 detail="lp relaxation",
             )
         objective = float(mf.cost @ x + mf.offset)
+        bound: float | None
         if mf.integer.any():
             bound = float(info.mip_dual_bound)
             bound = min(bound, objective) if math.isfinite(bound) else None
@@ -415,7 +420,7 @@ class CbcBackend:
         )
 
 
-BACKENDS: dict[str, type] = {"highs": HighsBackend, "cbc": CbcBackend}
+BACKENDS: dict[str, type[Backend]] = {"highs": HighsBackend, "cbc": CbcBackend}
 
 
 def get_backend(name: str) -> Backend:
