@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import copy
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
-from planner.analysis.whatif import _compensated_sums, sweep, sweep_tables
-from planner.errors import InputError
+from planner.analysis.whatif import (
+    compensated_sums,
+    evaluate_failure,
+    failure_from,
+    sweep,
+    sweep_tables,
+)
+from planner.errors import InputError, SpecError
 from planner.optimize import make_plan
 from planner.spec import load_spec
 from planner.spec.model import Dependency, UserGroup
@@ -207,17 +212,34 @@ def test_prebuilt_tables_give_the_same_sweep(kr_plan, catalog) -> None:
 
 
 def test_sweep_refuses_unknown_kinds_and_dependency_cycles(kr_plan, catalog) -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="unknown sweep kind `planet`"):
         sweep(kr_plan, catalog, "planet")
-    a, b = (s.name for s in kr_plan.spec.services[:2])
+    a, b, c = (s.name for s in kr_plan.spec.services[:3])
     cyclic = copy.copy(kr_plan)
+    # the cycle is b -> c -> b; a only calls into it, so it is not named as part of it
     cyclic.spec = kr_plan.spec.model_copy(
         update={
-            "dependencies": (Dependency(**{"from": a, "to": b}), Dependency(**{"from": b, "to": a}))
+            "dependencies": (
+                Dependency(**{"from": a, "to": b}),
+                Dependency(**{"from": b, "to": c}),
+                Dependency(**{"from": c, "to": b}),
+            )
         }
     )
-    with pytest.raises(nx.NetworkXUnfeasible):
-        sweep(cyclic, catalog, "region")
+    failure = failure_from(catalog, regions=[kr_plan.regions()[0]])
+    for run in (
+        lambda: sweep(cyclic, catalog, "region"),
+        lambda: evaluate_failure(cyclic, catalog, failure),
+    ):
+        with pytest.raises(SpecError) as caught:
+            run()
+        (problem,) = caught.value.problems
+        assert problem.where == "dependencies"
+        assert f"services {b}, {c} depend on each other in a cycle: {b} -> {c} -> {b}" in (
+            problem.message
+        )
+        assert "(dependencies[1], dependencies[2])" in problem.message
+        assert "remove one dependency of the cycle" in problem.fix
 
 
 def test_data_sums_round_like_pandas() -> None:
@@ -227,4 +249,4 @@ def test_data_sums_round_like_pandas() -> None:
     values = rng.choice([1e16, 1.0, 0.1, 1 / 3, 2.5e-3], size=200) * rng.integers(1, 5, size=200)
     cells = rng.integers(0, 9, size=200)
     want = pd.Series(values).groupby(cells).sum().reindex(range(9), fill_value=0.0).to_numpy()
-    np.testing.assert_array_equal(_compensated_sums(cells, values, 9), want)
+    np.testing.assert_array_equal(compensated_sums(cells, values, 9), want)

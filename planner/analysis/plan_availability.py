@@ -1,18 +1,18 @@
 """Availability of a plan: the plan's placements turned into the availability engine's input.
 
-Failure domains are the plan's regions (each with the catalog's region unavailability), the providers
-it uses, and shared sites. A replica is a service's capacity in one region; its own unavailability
-comes from its offerings' SLA, and a replica spread over two or more zones fails only if both zones'
-instances fail, with a common-cause share beta (F4). A service is up when its surviving replicas hold
-the share of demand its DR strategy keeps running (at least one replica for strategies that start
-from nothing); hard dependencies are the spec's dependencies; a front door sits in series when users
-are served from more than one region.
+Failure domains are the plan's regions (each with the catalog's region unavailability), the
+providers it uses, and shared sites. A replica is a service's capacity in one region; its own
+unavailability comes from its offerings' SLA, and a replica spread over two or more zones fails
+only if both zones' instances fail, with a common-cause share beta (F4). A service is up when its
+surviving replicas hold the share of demand its DR strategy keeps running (at least one replica
+for strategies that start from nothing); hard dependencies are the spec's dependencies; a front
+door sits in series when users are served from more than one region.
 """
 
 from __future__ import annotations
 
 from ..catalog import Catalog
-from ..catalog.columns import RESOURCES
+from ..catalog.columns import RESOURCES, main_resource
 from .availability import (
     AvailabilityInput,
     AvailabilityResult,
@@ -22,8 +22,6 @@ from .availability import (
     monte_carlo_availability,
 )
 
-_MAIN = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
-
 
 def plan_layout(
     plan: object,
@@ -31,7 +29,8 @@ def plan_layout(
     beta: float | None = None,
     region_unavailability: dict[str, float] | None = None,
 ) -> AvailabilityInput:
-    """Build the engine's input for a plan. `region_unavailability` overrides per region (history)."""
+    """Build the engine's input for a plan. `region_unavailability` overrides the catalog's
+    figure per region (from history)."""
     spec = plan.spec  # type: ignore[attr-defined]
     p = plan.placements  # type: ignore[attr-defined]
     defaults = catalog.availability
@@ -41,7 +40,7 @@ def plan_layout(
     services = []
     for svc in spec.services:
         demand = svc.demand.as_dict()
-        res = next(r for r in _MAIN if demand[r] > 0)
+        res = main_resource(demand)
         mine = prim[prim["service"] == svc.name]
         replicas = []
         for region, g in mine.groupby("region", sort=True):
@@ -88,7 +87,8 @@ def plan_availability(
     samples: int = 200_000,
     seed: int = 0,
 ) -> AvailabilityResult:
-    """Exact availability when the plan's domains can be enumerated, else Monte Carlo with a 95% CI."""
+    """Exact availability when the plan's domains can be enumerated, else Monte Carlo with a 95%
+    confidence interval."""
     inp = plan_layout(plan, catalog, beta, region_unavailability)
     n_domains = len(inp.domain_unavailability)
     if n_domains <= 20:

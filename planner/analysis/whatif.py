@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog
-from ..errors import InputError, Problem, did_you_mean
+from ..catalog.columns import MAIN_RESOURCE_ORDER, main_resource
+from ..errors import InputError, Problem, SpecError, did_you_mean
 
-_MAIN = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+if TYPE_CHECKING:  # planning is imported when replan runs: the rest of what-if does not need it
+    from ..optimize import PlanOptions
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,9 @@ def failure_from(
 @dataclass
 class FailureImpact:
     failure: Failure
-    services: pd.DataFrame  # service, status, reason, <res>_before, <res>_after, shortfall_<main>, rto_minutes, rpo_minutes, note
+    # service, status, reason, capacity_before, capacity_after, resource, shortfall, strategy,
+    # rto_minutes, rpo_minutes, note (capacities and shortfall in the service's main resource)
+    services: pd.DataFrame
     users: pd.DataFrame  # group, service, before_ms, after_ms, budget_ms, within_budget
     failover_egress_usd_per_month: float
     summary: dict[str, object] = field(default_factory=dict)
@@ -161,7 +166,7 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
     own_status: dict[str, str] = {}
     for svc in spec.services:
         d = svc.demand.as_dict()
-        res = next(r for r in _MAIN if d[r] > 0)
+        res = main_resource(d)
         mine = cap["service"] == svc.name
         before = float(cap.loc[mine, f"{res}_total"].sum())
         after = float(cap.loc[mine & ~lost, f"{res}_total"].sum())
@@ -189,12 +194,18 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
             status, note = "down", f"less than the {frac:.0%} of demand {st.name} keeps running"
         elif after + 1e-9 < max(frac * d[res], 1e-9) or (frac == 0 and after <= 0):
             status = "recovering"
-            note = f"relaunches from its data ({st.name}, RTO {st['rto_minutes']:g} min, RPO {st['rpo_minutes']:g} min)"
+            note = (
+                f"relaunches from its data ({st.name}, RTO {st['rto_minutes']:g} min, "
+                f"RPO {st['rpo_minutes']:g} min)"
+            )
         elif after + 1e-9 >= d[res]:
             status = "ok"
         else:
             status = "degraded"
-            note = f"{after / d[res]:.0%} of demand left; scales up ({st.name}, RTO {st['rto_minutes']:g} min)"
+            note = (
+                f"{after / d[res]:.0%} of demand left; scales up "
+                f"({st.name}, RTO {st['rto_minutes']:g} min)"
+            )
         if (
             touched
             and failure.control_plane
@@ -226,7 +237,11 @@ def evaluate_failure(plan: object, catalog: Catalog, failure: Failure) -> Failur
     graph.add_nodes_from(own_status)
     effective = dict(own_status)
     rank = {"ok": 0, "degraded": 1, "recovering": 2, "down": 3}
-    for s in reversed(list(nx.topological_sort(graph))):
+    try:
+        callees_first = list(reversed(list(nx.topological_sort(graph))))
+    except nx.NetworkXUnfeasible:
+        raise _cycle_error(spec.dependencies, spec.source) from None
+    for s in callees_first:
         worst = max((effective[t] for t in graph.successors(s)), key=rank.__getitem__, default="ok")
         if rank[worst] >= rank["recovering"] and rank[worst] > rank[effective[s]]:
             effective[s] = worst
@@ -349,10 +364,33 @@ def _dependency_closure(dep_order: list[tuple[int, list[int]]], n_services: int)
     ).astype(bool)
 
 
+def _cycle_error(dependencies: tuple[object, ...], spec_file: str) -> SpecError:
+    """The spec error for hard dependencies that loop back: which services, which entries."""
+    edges = [(d.source, d.target) for d in dependencies]  # type: ignore[attr-defined]
+    cycle = nx.find_cycle(nx.DiGraph(edges))
+    names = [caller for caller, _ in cycle]
+    entries = [f"dependencies[{edges.index(edge)}]" for edge in cycle]
+    return SpecError(
+        [
+            Problem(
+                spec_file,
+                "dependencies",
+                "",
+                f"services {', '.join(names)} depend on each other in a cycle: "
+                f"{' -> '.join([*names, names[0]])} ({', '.join(entries)})",
+                fix="what-if takes a service down with any service it calls, which needs calls "
+                "that never lead back to the caller: remove one dependency of the cycle (the "
+                "call its caller can run without)",
+            )
+        ]
+    )
+
+
 def _callees_first(
-    services: list[str], dependencies: tuple[object, ...]
+    services: list[str], dependencies: tuple[object, ...], spec_file: str = ""
 ) -> list[tuple[int, list[int]]]:
-    """(service, callees) with every service after all of its callees; a cycle cannot be ordered."""
+    """(service, callees) with every service after all of its callees; a cycle cannot be ordered
+    and is a spec error (`spec_file` names the spec in its message)."""
     index = {s: i for i, s in enumerate(services)}
     callees: list[dict[int, None]] = [{} for _ in services]  # dicts: no repeats, first-seen order
     callers: list[list[int]] = [[] for _ in services]
@@ -371,14 +409,14 @@ def _callees_first(
             if waiting[caller] == 0:
                 ready.append(caller)
     if len(order) < len(services):
-        # the error networkx's topological sort gave here before, for callers that expect it
-        raise nx.NetworkXUnfeasible("Graph contains a cycle or graph changed during iteration")
+        raise _cycle_error(dependencies, spec_file)
     return order
 
 
-def _compensated_sums(cells: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndarray:
-    """Per-cell sums of `values` in row order with the Kahan compensation pandas' groupby sum
-    uses, so that thresholds on the sums decide exactly as they did with pandas (NaN skipped)."""
+def compensated_sums(cells: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndarray:
+    """Per-cell sums of `values` (cell ids in `cells`, 0 to `n_cells` - 1), added in row order with
+    the Kahan compensation pandas' groupby sum uses, so that thresholds on the sums decide exactly
+    as they did with pandas (NaN skipped; a cell without rows sums to 0)."""
     total = np.zeros(n_cells)
     compensation = np.zeros(n_cells)
     if not len(cells):
@@ -410,14 +448,15 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
     region_of_row, region_labels = pd.factorize(p["region"], sort=True)
     regions = list(region_labels)
     n_regions = len(regions)
-    storage = _MAIN.index("storage_gb")
+    resources = MAIN_RESOURCE_ORDER  # the columns of `demands` and `per_unit` below
+    storage = resources.index("storage_gb")
 
-    demands = np.array([[float(getattr(s.demand, r)) for r in _MAIN] for s in spec.services])
+    demands = np.array([[float(getattr(s.demand, r)) for r in resources] for s in spec.services])
     demanded = demands > 0
     if not demanded.any(axis=1).all():
         empty = services[int(np.flatnonzero(~demanded.any(axis=1))[0])]
-        raise InputError(f"service `{empty}` has no demand: give one of {', '.join(_MAIN)}")
-    main = demanded.argmax(axis=1)  # the first demanded resource in _MAIN order
+        raise InputError(f"service `{empty}` has no demand: give one of {', '.join(resources)}")
+    main = demanded.argmax(axis=1)  # each service's main_resource: its first demanded column
     demand = demands[np.arange(n_services), main]
     needs = demands[:, storage] > 0
 
@@ -429,7 +468,7 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
     known = service_of_row >= 0
     cell_of_row = service_of_row * n_regions + region_of_row  # (service, region) flattened
     units = p["units"].to_numpy(dtype=float)
-    per_unit = np.column_stack([p[r].to_numpy(dtype=float) for r in _MAIN])
+    per_unit = np.column_stack([p[r].to_numpy(dtype=float) for r in resources])
 
     running = np.flatnonzero(known & (p["role"].to_numpy() != "backup"))
     main_total = per_unit[running, main[service_of_row[running]]] * units[running]
@@ -439,7 +478,7 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
 
     # a region holds the data if its rows (backups included) add up to the full storage demand
     holding = np.flatnonzero(known & needs[np.maximum(service_of_row, 0)])
-    held = _compensated_sums(
+    held = compensated_sums(
         cell_of_row[holding], per_unit[holding, storage] * units[holding], n_services * n_regions
     )
     has_rows = np.zeros(n_services * n_regions, dtype=bool)
@@ -455,7 +494,7 @@ def sweep_tables(plan: object, catalog: Catalog) -> SweepTables:
     chosen = plan.strategies  # type: ignore[attr-defined]
     required = np.array([fraction_of[chosen[s]] for s in services]) * demand
 
-    order = _callees_first(services, spec.dependencies)
+    order = _callees_first(services, spec.dependencies, spec.source)
     reach: list[tuple[int, np.ndarray]] = []
     facing = [i for i, s in enumerate(spec.services) if s.user_facing]
     if facing and spec.users:
@@ -564,7 +603,7 @@ def replan(
     plan: object,
     catalog: Catalog,
     failure: Failure,
-    options: object = None,
+    options: PlanOptions | None = None,
     bandwidth_gbps: float = 1.0,
 ) -> Replan:
     """Plan again without the failed regions (same policy if it still can hold, else survive none),
@@ -601,8 +640,8 @@ def replan(
                 impact,
                 None,
                 empty,
-                float(plan.cost["total"]),
-                math.nan,  # type: ignore[attr-defined]
+                float(plan.cost["total"]),  # type: ignore[attr-defined]
+                math.nan,
                 "no repaired plan exists without the failed regions: "
                 + "; ".join(exc2.reasons[:3]),
             )
