@@ -10,7 +10,7 @@ import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsInt
 
 import pandas as pd
 
@@ -173,7 +173,7 @@ INCIDENTS = (
 )
 
 
-def _row(i: object) -> str:
+def _row(i: SupportsInt) -> str:
     return f"row {int(i) + 2}"  # the CSV line: +1 for the header, +1 because lines count from 1
 
 

@@ -25,7 +25,8 @@ def haversine_km(
 
 @dataclass(frozen=True)
 class LatencyModel:
-    """Round trip = overhead + ms_per_km x distance; pairs closer than `same_metro_km` get `same_metro_ms`.
+    """Round trip = overhead + ms_per_km x distance; pairs closer than `same_metro_km` get
+    `same_metro_ms`.
 
     The parameters are catalog data (`latency_model.yaml`) fitted on measured inter-region pings.
     """

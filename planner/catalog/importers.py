@@ -26,7 +26,7 @@ import io
 import math
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -150,7 +150,7 @@ def _read_raw(path: StrPath) -> _Raw:
 
 
 def _columns(
-    raw: _Raw, wanted: dict[str, tuple[str, ...]], problems: list[Problem]
+    raw: _Raw, wanted: Mapping[str, tuple[str, ...]], problems: list[Problem]
 ) -> dict[str, int]:
     """Map each wanted field to its column position, accepting any of its alias names."""
     pos: dict[str, int] = {}
@@ -731,7 +731,8 @@ def _write_vms(
                 "sla_pct": template["sla_pct"].iloc[0],
                 "sla_mode": template["sla_mode"].iloc[0],
                 "managed_layers": template["managed_layers"].iloc[0],
-                # empty = every region of the provider; only say so when the data really covers them all
+                # empty = every region of the provider; only say so when the data really covers
+                # them all
                 "regions": "" if set(where) == codes else " ".join(where),
                 "source_url": source_url,
                 "as_of": as_of,

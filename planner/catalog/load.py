@@ -18,7 +18,8 @@ from . import columns as C
 from .geo import LatencyModel, haversine_km
 
 HOURS_PER_MONTH = 730.0
-# Used only when a catalog has no availability.yaml (synthetic catalogs); the shipped file is the source.
+# Used only when a catalog has no availability.yaml (synthetic catalogs); the shipped file is the
+# source.
 AVAILABILITY_FALLBACK = {
     "public_region": 1e-4,
     "private_region": 1.8e-4,
@@ -423,7 +424,8 @@ def _private_cloud(
             hosts = sum(h.count for h in s.hosts)
             cost = s.cost_usd_per_host_month
             month = hosts * (cost.hardware + cost.power + cost.space + cost.staff)
-            # Chargeback: spread the site's monthly cost over the share of capacity we expect to sell.
+            # Chargeback: spread the site's monthly cost over the share of capacity we expect to
+            # sell.
             sellable = cm.target_utilization
             site_rows.append(
                 {
@@ -520,7 +522,8 @@ def _expand_offerings(
     sites: pd.DataFrame,
     problems: list[Problem],
 ) -> pd.DataFrame:
-    """One row per (offering, region) with a monthly price per unit; the one place prices are normalised."""
+    """One row per (offering, region) with a monthly price per unit; the one place prices are
+    normalised."""
     if offs.empty or regions.empty:
         return pd.DataFrame()
     file = offs["provider"] + "/offerings.csv"
