@@ -9,6 +9,7 @@ candidate is explained in the user's terms before any model is built.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -182,7 +183,8 @@ def build_scenarios(policy: str, regions: pd.DataFrame) -> list[Scenario]:
 
 
 def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
-    """Filter the catalog down to what each service may use; explain any service left with nothing."""
+    """Filter the catalog down to what each service may use; explain any service left with
+    nothing."""
     off = catalog.offerings.reset_index()
     regions = catalog.regions
     off = off.join(regions[["jurisdiction", "site", "zones", "kind"]], on="region")
@@ -429,7 +431,8 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
 
 
 def _latency_partners(cands: Candidates) -> dict[str, list[tuple[list[str], float, bool]]]:
-    """Service -> (partner's candidate regions, budget, whether the service is the caller) per budget."""
+    """Service -> (partner's candidate regions, budget, whether the service is the caller) per
+    budget."""
     prim = cands.offers[cands.offers["role"] == "primary"]
     regions_of = {s: sorted(set(g)) for s, g in prim.groupby("service")["region"]}
     out: dict[str, list[tuple[list[str], float, bool]]] = {}
@@ -451,7 +454,7 @@ def _undominated_regions(
     k: int,
     reach_sets: tuple,
     policy: str,
-    partners: list[tuple[list[str], float, bool]] = (),
+    partners: Sequence[tuple[list[str], float, bool]] = (),
     catalog: Catalog | None = None,
 ) -> set[str]:
     regions, r_idx = np.unique(g["region"].to_numpy(), return_inverse=True)
@@ -487,6 +490,7 @@ def _undominated_regions(
         inside = np.isin(regions, list(reach))
         dom &= inside[:, None] | ~inside[None, :]  # b in reach => a in reach
     if partners:
+        assert catalog is not None  # partners are only found when a catalog is given
         mine = np.array([catalog.region_pos[r] for r in regions])
         for others, budget, caller in partners:
             theirs = np.array([catalog.region_pos[r] for r in others])
