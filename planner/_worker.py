@@ -1,8 +1,8 @@
 """Worker process for per-service and per-group solves: `python -m planner._worker JOB RESULT`.
 
-Started by planner.optimize with a pickled job file (candidates, catalog, options, blocks of
-services, time limit, stand-alone floors, stream flag); writes a pickled list of (block, result or
-exception) to RESULT, after each block the number done so far to RESULT.done (the parent reads it
+Started by planner.optimize.parts with a pickled job file (candidates, catalog, options, blocks of
+services, time limit, stand-alone floors, stream flag); writes a pickled list of (block, PartResult
+or exception) to RESULT, after each block the number done so far to RESULT.done (the parent reads it
 to report progress), and when asked to stream, the results so far to RESULT.part (for a parent that
 may stop the process before it ends). A separate interpreter, not multiprocessing: spawn and
 forkserver re-import the caller's main module, which breaks scripts without a main guard, notebooks
@@ -14,17 +14,21 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .optimize.parts import PartResult
 
 
 def main(job_path: str, result_path: str) -> int:
-    from .optimize import _solve_block
+    from .optimize.parts import solve_block
 
     with open(job_path, "rb") as f:
         cands, catalog, options, blocks, limit, floors, stream = pickle.load(f)
-    out = []
+    out: list[tuple[tuple[str, ...], PartResult | Exception]] = []
     for block in blocks:
         try:
-            out.append((block, _solve_block(cands, catalog, options, block, limit, floors)))
+            out.append((block, solve_block(cands, catalog, options, block, limit, floors)))
         except Exception as exc:  # returned to the parent, which raises it
             out.append((block, exc))
         with open(result_path + ".count", "w", encoding="ascii") as f:

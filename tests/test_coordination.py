@@ -9,10 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import planner.optimize as optimize
 from planner.catalog import Catalog
 from planner.model.candidates import build_candidates, prune_dominated
 from planner.optimize import PlanOptions, make_plan
+from planner.optimize.common import Placement, assemble, where
+from planner.optimize.latency import latency_clique, latency_violations, seat_latency_groups
+from planner.optimize.neighbourhood import Neighbourhoods, coordinate_locally
+from planner.optimize.parts import egress_floor, solve_one
 from planner.spec import spec_from_data
 
 
@@ -56,25 +59,26 @@ def _union(spec, catalog: Catalog):  # noqa: ANN001, ANN202
     units: dict[int, int] = {}
     strategies: dict[str, str] = {}
     for s in cands.services():
-        out = optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0)
-        units.update(out[0])
-        strategies.update(out[1])
+        out = solve_one(pruned, catalog, PlanOptions(), s, 10.0)
+        units.update(out.units)
+        strategies.update(out.strategies)
     return cands, pruned, units, strategies
 
 
 def test_latency_budget_missed_by_the_union_is_mended(catalog: Catalog) -> None:
     spec = spec_from_data(_spec(budget=25.0, gb=200.0), "test")
     cands, pruned, units, strategies = _union(spec, catalog)
-    hood = optimize._Neighbourhoods(cands, pruned, catalog, PlanOptions())
+    hood = Neighbourhoods(cands, pruned, catalog, PlanOptions())
     # the premise: alone, the unrestricted caller goes somewhere cheap and far from Korea
-    assert optimize._latency_violations(spec, hood.regions(units), catalog) == [("api", "ledger")]
+    assert latency_violations(spec, hood.regions(units), catalog) == [("api", "ledger")]
     timings: dict[str, float] = {}
-    units2, strategies2, moves = optimize._coordinate_locally(
+    moved = coordinate_locally(
         cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, timings
     )
-    assert moves >= 1
-    assert optimize._latency_violations(spec, hood.regions(units2), catalog) == []
-    plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
+    units2, strategies2 = moved.units, moved.strategies
+    assert moved.moves >= 1
+    assert latency_violations(spec, hood.regions(units2), catalog) == []
+    plan = assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert plan.verification.ok, plan.verification.violations
     assert set(plan.placements.loc[plan.placements["service"] == "api", "region"]) <= set(
         catalog.regions.index[catalog.regions["jurisdiction"] == "KR"]
@@ -86,12 +90,13 @@ def test_coordination_never_makes_the_plan_dearer_and_cuts_egress(catalog: Catal
     """Heavy traffic between services whose stand-alone optima sit apart: co-location pays."""
     spec = spec_from_data(_spec(budget=None, gb=200_000.0), "test")
     cands, pruned, units, strategies = _union(spec, catalog)
-    union = optimize._assemble(cands, catalog, units, strategies, None, "decomposed", "highs", {})
+    union = assemble(cands, catalog, units, strategies, None, "decomposed", "highs", {})
     assert union.cost["egress"] > 0  # the premise: alone, they do not share regions
-    units2, strategies2, _ = optimize._coordinate_locally(
+    moved = coordinate_locally(
         cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, {}
     )
-    local = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
+    units2, strategies2 = moved.units, moved.strategies
+    local = assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert local.verification.ok
     assert local.objective < union.objective - 1.0
     assert local.cost["egress"] < union.cost["egress"]
@@ -112,7 +117,7 @@ def test_egress_floor_prices_traffic_between_disjoint_jurisdictions(catalog: Cat
     data["services"][0]["residency"] = ["US"]
     spec = spec_from_data(data, "test")
     cands = build_candidates(spec, catalog)
-    floor = optimize._egress_floor(cands, catalog)
+    floor = egress_floor(cands, catalog)
     us = catalog.regions.index[catalog.regions["jurisdiction"] == "US"]
     kr = catalog.regions.index[catalog.regions["jurisdiction"] == "KR"]
     cheapest = min(
@@ -154,7 +159,7 @@ def test_latency_clique_is_pairwise_within_budget(
 ) -> None:
     regions = list(catalog.regions.index)
     start = regions[seed]
-    clique = optimize._latency_clique(catalog, [start], set(regions), budget)
+    clique = latency_clique(catalog, [start], set(regions), budget)
     assert clique[0] == start
     assert len(clique) == len(set(clique))
     for a in clique:
@@ -168,20 +173,19 @@ def test_latency_clique_is_pairwise_within_budget(
 def test_seating_meets_every_budget_and_the_plan_verifies(catalog: Catalog) -> None:
     spec = spec_from_data(_chain_spec(15.0), "test")
     cands, _pruned, units, strategies = _union(spec, catalog)
-    before = optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
+    before = latency_violations(spec, where(cands.offers, units), catalog)
     assert before  # the premise: alone, the callers go somewhere cheap and far from Korea
-    units2, strategies2, seated = optimize._seat_latency_groups(
-        cands, catalog, PlanOptions(), units, strategies, 10.0
-    )
-    assert seated == 1
-    assert optimize._latency_violations(spec, optimize._where(cands.offers, units2), catalog) == []
-    plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
+    seating = seat_latency_groups(cands, catalog, PlanOptions(), units, strategies, 10.0)
+    units2, strategies2 = seating.units, seating.strategies
+    assert seating.seated == 1
+    assert latency_violations(spec, where(cands.offers, units2), catalog) == []
+    plan = assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert plan.verification.ok, plan.verification.violations
     # all three sit in regions within the budget of one another, around the Korean ledger
-    where = optimize._where(cands.offers, units2)
-    used = set().union(*where.values())
+    placed = where(cands.offers, units2)
+    used = set().union(*placed.values())
     assert all(catalog.rtt_ms(a, b) <= 15.0 for a in used for b in used)
-    assert where["ledger"] <= set(catalog.regions.index[catalog.regions["jurisdiction"] == "KR"])
+    assert placed["ledger"] <= set(catalog.regions.index[catalog.regions["jurisdiction"] == "KR"])
 
 
 def test_search_out_of_time_falls_back_to_the_seated_groups(catalog: Catalog) -> None:
@@ -189,10 +193,8 @@ def test_search_out_of_time_falls_back_to_the_seated_groups(catalog: Catalog) ->
     their seated places, so the plan still meets every budget."""
     spec = spec_from_data(_chain_spec(15.0), "test")
     cands, pruned, units, strategies = _union(spec, catalog)
-    seat_units, seat_strategies, _ = optimize._seat_latency_groups(
-        cands, catalog, PlanOptions(), units, strategies, 10.0
-    )
-    units2, strategies2, _ = optimize._coordinate_locally(
+    seating = seat_latency_groups(cands, catalog, PlanOptions(), units, strategies, 10.0)
+    moved = coordinate_locally(
         cands,
         pruned,
         catalog,
@@ -201,11 +203,12 @@ def test_search_out_of_time_falls_back_to_the_seated_groups(catalog: Catalog) ->
         strategies,
         time.perf_counter() - 1.0,
         {},
-        (seat_units, seat_strategies),
+        Placement(seating.units, seating.strategies),
     )
-    assert optimize._latency_violations(spec, optimize._where(cands.offers, units2), catalog) == []
-    assert units2 == seat_units
-    plan = optimize._assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
+    units2, strategies2 = moved.units, moved.strategies
+    assert latency_violations(spec, where(cands.offers, units2), catalog) == []
+    assert units2 == seating.units
+    plan = assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert plan.verification.ok, plan.verification.violations
 
 
@@ -220,4 +223,4 @@ def test_time_limit_spent_before_seating_still_gives_a_verified_plan(catalog: Ca
     where = (
         plan.placements[plan.placements["role"] == "primary"].groupby("service")["region"].agg(set)
     )
-    assert optimize._latency_violations(spec, where.to_dict(), catalog) == []
+    assert latency_violations(spec, where.to_dict(), catalog) == []

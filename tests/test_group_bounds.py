@@ -1,6 +1,7 @@
-"""Joint bounds of services tied by latency budgets: latency-aware dominance keeps the group's optimum,
-the stand-alone floors lift the relaxation without cutting off plans, and the bound the planner
-reports from a group stays at or below what the whole problem costs; its placement meets the budgets."""
+"""Joint bounds of services tied by latency budgets: latency-aware dominance keeps the group's
+optimum, the stand-alone floors lift the relaxation without cutting off plans, and the bound the
+planner reports from a group stays at or below what the whole problem costs; its placement meets
+the budgets."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import planner.optimize as optimize
 from planner.catalog import Catalog
 from planner.model.build import BuildOptions, build_model
 from planner.model.candidates import build_candidates, prune_dominated
-from planner.optimize import GROUP_OMITS, PlanOptions, make_plan
+from planner.optimize import PlanOptions, make_plan
+from planner.optimize.common import assemble, where
+from planner.optimize.latency import GroupBounds, latency_violations
+from planner.optimize.parts import GROUP_OMITS, solve_block, solve_one
 from planner.solve import SolverOptions, SolveStatus, get_backend
 from planner.spec import spec_from_data
 
@@ -107,17 +110,16 @@ def test_floors_lift_the_relaxation_and_cut_off_no_plan(catalog: Catalog) -> Non
     spec = spec_from_data(_spec(12.0, 32, 800, ["aws", "azure"], ["KR"]), "test")
     cands = build_candidates(spec, catalog)
     pruned = prune_dominated(cands)
-    floors = {
-        s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0)[2] for s in cands.services()
-    }
+    floors = {s: solve_one(pruned, catalog, PlanOptions(), s, 10.0).bound for s in cands.services()}
     group = prune_dominated(cands, catalog)
     exact = _optimum(group, catalog)
     assert _optimum(group, catalog, floors) == pytest.approx(exact, rel=1e-6)
     lifted = _optimum(group, catalog, floors, relax=True)
     assert lifted >= sum(floors.values()) - 1e-6
     assert lifted <= exact + 1e-6
-    # the joint bound from the planner's own group solve sits between the stand-alone sum and the optimum
-    bound = optimize._solve_block(group, catalog, PlanOptions(), ("db", "web"), 10.0, floors)[2]
+    # the joint bound from the planner's own group solve sits between the stand-alone sum and the
+    # optimum
+    bound = solve_block(group, catalog, PlanOptions(), ("db", "web"), 10.0, floors).bound
     assert sum(floors.values()) - 1e-6 <= bound <= exact + 1e-6
 
 
@@ -125,40 +127,28 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     spec = spec_from_data(_spec(12.0, 32, 800, ["aws", "azure"], ["KR"]), "test")
     cands = build_candidates(spec, catalog)
     pruned = prune_dominated(cands)
-    alone = {
-        s: optimize._solve_one(pruned, catalog, PlanOptions(), s, 10.0) for s in cands.services()
-    }
-    units = {i: n for out in alone.values() for i, n in out[0].items()}
-    strategies = {s: v for out in alone.values() for s, v in out[1].items()}
-    floors = {s: out[2] for s, out in alone.items()}
+    alone = {s: solve_one(pruned, catalog, PlanOptions(), s, 10.0) for s in cands.services()}
+    units = {i: n for out in alone.values() for i, n in out.units.items()}
+    strategies = {s: v for out in alone.values() for s, v in out.strategies.items()}
+    floors = {s: out.bound for s, out in alone.items()}
     # the premise: alone, the caller goes where the callee's budget is missed
-    assert optimize._latency_violations(spec, optimize._where(cands.offers, units), catalog)
-    groups = optimize._GroupBounds(
-        cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2
-    )
+    assert latency_violations(spec, where(cands.offers, units), catalog)
+    groups = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
     assert groups.tried == 1
-    gain, done, joint_units, joint_strategies = groups.collect(
-        time.perf_counter() + 30, units, strategies
-    )
-    assert done == 1
-    assert groups.procs == []
+    joined = groups.collect(time.perf_counter() + 30, units, strategies)
+    joint_units, joint_strategies = joined.units, joined.strategies
+    assert joined.finished == 1
+    assert groups.workers == []
     exact = _optimum(prune_dominated(cands, catalog), catalog)
-    assert 0.0 <= gain <= exact - sum(floors.values()) + 1e-6
+    assert 0.0 <= joined.gain <= exact - sum(floors.values()) + 1e-6
     # the group's placement meets its budget, and the plan built on it verifies
-    assert not optimize._latency_violations(
-        spec, optimize._where(cands.offers, joint_units), catalog
-    )
-    joint = optimize._assemble(
-        cands, catalog, joint_units, joint_strategies, None, "decomposed", "highs", {}
-    )
+    assert not latency_violations(spec, where(cands.offers, joint_units), catalog)
+    joint = assemble(cands, catalog, joint_units, joint_strategies, None, "decomposed", "highs", {})
     assert joint.verification.ok, joint.verification.violations
     # stopped at once, workers that have not finished count for nothing and leave nothing running
-    early = optimize._GroupBounds(
-        cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2
-    )
-    procs = [p for p, _, _ in early.procs]
-    gain, _done, _units, _strategies = early.collect(time.perf_counter(), units, strategies)
-    assert gain >= 0.0
+    early = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    procs = [w.proc for w in early.workers]
+    assert early.collect(time.perf_counter(), units, strategies).gain >= 0.0
     assert all(p.poll() is not None for p in procs)
     # and the whole planner's bound includes it, below the verified plan's cost
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))

@@ -7,9 +7,11 @@ import pulp
 import pytest
 
 import planner.optimize as optimize
+import planner.optimize.parts as parts
 from planner.errors import NoPlanError, SolverError
 from planner.optimize import PlanOptions, make_plan
 from planner.solve import (
+    BACKENDS,
     SolveResult,
     SolverOptions,
     SolveStatus,
@@ -83,7 +85,8 @@ def test_a_lying_solver_never_produces_a_plan(
     monkeypatch: pytest.MonkeyPatch, catalog, backend
 ) -> None:
     """T7: a plan that fails independent verification is a solver error, never shown."""
-    monkeypatch.setattr(optimize, "get_backend", lambda name: backend())
+    for name in list(BACKENDS):  # every solve in planning gets its backend from this registry
+        monkeypatch.setitem(BACKENDS, name, backend)
     spec = load_spec(EXAMPLES / "kr-ecommerce.yaml")
     with pytest.raises(SolverError, match="fails independent verification"):
         make_plan(spec, catalog)
@@ -187,12 +190,12 @@ def test_worker_processes_solve_services_as_this_process_does(
 
     spec = make_instance(InstanceConfig(6, 3), catalog)
     pruned = prune_dominated(build_candidates(spec, catalog))
-    here = dict(optimize._solve_each(pruned, catalog, PlanOptions(workers=1), 10.0))
-    monkeypatch.setattr(optimize, "WORKERS_FROM", 2)
+    here = dict(parts.solve_each(pruned, catalog, PlanOptions(workers=1), 10.0))
+    monkeypatch.setattr(parts, "WORKERS_FROM", 2)
     counts: list[tuple[int, int]] = []
-    monkeypatch.setattr(optimize, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(parts, "PROGRESS_EVERY_S", 0.0)
     there = dict(
-        optimize._solve_each(
+        parts.solve_each(
             pruned,
             catalog,
             PlanOptions(workers=2),
@@ -202,8 +205,8 @@ def test_worker_processes_solve_services_as_this_process_does(
     )
     assert list(there) == list(here) == pruned.services()
     for s in here:  # the same model and settings: HiGHS on one thread answers the same
-        assert there[s][0] == here[s][0] and there[s][1] == here[s][1]
-        assert there[s][2] == pytest.approx(here[s][2], rel=1e-9)
+        assert there[s].units == here[s].units and there[s].strategies == here[s].strategies
+        assert there[s].bound == pytest.approx(here[s].bound, rel=1e-9)
     assert counts and all(total == 6 for _done, total in counts)
 
 

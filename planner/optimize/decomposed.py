@@ -1,0 +1,440 @@
+"""The decomposed method as its sequence of stages, each a call into the module that does it.
+
+Takes candidates, a deadline and the timings to fill in; returns a verified `Plan`, or raises
+NoPlanError when none was verified in time (InfeasibleError comes from the stages). The stages,
+each skipped once a plan is verified within the requested gap of the lower bound:
+
+1. every service alone over the regions dominance keeps (`parts`): the union, and a lower bound;
+2. an over-full private site repaired, private vCPU priced for a better bound (`private`);
+3. groups tied by latency budgets seated within their budgets and bounded jointly (`latency`),
+   then the neighbourhood search over dependencies (`neighbourhood`); the cheapest verified plan
+   of those tried goes on;
+4. with time left, the coupled model warm-started from that plan (`coupled`).
+
+This module decides only the order, how long each stage may take, and what it reports; the
+`Incumbent` (the best plan so far and the proven bound) is what passes from stage to stage.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+
+from ..catalog import Catalog
+from ..errors import InfeasibleError, NoPlanError
+from ..model.candidates import Candidates, prune_dominated
+from ..plan import Plan
+from .common import Placement, PlanOptions, assemble, say, where
+from .coupled import FULL_MODEL_LIMIT, pruned_regions, solve_coupled
+from .latency import GROUP_SHARE, GroupBounds, latency_violations, seat_latency_groups
+from .neighbourhood import coordinate_locally
+from .parts import egress_floor, solve_each
+from .private import lagrangian_bound, overfills_private, repair_private
+
+
+@dataclass
+class StandAlone:
+    """Every service solved alone: the union of their units and strategies, each one's proven
+    bound, the egress no placement avoids, the lower bound they make together (the bounds' sum
+    plus that egress), and the summed size of their models."""
+
+    units: dict[int, int]
+    strategies: dict[str, str]
+    service_bound: dict[str, float]
+    floor: float
+    bound: float
+    size: dict[str, int]
+
+
+@dataclass
+class Incumbent:
+    """The best plan so far, the units and strategies it was assembled from (where the next stage
+    starts), and the proven lower bound on the cost of any plan."""
+
+    plan: Plan
+    units: dict[int, int]
+    strategies: dict[str, str]
+    bound: float
+
+
+@dataclass
+class _Run:
+    """What every stage of one decomposed solve reads."""
+
+    cands: Candidates
+    pruned: Candidates
+    catalog: Catalog
+    options: PlanOptions
+    deadline: float
+    timings: dict[str, float]
+    size: dict[str, int]  # of the stand-alone models, reported as the plan's model size
+    per_service_limit: float
+
+    def incumbent(
+        self, units: dict[int, int], strategies: dict[str, str], bound: float
+    ) -> Incumbent:
+        """The verified plan these units and strategies make, with `bound` as its lower bound."""
+        plan = assemble(
+            self.cands,
+            self.catalog,
+            units,
+            strategies,
+            bound,
+            "decomposed",
+            self.options.solver,
+            self.size,
+            self.options.gap,
+        )
+        return Incumbent(plan, units, strategies, bound)
+
+
+def _per_service_limit(options: PlanOptions) -> float:
+    """The time limit of one service's (or one part's) solve."""
+    return max(2.0, options.time_limit / 4)
+
+
+def solve_decomposed(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    deadline: float,
+    timings: dict[str, float],
+) -> Plan:
+    """The decomposed method's stages, in order (see the module docstring)."""
+    pruned = _prune(cands, options, timings)
+    alone = _solve_alone(cands, pruned, catalog, options, timings)
+    run = _Run(
+        cands, pruned, catalog, options, deadline, timings, alone.size, _per_service_limit(options)
+    )
+    best = run.incumbent(alone.units, alone.strategies, alone.bound)
+    if _good_enough(best.plan, options):
+        return best.plan
+    # Coupling (egress, dependency latency, shared private capacity, limits) not satisfied or not
+    # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
+    if not best.plan.verification.ok and overfills_private(best.plan, catalog):
+        best = _repair_private_capacity(run, alone, best)
+        if _good_enough(best.plan, options):
+            return best.plan
+    # Past the deadline with no verified plan, still seat the groups that miss latency budgets: the
+    # time limit bounds the search for a better plan, not the (bounded) steps to a first one.
+    if _has_couplings(cands) and (time.perf_counter() < deadline or not best.plan.verification.ok):
+        best = _coordinate(run, alone, best)
+        if _good_enough(best.plan, options):
+            return best.plan
+    return _finish(run, best)
+
+
+def _good_enough(plan: Plan, options: PlanOptions) -> bool:
+    """Verified, and within the requested gap of the proven bound: the plan to return."""
+    return plan.verification.ok and plan.gap is not None and plan.gap <= options.gap + 1e-9
+
+
+def _has_couplings(cands: Candidates) -> bool:
+    """Whether any dependency ties services together (egress, latency budgets)."""
+    return bool(cands.spec.dependencies)
+
+
+# ------------------------------------------------------------------ 1. every service alone
+def _prune(cands: Candidates, options: PlanOptions, timings: dict[str, float]) -> Candidates:
+    """The candidates without the regions dominance proves useless to a service alone."""
+    t0 = time.perf_counter()
+    pruned = prune_dominated(cands)
+    timings["prune_s"] = time.perf_counter() - t0
+    say(options, f"dominance pruning kept {len(pruned.offers)} of {len(cands.offers)} candidates")
+    return pruned
+
+
+def _solve_alone(
+    cands: Candidates,
+    pruned: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    timings: dict[str, float],
+) -> StandAlone:
+    """Every service solved alone over the pruned candidates (see `parts.solve_each`)."""
+    units: dict[int, int] = {}
+    strategies: dict[str, str] = {}
+    bound = 0.0
+    build_s = solve_s = 0.0
+    size = {"variables": 0, "constraints": 0}
+    service_bound: dict[str, float] = {}
+
+    def counted(done: int, total: int) -> None:
+        say(options, f"solving services alone: {done}/{total} done")
+
+    for s, out in solve_each(pruned, catalog, options, _per_service_limit(options), counted):
+        if isinstance(out, BaseException):
+            raise out
+        build_s += out.build_s
+        solve_s += out.solve_s
+        for key, val in out.size.items():
+            size[key] += val
+        bound += out.bound
+        service_bound[s] = out.bound
+        units.update(out.units)
+        strategies.update(out.strategies)
+    say(options, f"solved {len(cands.services())} services alone (lower bound ${bound:,.2f}/month)")
+    timings.update(build_s=build_s, solve_s=solve_s)
+    floor = egress_floor(cands, catalog)
+    if floor > 0:
+        bound += floor
+        say(options, f"egress that no placement avoids raises the lower bound by ${floor:,.2f}")
+    return StandAlone(units, strategies, service_bound, floor, bound, size)
+
+
+# ------------------------------------------------------------------ 2. shared private capacity
+def _repair_private_capacity(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
+    """The union repaired to fit the private sites, its bound raised by pricing private vCPU; the
+    union as it was when no service can move to a public region."""
+    options = run.options
+    t_repair = time.perf_counter()
+    repaired = repair_private(
+        run.pruned,
+        run.catalog,
+        options,
+        best.units,
+        best.strategies,
+        best.plan,
+        run.per_service_limit,
+    )
+    if repaired is None:
+        return best
+    before = best.plan.objective
+    plan = run.incumbent(repaired.units, repaired.strategies, best.bound).plan
+    say(
+        options,
+        f"repaired shared private capacity greedily (largest saving per vCPU first): "
+        f"${before:,.2f} -> ${plan.objective:,.2f}/month",
+    )
+    # each price re-solves the services that may go private, about as long as the repair took
+    step = time.perf_counter() - t_repair
+    bound = _price_private_vcpu(run, alone, repaired.prices, best.bound, step)
+    plan.bound = bound
+    return Incumbent(plan, repaired.units, repaired.strategies, bound)
+
+
+def _price_private_vcpu(
+    run: _Run, alone: StandAlone, prices: list[float], bound: float, step: float
+) -> float:
+    """The lower bound, raised by the first of `prices` per private vCPU that raise it."""
+    options = run.options
+    for price in prices:
+        if time.perf_counter() + step > run.deadline - 0.25 * options.time_limit:
+            break  # the bound is a refinement: keep time for the plan itself
+        lagrangian = (
+            lagrangian_bound(
+                run.pruned, run.catalog, options, alone.service_bound, price, run.per_service_limit
+            )
+            + alone.floor
+        )
+        if lagrangian > bound:
+            say(
+                options,
+                f"private vCPU priced at ${price:,.4f}/month raises the lower bound "
+                f"from ${bound:,.2f} to ${lagrangian:,.2f}",
+            )
+            bound = lagrangian
+        else:
+            # The dual function is concave in the price and the prices rise: once one does
+            # not raise the bound, no higher one does.
+            say(
+                options,
+                f"private vCPU priced at ${price:,.4f}/month: no better lower bound",
+            )
+            break
+    return bound
+
+
+# ------------------------------------------------------------------ 3. coordination
+@dataclass
+class _Seated:
+    """Plans meeting the latency budgets, tried besides the incumbent (the seating, and the joint
+    group placements when the workers ran); the placement the search falls back on; the bound."""
+
+    tried: list[Incumbent]
+    fallback: Placement
+    bound: float
+
+
+def _coordinate(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
+    """The cheapest verified plan of the incumbent, the seated groups, their joint placements and
+    the neighbourhood search from the incumbent; the incumbent (unverified) when none is."""
+    cands, options = run.cands, run.options
+    t0 = time.perf_counter()
+    tried = [best]
+    fallback: Placement | None = None
+    bound = best.bound
+    if latency_violations(cands.spec, where(cands.offers, best.units), run.catalog):
+        seated = _seat_groups(run, alone, best, t0)
+        tried += seated.tried
+        fallback, bound = seated.fallback, seated.bound
+    moved = coordinate_locally(
+        cands,
+        run.pruned,
+        run.catalog,
+        options,
+        best.units,
+        best.strategies,
+        run.deadline,
+        run.timings,
+        fallback,
+    )
+    run.timings["coordinate_s"] = time.perf_counter() - t0
+    if moved.moves:
+        local = run.incumbent(moved.units, moved.strategies, bound)
+        tried.append(local)
+        say(
+            options,
+            f"coordinated dependencies by {moved.moves} neighbourhood re-solves: "
+            f"${local.plan.objective:,.2f}/month, "
+            f"{'verified' if local.plan.verification.ok else 'not verified'}",
+        )
+    # the cheapest verified plan, or the union (unverified) when none is
+    chosen = min(tried, key=lambda x: (not x.plan.verification.ok, x.plan.objective))
+    return replace(chosen, bound=bound)
+
+
+def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _Seated:
+    """Each group whose budgets the union misses, solved whole in worker processes: a bound, and
+    a placement meeting its budgets. Meanwhile every such group is seated here (a verified
+    placement in moments, whatever the workers manage); the groups the workers solve take their
+    joint placements. The result is the fallback, in case the search cannot mend every budget in
+    time, and where the search starts each group it mends."""
+    cands, catalog, options, deadline = run.cands, run.catalog, run.options, run.deadline
+    workers = options.workers or min(os.cpu_count() or 1, 8)
+    groups = GroupBounds(
+        cands, catalog, options, best.units, alone.service_bound, deadline, workers
+    )
+    try:
+        # not cut by the deadline: seating is bounded work and, with budgets missed, the only
+        # quick way to a verified plan (cut at 50 services and 5 s, planning ended with none)
+        seating = seat_latency_groups(
+            cands, catalog, options, best.units, best.strategies, min(run.per_service_limit, 2.0)
+        )
+        seat = run.incumbent(seating.units, seating.strategies, best.bound)
+    except BaseException:
+        groups.collect(time.perf_counter(), {}, {})  # stop the workers
+        raise
+    say(
+        options,
+        f"seated {seating.seated} groups of services tied by latency budgets in regions within "
+        f"budget of each other: ${seat.plan.objective:,.2f}/month, "
+        f"{'verified' if seat.plan.verification.ok else 'not verified'}",
+    )
+    fallback = Placement(seating.units, seating.strategies)
+    if not groups.tried:
+        return _Seated([seat], fallback, best.bound)
+    joined = groups.collect(
+        time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()),
+        seating.units,
+        seating.strategies,
+    )
+    run.timings["groups_s"] = time.perf_counter() - t0
+    bound = best.bound
+    if alone.bound + joined.gain > bound:
+        bound = alone.bound + joined.gain
+        for plan in (best.plan, seat.plan):
+            plan.bound = bound
+    joint = run.incumbent(joined.units, joined.strategies, bound)
+    say(
+        options,
+        f"{joined.finished} of {groups.tried} groups tied by latency budgets solved as one model "
+        f"each (lower bound ${bound:,.2f}/month), placed so: ${joint.plan.objective:,.2f}/month, "
+        f"{'verified' if joint.plan.verification.ok else 'not verified'}",
+    )
+    # the joint models price no egress: their placements can cost more than the seating
+    if not seat.plan.verification.ok or (
+        joint.plan.verification.ok and joint.plan.objective <= seat.plan.objective
+    ):
+        fallback = Placement(joined.units, joined.strategies)
+    return _Seated([seat, joint], fallback, bound)
+
+
+# ------------------------------------------------------------------ 4. one coupled model
+def _finish(run: _Run, best: Incumbent) -> Plan:
+    """The incumbent when time is up (NoPlanError if it is not verified); else the coupled model
+    warm-started from it, whole when small, and the better of the two plans."""
+    union, options = best.plan, run.options
+    if time.perf_counter() >= run.deadline:
+        if union.verification.ok:
+            union.time_limited = True
+            union.notes.append(
+                "time limit reached while coordinating services: the plan is verified, "
+                "its gap is against the proven lower bound"
+            )
+            return union
+        raise NoPlanError(
+            f"no verified plan within the time limit ({options.time_limit:g} s): the services "
+            "were solved alone but not coordinated in time; raise --time-limit"
+        )
+    # coordination improves a plan we already hold (when the union verifies): bound its time
+    box = (
+        run.deadline
+        if not union.verification.ok
+        else min(run.deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
+    )
+    if len(run.cands.offers) <= FULL_MODEL_LIMIT:
+        return _solve_whole(run, best, box)
+    return _solve_pruned(run, best, box)
+
+
+def _solve_whole(run: _Run, best: Incumbent, box: float) -> Plan:
+    """The coupled model over every candidate until `box`, or the incumbent if no dearer."""
+    # Small enough to solve whole: no pruning, and the solver's bound is valid for the problem.
+    union = best.plan
+    say(run.options, "coordinating services in the full coupled model")
+    coupled = solve_coupled(
+        run.cands,
+        run.catalog,
+        run.options,
+        box,
+        run.timings,
+        bound=best.bound,
+        label="decomposed",
+        full=True,
+        start=union,
+    )
+    if union.verification.ok and union.objective <= coupled.objective + 1e-9:
+        union.bound = coupled.bound
+        return union
+    return coupled
+
+
+def _solve_pruned(run: _Run, best: Incumbent, box: float) -> Plan:
+    """The coupled model over the pruned regions until `box`, or the incumbent if no dearer; the
+    whole coupled model when the pruned one has no plan and the incumbent is not verified."""
+    cands, catalog, options, union = run.cands, run.catalog, run.options, best.plan
+    keep = pruned_regions(run.pruned, cands, union, catalog)
+    say(
+        options,
+        "coordinating services over "
+        f"{sum(len(v) for v in keep.values())} pruned (service, region) pairs",
+    )
+    try:
+        coupled = solve_coupled(
+            cands.restrict(cands.services(), keep),
+            catalog,
+            options,
+            box,
+            run.timings,
+            bound=best.bound,
+            label="decomposed",
+            start=union,
+            diagnose=False,
+        )
+    except (InfeasibleError, NoPlanError):
+        if union.verification.ok:
+            return union
+        if time.perf_counter() >= run.deadline:
+            raise NoPlanError(
+                f"no verified plan within the time limit ({options.time_limit:g} s): the "
+                "services could not be coordinated in time; raise --time-limit"
+            ) from None
+        say(options, "pruned model has no plan; solving the full coupled model")
+        return solve_coupled(
+            cands, catalog, options, run.deadline, run.timings, bound=best.bound, label="decomposed"
+        )
+    if union.verification.ok and union.objective <= coupled.objective + 1e-9:
+        return union
+    return coupled

@@ -1,0 +1,358 @@
+"""Services tied by dependency latency budgets: finding the budgets a placement misses, seating
+each such group where it meets them, and bounding each group as one model.
+
+Services solved alone go wherever they are cheapest, so a caller and its callee can land further
+apart than their budget allows. Any placement of a group inside a set of regions all within the
+group's tightest budget of one another meets its budgets (`latency_clique`), so
+`seat_latency_groups` takes the union's units and returns a `Seating` that meets every budget in
+moments. Meanwhile `GroupBounds` solves each such group as one model in worker processes: its
+`collect` returns a `JointResult` with how much the groups' proven bounds exceed the sum of their
+members' stand-alone bounds, and placements meeting the budgets.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import tempfile
+import time
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from ..catalog import Catalog
+from ..model.build import BuildOptions, BuiltModel, build_model
+from ..model.candidates import Candidates, prune_dominated
+from ..model.readout import strategies_of, units_of
+from ..solve import SolverOptions, get_backend
+from ..spec import AppSpec
+from .common import Placement, PlanOptions, column_lookup, where
+from .parts import PartResult, Worker, start_worker
+from .private import PrivateUse
+
+SEAT_REGIONS = 8  # regions a service may choose from when seated next to its latency partners
+SEAT_TRIES = 4  # seed regions tried per group before leaving it to the neighbourhood search
+GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see GroupBounds)
+GROUP_SHARE = 0.3  # of the time left, the most the joint group models may take
+
+
+def latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
+    """Services tied to one another by dependency latency budgets (two or more), each sorted."""
+    tied = nx.Graph(
+        [(d.source, d.target) for d in spec.dependencies if d.max_latency_ms is not None]
+    )
+    return sorted(tuple(sorted(c)) for c in nx.connected_components(tied))
+
+
+def latency_violations(
+    spec: AppSpec, regions_of: dict[str, set[str]], catalog: Catalog
+) -> list[tuple[str, str]]:
+    """Dependencies (caller, callee) whose latency budget some caller region misses, with services
+    in the regions `regions_of` gives (see `where`)."""
+    out = []
+    for dep in spec.dependencies:
+        if dep.max_latency_ms is None:
+            continue
+        targets = regions_of.get(dep.target, set())
+        if any(
+            min((catalog.rtt_ms(r, t) for t in targets), default=math.inf) > dep.max_latency_ms
+            for r in regions_of.get(dep.source, ())
+        ):
+            out.append((dep.source, dep.target))
+    return out
+
+
+def latency_clique(
+    catalog: Catalog, seed: list[str], regions: set[str], budget: float
+) -> list[str]:
+    """Regions pairwise within `budget` of each other, nearest the seed first: the seed (as much of
+    it as is such a set itself), grown nearest first. Every service placed inside it meets every
+    budget of at least `budget`."""
+    pos = {r: catalog._pos(r) for r in regions | set(seed)}
+    rtt = catalog.latency_ms
+    near = lambda a, b: max(rtt[pos[a], pos[b]], rtt[pos[b], pos[a]]) <= budget  # noqa: E731
+    clique = [seed[0]]
+    for r in seed[1:]:
+        if all(near(r, x) for x in clique):
+            clique.append(r)
+    for r in sorted(regions - set(clique), key=lambda r: max(rtt[pos[r], pos[x]] for x in clique)):
+        if all(near(r, x) for x in clique):
+            clique.append(r)
+    return clique
+
+
+# ------------------------------------------------------------------ seating
+@dataclass
+class Seating:
+    """A placement meeting every budget it could, and how many groups were seated to get it."""
+
+    units: dict[int, int]
+    strategies: dict[str, str]
+    seated: int
+
+
+def seat_latency_groups(
+    full: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    units: dict[int, int],
+    strategies: dict[str, str],
+    limit: float,
+) -> Seating:
+    """A plan that meets every dependency latency budget, built in moments rather than searched for.
+
+    For each group of services tied by budgets that some budget misses: around a region of the
+    member with the fewest allowed regions (the hardest to move), first where it is now, grows a set
+    of regions all within the group's tightest budget of one another; each member not already inside
+    it is solved again alone (the cheap stand-alone model) over its nearest few regions of that set,
+    with private capacity already held by others reserved. Any placement inside the set meets the
+    group's budgets. When a member has no plan there, the next seed region is tried (at most
+    SEAT_TRIES); a group that cannot be seated is left as it was, for the neighbourhood search.
+    There is no deadline: the work is bounded (groups x tries x members, each a small solve of at
+    most `limit` seconds), and when budgets are missed it is the quick way to a verified plan."""
+    tied = nx.Graph(
+        [
+            (d.source, d.target, {"budget": d.max_latency_ms})
+            for d in full.spec.dependencies
+            if d.max_latency_ms is not None
+        ]
+    )
+    seats = _Seats(full, catalog, options, units, strategies, limit, list(tied.nodes))
+    seated = 0
+    missed = {
+        s
+        for pair in latency_violations(full.spec, where(full.offers, units), catalog)
+        for s in pair
+    }
+    for group in map(set, nx.connected_components(tied)):
+        if not group & missed:
+            continue
+        budget = min(d["budget"] for _a, _b, d in tied.subgraph(group).edges(data=True))
+        if seats.seat(group, budget):
+            seated += 1
+    units = {i: n for held in seats.mine.values() for i, n in held.items()}
+    return Seating(units, seats.strategies, seated)
+
+
+class _Seats:
+    """The placement being seated, group by group: each service's units, the strategies, and the
+    private capacity in use, with lookups over the rows in use only (the full table can hold 500k
+    offers)."""
+
+    def __init__(
+        self,
+        full: Candidates,
+        catalog: Catalog,
+        options: PlanOptions,
+        units: dict[int, int],
+        strategies: dict[str, str],
+        limit: float,
+        tied: list[str],
+    ):
+        self.full, self.catalog, self.options, self.limit = full, catalog, options, limit
+        off = full.offers
+        info = off.loc[list(units), ["service", "region", "role"]]
+        service_of, self.region_of = column_lookup(info, "service"), column_lookup(info, "region")
+        self.primary = set(info.index[info["role"] == "primary"])
+        # per service: each step costs what one service holds
+        self.mine: dict[str, dict[int, int]] = {}
+        for i, n in units.items():
+            self.mine.setdefault(service_of[i], {})[i] = n
+        self.strategies = dict(strategies)
+        self.private_use = PrivateUse(off)
+        self.private = self.private_use(units)
+        self.allowed: dict[str, set[str]] = {}
+        for s in tied:
+            rows = full.restrict([s]).offers
+            self.allowed[s] = set(rows.loc[rows["role"] == "primary", "region"])
+
+    def regions(self, held: dict[int, int]) -> set[str]:
+        return {self.region_of[i] for i, n in held.items() if n > 0 and i in self.primary}
+
+    def seat(self, group: set[str], budget: float) -> bool:
+        """Seat the group around one seed region after another (its anchor's regions in use
+        first); False, with nothing changed, when no seed tried has room for every member."""
+        allowed = self.allowed
+        anchor = min(sorted(group), key=lambda s: len(allowed.get(s, ())))
+        pool = set().union(*(allowed.get(s, set()) for s in group))
+        weight: dict[str, float] = {}
+        for i, n in self.mine.get(anchor, {}).items():
+            if i in self.primary:
+                weight[self.region_of[i]] = weight.get(self.region_of[i], 0.0) + n
+        held = sorted(weight, key=lambda r: -weight[r])
+        seeds = held + sorted(allowed.get(anchor, set()) - set(held))
+        for seed in seeds[:SEAT_TRIES]:
+            clique = latency_clique(self.catalog, [seed, *held], pool, budget)
+            if self._seat_inside([anchor, *sorted(group - {anchor})], clique):
+                return True
+        return False
+
+    def _seat_inside(self, members: list[str], clique: list[str]) -> bool:
+        """Move each member not already inside `clique` into it; commit only if all fit."""
+        moved: dict[str, Placement] = {}
+        usage = dict(self.private)
+        for s in members:
+            if self.regions(self.mine.get(s, {})) <= set(clique):
+                continue
+            own = self.private_use(self.mine.get(s, {}))
+            reserved = {k: v - own.get(k, 0.0) for k, v in usage.items()}
+            near = [r for r in clique if r in self.allowed.get(s, set())]
+            # the nearest few are enough to survive a region or provider and keep the model small
+            built = self._solve_at(s, near[:SEAT_REGIONS], reserved)
+            if built is None and len(near) > SEAT_REGIONS:
+                built = self._solve_at(s, near, reserved)
+            if built is None:
+                return False
+            moved[s] = Placement(units_of(built), strategies_of(built))
+            sub = built.cands.offers.loc[list(moved[s].units)]
+            self.region_of.update(column_lookup(sub, "region"))
+            self.primary.update(sub.index[sub["role"] == "primary"])
+            for k, v in self.private_use(moved[s].units).items():
+                reserved[k] = reserved.get(k, 0.0) + v
+            usage = reserved
+        for s, placed in moved.items():
+            self.mine[s] = placed.units
+            self.strategies.update(placed.strategies)
+        self.private = usage
+        return True
+
+    def _solve_at(
+        self, s: str, choices: list[str], reserved: dict[tuple[str, str], float]
+    ) -> BuiltModel | None:
+        """Service `s` alone over `choices`, with `reserved` private capacity taken by others."""
+        built = build_model(
+            self.full.restrict([s], {s: set(choices)}),
+            self.catalog,
+            BuildOptions(couple=False, private_reserved=reserved),
+        )
+        options = self.options
+        result = get_backend(options.solver).solve(
+            built.prob,
+            SolverOptions(
+                options.solver,
+                self.limit,
+                max(options.gap, 0.01),
+                options.threads,
+                small_model=True,
+            ),
+        )
+        return built if result.status.has_plan else None
+
+
+# ------------------------------------------------------------------ joint group models
+@dataclass
+class JointResult:
+    """What the joint group models gave by the time they were collected: how much the finished
+    groups raise the sum of their stand-alone bounds, how many finished, and the placement given
+    with the finished groups' placements (which meet their budgets) in place of their members'."""
+
+    gain: float
+    finished: int
+    units: dict[int, int]
+    strategies: dict[str, str]
+
+
+class GroupBounds:
+    """Joint models of the groups tied by latency budgets, solved in worker processes: a bound for
+    each group and a placement meeting its budgets.
+
+    Each group whose stand-alone plans miss a budget is one model with those budgets
+    (`parts.solve_block`) over regions pruned by latency-aware dominance. The model is a relaxation
+    of the group's part of the whole problem and the pruning is exact (candidates.prune_dominated),
+    so its proven bound may replace the sum of its members' stand-alone bounds; each member's own
+    bound is a row of the model (a valid cut that lifts its weak linear relaxation). Groups run
+    smallest first, on `processes` workers; those finished when `collect` is called count, the rest
+    keep their members' bounds and plans."""
+
+    def __init__(
+        self,
+        cands: Candidates,
+        catalog: Catalog,
+        options: PlanOptions,
+        units: dict[int, int],
+        service_bound: dict[str, float],
+        deadline: float,
+        processes: int,
+    ):
+        self.workers: list[Worker] = []
+        self.tried = 0
+        placed = where(cands.offers, units)
+        missed = {s for pair in latency_violations(cands.spec, placed, catalog) for s in pair}
+        groups = [g for g in latency_groups(cands.spec) if missed.intersection(g)]
+        left = deadline - time.perf_counter()
+        if not groups or left <= 1.0 or processes < 1:
+            return
+        pruned = prune_dominated(cands.restrict([s for g in groups for s in g]), catalog)
+        rows = {g: sum(len(pruned._rows_of.get(s, ())) for s in g) for g in groups}
+        # Latency-aware dominance prunes little where a member has many regions near its partners:
+        # such joint models rarely close in the time a group gets (measured: 2 services x 130
+        # regions, no bound above the stand-alone ones in 20 s), so they are not tried.
+        groups = sorted(
+            (g for g in groups if rows[g] <= GROUP_ROWS_PER_MEMBER * len(g)), key=lambda g: rows[g]
+        )
+        if not groups:
+            return
+        self.tried = len(groups)
+        self.floors = {s: service_bound[s] for g in groups for s in g}
+        self.offers = cands.offers
+        limit = min(
+            max(0.5, GROUP_SHARE * left * processes / len(groups)), 0.1 * options.time_limit, 10.0
+        )
+        self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
+        quiet = replace(options, progress=None)
+        for w in range(min(processes, len(groups))):  # smallest first on every worker
+            self.workers.append(
+                start_worker(
+                    self.tmp.name,
+                    w,
+                    pruned,
+                    catalog,
+                    quiet,
+                    groups[w::processes],
+                    limit,
+                    self.floors,
+                    stream=True,
+                )
+            )
+
+    def collect(
+        self, wait_until: float, units: dict[int, int], strategies: dict[str, str]
+    ) -> JointResult:
+        """Stop the workers by `wait_until`; what the finished groups give, their placements put
+        into `units`/`strategies` (copies)."""
+        done: list[tuple[tuple[str, ...], PartResult | BaseException]] = []
+        try:
+            while (
+                any(w.proc.poll() is None for w in self.workers)
+                and time.perf_counter() < wait_until
+            ):
+                time.sleep(0.05)
+            for worker in self.workers:
+                if worker.proc.poll() is None:
+                    worker.proc.kill()
+                    worker.proc.wait()
+                worker.stderr.close()
+                res = worker.result_path
+                for path in (res, res + ".part"):
+                    if os.path.exists(path):
+                        with open(path, "rb") as f:
+                            done += pickle.load(f)
+                        break
+        finally:
+            if self.workers:
+                self.tmp.cleanup()
+            self.workers = []
+        gain = 0.0
+        service_of = column_lookup(self.offers.loc[list(units)], "service")
+        units, strategies = dict(units), dict(strategies)
+        for block, out in done:
+            if isinstance(out, BaseException):
+                raise out
+            gain += max(0.0, out.bound - sum(self.floors[s] for s in block))
+            if out.strategies:  # a placement that meets the group's budgets
+                for i in [i for i in units if service_of.get(i) in block]:
+                    del units[i]
+                units.update(out.units)
+                strategies.update(out.strategies)
+        return JointResult(gain, len(done), units, strategies)
