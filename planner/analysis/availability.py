@@ -56,7 +56,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
 import networkx as nx
 import numpy as np
@@ -903,7 +903,8 @@ def monte_carlo_availability(
                 if doms is None:
                     continue
                 if doms not in region_up:
-                    region_up[doms] = ~dom_down[:, list(doms)].any(axis=1)
+                    # numpy's stubs type .any(axis=1) as a scalar or an array: here it is an array
+                    region_up[doms] = ~cast(BoolArray, dom_down[:, list(doms)].any(axis=1))
                 capacity += plan.shares[s][i] * (region_up[doms] & comp_up[:, i])
             svc_up.append(~_shortfall(capacity, plan.required[s]))
         for s in range(n_svc):

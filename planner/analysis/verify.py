@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,10 @@ from ..catalog import Catalog
 # The verifier shares only catalog definitions (column names, the main-resource order) with the
 # model builder; every rule it checks is its own reading of docs/model.md, not the model's rows.
 from ..catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, SITE_CAPACITY, main_resource
+
+if TYPE_CHECKING:  # for annotations only
+    from ..plan import Plan
+    from ..spec import AppSpec, Service
 
 _DATA = ("storage_gb",)
 TOL = 1e-6
@@ -62,11 +67,11 @@ def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[s
     return out
 
 
-def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
+def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
     """Check `plan` (a planner.plan.Plan) against its spec and the catalog."""
-    spec = plan.spec  # type: ignore[attr-defined]
-    p: pd.DataFrame = plan.placements  # type: ignore[attr-defined]
-    strategies: dict[str, str] = plan.strategies  # type: ignore[attr-defined]
+    spec = plan.spec
+    p: pd.DataFrame = plan.placements
+    strategies: dict[str, str] = plan.strategies
     v: list[str] = []
     off = catalog.offerings
     unknown = sorted(set(p["offering"]) - set(off.index))
@@ -160,11 +165,13 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
                     v.append(f"{svc.name}: {r} holds a partial {what} ({held:g} of {d_data:g} GB)")
         share = spec.policy.private_share_min
         if share > 0 and _could_use_private(svc, spec, catalog):
-            held = dict(zip(RESOURCES, cap[prim[kind[prim] == "private"]].sum(axis=0), strict=True))
+            on_private = dict(
+                zip(RESOURCES, cap[prim[kind[prim] == "private"]].sum(axis=0), strict=True)
+            )
             for res, d in svc.demand.as_dict().items():
-                if res != "storage_gb" and d > 0 and held[res] < share * d - TOL * (1 + d):
+                if res != "storage_gb" and d > 0 and on_private[res] < share * d - TOL * (1 + d):
                     v.append(
-                        f"{svc.name}: {held[res]:g} {res} on private sites, "
+                        f"{svc.name}: {on_private[res]:g} {res} on private sites, "
                         f"policy wants {share:.0%} of {d:g}"
                     )
         have = dict(zip(RESOURCES, cap[prim].sum(axis=0), strict=True))
@@ -232,7 +239,7 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
     if spec.policy.max_providers is not None and n_prov > spec.policy.max_providers:
         v.append(f"uses {n_prov} providers, policy allows {spec.policy.max_providers}")
     cost = _recompute_cost(p, spec, catalog)
-    reported = float(plan.cost["total"])  # type: ignore[attr-defined]
+    reported = float(plan.cost["total"])
     if abs(cost - reported) > 1e-6 * max(1.0, cost):
         v.append(f"reported cost {reported:.4f} differs from the catalog's {cost:.4f}")
     if spec.policy.budget_per_month is not None and cost > spec.policy.budget_per_month + 1e-6:
@@ -241,7 +248,7 @@ def verify_plan(plan: object, catalog: Catalog) -> VerificationReport:
 
 
 def _check_scenarios(
-    spec: object,
+    spec: AppSpec,
     p: pd.DataFrame,
     strategies: dict[str, str],
     strat: pd.DataFrame,
@@ -255,7 +262,7 @@ def _check_scenarios(
 ) -> list[str]:
     """Capacity left after each failure, for every service at once (domains x services arrays)."""
     out: list[str] = []
-    names = [s.name for s in spec.services]  # type: ignore[attr-defined]
+    names = [s.name for s in spec.services]
     s_of = p["service"].map({n: i for i, n in enumerate(names)}).to_numpy()
     region = p["region"].to_numpy()
     lost = np.array(
@@ -282,7 +289,7 @@ def _check_scenarios(
             touched[~provider_domain, j] = False  # SaaS runs across the vendor's regions
     public = kind == "public"
     offering_rows = off.loc[p["offering"]]
-    for svc_obj in spec.services:  # type: ignore[attr-defined]
+    for svc_obj in spec.services:
         j = names.index(svc_obj.name)
         if not touched[:, j].any() or strategies.get(svc_obj.name) not in strat.index:
             continue
@@ -322,37 +329,37 @@ def _check_scenarios(
     return out
 
 
-def _could_use_private(svc: object, spec: object, catalog: Catalog) -> bool:
+def _could_use_private(svc: Service, spec: AppSpec, catalog: Catalog) -> bool:
     """Whether any private site is open to the service under its own rules and the policy's (then
     the policy's private share applies to it)."""
     priv = catalog.regions[catalog.regions["kind"] == "private"]
-    priv = priv[~priv.index.isin(spec.policy.exclude_regions)]  # type: ignore[attr-defined]
+    priv = priv[~priv.index.isin(spec.policy.exclude_regions)]
     priv = priv[
         ~priv["provider"].isin(set(svc.forbid_providers) | set(spec.policy.exclude_providers))
-    ]  # type: ignore[attr-defined]
-    if svc.residency:  # type: ignore[attr-defined]
-        priv = priv[priv["jurisdiction"].isin(svc.residency)]  # type: ignore[attr-defined]
-    if svc.providers:  # type: ignore[attr-defined]
-        priv = priv[priv["provider"].isin(svc.providers)]  # type: ignore[attr-defined]
-    if svc.user_facing and spec.users:  # type: ignore[attr-defined]
+    ]
+    if svc.residency:
+        priv = priv[priv["jurisdiction"].isin(svc.residency)]
+    if svc.providers:
+        priv = priv[priv["provider"].isin(svc.providers)]
+    if svc.user_facing and spec.users:
         near = set()
-        for u in spec.users:  # type: ignore[attr-defined]
+        for u in spec.users:
             rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
             near |= set(rtt.index[rtt <= u.max_latency_ms])
         priv = priv[priv.index.isin(near)]
     if priv.empty:
         return False
     cats = catalog.service_categories
-    ok = cats[cats["service_category"] == svc.category]  # type: ignore[attr-defined]
-    if svc.tiers:  # type: ignore[attr-defined]
-        ok = ok[ok["tier"].isin(svc.tiers)]  # type: ignore[attr-defined]
-    needed = [r for r, d in svc.demand.as_dict().items() if d > 0]  # type: ignore[attr-defined]
+    ok = cats[cats["service_category"] == svc.category]
+    if svc.tiers:
+        ok = ok[ok["tier"].isin(svc.tiers)]
+    needed = [r for r, d in svc.demand.as_dict().items() if d > 0]
     off = catalog.offerings
     usable = off["region"].isin(priv.index) & off["category"].isin(set(ok["offering_category"]))
     return bool((usable & (off[needed] > 0).any(axis=1)).any())
 
 
-def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
+def _recompute_cost(p: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> float:
     """Units x catalog monthly price, plus per-region fees, plus egress by the documented rule."""
     off = catalog.offerings
     units = p["units"].to_numpy(dtype=float)
@@ -380,8 +387,8 @@ def _recompute_cost(p: pd.DataFrame, spec: object, catalog: Catalog) -> float:
         .groupby([held["service"].to_numpy(), held["region"].to_numpy()])
         .sum()
     )
-    demand_of = {s.name: s.demand for s in spec.services}  # type: ignore[attr-defined]
-    for dep in spec.dependencies:  # type: ignore[attr-defined]
+    demand_of = {s.name: s.demand for s in spec.services}
+    for dep in spec.dependencies:
         targets = where.get(dep.target, set())
         if dep.gb_per_month <= 0 or not targets:
             continue
