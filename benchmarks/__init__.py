@@ -1,3 +1,13 @@
-"""Benchmarks of the placement planner: seeded instances (`generate`), hand-drawn baselines
-(`baselines`) and a runner that times every phase in a fresh process (`runner`).
-Run `python -m benchmarks --help`; results and targets are in docs/benchmarks.md."""
+"""Benchmarks of the placement planner. Run `python -m benchmarks --help`; results and targets are
+in docs/benchmarks.md.
+
+Where things are:
+  * `generate`: seeded instances (a catalog and a spec of N services);
+  * `baselines`: the plans a person would draw by hand, verified;
+  * `run`: the configurations of a run, and running one (timed phases, analyses, baselines);
+  * `isolate`: each configuration in a fresh process; killed or crashed runs become rows;
+  * `profiling`: cProfile of the default method;
+  * `provenance`: the machine, library versions and planner commit a run was measured on;
+  * `targets`: the targets and the verdicts; `report`: the markdown report (`fmt`: its cells);
+  * `runner`: the command line.
+"""

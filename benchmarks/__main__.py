@@ -1,4 +1,5 @@
-"""`python -m benchmarks`: see benchmarks/runner.py and docs/benchmarks.md."""
+"""`python -m benchmarks`: the command line is benchmarks/runner.py; docs/benchmarks.md explains
+what is measured and how."""
 
 import sys
 

@@ -161,17 +161,19 @@ def _dr(shape: Shape, rng: np.random.Generator) -> dict[str, Any]:
         return {"dr": "active_active"}
     if shape.name == "db":
         k = rng.choice(3, p=[0.2, 0.5, 0.3])
-        return [
+        db: list[dict[str, Any]] = [
             {"dr": "active_active"},
             {"dr": "warm_standby"},
             {"dr": "auto", "rto_minutes": 30, "rpo_minutes": 5},
-        ][int(k)]
+        ]
+        return db[int(k)]
     k = rng.choice(3, p=[0.6, 0.2, 0.2])
-    return [
+    other: list[dict[str, Any]] = [
         {"dr": "active_active"},
         {"dr": "warm_standby"},
         {"dr": "auto", "rto_minutes": 60, "rpo_minutes": 15},
-    ][int(k)]
+    ]
+    return other[int(k)]
 
 
 def spec_data(config: InstanceConfig, catalog: Catalog) -> dict[str, Any]:
