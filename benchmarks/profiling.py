@@ -20,16 +20,17 @@ from typing import Any
 
 from .fmt import pct
 
-# (report label, planner functions whose cumulative time is that phase); nested phases overlap
+# (report label, planner functions whose cumulative time is that phase); nested phases overlap.
+# The names must follow the planner's: a renamed function shows as a phase of 0 s.
 PHASES = (
     ("candidate preparation", ("build_candidates", "check_against_catalog")),
     ("dominance pruning", ("prune_dominated",)),
-    ("per-service solves (in worker processes when parallel: waiting time here)", ("_solve_each",)),
+    ("per-service solves (in worker processes when parallel: waiting time here)", ("solve_each",)),
     ("model build (PuLP)", ("build_model",)),
     ("PuLP -> arrays (to_matrix)", ("to_matrix",)),
     ("HiGHS run", ()),  # the built-in highspy run
     ("solution check", ("check_solution",)),
-    ("plan assembly + verification", ("_assemble",)),
+    ("plan assembly + verification", ("assemble",)),
 )
 
 

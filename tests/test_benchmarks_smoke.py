@@ -235,3 +235,17 @@ def test_monolithic_target_is_judged_on_our_fastest_run_that_beats_it() -> None:
     rows[2]["cost"] = None  # no plan from the baseline: our fastest plan is judged
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| met |") and "ours (5s)" in line
+
+
+def test_profile_phases_name_functions_the_planner_has() -> None:
+    """A phase whose function was renamed would be reported as 0 s, not as an error."""
+    import re
+    from pathlib import Path
+
+    from benchmarks.profiling import PHASES
+
+    planner = Path(__file__).resolve().parents[1] / "planner"
+    source = "\n".join(p.read_text() for p in planner.rglob("*.py"))
+    for label, names in PHASES:
+        for name in names:
+            assert re.search(rf"^\s*def {name}\(", source, re.M), (label, name)
