@@ -93,7 +93,8 @@ class NoPlanError(PlannerError):
 
 
 class SolverError(PlannerError):
-    """The solver returned something we cannot trust (for example a plan that fails verification)."""
+    """The solver returned something we cannot trust (for example a plan that fails
+    verification)."""
 
     exit_code = 1
 

@@ -43,8 +43,8 @@ def availability_to_dict(result: Any) -> dict[str, Any]:
             "downtime_minutes_per_year": result.minutes_per_year,
             "method": result.method,
             "confidence_interval": getattr(result, "confidence_interval", None),
-            "note": "estimated availability (model): composed from SLAs and the catalog's outage assumptions, "
-            "not a provider promise",
+            "note": "estimated availability (model): composed from SLAs and the catalog's "
+            "outage assumptions, not a provider promise",
         }
     )
 

@@ -1,4 +1,5 @@
-"""Synthetic catalogs built in memory: for property tests (small, enumerable) and benchmarks (large).
+"""Synthetic catalogs built in memory: for property tests (small, enumerable) and benchmarks
+(large).
 
 They share the shipped catalog's strategy and service-category tables, so a synthetic catalog
 differs from the real one only in its regions, offerings and prices.
@@ -167,14 +168,16 @@ def random_catalog(
     private_sites: int = 0,
     private_vcpu: float = 0.0,
 ) -> Catalog:
-    """A larger random catalog (benchmarks): prices ~ capacity x provider base x region factor x noise."""
+    """A larger random catalog (benchmarks): prices ~ capacity x provider base x region factor x
+    noise."""
     rng = np.random.default_rng(seed)
     continents = ["AS", "EU", "NA"]
     juris = {"AS": "KR", "EU": "EU", "NA": "US"}
     regions, offerings = [], []
     for p in range(n_providers):
         base = rng.uniform(0.85, 1.15)
-        # a provider sells the same SKUs in every region, at a regional price factor (as real ones do)
+        # a provider sells the same SKUs in every region, at a regional price factor (as real
+        # ones do)
         sizes = sorted({float(2 ** int(rng.integers(1, 7))) for _ in range(offerings_per_region)})
         for k in range(regions_per_provider):
             c = continents[k % 3]
