@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from planner import cli
 from planner.errors import (
@@ -63,13 +64,13 @@ def _fenced(text: str, lang: str) -> list[str]:
 SPEC_MODELS = (AppSpec, Service, Demand, UserGroup, Dependency, Policy)
 
 
-def _yaml_keys(model: type) -> list[str]:
+def _yaml_keys(model: type[BaseModel]) -> list[str]:
     """The keys a user writes: the alias when there is one (`from`, `to`), else the field name."""
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
 @pytest.mark.parametrize("model", SPEC_MODELS, ids=lambda m: m.__name__)
-def test_every_spec_field_is_documented(model: type) -> None:
+def test_every_spec_field_is_documented(model: type[BaseModel]) -> None:
     spans = _code_spans(_read("spec.md"))
     missing = [k for k in _yaml_keys(model) if k not in spans]
     assert not missing, f"docs/spec.md does not document {model.__name__} fields {missing}"
@@ -80,7 +81,7 @@ def test_dependency_aliases_are_the_documented_keys() -> None:
     assert "from" in keys and "to" in keys
 
 
-def _literal_values(model: type, field: str) -> list[str]:
+def _literal_values(model: type[BaseModel], field: str) -> list[str]:
     ann = model.model_fields[field].annotation
     values: list[str] = []
     stack = [ann]
@@ -96,7 +97,7 @@ def _literal_values(model: type, field: str) -> list[str]:
 @pytest.mark.parametrize(
     ("model", "field"), [(Policy, "survive"), (Service, "dr"), (Service, "tiers")]
 )
-def test_every_allowed_value_is_documented(model: type, field: str) -> None:
+def test_every_allowed_value_is_documented(model: type[BaseModel], field: str) -> None:
     spans = _code_spans(_read("spec.md"))
     values = _literal_values(model, field)
     assert values, f"{model.__name__}.{field} is expected to be a Literal"

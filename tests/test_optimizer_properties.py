@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,7 +179,7 @@ def _solve(inst: dict, method: str = "decomposed", solver: str = "highs", **poli
     )
 
 
-def _cost_or_inf(inst: dict, **kw: object) -> float:
+def _cost_or_inf(inst: dict, **kw: Any) -> float:
     from planner.errors import InfeasibleError
 
     try:
@@ -191,7 +192,8 @@ def _cost_or_inf(inst: dict, **kw: object) -> float:
 
 @given(instances())
 def test_optimum_matches_brute_force(inst: dict) -> None:
-    """T4: the decomposed optimiser's cost equals exhaustive enumeration; infeasible iff none exists."""
+    """T4: the decomposed optimiser's cost equals exhaustive enumeration; infeasible iff none
+    exists."""
     expected = brute_force(inst)
     got = _cost_or_inf(inst)
     if math.isinf(expected):
@@ -245,8 +247,9 @@ def test_same_input_same_plan(inst: dict) -> None:
 
 
 def test_brute_force_oracle_can_fail() -> None:
-    """The oracle is not vacuous: a two-region instance needs both regions to survive a region loss."""
-    inst = {
+    """The oracle is not vacuous: a two-region instance needs both regions to survive a region
+    loss."""
+    inst: dict[str, Any] = {
         "regions": [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=1)],
         "offerings": [
             SynthOffering("p0/r0", "vm4", "compute.vm", 40.0, vcpu=4.0),
@@ -344,8 +347,9 @@ def test_decomposed_bound_never_exceeds_the_optimum(inst: dict) -> None:
 
 
 def test_lagrangian_bound_closes_the_gap_on_a_full_private_site() -> None:
-    """Three services want an 8-vCPU private site (20/unit) over public VMs (100/unit): the per-service
-    bound (80) ignores the cap; pricing private vCPU lifts the bound to the true optimum (240)."""
+    """Three services want an 8-vCPU private site (20/unit) over public VMs (100/unit): the
+    per-service bound (80) ignores the cap; pricing private vCPU lifts the bound to the true
+    optimum (240)."""
     regions = [
         SynthRegion("p0", "r0", zones=1),
         SynthRegion("p0", "r1", zones=1),
