@@ -1,10 +1,10 @@
 """Worker process for studies: `python -m planner._study_worker`.
 
-Started by planner.study.ProcessBackend. Reads length-prefixed pickled frames on stdin: first
-("init", catalog_dir, specs), loaded once; then one Task per frame, answering each with a pickled
-Outcome on stdout. A fresh interpreter, not multiprocessing: spawn and forkserver re-import the
-caller's main module, and fork would copy HiGHS's thread state. Anything a library prints goes to
-stderr, so stdout carries only frames.
+Started by planner.study.executors.ProcessExecutor. Reads length-prefixed pickled frames on stdin:
+first ("init", catalog_dir, specs), loaded once; then one Task per frame, answering each with a
+pickled Outcome on stdout. A fresh interpreter, not multiprocessing: spawn and forkserver re-import
+the caller's main module, and fork would copy HiGHS's thread state. Anything a library prints goes
+to stderr, so stdout carries only frames.
 """
 
 from __future__ import annotations
@@ -14,24 +14,25 @@ import sys
 
 
 def main() -> int:
-    from .study import _read_frame, _worker_catalog, _write_frame, execute
+    from .study.executors import read_frame, worker_catalog, write_frame
+    from .study.tasks import execute
 
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints cannot corrupt the frames
     inp = sys.stdin.buffer
     try:
-        kind, catalog_dir, specs = _read_frame(inp)
+        kind, catalog_dir, specs = read_frame(inp)
     except EOFError:
         return 0
     if kind != "init":
         raise SystemExit("planner._study_worker: expected an init frame first")
-    catalog = _worker_catalog(catalog_dir)
+    catalog = worker_catalog(catalog_dir)
     while True:
         try:
-            task = _read_frame(inp)
+            task = read_frame(inp)
         except EOFError:
             return 0
-        _write_frame(out, execute(task, catalog, specs))
+        write_frame(out, execute(task, catalog, specs))
 
 
 if __name__ == "__main__":

@@ -302,7 +302,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     res = run_study(
         args.study_file,
         catalog_dir=args.catalog,
-        backend=args.backend,
+        executor=args.executor,
         scheduler=args.scheduler,
         out=args.out,
         force=args.force,
@@ -467,7 +467,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, default=None, help="output stem (default: <study dir>/<name>)"
     )
-    p.add_argument("--backend", choices=["processes", "serial", "dask"], default="processes")
+    executors = ["processes", "serial", "dask"]
+    p.add_argument(
+        "--executor",
+        choices=executors,
+        default="processes",
+        help="what runs the tasks: worker processes (default), this process, or Dask",
+    )
+    # the former name of --executor ("backend" means a solver everywhere else)
+    p.add_argument("--backend", dest="executor", choices=executors, help=argparse.SUPPRESS)
     p.add_argument(
         "--scheduler", default=None, help='Dask scheduler address or "local-cluster" (implies dask)'
     )

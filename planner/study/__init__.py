@@ -18,15 +18,12 @@ The names below are the ones code outside this package uses; import them from `p
 
 from __future__ import annotations
 
-from .executors import EXECUTORS, plain_main, read_frame, worker_catalog, write_frame
+from .executors import EXECUTORS, plain_main
 from .results import BASELINE, COLUMNS, comparable, summarize_study, tidy
 from .run import StudyFailedError, StudyProgress, StudyResult, run_study, stderr_progress
 from .spec import FAILURE_SETS, Study, StudyApp, load_study, study_from_data
 from .store import output_paths
 from .tasks import Outcome, Task, execute
-
-# planner._study_worker (the worker process of the `processes` executor) imports these names
-_read_frame, _write_frame, _worker_catalog = read_frame, write_frame, worker_catalog
 
 __all__ = [
     "BASELINE",
