@@ -305,9 +305,7 @@ def hand_plan(
     plan.verification = report
     out = Baseline(kind, plan.objective, report.ok, list(report.violations), plan=plan)
     if kind == "single-region":
-        weaker = spec.model_copy(
-            update={"policy": spec.policy.model_copy(update={"survive": "none"})}
-        )
+        weaker = spec.with_policy(survive="none")
         weak_plan = Plan(
             weaker,
             placements,
