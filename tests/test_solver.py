@@ -12,6 +12,7 @@ from planner.errors import NoPlanError, SolverError
 from planner.optimize import PlanOptions, make_plan
 from planner.solve import (
     BACKENDS,
+    HighsBackend,
     SolveResult,
     SolverOptions,
     SolveStatus,
@@ -117,8 +118,10 @@ def _large_spec(n: int, survive: str = "region") -> dict:
 
 
 def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
-    """T9: the monolithic model on a large instance stops near its limit; a plan, if any, is
-    verified and carries its gap; otherwise NoPlanError (exit code 4)."""
+    """T9 on a real model: the monolithic model of 40 services cannot be proven optimal in 2 or 3
+    seconds (here a 30 s solve still ends 8% from its bound), so each solve stops at its time
+    limit. Whether an incumbent exists by then depends on the machine, so each outcome is checked
+    for what it must carry; the next test forces each outcome on a small model."""
     from planner.model.build import build_model
     from planner.model.candidates import build_candidates
 
@@ -126,19 +129,68 @@ def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
     spec = spec_from_data(_large_spec(40), "generated")
     built = build_model(build_candidates(spec, cat), cat)
     result = get_backend("highs").solve(built.prob, SolverOptions(time_limit=2.0, gap=0.0))
-    # the solve itself (model hand-over included) stops within the limit plus our guard's slack
-    assert result.seconds < 2.0 * 1.2 + 2.0 + 3.0
-    assert result.status in (SolveStatus.FEASIBLE, SolveStatus.NO_SOLUTION, SolveStatus.OPTIMAL)
+    # stopped by HiGHS's own time limit, or by our wall-clock guard's cancel (an interrupt)
+    assert result.detail in ("HighsModelStatus.kTimeLimit", "HighsModelStatus.kInterrupt")
     if result.status is SolveStatus.FEASIBLE:
-        assert result.gap is not None and result.bound is not None
+        assert result.objective is not None and result.bound is not None
+        assert result.gap is not None and result.gap > 0
+    else:
+        assert result.status is SolveStatus.NO_SOLUTION
+        assert result.objective is None and not result.values
     try:
         plan = make_plan(spec, cat, PlanOptions(method="monolithic", time_limit=3.0, gap=0.0))
     except NoPlanError as exc:
         assert exc.exit_code == 4
+        assert "no plan found within the time limit" in str(exc)
     else:
         assert plan.verification.ok
-        assert plan.status in ("optimal", "feasible", "feasible_time_limit")
-        assert plan.gap is not None and plan.bound is not None
+        assert plan.time_limited and plan.status == "feasible_time_limit"
+        assert "time limit reached: the plan is the best found, not proven optimal" in plan.notes
+        assert plan.gap is not None and plan.gap > 0
+
+
+class _CutAtItsLimit(HighsBackend):
+    """HiGHS, answering as a run cut by its time limit does: the plan it found, not proven
+    (its bound 10% below), or no plan at all."""
+
+    found_one = True
+
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
+        real = super().solve(prob, options)
+        assert real.status is SolveStatus.OPTIMAL and real.objective is not None
+        stopped = "HighsModelStatus.kTimeLimit"
+        if not self.found_one:
+            for v in prob.variables():
+                v.varValue = None
+            return SolveResult(SolveStatus.NO_SOLUTION, seconds=options.time_limit, detail=stopped)
+        return SolveResult(
+            SolveStatus.FEASIBLE, real.objective, 0.9 * real.objective, real.seconds, detail=stopped
+        )
+
+
+class _NothingByItsLimit(_CutAtItsLimit):
+    found_one = False
+
+
+def test_a_plan_cut_by_the_time_limit_says_so(monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """T9, the incumbent: a verified plan, marked as stopped by the time limit, with its gap."""
+    monkeypatch.setitem(BACKENDS, "highs", _CutAtItsLimit)
+    spec = load_spec(EXAMPLES / "kr-ecommerce.yaml")
+    plan = make_plan(spec, catalog, PlanOptions(method="monolithic", time_limit=30))
+    assert plan.verification.ok
+    assert plan.time_limited and plan.status == "feasible_time_limit"
+    assert "time limit reached: the plan is the best found, not proven optimal" in plan.notes
+    assert plan.gap == pytest.approx(0.1)
+
+
+def test_no_plan_by_the_time_limit_is_exit_code_4(monkeypatch: pytest.MonkeyPatch, catalog) -> None:
+    """T9, no incumbent: NoPlanError (exit code 4) saying what to do, never a plan."""
+    monkeypatch.setitem(BACKENDS, "highs", _NothingByItsLimit)
+    spec = load_spec(EXAMPLES / "kr-ecommerce.yaml")
+    with pytest.raises(NoPlanError, match="no plan found within the time limit") as caught:
+        make_plan(spec, catalog, PlanOptions(method="monolithic", time_limit=30))
+    assert caught.value.exit_code == 4
+    assert "raise --time-limit" in str(caught.value)
 
 
 def test_decomposed_beats_or_matches_monolithic_on_a_hard_instance() -> None:
@@ -149,7 +201,9 @@ def test_decomposed_beats_or_matches_monolithic_on_a_hard_instance() -> None:
     try:
         mono = make_plan(spec, cat, PlanOptions(method="monolithic", time_limit=3.0))
     except NoPlanError:
-        return
+        # whether HiGHS has an incumbent after 3 s depends on the machine and its load
+        pytest.skip("the monolithic model found no plan within 3 s on this machine")
+    assert mono.verification.ok
     assert dec.objective <= mono.objective * (1 + 1e-6)
 
 
@@ -211,8 +265,8 @@ def test_worker_processes_solve_services_as_this_process_does(
 
 
 def test_cbc_finds_the_optimum_its_preprocessing_once_cut_off() -> None:
-    """A zone-survival model on which CBC with its default preprocessing proved 42 'optimal' while 40
-    (two units in the two-zone region) is feasible: the CBC back-end must not trust that step."""
+    """A zone-survival model on which CBC with its default preprocessing proved 42 'optimal' while
+    40 (two units in the two-zone region) is feasible: the CBC back-end must not trust that step."""
     from planner.synthetic import SynthOffering, SynthRegion, make_catalog
 
     regions = [SynthRegion("p0", "r0", zones=1), SynthRegion("p0", "r1", zones=2)]
