@@ -6,6 +6,7 @@ the budgets."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -148,8 +149,21 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     # stopped at once, workers that have not finished count for nothing and leave nothing running
     early = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
     procs = [w.proc for w in early.workers]
-    assert early.collect(time.perf_counter(), units, strategies).gain >= 0.0
+    cut = early.collect(time.perf_counter(), units, strategies)
+    # a worker needs over a second to start (imports); none can have answered yet
+    assert (cut.finished, cut.gain) == (0, 0.0)
+    assert cut.units == units
     assert all(p.poll() is not None for p in procs)
+    # interrupted (an error or Ctrl-C while seating): stop() ends the workers and reads nothing
+    halted = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    procs, folder = [w.proc for w in halted.workers], Path(halted.tmp.name)
+    halted.stop()
+    assert all(p.poll() is not None for p in procs)
+    assert not folder.exists() and halted.workers == []
+    # with no time left no group is started, and stopping it is still safe
+    idle = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter(), 2)
+    assert idle.tried == 0
+    idle.stop()
     # and the whole planner's bound includes it, below the verified plan's cost
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
     assert plan.verification.ok, plan.verification.violations

@@ -132,7 +132,8 @@ class Catalog:
         self.egress_usd_per_gb = _egress_matrix(self)
 
     # Small lookups used by the model, the verifier and the CLI.
-    def _pos(self, region: str) -> int:
+    def position(self, region: str) -> int:
+        """The region's row and column in the latency and egress matrices."""
         try:
             return self.region_pos[region]
         except KeyError:
@@ -150,10 +151,10 @@ class Catalog:
             ) from None
 
     def rtt_ms(self, src: str, dst: str) -> float:
-        return float(self.latency_ms[self._pos(src), self._pos(dst)])
+        return float(self.latency_ms[self.position(src), self.position(dst)])
 
     def egress_rate(self, src: str, dst: str) -> float:
-        return float(self.egress_usd_per_gb[self._pos(src), self._pos(dst)])
+        return float(self.egress_usd_per_gb[self.position(src), self.position(dst)])
 
     def rtt_from_point_ms(self, lat: float, lon: float) -> pd.Series:
         """Modelled round trip from a user location to every region."""

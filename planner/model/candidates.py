@@ -67,7 +67,7 @@ class Candidates:
         return list(self.demand.index)
 
     @functools.cached_property
-    def _rows_of(self) -> dict[str, np.ndarray]:
+    def rows_of(self) -> dict[str, np.ndarray]:
         """Service -> positions of its offer rows (restrict() is called per service, many times)."""
         return {
             s: np.asarray(ix)
@@ -78,7 +78,7 @@ class Candidates:
         self, services: list[str], regions: dict[str, set[str]] | None = None
     ) -> Candidates:
         """A copy limited to some services (and optionally to some regions per service)."""
-        rows = [self._rows_of[s] for s in services if s in self._rows_of]
+        rows = [self.rows_of[s] for s in services if s in self.rows_of]
         offers = self.offers.iloc[np.sort(np.concatenate(rows))] if rows else self.offers.iloc[:0]
         if regions is not None:  # only over the services' own rows: the full table can be 500k rows
             offers = offers[
@@ -91,14 +91,21 @@ class Candidates:
                 )
             ]
         # keep the original row labels: unit counts from sub-models are merged by them
+        return self.with_offers(offers, services)
+
+    def with_offers(self, offers: pd.DataFrame, services: list[str] | None = None) -> Candidates:
+        """The same problem over another offers table (a subset, or re-priced rows), limited to
+        `services` (default: all); row labels are kept."""
+        services = self.services() if services is None else services
+        keep = set(services)
         return Candidates(
             self.spec,
             offers,
             self.demand.loc[services],
             {s: self.strategies[s] for s in services},
             self.scenarios,
-            {k: v for k, v in self.user_reach.items() if k[0] in services},
-            frozenset(s for s in self.global_services if s in services),
+            {k: v for k, v in self.user_reach.items() if k[0] in keep},
+            frozenset(s for s in self.global_services if s in keep),
             self.notes,
         )
 

@@ -314,7 +314,7 @@ def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _S
         )
         seat = run.incumbent(seating.units, seating.strategies, best.bound)
     except BaseException:
-        groups.collect(time.perf_counter(), {}, {})  # stop the workers
+        groups.stop()
         raise
     say(
         options,

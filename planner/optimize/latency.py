@@ -69,7 +69,7 @@ def latency_clique(
     """Regions pairwise within `budget` of each other, nearest the seed first: the seed (as much of
     it as is such a set itself), grown nearest first. Every service placed inside it meets every
     budget of at least `budget`."""
-    pos = {r: catalog._pos(r) for r in regions | set(seed)}
+    pos = {r: catalog.position(r) for r in regions | set(seed)}
     rtt = catalog.latency_ms
     near = lambda a, b: max(rtt[pos[a], pos[b]], rtt[pos[b], pos[a]]) <= budget  # noqa: E731
     clique = [seed[0]]
@@ -284,7 +284,7 @@ class GroupBounds:
         if not groups or left <= 1.0 or processes < 1:
             return
         pruned = prune_dominated(cands.restrict([s for g in groups for s in g]), catalog)
-        rows = {g: sum(len(pruned._rows_of.get(s, ())) for s in g) for g in groups}
+        rows = {g: sum(len(pruned.rows_of.get(s, ())) for s in g) for g in groups}
         # Latency-aware dominance prunes little where a member has many regions near its partners:
         # such joint models rarely close in the time a group gets (measured: 2 services x 130
         # regions, no bound above the stand-alone ones in 20 s), so they are not tried.
@@ -316,6 +316,18 @@ class GroupBounds:
                 )
             )
 
+    def stop(self) -> None:
+        """End every worker now and remove their files, reading nothing: for when planning is
+        interrupted (an error or Ctrl-C elsewhere must not be hidden by the groups' results)."""
+        for worker in self.workers:
+            if worker.proc.poll() is None:
+                worker.proc.kill()
+                worker.proc.wait()
+            worker.stderr.close()
+        if self.workers:
+            self.tmp.cleanup()
+        self.workers = []
+
     def collect(
         self, wait_until: float, units: dict[int, int], strategies: dict[str, str]
     ) -> JointResult:
@@ -332,7 +344,6 @@ class GroupBounds:
                 if worker.proc.poll() is None:
                     worker.proc.kill()
                     worker.proc.wait()
-                worker.stderr.close()
                 res = worker.result_path
                 for path in (res, res + ".part"):
                     if os.path.exists(path):
@@ -340,9 +351,7 @@ class GroupBounds:
                             done += pickle.load(f)
                         break
         finally:
-            if self.workers:
-                self.tmp.cleanup()
-            self.workers = []
+            self.stop()
         gain = 0.0
         service_of = column_lookup(self.offers.loc[list(units)], "service")
         units, strategies = dict(units), dict(strategies)

@@ -189,21 +189,12 @@ class Neighbourhoods:
         mine = [
             i
             for s in block
-            for i in off.index[self.full._rows_of.get(s, [])]
+            for i in off.index[self.full.rows_of.get(s, [])]
             if self.region_of[i] in keep[s]
         ]
         rows = pd.Index(mine + held)
         services = [s for s in self.full.services() if s in inside or s in fixed_partners]
-        return Candidates(
-            self.full.spec,
-            off.loc[rows.sort_values()],
-            self.full.demand.loc[services],
-            {s: self.full.strategies[s] for s in services},
-            self.full.scenarios,
-            {k: v for k, v in self.full.user_reach.items() if k[0] in services},
-            frozenset(s for s in self.full.global_services if s in services),
-            self.full.notes,
-        )
+        return self.full.with_offers(off.loc[rows.sort_values()], services)
 
 
 @dataclass

@@ -133,16 +133,7 @@ def _public_alternatives(
     """Each private user's best plan on public regions alone, and what staying private saves per
     private vCPU it holds (`p`: the plan's placements with each region's kind)."""
     off = cands.offers
-    public_only = Candidates(
-        cands.spec,
-        off[off["kind"] != "private"],
-        cands.demand,
-        cands.strategies,
-        cands.scenarios,
-        cands.user_reach,
-        cands.global_services,
-        cands.notes,
-    )
+    public_only = cands.with_offers(off[off["kind"] != "private"])
     alt: dict[str, PartResult] = {}
     savings = []
     public = set(public_only.offers["service"])
@@ -189,16 +180,7 @@ def lagrangian_bound(
     priced.loc[private, "usd_per_month"] = (
         priced.loc[private, "usd_per_month"] + price * priced.loc[private, "vcpu"]
     )
-    sub = Candidates(
-        cands.spec,
-        priced[priced["service"].isin(capable)],
-        cands.demand.loc[capable],
-        {s: cands.strategies[s] for s in capable},
-        cands.scenarios,
-        {k: v for k, v in cands.user_reach.items() if k[0] in capable},
-        frozenset(s for s in cands.global_services if s in capable),
-        cands.notes,
-    )
+    sub = cands.with_offers(priced[priced["service"].isin(capable)], capable)
     total = sum(b for s, b in service_bound.items() if s not in capable)
     for _s, out in solve_each(sub, catalog, options, limit):
         if isinstance(out, BaseException):
