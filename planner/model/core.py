@@ -1,0 +1,188 @@
+"""The model builder's state and the helpers every constraint family uses.
+
+`BuilderCore` holds what one build reads and writes: the candidates and catalog, the index sets
+(i = a (service, offering, role) row, (s, r) = a service present in a region, f = a failure
+scenario of the policy, k = a disaster-recovery strategy), per-row column lookups, the cost terms,
+and `add`, through which every row goes. The families are methods of the classes that build on it
+(`survival.py`, `coupling.py`), and `planner.model.build.ModelBuilder` puts them all together.
+
+`BuildOptions`, `Row` and `BuiltModel` are defined here because the core needs them; other modules
+import them from `planner.model.build`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulp
+
+from ..catalog import Catalog
+from ..catalog.columns import DATA_RESOURCES, RESOURCES
+from .candidates import Candidates, Scenario
+
+COMPUTE_RESOURCES = tuple(r for r in RESOURCES if r not in DATA_RESOURCES)
+SLACK_PENALTY = 1e6
+
+
+_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    couple: bool = True  # families that tie services together (see `COUPLING`)
+    # Coupling families left out even when coupled: a relaxation whose optimum is a valid lower
+    # bound (the joint bound of services tied by latency budgets leaves out egress and the limits).
+    omit: frozenset[str] = frozenset()
+    # Service -> a cost its own units and fees cannot go below (its proven stand-alone bound): a
+    # valid cut that lifts the linear relaxation of a joint model to at least the sum of these.
+    service_floor: Mapping[str, float] = field(default_factory=dict)
+    elastic: bool = False  # penalised slack on rows, to explain infeasibility
+    elastic_families: frozenset[str] | None = None  # which families get slack (None: all)
+    # Neighbourhood re-solves (planner.optimize): rows whose unit counts are held at given values,
+    # and private capacity already taken by services outside the model, per (site, resource).
+    fixed_units: Mapping[int, int] = field(default_factory=dict)
+    private_reserved: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+
+COUPLING = ("private_capacity", "dependency_latency", "egress", "max_providers", "budget")
+
+
+@dataclass
+class Row:
+    family: str
+    name: str
+    meta: dict[str, Any]
+
+
+@dataclass
+class BuiltModel:
+    prob: pulp.LpProblem
+    cands: Candidates
+    n: dict[int, pulp.LpVariable]  # units, by offers row
+    u: dict[tuple[str, str], pulp.LpVariable]  # presence of a service in a region
+    z: dict[tuple[str, str], pulp.LpVariable]  # chosen strategy when there is a choice
+    egress: list[tuple[pulp.LpVariable, float, dict[str, Any]]]  # (x, $ per month at x = 1, meta)
+    rows: list[Row] = field(default_factory=list)
+    slacks: list[tuple[pulp.LpVariable, Row]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def size(self) -> dict[str, int]:
+        return {"variables": len(self.prob.variables()), "constraints": len(self.prob.constraints)}
+
+
+class BuilderCore:
+    """What every family reads and writes while one model is built; the families themselves are
+    added by the classes that inherit from it."""
+
+    def __init__(self, cands: Candidates, catalog: Catalog, options: BuildOptions):
+        self.c = cands
+        self.cat = catalog
+        self.opt = options
+        self.spec = cands.spec
+        self.prob = pulp.LpProblem(_NAME.sub("_", self.spec.app) or "plan", pulp.LpMinimize)
+        self.cost: list[tuple[pulp.LpVariable, float]] = []
+        self.cost_of: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(
+            list
+        )  # units and fees
+        self.m = BuiltModel(self.prob, cands, {}, {}, {}, [])
+        self._names: dict[str, int] = {}
+        off = cands.offers
+        self.off = off
+        self.primary = off.index[off["role"] == "primary"]
+        self.regions_of = {
+            s: sorted(set(g["region"]))
+            for s, g in off.loc[self.primary].groupby("service", sort=False)
+        }
+        # per-row lookups and the (service, region) cells, computed once: pandas indexing per row
+        # or a mask over the whole table per cell was most of the build time of the small models
+        self._columns: dict[str, dict[int, float]] = {}
+        self.max_units = self.column("max_units")
+        self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
+        self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
+        self.demand = {
+            s: {res: float(v) for res, v in row.items()}
+            for s, row in cands.demand.to_dict(orient="index").items()
+        }
+        # Services whose every row is held at a given count (the partners in a neighbourhood
+        # re-solve): their own rows (demand, survival, copies, cuts, limits) are constants the held
+        # plan already meets, so the per-service families skip them and only the rows that tie them
+        # to free services are built.
+        fixed = self.opt.fixed_units
+        self.fixed_services = (
+            {
+                s
+                for s, g in off.groupby("service", sort=False).groups.items()
+                if all(i in fixed for i in g)
+            }
+            if fixed
+            else set()
+        )
+        self.region_info = catalog.regions
+
+    # ---------------------------------------------------------------- helpers
+    def column(self, name: str) -> dict[int, float]:
+        """Row label -> value of a numeric offers column, built once per model."""
+        if name not in self._columns:
+            self._columns[name] = dict(
+                zip(self.off.index, self.off[name].astype(float).tolist(), strict=True)
+            )
+        return self._columns[name]
+
+    def var(self, name: str, lo: float, hi: float | None, cat: str) -> pulp.LpVariable:
+        return pulp.LpVariable(name, lowBound=lo, upBound=hi, cat=cat)
+
+    def add(
+        self,
+        family: str,
+        name: str,
+        terms: list[tuple[pulp.LpVariable, float]],
+        sense: int,
+        rhs: float,
+        **meta: Any,
+    ) -> None:
+        """Add one row `terms (sense) rhs`; elastic mode adds a penalised slack to it."""
+        key = _NAME.sub("_", name)[:200]
+        if key in self._names:
+            self._names[key] += 1
+            key = f"{key}#{self._names[key]}"
+        else:
+            self._names[key] = 0
+        row = Row(family, key, meta)
+        fams = self.opt.elastic_families
+        if self.opt.elastic and (fams is None or family in fams):
+            slack = pulp.LpVariable(f"slack_{len(self.m.slacks)}", lowBound=0)
+            terms = [*terms, (slack, 1.0 if sense == pulp.LpConstraintGE else -1.0)]
+            self.cost.append((slack, SLACK_PENALTY))
+            self.m.slacks.append((slack, row))
+        self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, key, rhs))
+        self.m.rows.append(row)
+
+    def strategy_terms(
+        self, s: str, attr: str, scale: float, when: Any = None
+    ) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+        """`scale * (strategy attribute)` as (terms, constant): a constant when the strategy is
+        fixed."""
+        options = self.c.strategies[s]
+        if len(options) == 1:
+            o = options[0]
+            value = getattr(o, attr) if when is None else float(when(o))
+            return [], scale * value
+        terms = []
+        for o in options:
+            value = getattr(o, attr) if when is None else float(when(o))
+            if value:
+                terms.append((self.m.z[(s, o.name)], scale * value))
+        return terms, 0.0
+
+    def _touches(self, s: str, f: Scenario) -> bool:
+        if s in self.c.global_services and f.kind != "provider":
+            return False
+        return any(r in f.regions or r == f.zone_of for r in self.regions_of.get(s, ()))
+
+    def _coupled(self, family: str) -> bool:
+        return self.opt.couple and family not in self.opt.omit

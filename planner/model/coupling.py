@@ -1,0 +1,243 @@
+"""The families over presence and shared resources: users reaching a present region
+(`define_user_latency`), private sites' capacity (`define_private_capacity`), latency budgets and
+egress between dependent services (`define_dependency_latency`, `define_egress`), the policy's
+limits (`define_limits`) and the stand-alone cost floors (`define_service_floors`).
+
+They live together because they are where services meet each other or the policy as a whole:
+most of their rows sum over several services (private capacity, dependency latency, egress, the
+provider limit and the budget: the families named in `COUPLING`), and the rest (user reach, region
+limits, floors) are rows over presence or cost rather than over one service's capacity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pulp
+
+from ..catalog.columns import SITE_CAPACITY, main_resource
+from .core import BuilderCore
+
+
+class CouplingFamilies(BuilderCore):
+    """User latency, private capacity, dependency latency, egress, limits, service floors."""
+
+    def _dependencies(self) -> list[tuple[int, Any]]:
+        """Dependencies between services of this model (a sub-model may hold only some services)."""
+        here = set(self.c.demand.index)
+        return [
+            (k, d)
+            for k, d in enumerate(self.spec.dependencies)
+            if d.source in here and d.target in here
+        ]
+
+    def define_user_latency(self) -> None:
+        """Each user group reaches a present region of every user-facing service within its budget,
+        in normal operation and after each failure of the policy."""
+        for (s, group), reach in self.c.user_reach.items():
+            if s in self.fixed_services:
+                continue
+            regs = sorted(reach)
+            self.add(
+                "user_latency",
+                f"users-{group}-reach-{s}",
+                [(self.m.u[(s, r)], 1.0) for r in regs if (s, r) in self.m.u],
+                pulp.LpConstraintGE,
+                1.0,
+                service=s,
+                group=group,
+            )
+            for f in self.c.scenarios:
+                if not self._touches(s, f):
+                    continue
+                alive = [r for r in regs if r not in f.regions and (s, r) in self.m.u]
+                self.add(
+                    "user_latency",
+                    f"users-{group}-reach-{s}-without-{f.id}",
+                    [(self.m.u[(s, r)], 1.0) for r in alive],
+                    pulp.LpConstraintGE,
+                    1.0,
+                    service=s,
+                    group=group,
+                    scenario=f.id,
+                )
+
+    def define_private_capacity(self) -> None:
+        """Per private site and resource: sum over services of cap[i] n[i] <= usable capacity
+        (hosts x allocation ratio - reserved). Running units only; growth into a site is held in
+        full by `define_survival`."""
+        priv = self.off[self.off["kind"] == "private"]
+        sites = self.cat.sites
+        for r, g in priv.groupby("region", sort=True):
+            for res, col in SITE_CAPACITY.items():
+                terms = [
+                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
+                ]
+                usable = float(sites.at[r, col]) - float(
+                    self.opt.private_reserved.get((r, res), 0.0)
+                )
+                if terms:
+                    self.add(
+                        "private_capacity",
+                        f"capacity-{r}-{res}",
+                        terms,
+                        pulp.LpConstraintLE,
+                        usable,
+                        site=r,
+                        resource=res,
+                        capacity=usable,
+                    )
+
+    def define_dependency_latency(self) -> None:
+        """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no
+        products)."""
+        for k, dep in self._dependencies():
+            if dep.max_latency_ms is None:
+                continue
+            s, t = dep.source, dep.target
+            targets = self.regions_of.get(t, [])
+            for r in self.regions_of.get(s, []):
+                near = [rt for rt in targets if self.cat.rtt_ms(r, rt) <= dep.max_latency_ms]
+                self.add(
+                    "dependency_latency",
+                    f"dep{k}-{s}-in-{r}-near-{t}",
+                    [(self.m.u[(s, r)], 1.0), *((self.m.u[(t, rt)], -1.0) for rt in near)],
+                    pulp.LpConstraintLE,
+                    0.0,
+                    service=s,
+                    target=t,
+                    region=r,
+                    budget=dep.max_latency_ms,
+                )
+
+    def define_egress(self) -> None:
+        """Traffic on a dependency leaves each region running the caller in proportion to the
+        capacity held there (its main resource, over the caller's demand) and goes to the
+        cheapest region running the callee (free in the same region). Per rate class c of the
+        callee's regions: sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r']
+        for r' in c (F bounds the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products
+        of binaries."""
+        for k, dep in self._dependencies():
+            if dep.gb_per_month <= 0:
+                continue
+            s, t = dep.source, dep.target
+            res = main_resource(self.c.demand.loc[s])
+            d = self.demand[s][res]
+            cap = self.column(res)
+            targets = self.regions_of.get(t, [])
+            for r in self.regions_of.get(s, []):
+                held = [i for i in self.cells[(s, r)] if cap[i] > 0]
+                if not held:
+                    continue
+                share = [(self.m.n[i], -dep.gb_per_month * cap[i] / d) for i in held]
+                cap_max = sum(
+                    cap[i] * self.max_units[i] for i in held
+                )  # the most this region can hold
+                bound = dep.gb_per_month * max(1.0, cap_max / d)
+                classes: dict[float, list[str]] = defaultdict(list)
+                for rt in targets:
+                    classes[round(self.cat.egress_rate(r, rt), 6)].append(rt)
+                ys = []
+                for rate, regs in sorted(classes.items()):
+                    y = self.var(f"y_{len(self.m.egress)}", 0, None, pulp.LpContinuous)
+                    self.m.egress.append((y, rate, {"dependency": k, "region": r, "rate": rate}))
+                    if rate:
+                        self.cost.append((y, rate))
+                    self.add(
+                        "egress",
+                        f"egress{k}-{r}-{rate}",
+                        [(y, 1.0), *((self.m.u[(t, rt)], -bound) for rt in regs)],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        dependency=k,
+                    )
+                    ys.append(y)
+                self.add(
+                    "egress",
+                    f"egress{k}-{r}-routed",
+                    [*((y, 1.0) for y in ys), *share],
+                    pulp.LpConstraintGE,
+                    0.0,
+                    dependency=k,
+                )
+
+    def define_limits(self) -> None:
+        """At most `max_regions` regions per service; at most `max_providers` providers; the
+        budget."""
+        by_service: dict[str, list[pulp.LpVariable]] = defaultdict(list)
+        for (s, _r), u in self.m.u.items():
+            by_service[s].append(u)
+        for svc in self.spec.services:
+            if svc.name in self.fixed_services:
+                continue
+            us = by_service.get(svc.name, [])
+            if len(us) > svc.max_regions:
+                self.add(
+                    "max_regions",
+                    f"max-regions-{svc.name}",
+                    [(u, 1.0) for u in us],
+                    pulp.LpConstraintLE,
+                    float(svc.max_regions),
+                    service=svc.name,
+                    limit=svc.max_regions,
+                )
+        if self._coupled("max_providers") and self.spec.policy.max_providers is not None:
+            provider_of = self.region_info["provider"]
+            providers = sorted({provider_of[r] for (_s, r) in self.m.u})
+            if len(providers) > self.spec.policy.max_providers:
+                w = {p: self.var(f"w_{j}", 0, 1, pulp.LpBinary) for j, p in enumerate(providers)}
+                for (s, r), u in self.m.u.items():
+                    self.add(
+                        "max_providers",
+                        f"uses-{provider_of[r]}-{s}-{r}",
+                        [(u, 1.0), (w[provider_of[r]], -1.0)],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=s,
+                        provider=provider_of[r],
+                    )
+                # backup copies have no presence variable but still use their provider
+                for i in self.off.index[self.off["role"] == "backup"]:
+                    p = provider_of[self.off.at[i, "region"]]
+                    self.add(
+                        "max_providers",
+                        f"backup-uses-{p}-{i}",
+                        [(self.m.n[i], 1.0), (w[p], -float(self.off.at[i, "max_units"]))],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=self.off.at[i, "service"],
+                        provider=p,
+                    )
+                self.add(
+                    "max_providers",
+                    "max-providers",
+                    [(v, 1.0) for v in w.values()],
+                    pulp.LpConstraintLE,
+                    float(self.spec.policy.max_providers),
+                    limit=self.spec.policy.max_providers,
+                )
+        if self._coupled("budget") and self.spec.policy.budget_per_month is not None:
+            real = [(v, c) for v, c in self.cost if not v.name.startswith("slack_")]
+            self.add(
+                "budget",
+                "budget",
+                real,
+                pulp.LpConstraintLE,
+                float(self.spec.policy.budget_per_month),
+                budget=self.spec.policy.budget_per_month,
+            )
+
+    def define_service_floors(self) -> None:
+        """sum of a service's unit prices and fees >= its stand-alone bound
+        (BuildOptions.service_floor)."""
+        for s, floor in self.opt.service_floor.items():
+            if s in self.cost_of and floor > 0:
+                self.add(
+                    "service_floor",
+                    f"floor-{s}",
+                    self.cost_of[s],
+                    pulp.LpConstraintGE,
+                    float(floor),
+                    service=s,
+                )

@@ -1,0 +1,292 @@
+"""The families that size each service for its own demand: in normal operation (`define_demand`,
+and `define_full_copies` for data, which is replicated rather than pooled), after each failure of
+the policy (`define_survival`, with the growth rows of strategies that start below full capacity),
+the cuts that keep the LP bound of those rows strong (`define_survival_cuts`), and the private share
+of hybrid strategies (`define_private_share`).
+
+They live together because each is a row per service over that service's own units: none ties two
+services together, so a service held fixed in a neighbourhood re-solve skips all of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pulp
+
+from ..catalog.columns import DATA_RESOURCES, RESOURCES
+from .candidates import Scenario
+from .core import COMPUTE_RESOURCES, BuilderCore
+
+
+class SurvivalFamilies(BuilderCore):
+    """Demand, full copies, survival (and growth), survival cuts, private share."""
+
+    def define_demand(self) -> None:
+        """Normal operation: for each service and resource, sum cap[i,res] n[i] >= demand[s,res]."""
+        prim = self.off.loc[self.primary]
+        for s, g in prim.groupby("service", sort=False):
+            if s in self.fixed_services:
+                continue
+            for res in RESOURCES:
+                d = self.demand[s][res]
+                if d <= 0:
+                    continue
+                terms = [
+                    (self.m.n[i], float(cap))
+                    for i, cap in zip(g.index, g[res], strict=True)
+                    if cap > 0
+                ]
+                self.add(
+                    "demand",
+                    f"demand-{s}-{res}",
+                    terms,
+                    pulp.LpConstraintGE,
+                    d,
+                    service=s,
+                    resource=res,
+                    demand=d,
+                )
+
+    def define_full_copies(self) -> None:
+        """Data is replicated, not pooled: every region that holds a service's data holds all of it,
+        sum over i in (s,r) of storage[i] n[i] >= d_storage x u[s,r]; backup copies likewise, with a
+        binary b[s,r] per backup region. (Pooling would let three regions each hold a third and
+        'survive' any loss while some objects exist in only one place.)"""
+        for res in DATA_RESOURCES:
+            capacity = self.column(res)
+            for (s, r), u in self.m.u.items():
+                if s in self.fixed_services:
+                    continue
+                d = self.demand[s][res]
+                if d <= 0:
+                    continue
+                terms = [
+                    (self.m.n[i], float(capacity[i])) for i in self.cells[(s, r)] if capacity[i] > 0
+                ]
+                self.add(
+                    "demand",
+                    f"full-copy-{s}-in-{r}-{res}",
+                    [*terms, (u, -d)],
+                    pulp.LpConstraintGE,
+                    0.0,
+                    service=s,
+                    region=r,
+                    resource=res,
+                    demand=d,
+                )
+            backups = self.off[self.off["role"] == "backup"]
+            for j, ((s, r), g) in enumerate(backups.groupby(["service", "region"], sort=False)):
+                if s in self.fixed_services:
+                    continue
+                d = self.demand[s][res]
+                b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
+                for i in g.index:
+                    self.add(
+                        "linking",
+                        f"backup-link-{s}-{i}",
+                        [(self.m.n[i], 1.0), (b, -float(self.max_units[i]))],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=s,
+                        region=r,
+                    )
+                terms = [
+                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
+                ]
+                self.add(
+                    "demand",
+                    f"full-backup-{s}-in-{r}",
+                    [*terms, (b, -d)],
+                    pulp.LpConstraintGE,
+                    0.0,
+                    service=s,
+                    region=r,
+                    resource=res,
+                    demand=d,
+                )
+
+    def define_survival(self) -> None:
+        """For each failure f of the policy that touches service s and each resource it demands:
+        capacity surviving f >= fraction(strategy) x demand. Data may survive as backup copies under
+        a backup strategy. A zone failure in a multi-zone region removes the largest zone's share of
+        each offering, k[i] >= n[i]/zones (k integer, so it is the ceiling). Strategies that start
+        from less than full capacity must be able to grow after the failure: into a surviving public
+        region (where they are present), or else into private capacity already held."""
+        zone_k: dict[int, pulp.LpVariable] = {}
+        code = {r: j for j, r in enumerate(self.region_info.index)}
+        # whole columns as arrays once, sliced per service: the loops below touch numpy, not pandas
+        off = self.off
+        all_names = off["region"].to_numpy(dtype=object)
+        all_regions = np.array([code[r] for r in all_names])
+        all_backup = (off["role"] == "backup").to_numpy()
+        all_zones = off["zones"].to_numpy(dtype=int)
+        all_private = (off["kind"] == "private").to_numpy()
+        all_caps = {res: off[res].to_numpy(dtype=float) for res in RESOURCES}
+        labels = off.index.to_numpy()
+        lost_codes = {f.id: [code[r] for r in f.regions if r in code] for f in self.c.scenarios}
+        for s, pos in off.groupby("service", sort=False).indices.items():
+            if s in self.fixed_services:
+                continue
+            scen = [f for f in self.c.scenarios if self._touches(s, f)]
+            if not scen:
+                continue
+            idx = labels[pos]
+            nvars = [self.m.n[i] for i in idx]
+            regions, backup, zones = all_regions[pos], all_backup[pos], all_zones[pos]
+            private, region_names = all_private[pos], all_names[pos]
+            caps = {res: col[pos] for res, col in all_caps.items()}
+            for f in scen:
+                lost = np.isin(regions, lost_codes[f.id])
+                in_zone = (regions == code.get(f.zone_of, -1)) & (zones >= 2)
+                for res in RESOURCES:
+                    d = self.demand[s][res]
+                    if d <= 0:
+                        continue
+                    attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
+                    frac_terms, frac_const = self.strategy_terms(s, attr, d)
+                    cap = caps[res]
+                    alive = (cap > 0) & ~lost & (~backup if res not in DATA_RESOURCES else True)
+                    terms = [(nvars[p], float(cap[p])) for p in np.flatnonzero(alive)]
+                    for p in np.flatnonzero(alive & in_zone):
+                        i = int(idx[p])
+                        if i not in zone_k:
+                            zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
+                            self.add(
+                                "survival",
+                                f"zone-spread-{s}-{i}",
+                                [(zone_k[i], 1.0), (nvars[p], -1.0 / int(zones[p]))],
+                                pulp.LpConstraintGE,
+                                0.0,
+                                service=s,
+                            )
+                        terms.append((zone_k[i], -float(cap[p])))
+                    terms += [(v, -c) for v, c in frac_terms]
+                    self.add(
+                        "survival",
+                        f"survive-{s}-without-{f.id}-{res}",
+                        terms,
+                        pulp.LpConstraintGE,
+                        frac_const,
+                        service=s,
+                        scenario=f.id,
+                        resource=res,
+                        demand=d,
+                    )
+                    if res not in DATA_RESOURCES:
+                        self._define_growth(
+                            s, f, res, d, lost, backup, private, cap, nvars, region_names
+                        )
+
+    def _define_growth(
+        self,
+        s: str,
+        f: Scenario,
+        res: str,
+        d: float,
+        lost: np.ndarray,
+        backup: np.ndarray,
+        private: np.ndarray,
+        cap: np.ndarray,
+        nvars: list[pulp.LpVariable],
+        region_names: np.ndarray,
+    ) -> None:
+        grow_terms, grow_const = self.strategy_terms(
+            s, "compute_fraction", d, when=lambda o: o.compute_fraction < 1
+        )
+        if not grow_terms and grow_const == 0:
+            return
+        keep = ~lost & ~backup
+        terms = [(nvars[p], float(cap[p])) for p in np.flatnonzero(keep & private & (cap > 0))]
+        public_regions = sorted(set(region_names[keep & ~private]))
+        terms += [(self.m.u[(s, r)], d) for r in public_regions if (s, r) in self.m.u]
+        terms += [(v, -c) for v, c in grow_terms]
+        self.add(
+            "survival",
+            f"grow-{s}-after-{f.id}-{res}",
+            terms,
+            pulp.LpConstraintGE,
+            grow_const,
+            service=s,
+            scenario=f.id,
+            resource=res,
+            demand=d,
+            growth=True,
+        )
+
+    def define_survival_cuts(self) -> None:
+        """Valid inequalities that make the LP bound strong (the N+1 rows alone let the relaxation
+        spread fractional units over every region). When the policy's failures partition regions
+        (region, site, provider) and service s can be present in at most K of those domains, each
+        domain holds at most T - frac x d of the total T, so T >= frac x d x K / (K - 1)."""
+        policy = self.spec.policy.survive
+        if policy not in ("region", "site", "provider"):
+            return
+        key = {"region": "region", "site": "site", "provider": "provider"}[policy]
+        for s, g in self.off.groupby("service", sort=False):
+            if s in self.fixed_services:
+                continue
+            if s in self.c.global_services:
+                continue
+            prim = g[g["role"] == "primary"]
+            domains = prim[key].nunique()
+            max_regions = self.spec.service(s).max_regions
+            k = min(domains, max_regions)
+            if k < 2:
+                continue
+            for res in RESOURCES:
+                d = self.demand[s][res]
+                if d <= 0:
+                    continue
+                attr = "data_fraction" if res in DATA_RESOURCES else "compute_fraction"
+                frac = min(getattr(o, attr) for o in self.c.strategies[s])
+                if frac <= 0:
+                    continue
+                rows = g if res in DATA_RESOURCES else prim
+                terms = [
+                    (self.m.n[i], float(c))
+                    for i, c in zip(rows.index, rows[res], strict=True)
+                    if c > 0
+                ]
+                need = (
+                    max(d, frac * d * k / (k - 1))
+                    if res not in DATA_RESOURCES
+                    else frac * d * k / (k - 1)
+                )
+                self.add(
+                    "survival_cut",
+                    f"cut-{s}-{res}",
+                    terms,
+                    pulp.LpConstraintGE,
+                    need,
+                    service=s,
+                    resource=res,
+                    demand=d,
+                )
+
+    def define_private_share(self) -> None:
+        """Hybrid strategies: for services with private candidates, private capacity covers at
+        least `policy.private_share_min` of each compute resource's demand:
+        sum_{i private} cap n >= share x d."""
+        share = self.spec.policy.private_share_min
+        if share <= 0:
+            return
+        prim = self.off.loc[self.primary]
+        for s, g in prim[prim["kind"] == "private"].groupby("service", sort=False):
+            if s in self.fixed_services:
+                continue
+            for res in COMPUTE_RESOURCES:
+                d = self.demand[s][res]
+                terms = [
+                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
+                ]
+                if d > 0 and terms:
+                    self.add(
+                        "private_share",
+                        f"private-share-{s}-{res}",
+                        terms,
+                        pulp.LpConstraintGE,
+                        share * d,
+                        service=s,
+                        resource=res,
+                        share=share,
+                    )
