@@ -191,11 +191,17 @@ def build_scenarios(policy: str, regions: pd.DataFrame) -> list[Scenario]:
 
 def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     """Filter the catalog down to what each service may use; explain any service left with
-    nothing."""
+    nothing.
+
+    Per service, in order: the strategies its RTO/RPO allow (`allowed_strategies`); the offerings
+    its category, tiers, residency, provider and region exclusions and user latency budgets allow
+    (`_filtered_rows`, once per kind of request); a unit bound per offering (`_with_unit_bounds`);
+    and which of its regions each user group reaches (`_user_reach`). Then the one offers table
+    (`_offers_table`), the demand and the failure scenarios of the regions in use.
+    """
     off = catalog.offerings.reset_index()
     regions = catalog.regions
     off = off.join(regions[["jurisdiction", "site", "zones", "kind"]], on="region")
-    cats = catalog.service_categories
     policy = spec.policy
     reasons: list[str] = []
     parts = []
@@ -215,54 +221,89 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
         demand = svc.demand.as_dict()
         needed = [r for r in RESOURCES if demand[r] > 0]
         backed = any(o.backup_copies for o in options) and demand["storage_gb"] > 0
-        key = (
-            svc.category,
-            tuple(svc.tiers),
-            tuple(svc.residency),
-            tuple(svc.providers),
-            tuple(svc.forbid_providers),
-            bool(svc.user_facing),
-            tuple(needed),
-            backed,
-        )
+        key = _request_kind(svc, needed, backed)
         if key not in rows_for:
-            rows_for[key] = _filtered_rows(svc, needed, backed, spec, off, cats, regions, user_rtt)
+            rows_for[key] = _filtered_rows(
+                svc, needed, backed, spec, off, catalog.service_categories, regions, user_rtt
+            )
         found = rows_for[key]
         if isinstance(found, list):  # the filters that emptied it, to explain
             reasons.append(_explain_empty(svc, found, off))
             continue
-        cand = found.copy()
-        rows = cand[cand["role"] == "primary"]
-        cand.insert(0, "service", svc.name)
-        # Tight big-M: units needed to carry the whole demand alone with this offering.
-        res_for_m = needed
-        ratios = np.where(
-            cand[res_for_m].to_numpy() > 0,
-            np.array([demand[r] for r in res_for_m])
-            / cand[res_for_m].where(cand[res_for_m] > 0, 1).to_numpy(),
-            0.0,
-        )
-        backup_rows = (cand["role"] == "backup").to_numpy()
-        storage_ratio = demand["storage_gb"] / cand["storage_gb"].where(cand["storage_gb"] > 0, 1)
-        m = np.where(backup_rows, storage_ratio.to_numpy(), ratios.max(axis=1))
-        k = np.ceil(np.round(m, 9)).astype(int).clip(min=1)
-        if policy.survive == "zone":
-            # Surviving the loss of one zone inside a region needs spare units in that region:
-            # n - ceil(n / z) >= k holds for n = k + ceil(k / (z - 1)).
-            z = cand["zones"].to_numpy(dtype=int)
-            multi = z >= 2
-            k = np.where(multi, k + np.ceil(k / np.maximum(z - 1, 1)).astype(int), k)
-        cand["max_units"] = k
-        parts.append(cand)
+        rows = found[found["role"] == "primary"]
+        parts.append(_with_unit_bounds(svc.name, found, demand, needed, policy.survive))
         if (rows["tier"] == "SaaS").all():
             global_services.add(svc.name)
         if svc.user_facing:
-            present = set(rows["region"])
-            for u in spec.users:
-                ok = user_rtt[u.name][user_rtt[u.name] <= u.max_latency_ms].index
-                reach[(svc.name, u.name)] = frozenset(r for r in ok if r in present)
+            reach.update(_user_reach(svc.name, set(rows["region"]), spec, user_rtt))
     if reasons:
         raise InfeasibleError(reasons)
+    offers = _offers_table(parts)
+    demand_table = pd.DataFrame(
+        [s.demand.as_dict() for s in spec.services],
+        index=pd.Index([s.name for s in spec.services], name="service"),
+    )
+    used = regions.loc[sorted(set(offers["region"]))]
+    scenarios = build_scenarios(policy.survive, used)
+    return Candidates(
+        spec, offers, demand_table, strategies, scenarios, reach, frozenset(global_services)
+    )
+
+
+def _request_kind(svc: Service, needed: list[str], backed: bool) -> tuple:
+    """What `_filtered_rows` reads of a service: services with the same kind get the same rows."""
+    return (
+        svc.category,
+        tuple(svc.tiers),
+        tuple(svc.residency),
+        tuple(svc.providers),
+        tuple(svc.forbid_providers),
+        bool(svc.user_facing),
+        tuple(needed),
+        backed,
+    )
+
+
+def _with_unit_bounds(
+    service: str, found: pd.DataFrame, demand: dict[str, float], needed: list[str], survive: str
+) -> pd.DataFrame:
+    """The service's own copy of its rows, with `max_units`: a tight big-M per row."""
+    cand = found.copy()
+    cand.insert(0, "service", service)
+    # Tight big-M: units needed to carry the whole demand alone with this offering.
+    ratios = np.where(
+        cand[needed].to_numpy() > 0,
+        np.array([demand[r] for r in needed]) / cand[needed].where(cand[needed] > 0, 1).to_numpy(),
+        0.0,
+    )
+    backup_rows = (cand["role"] == "backup").to_numpy()
+    storage_ratio = demand["storage_gb"] / cand["storage_gb"].where(cand["storage_gb"] > 0, 1)
+    m = np.where(backup_rows, storage_ratio.to_numpy(), ratios.max(axis=1))
+    k = np.ceil(np.round(m, 9)).astype(int).clip(min=1)
+    if survive == "zone":
+        # Surviving the loss of one zone inside a region needs spare units in that region:
+        # n - ceil(n / z) >= k holds for n = k + ceil(k / (z - 1)).
+        z = cand["zones"].to_numpy(dtype=int)
+        multi = z >= 2
+        k = np.where(multi, k + np.ceil(k / np.maximum(z - 1, 1)).astype(int), k)
+    cand["max_units"] = k
+    return cand
+
+
+def _user_reach(
+    service: str, present: set[str], spec: AppSpec, user_rtt: dict[str, pd.Series]
+) -> dict[tuple[str, str], frozenset[str]]:
+    """(service, user group) -> the service's regions within that group's latency budget."""
+    reach = {}
+    for u in spec.users:
+        ok = user_rtt[u.name][user_rtt[u.name] <= u.max_latency_ms].index
+        reach[(service, u.name)] = frozenset(r for r in ok if r in present)
+    return reach
+
+
+def _offers_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The services' rows as one table: the columns the model reads, sorted by service, role and
+    offering, with fresh row labels (the model's row index i)."""
     offers = pd.concat(parts, ignore_index=True)
     keep = [
         "service",
@@ -289,15 +330,7 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
         .reset_index(drop=True)
     )
     offers["zones"] = offers["zones"].astype(int)
-    demand = pd.DataFrame(
-        [s.demand.as_dict() for s in spec.services],
-        index=pd.Index([s.name for s in spec.services], name="service"),
-    )
-    used = regions.loc[sorted(set(offers["region"]))]
-    scenarios = build_scenarios(policy.survive, used)
-    return Candidates(
-        spec, offers, demand, strategies, scenarios, reach, frozenset(global_services)
-    )
+    return offers
 
 
 def _filtered_rows(
