@@ -18,6 +18,8 @@ from . import columns as C
 def check_regions(
     regions: pd.DataFrame, providers: pd.DataFrame, problems: list[Problem]
 ) -> pd.DataFrame:
+    """Canonical region ids (`provider/code`), each region's provider kind and site; a repeated
+    id is a problem and only its first row is kept."""
     if regions.empty:
         problems.append(Problem("", "", "", "the catalog has no regions"))
         return regions
@@ -47,6 +49,8 @@ def check_regions(
 def check_egress(
     egress: pd.DataFrame, regions: pd.DataFrame, problems: list[Problem]
 ) -> pd.DataFrame:
+    """Every region of a provider is covered by one of its egress rules, and each rule's `from`
+    is one of its regions, a continent or `*`."""
     if egress.empty or regions.empty:
         return egress
     for prov, rules in egress.groupby("provider"):
@@ -93,6 +97,8 @@ def check_references(
     providers: pd.DataFrame,
     problems: list[Problem],
 ) -> None:
+    """Measured latencies and incidents name known regions and providers; every service category
+    maps to a category some offering has."""
     ids = set(regions["region"]) if not regions.empty else set()
     _check_pair_table(latency, "latency_measured.csv", problems)
     for col in ("src", "dst"):
@@ -180,6 +186,7 @@ def _check_pair_table(table: pd.DataFrame, file: str, problems: list[Problem]) -
 
 
 def check_pairs(pairs: pd.DataFrame, regions: pd.DataFrame, problems: list[Problem]) -> None:
+    """Exact egress prices: one row per direction, between known regions."""
     ids = set(regions["region"]) if not regions.empty else set()
     if not pairs.empty:
         seen: dict[tuple[str, str], int] = {}

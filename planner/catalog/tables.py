@@ -99,6 +99,7 @@ def read_table(
 
 
 def read_latency_model(root: Path, problems: list[Problem]) -> LatencyModel:
+    """The distance-to-round-trip model of latency_model.yaml (a default when it is unusable)."""
     path = root / "latency_model.yaml"
     fallback = LatencyModel(overhead_ms=5.0, ms_per_km=0.018, same_metro_ms=2.5, same_metro_km=80.0)
     if not path.exists():
@@ -128,6 +129,7 @@ def read_latency_model(root: Path, problems: list[Problem]) -> LatencyModel:
 
 
 def read_availability(root: Path, problems: list[Problem]) -> dict[str, float]:
+    """The unavailability figures of availability.yaml, each a probability in [0, 1)."""
     path = root / "availability.yaml"
     if not path.exists():
         return dict(AVAILABILITY_FALLBACK)
