@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import pandas as pd
 
@@ -212,14 +212,13 @@ def cmd_whatif(args: argparse.Namespace) -> int:
                 "cost_after_usd_per_month": None if fixed.plan is None else fixed.cost_after,
                 "migration": records(fixed.migration),
                 "note": fixed.policy_note,
-                # Replan.plan is typed `object`: it is the repaired Plan, or None
-                "plan": None if fixed.plan is None else plan_to_dict(cast("Plan", fixed.plan)),
+                "plan": None if fixed.plan is None else plan_to_dict(fixed.plan),
             }
         text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     elif args.format == "csv":
         text = _format_table(impact.services, "csv")
     else:
-        sm: dict[str, Any] = impact.summary  # JSON-like: strings, numbers, lists of strings
+        sm = impact.summary
         lines = [
             f"What if {sm['failure']} fails? ({sm['scope']})",
             f"Regions of the plan that go down: {', '.join(sm['regions_down']) or 'none'}",
@@ -251,7 +250,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         if fixed is not None and fixed.plan is None:
             lines += ["", f"Repair: {fixed.policy_note}"]
         elif fixed is not None:
-            repaired = cast("Plan", fixed.plan)  # Replan.plan is typed `object`; here it is a Plan
+            repaired = cast("Plan", fixed.plan)  # not None: the branch above took that case
             lines += [
                 "",
                 f"Repaired plan: ${fixed.cost_after:,.2f}/month (was ${fixed.cost_before:,.2f}, "

@@ -11,6 +11,8 @@ door sits in series when users are served from more than one region.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..catalog import Catalog
 from ..catalog.columns import RESOURCES, main_resource
 from .availability import (
@@ -22,17 +24,20 @@ from .availability import (
     monte_carlo_availability,
 )
 
+if TYPE_CHECKING:  # for annotations only
+    from ..plan import Plan
+
 
 def plan_layout(
-    plan: object,
+    plan: Plan,
     catalog: Catalog,
     beta: float | None = None,
     region_unavailability: dict[str, float] | None = None,
 ) -> AvailabilityInput:
     """Build the engine's input for a plan. `region_unavailability` overrides the catalog's
     figure per region (from history)."""
-    spec = plan.spec  # type: ignore[attr-defined]
-    p = plan.placements  # type: ignore[attr-defined]
+    spec = plan.spec
+    p = plan.placements
     defaults = catalog.availability
     b = defaults["zone_beta"] if beta is None else beta
     regions = catalog.regions
@@ -51,7 +56,7 @@ def plan_layout(
             spread = int(g["units"].sum()) >= 2 and int(regions.at[region, "zones"]) >= 2
             u = b * u_one + ((1 - b) * u_one) ** 2 if spread else u_one
             replicas.append(Replica(region, min(share, 10.0), u))
-        strategy = catalog.strategies.loc[plan.strategies[svc.name]]  # type: ignore[attr-defined]
+        strategy = catalog.strategies.loc[plan.strategies[svc.name]]
         data_only = all(demand[r] == 0 for r in RESOURCES if r != "storage_gb")
         frac = float(strategy["data_fraction"] if data_only else strategy["compute_fraction"])
         services.append(ServiceLayout(svc.name, tuple(replicas), required_share=max(frac, 1e-9)))
@@ -80,7 +85,7 @@ def plan_layout(
 
 
 def plan_availability(
-    plan: object,
+    plan: Plan,
     catalog: Catalog,
     beta: float | None = None,
     region_unavailability: dict[str, float] | None = None,
