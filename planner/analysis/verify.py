@@ -68,140 +68,255 @@ def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[s
 
 
 def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
-    """Check `plan` (a planner.plan.Plan) against its spec and the catalog."""
+    """Check `plan` (a planner.plan.Plan) against its spec and the catalog.
+
+    The rules below are checked, and their violations reported, in this order: per service in
+    the spec's order, then the rules over the whole plan."""
     spec = plan.spec
-    p: pd.DataFrame = plan.placements
-    strategies: dict[str, str] = plan.strategies
-    v: list[str] = []
-    off = catalog.offerings
-    unknown = sorted(set(p["offering"]) - set(off.index))
+    unknown = sorted(set(plan.placements["offering"]) - set(catalog.offerings.index))
     if unknown:
         return VerificationReport(False, 0, [f"offerings not in the catalog: {unknown[:5]}"])
-    units = p["units"].to_numpy(dtype=float)
-    if np.any(units < 0) or np.any(np.abs(units - np.round(units)) > TOL):
-        v.append("unit counts must be whole, non-negative numbers")
-    cap = off.loc[p["offering"], list(RESOURCES)].to_numpy(dtype=float) * units[:, None]
-    total_cap = pd.DataFrame(cap, columns=list(RESOURCES), index=p.index)
-    cap_storage = total_cap["storage_gb"].to_numpy()
-    info = off.loc[p["offering"]].reset_index()
-    info.index = p.index
-    reg = catalog.regions
-    jur = reg.loc[p["region"], "jurisdiction"].to_numpy()
-    kind = reg.loc[p["region"], "kind"].to_numpy()
-    zones = reg.loc[p["region"], "zones"].to_numpy(dtype=int)
-    is_backup = (p["role"] == "backup").to_numpy()
-    cats = catalog.service_categories
-    strat = catalog.strategies
-
-    # ------------------------------------------------------- per-service rules, normal operation
-    # plain arrays and each service's row positions, so each service costs its own rows only
-    category, provider, region = (
-        info["category"].to_numpy(),
-        p["provider"].to_numpy(),
-        p["region"].to_numpy(),
-    )
-    rows_of = {s: np.asarray(ix) for s, ix in p.groupby("service", sort=False).indices.items()}
-    for svc in spec.services:
-        mine = rows_of.get(svc.name, np.zeros(0, dtype=int))
-        backup_rows = mine[is_backup[mine]]
-        prim = mine[~is_backup[mine]]
+    rows = _PlanRows.read(plan.placements, catalog)
+    v: list[str] = _whole_units(rows)
+    for svc in spec.services:  # each service in the spec's order, normal operation
+        mine = rows.of_service(svc.name)
+        prim = mine[~rows.is_backup[mine]]
         if not len(prim):
             v.append(f"{svc.name}: not placed anywhere")
             continue
-        allowed = cats[cats["service_category"] == svc.category]
-        if svc.tiers:
-            allowed = allowed[allowed["tier"].isin(svc.tiers)]
-        bad_cat = set(category[prim]) - set(allowed["offering_category"])
-        if bad_cat:
-            v.append(
-                f"{svc.name}: uses offerings of category {sorted(bad_cat)} not allowed for "
-                f"{svc.category} in tiers {svc.tiers or 'any'}"
-            )
-        if len(backup_rows) and not (set(category[backup_rows]) <= {"storage.object"}):
-            v.append(f"{svc.name}: backups must be object storage")
-        if svc.residency and not set(jur[mine]) <= set(svc.residency):
-            v.append(
-                f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, "
-                f"allowed {list(svc.residency)}"
-            )
-        provs = set(provider[mine])
-        if svc.providers and not provs <= set(svc.providers):
-            v.append(f"{svc.name}: uses providers {sorted(provs)}, allowed {list(svc.providers)}")
-        banned = provs & (set(svc.forbid_providers) | set(spec.policy.exclude_providers))
-        if banned:
-            v.append(f"{svc.name}: uses forbidden or excluded providers {sorted(banned)}")
-        excluded = set(region[mine]) & set(spec.policy.exclude_regions)
-        if excluded:
-            v.append(f"{svc.name}: uses excluded regions {sorted(excluded)}")
-        if len(set(region[prim])) > svc.max_regions:
-            v.append(f"{svc.name}: runs in more than {svc.max_regions} regions")
-        name = strategies.get(svc.name)
-        if name not in strat.index:
-            v.append(f"{svc.name}: unknown strategy {name}")
-            continue
-        if svc.dr != "auto" and name != svc.dr:
-            v.append(f"{svc.name}: strategy {name} differs from the requested {svc.dr}")
-        if svc.rto_minutes is not None and strat.at[name, "rto_minutes"] > svc.rto_minutes + TOL:
-            v.append(
-                f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min "
-                f"> required {svc.rto_minutes:g}"
-            )
-        if svc.rpo_minutes is not None and strat.at[name, "rpo_minutes"] > svc.rpo_minutes + TOL:
-            v.append(
-                f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min "
-                f"> required {svc.rpo_minutes:g}"
-            )
-        if len(backup_rows) and not bool(strat.at[name, "backup_copies"]):
-            v.append(f"{svc.name}: holds backup copies but {name} does not use them")
-        # replicated data: each region holding the service's data (or a backup) holds all of it
-        d_data = svc.demand.storage_gb
-        if d_data > 0:
-            held_data: dict[tuple[str, bool], float] = {}
-            for r, backup, gb in zip(region[mine], is_backup[mine], cap_storage[mine], strict=True):
-                held_data[(r, bool(backup))] = held_data.get((r, bool(backup)), 0.0) + float(gb)
-            for (r, backup), held in sorted(held_data.items()):
-                if held < d_data - TOL * (1 + d_data):
-                    what = "backup copy" if backup else "copy"
-                    v.append(f"{svc.name}: {r} holds a partial {what} ({held:g} of {d_data:g} GB)")
-        share = spec.policy.private_share_min
-        if share > 0 and _could_use_private(svc, spec, catalog):
-            on_private = dict(
-                zip(RESOURCES, cap[prim[kind[prim] == "private"]].sum(axis=0), strict=True)
-            )
-            for res, d in svc.demand.as_dict().items():
-                if res != "storage_gb" and d > 0 and on_private[res] < share * d - TOL * (1 + d):
-                    v.append(
-                        f"{svc.name}: {on_private[res]:g} {res} on private sites, "
-                        f"policy wants {share:.0%} of {d:g}"
-                    )
-        have = dict(zip(RESOURCES, cap[prim].sum(axis=0), strict=True))
-        for res, d in svc.demand.as_dict().items():
-            if d > 0 and have[res] < d - TOL * (1 + d):
-                v.append(f"{svc.name}: {have[res]:g} {res} in normal operation, demand {d:g}")
-
-    # ---------------------------------------------------------------- private capacity
-    sites = catalog.sites
-    for r in sorted(set(p.loc[kind == "private", "region"])):
-        here = (p["region"] == r).to_numpy()
-        for res, col in SITE_CAPACITY.items():
-            used = total_cap.loc[here, res].sum()
-            if used > float(sites.at[r, col]) + TOL:
-                v.append(f"site {r}: {used:g} {res} used, {float(sites.at[r, col]):g} usable")
-
-    # ---------------------------------------------------------------- every failure of the policy
-    used_regions = reg.loc[sorted(set(p["region"]))]
-    domains = failure_domains(spec.policy.survive, used_regions)
-    tier = info["tier"].to_numpy()
-    saas = {s.name for s in spec.services if (tier[rows_of.get(s.name, [])] == "SaaS").all()}
+        v += _offerings_allowed(svc, mine, rows, catalog)
+        v += _where_it_runs(svc, spec, mine, rows)
+        strategy = plan.strategies.get(svc.name)
+        if strategy is None or strategy not in catalog.strategies.index:
+            v.append(f"{svc.name}: unknown strategy {strategy}")
+            continue  # the service's remaining rules are not checked
+        v += _strategy_rules(svc, strategy, mine, rows, catalog.strategies)
+        v += _data_copies(svc, mine, rows)
+        v += _private_share(svc, spec, prim, rows, catalog)
+        v += _normal_demand(svc, prim, rows)
+    # the whole plan: private sites, every failure of the policy, latency, limits and cost
+    v += _private_capacity(rows, catalog)
+    domains = failure_domains(spec.policy.survive, catalog.regions.loc[sorted(set(rows.region))])
+    saas = _saas_services(spec, rows)
     if domains:
-        v.extend(
-            _check_scenarios(
-                spec, p, strategies, strat, off, domains, saas, units, kind, zones, is_backup
-            )
+        v += _check_scenarios(spec, plan.strategies, rows, catalog, domains, saas)
+    v += _user_latency(spec, rows, catalog, domains, saas)
+    v += _dependency_latency(spec, rows, catalog)
+    v += _provider_count(spec, rows)
+    cost = _recompute_cost(plan.placements, spec, catalog)
+    v += _cost_and_budget(spec, cost, float(plan.cost["total"]))
+    return VerificationReport(not v, len(domains) + 1, v, cost)
+
+
+@dataclass(frozen=True)
+class _PlanRows:
+    """The placements read against the catalog once: one array entry per placement row, in the
+    placements' order, and each service's row positions (so each service costs its own rows)."""
+
+    p: pd.DataFrame
+    units: np.ndarray
+    cap: np.ndarray  # rows x RESOURCES: the catalog's capacity per unit x units
+    total_cap: pd.DataFrame  # the same, labelled by resource and by the placements' index
+    info: pd.DataFrame  # the catalog's offering row of each placement, on the placements' index
+    jurisdiction: np.ndarray
+    kind: np.ndarray  # public | private
+    zones: np.ndarray
+    is_backup: np.ndarray
+    category: np.ndarray
+    provider: np.ndarray
+    region: np.ndarray
+    rows_of: dict[str, np.ndarray]
+
+    @classmethod
+    def read(cls, p: pd.DataFrame, catalog: Catalog) -> _PlanRows:
+        off = catalog.offerings
+        units = p["units"].to_numpy(dtype=float)
+        cap = off.loc[p["offering"], list(RESOURCES)].to_numpy(dtype=float) * units[:, None]
+        info = off.loc[p["offering"]].reset_index()
+        info.index = p.index
+        reg = catalog.regions
+        return cls(
+            p=p,
+            units=units,
+            cap=cap,
+            total_cap=pd.DataFrame(cap, columns=list(RESOURCES), index=p.index),
+            info=info,
+            jurisdiction=reg.loc[p["region"], "jurisdiction"].to_numpy(),
+            kind=reg.loc[p["region"], "kind"].to_numpy(),
+            zones=reg.loc[p["region"], "zones"].to_numpy(dtype=int),
+            is_backup=(p["role"] == "backup").to_numpy(),
+            category=info["category"].to_numpy(),
+            provider=p["provider"].to_numpy(),
+            region=p["region"].to_numpy(),
+            rows_of={
+                s: np.asarray(ix) for s, ix in p.groupby("service", sort=False).indices.items()
+            },
         )
 
-    # ---------------------------------------------------------------- latency
-    present = {s: set(region[ix[~is_backup[ix]]]) for s, ix in rows_of.items()}
+    def of_service(self, name: str) -> np.ndarray:
+        return self.rows_of.get(name, np.zeros(0, dtype=int))
+
+
+def _whole_units(rows: _PlanRows) -> list[str]:
+    units = rows.units
+    if np.any(units < 0) or np.any(np.abs(units - np.round(units)) > TOL):
+        return ["unit counts must be whole, non-negative numbers"]
+    return []
+
+
+def _offerings_allowed(
+    svc: Service, mine: np.ndarray, rows: _PlanRows, catalog: Catalog
+) -> list[str]:
+    """Offering categories the service's category and tiers allow; backups are object storage."""
+    out: list[str] = []
+    prim = mine[~rows.is_backup[mine]]
+    backup_rows = mine[rows.is_backup[mine]]
+    cats = catalog.service_categories
+    allowed = cats[cats["service_category"] == svc.category]
+    if svc.tiers:
+        allowed = allowed[allowed["tier"].isin(svc.tiers)]
+    bad_cat = set(rows.category[prim]) - set(allowed["offering_category"])
+    if bad_cat:
+        out.append(
+            f"{svc.name}: uses offerings of category {sorted(bad_cat)} not allowed for "
+            f"{svc.category} in tiers {svc.tiers or 'any'}"
+        )
+    if len(backup_rows) and not (set(rows.category[backup_rows]) <= {"storage.object"}):
+        out.append(f"{svc.name}: backups must be object storage")
+    return out
+
+
+def _where_it_runs(svc: Service, spec: AppSpec, mine: np.ndarray, rows: _PlanRows) -> list[str]:
+    """Residency, allowed, forbidden and excluded providers, excluded regions, most regions."""
+    out: list[str] = []
+    jur = rows.jurisdiction
+    if svc.residency and not set(jur[mine]) <= set(svc.residency):
+        out.append(
+            f"{svc.name}: placed in jurisdictions {sorted(set(jur[mine]))}, "
+            f"allowed {list(svc.residency)}"
+        )
+    provs = set(rows.provider[mine])
+    if svc.providers and not provs <= set(svc.providers):
+        out.append(f"{svc.name}: uses providers {sorted(provs)}, allowed {list(svc.providers)}")
+    banned = provs & (set(svc.forbid_providers) | set(spec.policy.exclude_providers))
+    if banned:
+        out.append(f"{svc.name}: uses forbidden or excluded providers {sorted(banned)}")
+    excluded = set(rows.region[mine]) & set(spec.policy.exclude_regions)
+    if excluded:
+        out.append(f"{svc.name}: uses excluded regions {sorted(excluded)}")
+    prim = mine[~rows.is_backup[mine]]
+    if len(set(rows.region[prim])) > svc.max_regions:
+        out.append(f"{svc.name}: runs in more than {svc.max_regions} regions")
+    return out
+
+
+def _strategy_rules(
+    svc: Service, name: str, mine: np.ndarray, rows: _PlanRows, strat: pd.DataFrame
+) -> list[str]:
+    """The requested strategy, the RTO and RPO it gives, backups only where it uses them."""
+    out: list[str] = []
+    if svc.dr != "auto" and name != svc.dr:
+        out.append(f"{svc.name}: strategy {name} differs from the requested {svc.dr}")
+    if svc.rto_minutes is not None and strat.at[name, "rto_minutes"] > svc.rto_minutes + TOL:
+        out.append(
+            f"{svc.name}: {name} gives RTO {strat.at[name, 'rto_minutes']:g} min "
+            f"> required {svc.rto_minutes:g}"
+        )
+    if svc.rpo_minutes is not None and strat.at[name, "rpo_minutes"] > svc.rpo_minutes + TOL:
+        out.append(
+            f"{svc.name}: {name} gives RPO {strat.at[name, 'rpo_minutes']:g} min "
+            f"> required {svc.rpo_minutes:g}"
+        )
+    if rows.is_backup[mine].any() and not bool(strat.at[name, "backup_copies"]):
+        out.append(f"{svc.name}: holds backup copies but {name} does not use them")
+    return out
+
+
+def _data_copies(svc: Service, mine: np.ndarray, rows: _PlanRows) -> list[str]:
+    """Replicated data: each region holding the service's data (or a backup) holds all of it."""
+    out: list[str] = []
+    d_data = svc.demand.storage_gb
+    if d_data <= 0:
+        return out
+    held_data: dict[tuple[str, bool], float] = {}
+    cap_storage = rows.total_cap["storage_gb"].to_numpy()
+    for r, backup, gb in zip(
+        rows.region[mine], rows.is_backup[mine], cap_storage[mine], strict=True
+    ):
+        held_data[(r, bool(backup))] = held_data.get((r, bool(backup)), 0.0) + float(gb)
+    for (r, backup), held in sorted(held_data.items()):
+        if held < d_data - TOL * (1 + d_data):
+            what = "backup copy" if backup else "copy"
+            out.append(f"{svc.name}: {r} holds a partial {what} ({held:g} of {d_data:g} GB)")
+    return out
+
+
+def _private_share(
+    svc: Service, spec: AppSpec, prim: np.ndarray, rows: _PlanRows, catalog: Catalog
+) -> list[str]:
+    """The policy's share of demand on private sites, for services that could run on one."""
+    out: list[str] = []
+    share = spec.policy.private_share_min
+    if share > 0 and _could_use_private(svc, spec, catalog):
+        on_private = dict(
+            zip(RESOURCES, rows.cap[prim[rows.kind[prim] == "private"]].sum(axis=0), strict=True)
+        )
+        for res, d in svc.demand.as_dict().items():
+            if res != "storage_gb" and d > 0 and on_private[res] < share * d - TOL * (1 + d):
+                out.append(
+                    f"{svc.name}: {on_private[res]:g} {res} on private sites, "
+                    f"policy wants {share:.0%} of {d:g}"
+                )
+    return out
+
+
+def _normal_demand(svc: Service, prim: np.ndarray, rows: _PlanRows) -> list[str]:
+    """Every demanded resource is met with every region up."""
+    have = dict(zip(RESOURCES, rows.cap[prim].sum(axis=0), strict=True))
+    return [
+        f"{svc.name}: {have[res]:g} {res} in normal operation, demand {d:g}"
+        for res, d in svc.demand.as_dict().items()
+        if d > 0 and have[res] < d - TOL * (1 + d)
+    ]
+
+
+def _private_capacity(rows: _PlanRows, catalog: Catalog) -> list[str]:
+    """What the plan uses of each private site fits in what the site can give."""
+    out: list[str] = []
+    p = rows.p
+    sites = catalog.sites
+    for r in sorted(set(p.loc[rows.kind == "private", "region"])):
+        here = (p["region"] == r).to_numpy()
+        for res, col in SITE_CAPACITY.items():
+            used = rows.total_cap.loc[here, res].sum()
+            if used > float(sites.at[r, col]) + TOL:
+                out.append(f"site {r}: {used:g} {res} used, {float(sites.at[r, col]):g} usable")
+    return out
+
+
+def _saas_services(spec: AppSpec, rows: _PlanRows) -> set[str]:
+    """Services made of SaaS offerings only: they run across the vendor's regions, so only the
+    loss of the vendor (a provider failure) takes them down."""
+    tier = rows.info["tier"].to_numpy()
+    return {s.name for s in spec.services if (tier[rows.rows_of.get(s.name, [])] == "SaaS").all()}
+
+
+def _present(rows: _PlanRows) -> dict[str, set[str]]:
+    """Regions each service runs in (backups excluded)."""
+    return {s: set(rows.region[ix[~rows.is_backup[ix]]]) for s, ix in rows.rows_of.items()}
+
+
+def _user_latency(
+    spec: AppSpec,
+    rows: _PlanRows,
+    catalog: Catalog,
+    domains: list[tuple[str, set[str], str]],
+    saas: set[str],
+) -> list[str]:
+    """Each user group has a region of each user-facing service within its latency budget, in
+    normal operation and after every failure of the policy."""
+    out: list[str] = []
+    present = _present(rows)
     for svc in spec.services:
         if not svc.user_facing:
             continue
@@ -209,7 +324,7 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
             rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
             near = {r for r in present.get(svc.name, set()) if rtt[r] <= u.max_latency_ms + TOL}
             if not near:
-                v.append(
+                out.append(
                     f"{svc.name}: no region within {u.max_latency_ms:g} ms of users in {u.name}"
                 )
                 continue
@@ -217,10 +332,17 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
                 if svc.name in saas and not name.startswith("provider"):
                     continue
                 if not (near - lost_regions):
-                    v.append(
+                    out.append(
                         f"{svc.name}: after losing {name}, users in {u.name} have no region within "
                         f"{u.max_latency_ms:g} ms"
                     )
+    return out
+
+
+def _dependency_latency(spec: AppSpec, rows: _PlanRows, catalog: Catalog) -> list[str]:
+    """Each region running a caller has the callee within the dependency's latency budget."""
+    out: list[str] = []
+    present = _present(rows)
     for dep in spec.dependencies:
         if dep.max_latency_ms is None:
             continue
@@ -229,103 +351,157 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
                 (catalog.rtt_ms(r, t) for t in present.get(dep.target, set())), default=math.inf
             )
             if best > dep.max_latency_ms + TOL:
-                v.append(
+                out.append(
                     f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, "
                     f"budget {dep.max_latency_ms:g}"
                 )
+    return out
 
-    # ---------------------------------------------------------------- limits and cost
-    n_prov = len(set(p["provider"]))
+
+def _provider_count(spec: AppSpec, rows: _PlanRows) -> list[str]:
+    n_prov = len(set(rows.p["provider"]))
     if spec.policy.max_providers is not None and n_prov > spec.policy.max_providers:
-        v.append(f"uses {n_prov} providers, policy allows {spec.policy.max_providers}")
-    cost = _recompute_cost(p, spec, catalog)
-    reported = float(plan.cost["total"])
+        return [f"uses {n_prov} providers, policy allows {spec.policy.max_providers}"]
+    return []
+
+
+def _cost_and_budget(spec: AppSpec, cost: float, reported: float) -> list[str]:
+    """The reported cost is the catalog's, and within the budget."""
+    out: list[str] = []
     if abs(cost - reported) > 1e-6 * max(1.0, cost):
-        v.append(f"reported cost {reported:.4f} differs from the catalog's {cost:.4f}")
+        out.append(f"reported cost {reported:.4f} differs from the catalog's {cost:.4f}")
     if spec.policy.budget_per_month is not None and cost > spec.policy.budget_per_month + 1e-6:
-        v.append(f"costs {cost:.2f} per month, over the budget of {spec.policy.budget_per_month:g}")
-    return VerificationReport(not v, len(domains) + 1, v, cost)
+        out.append(
+            f"costs {cost:.2f} per month, over the budget of {spec.policy.budget_per_month:g}"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Failures:
+    """Every failure of the policy against every placement row: domains x rows, and the
+    failures that take capacity from each service (domains x services)."""
+
+    domains: list[tuple[str, set[str], str]]
+    lost: np.ndarray  # the row's region is lost entirely
+    alive_units: np.ndarray  # the row's units still running
+    touched: np.ndarray  # domains x services
+
+    @classmethod
+    def of(
+        cls,
+        domains: list[tuple[str, set[str], str]],
+        rows: _PlanRows,
+        s_of: np.ndarray,
+        n_services: int,
+        saas_columns: list[int],
+    ) -> _Failures:
+        region, zones, units = rows.region, rows.zones, rows.units
+        lost = np.array(
+            [[r in lost_set for r in region] for _, lost_set, _ in domains], dtype=bool
+        )  # D x rows
+        zone_hit = (
+            np.array([(region == z) & (zones >= 2) for _, _, z in domains], dtype=bool)
+            if any(z for _, _, z in domains)
+            else np.zeros_like(lost)
+        )
+        # units spread over a region's zones: the failed zone holds the ceiling of n / zones
+        alive_units = np.where(lost, 0.0, units[None, :])
+        alive_units = np.where(
+            zone_hit,
+            units[None, :] - np.ceil(units[None, :] / np.maximum(zones, 1)[None, :] - 1e-9),
+            alive_units,
+        )
+        onehot = np.zeros((len(region), n_services))
+        onehot[np.arange(len(region)), s_of] = 1.0
+        touched = ((lost | zone_hit).astype(float) @ onehot) > 0  # D x S
+        provider_domain = np.array([name.startswith("provider") for name, _, _ in domains])
+        for j in saas_columns:
+            touched[~provider_domain, j] = False  # SaaS runs across the vendor's regions
+        return cls(domains, lost, alive_units, touched)
 
 
 def _check_scenarios(
     spec: AppSpec,
-    p: pd.DataFrame,
     strategies: dict[str, str],
-    strat: pd.DataFrame,
-    off: pd.DataFrame,
+    rows: _PlanRows,
+    catalog: Catalog,
     domains: list[tuple[str, set[str], str]],
     saas: set[str],
-    units: np.ndarray,
-    kind: np.ndarray,
-    zones: np.ndarray,
-    is_backup: np.ndarray,
 ) -> list[str]:
     """Capacity left after each failure, for every service at once (domains x services arrays)."""
     out: list[str] = []
+    strat = catalog.strategies
     names = [s.name for s in spec.services]
-    s_of = p["service"].map({n: i for i, n in enumerate(names)}).to_numpy()
-    region = p["region"].to_numpy()
-    lost = np.array(
-        [[r in lost_set for r in region] for _, lost_set, _ in domains], dtype=bool
-    )  # D x rows
-    zone_hit = (
-        np.array([(region == z) & (zones >= 2) for _, _, z in domains], dtype=bool)
-        if any(z for _, _, z in domains)
-        else np.zeros_like(lost)
-    )
-    # units spread over a region's zones: the failed zone holds the ceiling of n / zones
-    alive_units = np.where(lost, 0.0, units[None, :])
-    alive_units = np.where(
-        zone_hit,
-        units[None, :] - np.ceil(units[None, :] / np.maximum(zones, 1)[None, :] - 1e-9),
-        alive_units,
-    )
-    onehot = np.zeros((len(p), len(names)))
-    onehot[np.arange(len(p)), s_of] = 1.0
-    touched = ((lost | zone_hit).astype(float) @ onehot) > 0  # D x S
-    provider_domain = np.array([name.startswith("provider") for name, _, _ in domains])
-    for j, svc in enumerate(names):
-        if svc in saas:
-            touched[~provider_domain, j] = False  # SaaS runs across the vendor's regions
-    public = kind == "public"
-    offering_rows = off.loc[p["offering"]]
-    for svc_obj in spec.services:
-        j = names.index(svc_obj.name)
-        if not touched[:, j].any() or strategies.get(svc_obj.name) not in strat.index:
+    s_of = rows.p["service"].map({n: i for i, n in enumerate(names)}).to_numpy()
+    saas_columns = [j for j, svc in enumerate(names) if svc in saas]
+    failures = _Failures.of(domains, rows, s_of, len(names), saas_columns)
+    offering_rows = catalog.offerings.loc[rows.p["offering"]]
+    for svc in spec.services:
+        j = names.index(svc.name)
+        if not failures.touched[:, j].any() or strategies.get(svc.name) not in strat.index:
             continue
-        st = strat.loc[strategies[svc_obj.name]]
         mine = np.flatnonzero(s_of == j)  # this service's rows: the arrays below are that narrow
-        backup, pub = is_backup[mine], public[mine]
-        for res, d in svc_obj.demand.as_dict().items():
-            if d <= 0:
-                continue
-            per_unit = offering_rows[res].to_numpy(dtype=float)[mine]
-            data = res in _DATA
-            frac = float(st["data_fraction"] if data else st["compute_fraction"])
-            counts = np.ones(len(mine), bool) if data else ~backup
-            alive = (alive_units[:, mine[counts]] * per_unit[counts]).sum(axis=1)  # D
-            short = touched[:, j] & (alive < frac * d - TOL * (1 + d))
-            for k in np.flatnonzero(short):
+        out += _service_after_failures(
+            svc,
+            strategies[svc.name],
+            strat,
+            failures,
+            failures.touched[:, j],
+            mine,
+            rows,
+            offering_rows,
+        )
+    return out
+
+
+def _service_after_failures(
+    svc: Service,
+    strategy: str,
+    strat: pd.DataFrame,
+    failures: _Failures,
+    touched: np.ndarray,
+    mine: np.ndarray,
+    rows: _PlanRows,
+    offering_rows: pd.DataFrame,
+) -> list[str]:
+    """After each failure that touches it, the service keeps what its strategy keeps running (its
+    data whole), and what must grow back to full demand can: in a public region that survives,
+    or on private capacity it already holds."""
+    out: list[str] = []
+    st = strat.loc[strategy]
+    domains, lost, alive_units = failures.domains, failures.lost, failures.alive_units
+    backup, pub = rows.is_backup[mine], (rows.kind == "public")[mine]
+    for res, d in svc.demand.as_dict().items():
+        if d <= 0:
+            continue
+        per_unit = offering_rows[res].to_numpy(dtype=float)[mine]
+        data = res in _DATA
+        frac = float(st["data_fraction"] if data else st["compute_fraction"])
+        counts = np.ones(len(mine), bool) if data else ~backup
+        alive = (alive_units[:, mine[counts]] * per_unit[counts]).sum(axis=1)  # D
+        short = touched & (alive < frac * d - TOL * (1 + d))
+        for k in np.flatnonzero(short):
+            out.append(
+                f"{svc.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, "
+                f"needs {frac * d:g} ({strategy})"
+            )
+        if not data and frac < 1:
+            prim = ~backup
+            public_left = (
+                (~lost[:, mine[prim & pub]]).any(axis=1)
+                if (prim & pub).any()
+                else np.zeros(len(domains), bool)
+            )
+            priv = prim & ~pub
+            private_alive = (alive_units[:, mine[priv]] * per_unit[priv]).sum(axis=1)
+            stuck = touched & ~public_left & (private_alive < d - TOL * (1 + d))
+            for k in np.flatnonzero(stuck):
                 out.append(
-                    f"{svc_obj.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, "
-                    f"needs {frac * d:g} ({strategies[svc_obj.name]})"
+                    f"{svc.name}: after losing {domains[k][0]}, it must grow back to "
+                    f"{d:g} {res} but no public region survives and private capacity held "
+                    "is short"
                 )
-            if not data and frac < 1:
-                prim = ~backup
-                public_left = (
-                    (~lost[:, mine[prim & pub]]).any(axis=1)
-                    if (prim & pub).any()
-                    else np.zeros(len(domains), bool)
-                )
-                priv = prim & ~pub
-                private_alive = (alive_units[:, mine[priv]] * per_unit[priv]).sum(axis=1)
-                stuck = touched[:, j] & ~public_left & (private_alive < d - TOL * (1 + d))
-                for k in np.flatnonzero(stuck):
-                    out.append(
-                        f"{svc_obj.name}: after losing {domains[k][0]}, it must grow back to "
-                        f"{d:g} {res} but no public region survives and private capacity held "
-                        "is short"
-                    )
     return out
 
 
