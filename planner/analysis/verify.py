@@ -346,7 +346,7 @@ def _dependency_latency(spec: AppSpec, rows: _PlanRows, catalog: Catalog) -> lis
     for dep in spec.dependencies:
         if dep.max_latency_ms is None:
             continue
-        for r in present.get(dep.source, set()):
+        for r in sorted(present.get(dep.source, set())):  # messages in a stable order
             best = min(
                 (catalog.rtt_ms(r, t) for t in present.get(dep.target, set())), default=math.inf
             )
