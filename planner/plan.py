@@ -184,3 +184,16 @@ def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.
         "usd_per_month",
     ]
     return pd.DataFrame(rows, columns=cols)
+
+
+def global_services(placements: pd.DataFrame, catalog: Catalog) -> set[str]:
+    """Services whose running units are all global SaaS (`Catalog.runs_globally`): a zone,
+    region or site failure leaves them running; only the loss of their whole provider takes them
+    down. What-if, the sweep and availability read this; the model and the verifier apply the
+    same reading of the catalog."""
+    running = placements[placements["role"] != "backup"]
+    if running.empty:
+        return set()
+    everywhere = catalog.runs_globally(running["offering"])
+    flags = pd.Series(everywhere, index=running.index).groupby(running["service"]).all()
+    return set(flags.index[flags.to_numpy(dtype=bool)])

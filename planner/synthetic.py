@@ -42,6 +42,7 @@ class SynthOffering:
     category: str
     usd_per_month: float
     tier: str = "IaaS"
+    scope: str = "regional"  # for SaaS: regional (fails with its region) or global
     vcpu: float = 0.0
     mem_gib: float = 0.0
     storage_gb: float = 0.0
@@ -112,6 +113,7 @@ def make_catalog(
             "sku": o.sku,
             "category": o.category,
             "tier": o.tier,
+            "scope": o.scope if o.tier == "SaaS" else "regional",
             "usd_per_month": float(o.usd_per_month),
             "fixed_usd_per_month": float(o.fixed_usd_per_month),
             "price_usd": float(o.usd_per_month),

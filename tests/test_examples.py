@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.optimize import PlanOptions, make_plan
+from planner import PlanOptions, make_plan, sweep
 from planner.spec import load_spec
 from tests.conftest import EXAMPLES
 
@@ -34,6 +34,9 @@ def test_global_saas_plans_and_verifies(catalog) -> None:
     assert plan.verification.ok
     assert plan.verification.scenarios_checked >= 5
     assert {"web", "api", "db", "assets", "sso"} <= set(plan.placements["service"])
+    # verified means no single region failure takes a service down: sso may be bought from
+    # regional SaaS (Ncloud SSO is sold in Korea only), which fails with its region
+    assert (sweep(plan, catalog, kind="region")["services_down"] == 0).all()
 
 
 def test_every_example_is_pinned_or_marked_slow() -> None:

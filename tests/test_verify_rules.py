@@ -13,6 +13,7 @@ as an assertion, so a different optimum shows up as a failed precondition, not a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 
@@ -71,7 +72,10 @@ def world() -> Catalog:
         *_public("pb/tokyo", 0.9),
         *_private("priv/dc1", 40),
         *_private("priv/dc2", 45),
-        SynthOffering("pa/seoul", "sso", "saas.identity", 30, tier="SaaS", users=100),
+        # global SaaS: the vendor runs it across its regions (see the regional variant below)
+        SynthOffering(
+            "pa/seoul", "sso", "saas.identity", 30, tier="SaaS", users=100, scope="global"
+        ),
     ]
     return make_catalog(regions, offerings)
 
@@ -474,6 +478,21 @@ def test_capacity_after_each_failure_of_the_policy(
     app = next(v for v in violations if v.startswith("app:"))
     left = 4 if survive == "zone" else 0
     assert f"{left} vcpu remain, needs 12 (active_active)" in app
+
+
+def test_regional_saas_fails_with_its_region(solo: Plan, world: Catalog) -> None:
+    """The same plan on a catalog where the SaaS offering is regional: losing its one region
+    now takes the SaaS service down as well, as any offering of that region."""
+    offerings = world.offerings.assign(scope="regional")
+    regional = dataclasses.replace(world, offerings=offerings)
+    spec = solo.spec.with_policy(survive="region")
+    violations = verify_plan(_changed(solo, regional, spec=spec), regional).violations
+    assert any(v.startswith("login: after losing region pa/seoul") for v in violations)
+    # while with the catalog's global scope only the VMs are short
+    assert not any(
+        v.startswith("login:")
+        for v in verify_plan(_changed(solo, world, spec=spec), world).violations
+    )
 
 
 def test_losing_a_replica_breaks_survival(shop: Plan, world: Catalog) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import Catalog
 from ..catalog.columns import RESOURCES, main_resource
+from ..plan import global_services
 from .availability import (
     AvailabilityInput,
     AvailabilityResult,
@@ -42,27 +43,45 @@ def plan_layout(
     b = defaults["zone_beta"] if beta is None else beta
     regions = catalog.regions
     prim = p[p["role"] != "backup"]
+    spread = global_services(p, catalog)
+    # a global SaaS service's replicas sit in its provider as a whole: only the provider's loss
+    # (its own SLA aside) takes them down
+    prim = prim.assign(
+        location=[
+            f"{provider} (global)" if s in spread else r
+            for s, r, provider in zip(
+                prim["service"], prim["region"], prim["provider"], strict=True
+            )
+        ]
+    )
     services = []
     for svc in spec.services:
         demand = svc.demand.as_dict()
         res = main_resource(demand)
         mine = prim[prim["service"] == svc.name]
         replicas = []
-        for region, g in mine.groupby("region", sort=True):
+        for region, g in mine.groupby("location", sort=True):
             share = float((g[res] * g["units"]).sum()) / demand[res]
             if share <= 0:
                 continue
             u_one = 1.0 - float(catalog.offerings.loc[g["offering"], "sla_pct"].min()) / 100.0
-            spread = int(g["units"].sum()) >= 2 and int(regions.at[region, "zones"]) >= 2
-            u = b * u_one + ((1 - b) * u_one) ** 2 if spread else u_one
+            zoned = region in regions.index and int(regions.at[region, "zones"]) >= 2
+            u = (
+                b * u_one + ((1 - b) * u_one) ** 2
+                if zoned and int(g["units"].sum()) >= 2
+                else u_one
+            )
             replicas.append(Replica(region, min(share, 10.0), u))
         strategy = catalog.strategies.loc[plan.strategies[svc.name]]
         data_only = all(demand[r] == 0 for r in RESOURCES if r != "storage_gb")
         frac = float(strategy["data_fraction"] if data_only else strategy["compute_fraction"])
         services.append(ServiceLayout(svc.name, tuple(replicas), required_share=max(frac, 1e-9)))
-    used = sorted(set(prim["region"]))
+    used = sorted(set(prim.loc[~prim["service"].isin(spread), "region"]))
     region_domains: dict[str, tuple[str, ...]] = {}
     domain_u: dict[str, float] = {}
+    for provider in sorted(set(prim.loc[prim["service"].isin(spread), "provider"])):
+        region_domains[f"{provider} (global)"] = (f"provider:{provider}",)
+        domain_u[f"provider:{provider}"] = defaults["provider"]
     for r in used:
         kind = regions.at[r, "kind"]
         site = regions.at[r, "site"]

@@ -97,7 +97,7 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
     # the whole plan: private sites, every failure of the policy, latency, limits and cost
     v += _private_capacity(rows, catalog)
     domains = failure_domains(spec.policy.survive, catalog.regions.loc[sorted(set(rows.region))])
-    saas = _saas_services(spec, rows)
+    saas = _saas_services(spec, rows, catalog)
     if domains:
         v += _check_scenarios(spec, plan.strategies, rows, catalog, domains, saas)
     v += _user_latency(spec, rows, catalog, domains, saas)
@@ -294,11 +294,16 @@ def _private_capacity(rows: _PlanRows, catalog: Catalog) -> list[str]:
     return out
 
 
-def _saas_services(spec: AppSpec, rows: _PlanRows) -> set[str]:
-    """Services made of SaaS offerings only: they run across the vendor's regions, so only the
-    loss of the vendor (a provider failure) takes them down."""
-    tier = rows.info["tier"].to_numpy()
-    return {s.name for s in spec.services if (tier[rows.rows_of.get(s.name, [])] == "SaaS").all()}
+def _saas_services(spec: AppSpec, rows: _PlanRows, catalog: Catalog) -> set[str]:
+    """Services made of global SaaS offerings only: the vendor runs them across its regions, so
+    only the loss of the vendor (a provider failure) takes them down. Regional SaaS fails with
+    its region, like any other offering."""
+    everywhere = catalog.runs_globally(rows.p["offering"])
+    return {
+        s.name
+        for s in spec.services
+        if len(rows.rows_of.get(s.name, [])) and everywhere[rows.rows_of[s.name]].all()
+    }
 
 
 def _present(rows: _PlanRows) -> dict[str, set[str]]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from ..catalog import Catalog
 from ..errors import InputError, Problem, did_you_mean
 
@@ -127,3 +129,20 @@ def failure_from(
         incident,
         tuple(named.notes),
     )
+
+
+def spared_services(placements: pd.DataFrame, catalog: Catalog, failure: Failure) -> set[str]:
+    """The global SaaS services of a plan that this failure leaves running: a provider's global
+    service goes down only when every region of that provider is down."""
+    from ..plan import global_services
+
+    spared = set()
+    running = placements[placements["role"] != "backup"]
+    for service in global_services(placements, catalog):
+        providers = set(running.loc[running["service"] == service, "provider"])
+        regions = catalog.regions
+        if not any(
+            set(regions.index[regions["provider"] == p]) <= failure.regions for p in providers
+        ):
+            spared.add(service)
+    return spared

@@ -25,7 +25,7 @@ import pandas as pd
 from ..catalog import Catalog
 from ..catalog.columns import main_resource
 from ..errors import Problem, SpecError
-from .whatif_failures import Failure
+from .whatif_failures import Failure, spared_services
 
 if TYPE_CHECKING:  # for annotations only
     from ..plan import Plan
@@ -104,9 +104,11 @@ def _service_row(
     cap: pd.DataFrame,
     backups: pd.DataFrame,
     failure: Failure,
+    spared: set[str],
 ) -> dict[str, object]:
-    """One service's row of the impact table, before its dependencies are taken into account."""
-    lost = cap["region"].isin(failure.regions)
+    """One service's row of the impact table, before its dependencies are taken into account.
+    A spared service (global SaaS whose provider is still up) loses nothing."""
+    lost = cap["region"].isin(failure.regions) & ~cap["service"].isin(spared)
     d = svc.demand.as_dict()
     res = main_resource(d)
     mine = cap["service"] == svc.name
@@ -179,6 +181,7 @@ def _user_table(
     cap: pd.DataFrame,
     failure: Failure,
     effective: dict[str, str],
+    spared: set[str],
 ) -> pd.DataFrame:
     """Per user group and user-facing service: the nearest region running it before and after."""
     urows = []
@@ -189,7 +192,9 @@ def _user_table(
         for u in spec.users:
             rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
             before = min((rtt[r] for r in present.get(svc.name, ())), default=math.inf)
-            alive = present.get(svc.name, set()) - failure.regions
+            alive = present.get(svc.name, set())
+            if svc.name not in spared:
+                alive = alive - failure.regions
             after = min((rtt[r] for r in alive), default=math.inf)
             if effective[svc.name] in ("down", "recovering"):
                 after = math.inf
@@ -232,25 +237,28 @@ def evaluate_failure(plan: Plan, catalog: Catalog, failure: Failure) -> FailureI
     cap = _capacity(plan)
     backups = plan.placements[plan.placements["role"] == "backup"]
     strategies = catalog.strategies
+    spared = spared_services(plan.placements, catalog, failure)
     services = pd.DataFrame(
         [
-            _service_row(svc, strategies.loc[plan.strategies[svc.name]], cap, backups, failure)
+            _service_row(
+                svc, strategies.loc[plan.strategies[svc.name]], cap, backups, failure, spared
+            )
             for svc in plan.spec.services
         ]
     )
     effective = _follow_dependencies(plan.spec, services)
-    users = _user_table(plan.spec, catalog, cap, failure, effective)
-    egress = _failover_egress(plan, catalog, failure)
+    users = _user_table(plan.spec, catalog, cap, failure, effective, spared)
+    egress = _failover_egress(plan, catalog, failure, spared)
     summary = _summary(failure, cap, services, users, egress)
     return FailureImpact(failure, services, users, egress, summary)
 
 
-def _failover_egress(plan: Plan, catalog: Catalog, failure: Failure) -> float:
+def _failover_egress(plan: Plan, catalog: Catalog, failure: Failure, spared: set[str]) -> float:
     """Extra egress per month once traffic is served from the survivors (negative: saves egress)."""
     from ..plan import egress_for
 
     p = plan.placements
-    after = p[~p["region"].isin(failure.regions)]
+    after = p[~p["region"].isin(failure.regions) | p["service"].isin(spared)]
     before = float(plan.egress["usd_per_month"].sum()) if len(plan.egress) else 0.0
     now = egress_for(after, plan.spec, catalog)
     return float(now["usd_per_month"].sum()) - before

@@ -24,6 +24,7 @@ import pandas as pd
 from ..catalog import Catalog
 from ..catalog.columns import MAIN_RESOURCE_ORDER
 from ..errors import InputError
+from ..plan import global_services
 from .whatif_impact import dependency_cycle_error
 
 if TYPE_CHECKING:  # for annotations only
@@ -47,6 +48,8 @@ class SweepTables:
     required: np.ndarray  # capacity the strategy keeps running after a failure (fraction x demand)
     dep_order: list[tuple[int, list[int]]]  # (service, callees) in reverse topological order
     user_reach: list[tuple[int, np.ndarray]]  # (service, regions within a group's budget) pairs
+    # services: global SaaS, which only a whole-provider failure takes down (None: none are)
+    everywhere: np.ndarray | None = None
     # every service each service needs up (itself, and its hard dependencies followed to the end),
     # one run per service in service order; needed_start[i] is where service i's run begins
     needed: np.ndarray = field(init=False, repr=False)
@@ -204,7 +207,11 @@ def sweep_tables(plan: Plan, catalog: Catalog) -> SweepTables:
             for u in spec.users
         ]
         reach = [(i, w) for i in facing for w in within]
-    return SweepTables(services, regions, cap, data, needs, demand, required, order, reach)
+    spread = global_services(p, catalog)
+    everywhere = np.array([s in spread for s in services], dtype=bool)
+    return SweepTables(
+        services, regions, cap, data, needs, demand, required, order, reach, everywhere
+    )
 
 
 def _scenarios(
@@ -251,6 +258,13 @@ def sweep(
     # yes/no products stay boolean (numpy's own loop): as floats, products of this size go to
     # the threaded BLAS, which stalls for milliseconds whenever the other cores are busy
     has_copy = up @ t.data_ok.T
+    spared = np.zeros(len(t.services), dtype=bool)
+    if t.everywhere is not None and kind != "provider":
+        # global SaaS keeps all it holds unless its whole provider goes (a provider sweep loses
+        # every region of the provider, so there the regional arithmetic is already right)
+        spared = t.everywhere
+        alive[:, spared] = t.capacity[spared].sum(axis=1)
+        has_copy[:, spared] = t.data_ok[spared].any(axis=1)
     # down: cannot recover (no data copy left, or below what the strategy keeps running);
     # recovering: nothing running but its data survives, so it relaunches within its RTO
     own_down = (t.needs_data[None, :] & ~has_copy) | (alive + 1e-9 < t.required[None, :])
@@ -263,7 +277,8 @@ def sweep(
     degraded = ~down & ~rec & (alive + 1e-9 < t.demand[None, :])
     # a user group keeps a service if a surviving region within its budget runs it, and it is up
     offered = (t.capacity[t.user_service] > 0) & t.user_within  # pairs x regions
-    served = (up @ offered.T) & ~down[:, t.user_service] & ~rec[:, t.user_service]
+    reached = (up @ offered.T) | (spared[t.user_service] & offered.any(axis=1))[None, :]
+    served = reached & ~down[:, t.user_service] & ~rec[:, t.user_service]
     short = (
         np.clip(t.demand[None, :] - alive, 0, None) / np.where(t.demand > 0, t.demand, 1)[None, :]
     )

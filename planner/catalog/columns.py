@@ -128,6 +128,16 @@ EGRESS = (
     *PROVENANCE,
 )
 
+# Where a SaaS offering runs, and so what takes it down: a `regional` one fails with its region, a
+# `global` one (run by the vendor across its regions) only with its whole provider.
+SAAS_SCOPES = ("regional", "global")
+SAAS_SCOPE = (
+    Col("provider", "id"),
+    Col("sku", "id"),
+    Col("scope", "enum", choices=SAAS_SCOPES),
+    *PROVENANCE,
+)
+
 SERVICE_CATEGORIES = (
     Col("service_category", "text"),
     Col("tier", "enum", choices=TIERS),

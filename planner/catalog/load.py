@@ -14,6 +14,7 @@ work; each step lives in its own module of this package:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .checks import check_egress, check_pairs, check_references, check_regions
 from .geo import LatencyModel, haversine_km
 from .matrices import attach_internet_rate, egress_matrix, latency_matrix
 from .offerings import HOURS_PER_MONTH as HOURS_PER_MONTH
-from .offerings import expand_offerings
+from .offerings import attach_saas_scope, expand_offerings
 from .private import CostModel as CostModel
 from .private import HostCost as HostCost
 from .private import HostGroup as HostGroup
@@ -107,6 +108,15 @@ class Catalog:
     def egress_rate(self, src: str, dst: str) -> float:
         return float(self.egress_usd_per_gb[self.position(src), self.position(dst)])
 
+    def runs_globally(self, offerings: Iterable[str]) -> np.ndarray:
+        """For each offering id: whether it is SaaS of `global` scope (saas_scope.csv), which only
+        a whole-provider outage takes down; every other offering fails with its region. The one
+        reading of scope that the model, the verifier, what-if and availability share."""
+        off = self.offerings.loc[list(offerings)]
+        if "scope" not in off:  # a catalog built in code without scopes: everything regional
+            return np.zeros(len(off), dtype=bool)
+        return ((off["tier"] == "SaaS") & (off["scope"] == "global")).to_numpy(dtype=bool)
+
     def rtt_from_point_ms(self, lat: float, lon: float) -> pd.Series:
         """Modelled round trip from a user location to every region."""
         km = haversine_km(lat, lon, self.regions["lat"].to_numpy(), self.regions["lon"].to_numpy())
@@ -160,9 +170,11 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     )
     model = read_latency_model(root, problems)
     availability = read_availability(root, problems)
+    scopes = _saas_scopes(root, problems)
 
     regions = check_regions(regions, providers, problems)
     offerings = expand_offerings(offerings_raw, regions, prices, private, problems)
+    offerings = attach_saas_scope(offerings, scopes, problems)
     egress = check_egress(egress, regions, problems)
     check_references(
         latency, incidents, regions, service_categories, offerings, providers, problems
@@ -229,5 +241,15 @@ def _provider_table(
     file (the header is line 1), so later checks can point at the row."""
     table = read_table(root, f"{prov}/{name}", cols, problems)
     table.insert(0, "provider", prov)
+    table["file_row"] = table.index + 2
+    return table
+
+
+def _saas_scopes(root: Path, problems: list[Problem]) -> pd.DataFrame:
+    """saas_scope.csv with each row's line in the file; a catalog that sells no SaaS may omit it
+    (a SaaS offering without a scope is reported by `attach_saas_scope`)."""
+    if not (root / "saas_scope.csv").exists():
+        return pd.DataFrame(columns=[c.name for c in C.SAAS_SCOPE] + ["file_row"])
+    table = read_table(root, "saas_scope.csv", C.SAAS_SCOPE, problems)
     table["file_row"] = table.index + 2
     return table

@@ -235,3 +235,52 @@ def _add_monthly_price(out: pd.DataFrame, sites: pd.DataFrame, problems: list[Pr
             monthly = np.where(charge, cb.to_numpy(), monthly)
             out.loc[charge, "price_basis"] = "chargeback"
     out["usd_per_month"] = monthly
+
+
+def attach_saas_scope(
+    offerings: pd.DataFrame, scopes: pd.DataFrame, problems: list[Problem]
+) -> pd.DataFrame:
+    """Offerings with a `scope` column: each SaaS offering's from `saas_scope.csv` (every SaaS
+    sku needs a row there, with its source), `regional` for everything else, whose units run in
+    the region they are bought in. A scope row for a sku that is not SaaS is a problem too."""
+    if offerings.empty:
+        return offerings
+    file = "saas_scope.csv"
+    known = {
+        (p, s): (scope, row)
+        for p, s, scope, row in zip(
+            scopes["provider"], scopes["sku"], scopes["scope"], scopes["file_row"], strict=True
+        )
+    }
+    saas = offerings[offerings["tier"] == "SaaS"]
+    saas_skus = set(zip(saas["provider"], saas["sku"], strict=True))
+    for provider, sku in sorted(saas_skus - set(known)):
+        problems.append(
+            Problem(
+                file,
+                "",
+                "scope",
+                f"the SaaS offering {provider}/{sku} has no scope",
+                fix=f"add a row `{provider},{sku},regional|global,<source URL>,<date>,<status>`: "
+                "regional if it fails with its region, global if only a whole-provider outage "
+                "takes it down",
+            )
+        )
+    for (provider, sku), (_scope, row) in sorted(known.items()):
+        if (provider, sku) not in saas_skus:
+            problems.append(
+                Problem(
+                    file,
+                    f"row {row}",
+                    "sku",
+                    f"{provider}/{sku} is not a SaaS offering of the catalog",
+                    fix="remove the row, or correct the provider or sku",
+                )
+            )
+    scope = [
+        known.get((p, s), ("regional", 0))[0] if tier == "SaaS" else "regional"
+        for p, s, tier in zip(
+            offerings["provider"], offerings["sku"], offerings["tier"], strict=True
+        )
+    ]
+    return offerings.assign(scope=scope)

@@ -60,7 +60,7 @@ class Candidates:
     strategies: dict[str, list[StrategyOption]]
     scenarios: list[Scenario]
     user_reach: dict[tuple[str, str], frozenset[str]]  # (service, user group) -> regions in budget
-    global_services: frozenset[str]  # SaaS: survives zone/region/site failures
+    global_services: frozenset[str]  # global SaaS only: survives zone/region/site failures
     notes: list[str] = field(default_factory=list)
 
     def services(self) -> list[str]:
@@ -232,7 +232,7 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
             continue
         rows = found[found["role"] == "primary"]
         parts.append(_with_unit_bounds(svc.name, found, demand, needed, policy.survive))
-        if (rows["tier"] == "SaaS").all():
+        if len(rows) and catalog.runs_globally(rows["offering"]).all():
             global_services.add(svc.name)
         if svc.user_facing:
             reach.update(_user_reach(svc.name, set(rows["region"]), spec, user_rtt))
