@@ -53,18 +53,12 @@ def _plan_without(
 
     spec = plan.spec
     excluded = tuple(sorted(set(spec.policy.exclude_regions) | failure.regions))
-    new_spec = spec.model_copy(
-        update={"policy": spec.policy.model_copy(update={"exclude_regions": excluded})}
-    )
-    new_spec._source = spec.source
+    new_spec = spec.with_policy(exclude_regions=excluded)
     opts = options or PlanOptions()
     try:
         return make_plan(new_spec, catalog, opts), ""
     except InfeasibleError as exc:
-        weaker = new_spec.model_copy(
-            update={"policy": new_spec.policy.model_copy(update={"survive": "none"})}
-        )
-        weaker._source = spec.source
+        weaker = new_spec.with_policy(survive="none")
         try:
             new = make_plan(weaker, catalog, opts)
         except InfeasibleError as exc2:
