@@ -13,9 +13,14 @@ from planner.spec import load_spec
 from tests.conftest import EXAMPLES
 
 PINNED = {  # USD per month, proven within the default gap
-    "kr-ecommerce.yaml": 1936.99,
+    # Both raised when dependency latency budgets began to hold after each failure (issue 15,
+    # rule 5). kr-ecommerce was 1936.99: after losing openstack/busan-dc2, orders-api in
+    # azure/koreasouth had orders-db 18.6 ms away against 10, so orders-db also runs there.
+    "kr-ecommerce.yaml": 1978.63,
     "eu-fintech.yaml": 6899.63,
-    "hybrid-dr.yaml": 2297.29,
+    # hybrid-dr was 2297.29: after losing site openstack/seoul-dc1, erp-app in aws/ap-northeast-2
+    # had erp-db 18.6 ms away against 15, so erp-db also runs in aws/ap-northeast-2.
+    "hybrid-dr.yaml": 2514.51,
     "single-dc.yaml": 4309.14,
 }
 

@@ -420,9 +420,11 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
     limit and user reach share one computation.
 
     With `catalog`, dominance also keeps dependency latency budgets: for each budget of s, r2 is
-    within it of every candidate region of the partner that r is within it of. Moving s from r to
-    r2 then keeps every latency row of the plan, so the pruning stays exact for a model of several
-    services with their latency budgets (and without egress, which dominance does not compare).
+    within it of every candidate region of the partner that r is within it of, and every failure
+    of the policy loses r and r2 together or neither (budgets hold after each failure, and the
+    partners do not move with s). Moving s from r to r2 then keeps every latency row of the plan,
+    so the pruning stays exact for a model of several services with their latency budgets (and
+    without egress, which dominance does not compare).
     """
     policy = cands.spec.policy.survive
     partners = _latency_partners(cands) if catalog is not None else {}
@@ -529,6 +531,15 @@ def _undominated_regions(
     for reach in reach_sets:
         inside = np.isin(regions, list(reach))
         dom &= inside[:, None] | ~inside[None, :]  # b in reach => a in reach
+    if partners and policy in ("region", "zone"):
+        # Budgets hold after each failure too, and a partner's regions do not move with s: a move
+        # from b to a region a that fails apart from b lets a failure of a take s away from a
+        # partner that b served, or leave s in a without the partner b's failure took. So a
+        # dominates b only when every failure loses both or neither: never under `region`; under
+        # `zone`, among regions of two or more zones (a zone failure loses no region whole).
+        # Under `provider` the same provider is already required; `site` prunes nothing.
+        multi = first["zones"].to_numpy() >= 2
+        dom &= (policy == "zone") & multi[:, None] & multi[None, :]
     if partners:
         assert catalog is not None  # partners are only found when a catalog is given
         mine = np.array([catalog.region_pos[r] for r in regions])

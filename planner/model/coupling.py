@@ -17,6 +17,7 @@ from typing import Any
 import pulp
 
 from ..catalog.columns import SITE_CAPACITY, main_resource
+from .candidates import Scenario
 from .core import BuilderCore
 
 
@@ -91,7 +92,18 @@ class CouplingFamilies(BuilderCore):
 
     def define_dependency_latency(self) -> None:
         """u[s,r] <= sum of u[t,r'] over regions r' of the callee within the budget of r (no
-        products)."""
+        products), in normal operation and after each failure of the policy: then the sum runs
+        over the callee's regions within budget that survive it, for each caller region that does.
+
+        A failure row is needed only where the failure takes one of the callee's regions within
+        budget of r (it then touches the callee) and leaves r running; for any other failure every
+        term of the normal-operation row survives, so that row already implies it. Global SaaS
+        loses no region but to a provider failure, and a zone failure of a multi-zone region loses
+        no region at all (as in `define_user_latency`)."""
+        lost_by: dict[str, list[int]] = defaultdict(list)  # region -> failures losing it
+        for j, f in enumerate(self.c.scenarios):
+            for r in f.regions:
+                lost_by[r].append(j)
         for k, dep in self._dependencies():
             if dep.max_latency_ms is None:
                 continue
@@ -110,6 +122,41 @@ class CouplingFamilies(BuilderCore):
                     region=r,
                     budget=dep.max_latency_ms,
                 )
+                for f in self._failures_of_near(s, t, r, near, lost_by):
+                    alive = [rt for rt in near if not self._loses(t, rt, f)]
+                    self.add(
+                        "dependency_latency",
+                        f"dep{k}-{s}-in-{r}-near-{t}-without-{f.id}",
+                        [(self.m.u[(s, r)], 1.0), *((self.m.u[(t, rt)], -1.0) for rt in alive)],
+                        pulp.LpConstraintLE,
+                        0.0,
+                        service=s,
+                        target=t,
+                        region=r,
+                        budget=dep.max_latency_ms,
+                        scenario=f.id,
+                    )
+
+    def _loses(self, s: str, r: str, f: Scenario) -> bool:
+        """Whether failure f takes service s out of region r (global SaaS: only with its
+        provider)."""
+        if s in self.c.global_services and f.kind != "provider":
+            return False
+        return r in f.regions
+
+    def _failures_of_near(
+        self, s: str, t: str, r: str, near: list[str], lost_by: dict[str, list[int]]
+    ) -> list[Scenario]:
+        """The failures that take some callee region of `near` and leave the caller in r, in the
+        scenarios' order: those that need a row of their own."""
+        hit = sorted({j for rt in near if rt in lost_by for j in lost_by[rt]})
+        out = []
+        for j in hit:
+            f = self.c.scenarios[j]
+            if self._loses(s, r, f) or not any(self._loses(t, rt, f) for rt in near):
+                continue
+            out.append(f)
+        return out
 
     def define_egress(self) -> None:
         """Traffic on a dependency leaves each region running the caller in proportion to the

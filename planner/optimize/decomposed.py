@@ -265,7 +265,9 @@ def _coordinate(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
     tried = [best]
     fallback: Placement | None = None
     bound = best.bound
-    if latency_violations(cands.spec, where(cands.offers, best.units), run.catalog):
+    if latency_violations(
+        cands.spec, where(cands.offers, best.units), run.catalog, cands.global_services
+    ):
         seated = _seat_groups(run, alone, best, t0)
         tried += seated.tried
         fallback, bound = seated.fallback, seated.bound

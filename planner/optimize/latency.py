@@ -12,7 +12,6 @@ members' stand-alone bounds, and placements meeting the budgets.
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import tempfile
@@ -23,7 +22,7 @@ import networkx as nx
 
 from ..catalog import Catalog
 from ..model.build import BuildOptions, BuiltModel, build_model
-from ..model.candidates import Candidates, prune_dominated
+from ..model.candidates import Candidates, Scenario, build_scenarios, prune_dominated
 from ..model.readout import strategies_of, units_of
 from ..solve import SolverOptions, get_backend
 from ..spec import AppSpec
@@ -46,20 +45,41 @@ def latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
 
 
 def latency_violations(
-    spec: AppSpec, regions_of: dict[str, set[str]], catalog: Catalog
+    spec: AppSpec,
+    regions_of: dict[str, set[str]],
+    catalog: Catalog,
+    global_services: frozenset[str] | set[str] = frozenset(),
 ) -> list[tuple[str, str]]:
-    """Dependencies (caller, callee) whose latency budget some caller region misses, with services
-    in the regions `regions_of` gives (see `where`)."""
+    """Dependencies (caller, callee) whose latency budget some caller region misses, in normal
+    operation or after a failure of the policy (then from a caller region that survives it to the
+    callee's regions that do), with services in the regions `regions_of` gives (see `where`).
+    The verifier's rule: a zone failure of a multi-zone region loses no region, and
+    `global_services` (global SaaS) lose their regions only to a provider failure."""
+    in_use = sorted(set().union(*regions_of.values())) if regions_of else []
+    failures = build_scenarios(spec.policy.survive, catalog.regions.loc[in_use])
+    lost_by: dict[str, list[Scenario]] = {}  # region -> failures that lose it
+    for f in failures:
+        for r in f.regions:
+            lost_by.setdefault(r, []).append(f)
+
+    def loses(s: str, r: str, f: Scenario) -> bool:
+        return r in f.regions and (s not in global_services or f.kind == "provider")
+
     out = []
     for dep in spec.dependencies:
         if dep.max_latency_ms is None:
             continue
         targets = regions_of.get(dep.target, set())
-        if any(
-            min((catalog.rtt_ms(r, t) for t in targets), default=math.inf) > dep.max_latency_ms
-            for r in regions_of.get(dep.source, ())
-        ):
-            out.append((dep.source, dep.target))
+        for r in regions_of.get(dep.source, ()):
+            near = [t for t in targets if catalog.rtt_ms(r, t) <= dep.max_latency_ms]
+            # only a failure that loses a callee region within budget can leave r with none
+            if not near or any(
+                not loses(dep.source, r, f) and all(loses(dep.target, t, f) for t in near)
+                for t0 in near
+                for f in lost_by.get(t0, ())
+            ):
+                out.append((dep.source, dep.target))
+                break
     return out
 
 
@@ -122,7 +142,9 @@ def seat_latency_groups(
     seated = 0
     missed = {
         s
-        for pair in latency_violations(full.spec, where(full.offers, units), catalog)
+        for pair in latency_violations(
+            full.spec, where(full.offers, units), catalog, full.global_services
+        )
         for s in pair
     }
     for group in map(set, nx.connected_components(tied)):
@@ -278,7 +300,11 @@ class GroupBounds:
         self.workers: list[Worker] = []
         self.tried = 0
         placed = where(cands.offers, units)
-        missed = {s for pair in latency_violations(cands.spec, placed, catalog) for s in pair}
+        missed = {
+            s
+            for pair in latency_violations(cands.spec, placed, catalog, cands.global_services)
+            for s in pair
+        }
         groups = [g for g in latency_groups(cands.spec) if missed.intersection(g)]
         left = deadline - time.perf_counter()
         if not groups or left <= 1.0 or processes < 1:

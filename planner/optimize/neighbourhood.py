@@ -268,7 +268,9 @@ class _Search:
     def pending(self) -> list[tuple[str, str]]:
         """Dependencies worth coordinating, most expensive first (latency misses before all)."""
         placements = placements_from_units(self.units, self.full.offers, self.strategies)
-        bad = latency_violations(self.full.spec, self.hood.regions(self.units), self.catalog)
+        bad = latency_violations(
+            self.full.spec, self.hood.regions(self.units), self.catalog, self.full.global_services
+        )
         egress = egress_for(placements, self.full.spec, self.catalog)
         costly: list[tuple[str, str]] = []
         if len(egress):
@@ -286,7 +288,12 @@ class _Search:
             if self._missed_at != self.moves:  # recomputed only after a move
                 self._missed_at = self.moves
                 self._missed = set(
-                    latency_violations(self.full.spec, self.hood.regions(self.units), self.catalog)
+                    latency_violations(
+                        self.full.spec,
+                        self.hood.regions(self.units),
+                        self.catalog,
+                        self.full.global_services,
+                    )
                 )
             return [list(self.component[s])] if (s, t) in self._missed else []
         return [[s], [t]] if stage == "single" else [[s, t]]
@@ -341,7 +348,10 @@ class _Search:
         unmended = {
             self.component[s]
             for s, _t in latency_violations(
-                self.full.spec, self.hood.regions(self.units), self.catalog
+                self.full.spec,
+                self.hood.regions(self.units),
+                self.catalog,
+                self.full.global_services,
             )
         }
         for group in unmended:
