@@ -205,6 +205,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             "failure": impact.summary,
             "services": records(impact.services),
             "users": records(impact.users),
+            "dependencies": records(impact.dependencies),
         }
         if fixed is not None:
             out["replan"] = {
@@ -245,6 +246,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         ]
         if len(impact.users):
             lines += ["", "Users:", table_text(impact.users)]
+        if len(impact.dependencies):
+            lines += ["", "Dependency latency:", table_text(impact.dependencies)]
         lines.append(f"Failover egress: {sm['failover_egress_usd_per_month']:+,.2f} USD/month")
         lines += [f"Note: {n}" for n in sm["notes"]]
         if fixed is not None and fixed.plan is None:

@@ -5,7 +5,9 @@ returns a :class:`FailureImpact`: per service whether it keeps running, runs deg
 (relaunches from its data within its strategy's RTO) or goes down (also through its hard
 dependencies), with the capacity before and after, the shortfall and the RTO/RPO its strategy
 gives; per user group and user-facing service the latency before and after against the budget;
-the change in egress once traffic is served from the survivors; and a summary of all that.
+per dependency with a latency budget the worst latency from the caller's regions to the callee's,
+before and after (the verifier's rule after a failure); the change in egress once traffic is
+served from the survivors; and a summary of all that.
 
 It is the readable, one-failure-at-a-time account of an outage, written row by row; the sweep
 (:mod:`.whatif_sweep`) answers the same questions for every failure of a kind at once with
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 import networkx as nx
@@ -43,6 +45,7 @@ class FailureSummary(TypedDict):
     services_degraded: int
     survived: bool  # no service down
     users_affected: list[str]  # user groups that lose a service within their latency budget
+    dependencies_out_of_budget: int  # budgeted dependencies some serving caller region now misses
     failover_egress_usd_per_month: float
     notes: list[str]
 
@@ -56,6 +59,9 @@ class FailureImpact:
     users: pd.DataFrame  # group, service, before_ms, after_ms, budget_ms, within_budget
     failover_egress_usd_per_month: float
     summary: FailureSummary
+    # caller, callee, before_ms, after_ms, budget_ms, out_of_budget: one row per dependency with a
+    # latency budget (see `_dependency_table`)
+    dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 _RANK = {"ok": 0, "degraded": 1, "recovering": 2, "down": 3}  # how bad a service's status is
@@ -213,8 +219,61 @@ def _user_table(
     )
 
 
+_DEPENDENCY_COLUMNS = ["caller", "callee", "before_ms", "after_ms", "budget_ms", "out_of_budget"]
+
+
+def _dependency_table(
+    spec: AppSpec,
+    catalog: Catalog,
+    cap: pd.DataFrame,
+    failure: Failure,
+    effective: dict[str, str],
+    spared: set[str],
+) -> pd.DataFrame:
+    """Per dependency with a latency budget: the worst, over the regions running the caller, of
+    the nearest region running the callee, before and after the failure (after: from the caller's
+    surviving regions to the callee's). A caller that is down or recovering serves no calls: its
+    latency after is unknown (NaN) and not out of budget, since it is counted as down already."""
+    present = {s: set(g["region"]) for s, g in cap.groupby("service")}
+
+    def after(s: str) -> set[str]:
+        regions = present.get(s, set())
+        return regions if s in spared else regions - failure.regions
+
+    def worst(callers: set[str], callees: set[str]) -> float:
+        return max(
+            (min((catalog.rtt_ms(r, t) for t in callees), default=math.inf) for r in callers),
+            default=0.0,
+        )
+
+    rows = []
+    for dep in spec.dependencies:
+        if dep.max_latency_ms is None:
+            continue
+        before = worst(present.get(dep.source, set()), present.get(dep.target, set()))
+        serving = effective.get(dep.source, "ok") not in ("down", "recovering")
+        now = worst(after(dep.source), after(dep.target)) if serving else math.nan
+        rows.append(
+            {
+                "caller": dep.source,
+                "callee": dep.target,
+                "before_ms": before,
+                "after_ms": now,
+                "budget_ms": dep.max_latency_ms,
+                # the verifier's tolerance, so both judge a budget met at the same latencies
+                "out_of_budget": serving and now > dep.max_latency_ms + 1e-6,
+            }
+        )
+    return pd.DataFrame(rows, columns=_DEPENDENCY_COLUMNS)
+
+
 def _summary(
-    failure: Failure, cap: pd.DataFrame, services: pd.DataFrame, users: pd.DataFrame, egress: float
+    failure: Failure,
+    cap: pd.DataFrame,
+    services: pd.DataFrame,
+    users: pd.DataFrame,
+    dependencies: pd.DataFrame,
+    egress: float,
 ) -> FailureSummary:
     return {
         "failure": failure.label,
@@ -227,6 +286,9 @@ def _summary(
         "users_affected": sorted(set(users.loc[~users["within_budget"], "group"]))
         if len(users)
         else [],
+        "dependencies_out_of_budget": int(dependencies["out_of_budget"].sum())
+        if len(dependencies)
+        else 0,
         "failover_egress_usd_per_month": round(egress, 2),
         "notes": list(failure.notes),
     }
@@ -248,9 +310,10 @@ def evaluate_failure(plan: Plan, catalog: Catalog, failure: Failure) -> FailureI
     )
     effective = _follow_dependencies(plan.spec, services)
     users = _user_table(plan.spec, catalog, cap, failure, effective, spared)
+    dependencies = _dependency_table(plan.spec, catalog, cap, failure, effective, spared)
     egress = _failover_egress(plan, catalog, failure, spared)
-    summary = _summary(failure, cap, services, users, egress)
-    return FailureImpact(failure, services, users, egress, summary)
+    summary = _summary(failure, cap, services, users, dependencies, egress)
+    return FailureImpact(failure, services, users, egress, summary, dependencies)
 
 
 def _failover_egress(plan: Plan, catalog: Catalog, failure: Failure, spared: set[str]) -> float:

@@ -2,7 +2,8 @@
 
 :func:`sweep` takes a plan, the catalog and a kind of failure (region, provider, zone or site) and
 returns one row per failure among the plan's regions: services down, recovering and degraded,
-the mean demand shortfall and the user groups cut off. :func:`sweep_tables` turns the plan into
+the mean demand shortfall, the user groups cut off and the dependencies out of their latency
+budget. :func:`sweep_tables` turns the plan into
 the arrays every scenario reads (:class:`SweepTables`), once, so that each scenario is a few
 vector operations; studies and the dashboard sweep many plans and many failures, which the
 row-by-row :func:`~.whatif_impact.evaluate_failure` would make slow. The two must agree, scenario
@@ -50,12 +51,22 @@ class SweepTables:
     user_reach: list[tuple[int, np.ndarray]]  # (service, regions within a group's budget) pairs
     # services: global SaaS, which only a whole-provider failure takes down (None: none are)
     everywhere: np.ndarray | None = None
+    # (dependency, caller, callee, a region running the caller, the regions running the callee
+    # within the dependency's latency budget of it), for each dependency with a budget, in the
+    # spec's order of dependencies
+    dependency_reach: list[tuple[int, int, int, int, np.ndarray]] = field(default_factory=list)
     # every service each service needs up (itself, and its hard dependencies followed to the end),
     # one run per service in service order; needed_start[i] is where service i's run begins
     needed: np.ndarray = field(init=False, repr=False)
     needed_start: np.ndarray = field(init=False, repr=False)
     user_service: np.ndarray = field(init=False, repr=False)  # service of each user_reach pair
     user_within: np.ndarray = field(init=False, repr=False)  # pairs x regions, within budget
+    # the dependency_reach tuples as arrays: one entry per (dependency, caller region) pair
+    pair_caller: np.ndarray = field(init=False, repr=False)
+    pair_callee: np.ndarray = field(init=False, repr=False)
+    pair_region: np.ndarray = field(init=False, repr=False)
+    pair_within: np.ndarray = field(init=False, repr=False)  # pairs x regions
+    pair_start: np.ndarray = field(init=False, repr=False)  # where each dependency's pairs begin
 
     def __post_init__(self) -> None:
         closure = _dependency_closure(self.dep_order, len(self.services))
@@ -67,6 +78,21 @@ class SweepTables:
             np.array([w for _, w in self.user_reach], dtype=bool)
             if self.user_reach
             else np.zeros((0, len(self.regions)), dtype=bool)
+        )
+        reach = self.dependency_reach
+        self.pair_caller = np.array([c for _, c, _, _, _ in reach], dtype=np.intp)
+        self.pair_callee = np.array([t for _, _, t, _, _ in reach], dtype=np.intp)
+        self.pair_region = np.array([r for _, _, _, r, _ in reach], dtype=np.intp)
+        self.pair_within = (
+            np.array([w for *_, w in reach], dtype=bool)
+            if reach
+            else np.zeros((0, len(self.regions)), dtype=bool)
+        )
+        dependency = np.array([d for d, *_ in reach], dtype=np.intp)
+        self.pair_start = (
+            np.flatnonzero(np.r_[True, dependency[1:] != dependency[:-1]])
+            if reach
+            else np.zeros(0, dtype=np.intp)
         )
 
 
@@ -209,9 +235,59 @@ def sweep_tables(plan: Plan, catalog: Catalog) -> SweepTables:
         reach = [(i, w) for i in facing for w in within]
     spread = global_services(p, catalog)
     everywhere = np.array([s in spread for s in services], dtype=bool)
-    return SweepTables(
-        services, regions, cap, data, needs, demand, required, order, reach, everywhere
+    # where each service runs: any running row, as the verifier reads it (capacity in the main
+    # resource may be nil, as for a block volume next to a service's machines)
+    runs = np.zeros(n_services * n_regions, dtype=bool)
+    runs[cell_of_row[running]] = True
+    dependency_reach = _dependency_reach(
+        spec.dependencies, position, regions, runs.reshape(n_services, n_regions), catalog
     )
+    return SweepTables(
+        services,
+        regions,
+        cap,
+        data,
+        needs,
+        demand,
+        required,
+        order,
+        reach,
+        everywhere,
+        dependency_reach,
+    )
+
+
+def _dependency_reach(
+    dependencies: Sequence[Dependency],
+    position: dict[str, int],
+    regions: list[str],
+    runs: np.ndarray,
+    catalog: Catalog,
+) -> list[tuple[int, int, int, int, np.ndarray]]:
+    """For each dependency with a latency budget and each region running its caller: the regions
+    running the callee within the budget of it (with the verifier's tolerance)."""
+    budgeted = [
+        (k, position[d.source], position[d.target], d.max_latency_ms)
+        for k, d in enumerate(dependencies)
+        if d.max_latency_ms is not None and d.source in position and d.target in position
+    ]
+    if not budgeted:
+        return []
+    at = catalog.regions.index.get_indexer(regions)
+    if (at < 0).any():
+        raise KeyError(regions[int(np.flatnonzero(at < 0)[0])])
+    rtt = catalog.latency_ms[np.ix_(at, at)]  # regions x regions of the plan
+    number = np.array([k for k, _, _, _ in budgeted], dtype=np.intp)
+    caller = np.array([c for _, c, _, _ in budgeted], dtype=np.intp)
+    callee = np.array([t for _, _, t, _ in budgeted], dtype=np.intp)
+    budget = np.array([b for _, _, _, b in budgeted], dtype=float)
+    # dependencies x caller regions x callee regions: a callee region running it, within budget
+    within = (rtt[None, :, :] <= budget[:, None, None] + 1e-6) & runs[callee][:, None, :]
+    dep, region = np.nonzero(runs[caller])  # one pair per region running a caller, in order
+    return [
+        (int(number[d]), int(caller[d]), int(callee[d]), int(r), within[d, r])
+        for d, r in zip(dep.tolist(), region.tolist(), strict=True)
+    ]
 
 
 def _scenarios(
@@ -249,7 +325,9 @@ def sweep(
 ) -> pd.DataFrame:
     """Every single failure of `kind` (region, provider, zone, site) among the plan's regions:
     services down (own capacity below what its strategy keeps running, no data copy left, or a hard
-    dependency down), degraded (below full demand), capacity shortfall and user groups cut off."""
+    dependency down), degraded (below full demand), capacity shortfall, user groups cut off and
+    dependencies out of their latency budget (a serving caller's surviving region with no surviving
+    callee region within it)."""
     t = tables if tables is not None else sweep_tables(plan, catalog)
     names, lost, part = _scenarios(catalog, t.regions, kind)
     up = ~lost
@@ -279,6 +357,7 @@ def sweep(
     offered = (t.capacity[t.user_service] > 0) & t.user_within  # pairs x regions
     reached = (up @ offered.T) | (spared[t.user_service] & offered.any(axis=1))[None, :]
     served = reached & ~down[:, t.user_service] & ~rec[:, t.user_service]
+    out_of_budget = _dependencies_out_of_budget(t, up, spared, ~down & ~rec)
     short = (
         np.clip(t.demand[None, :] - alive, 0, None) / np.where(t.demand > 0, t.demand, 1)[None, :]
     )
@@ -291,7 +370,24 @@ def sweep(
             "services_degraded": degraded.sum(axis=1),
             "demand_shortfall_pct": 100 * short.mean(axis=1),
             "users_affected": (~served).sum(axis=1),
+            "dependencies_out_of_budget": out_of_budget,
             "down": _joined_names(service_names, down),
             "recovering": _joined_names(service_names, rec),
         }
     )
+
+
+def _dependencies_out_of_budget(
+    t: SweepTables, up: np.ndarray, spared: np.ndarray, serving: np.ndarray
+) -> np.ndarray:
+    """Per scenario, the dependencies with a latency budget that some surviving region of a
+    serving caller misses: no surviving region of the callee is within the budget of it. A caller
+    that is down or recovering is not counted (it is counted as down already)."""
+    if not len(t.pair_caller):
+        return np.zeros(len(up), dtype=np.int64)
+    covered = up @ t.pair_within.T  # scenarios x pairs, boolean (see `sweep` on why)
+    callee_spared = spared[t.pair_callee]
+    covered[:, callee_spared] = t.pair_within[callee_spared].any(axis=1)
+    caller_up = up[:, t.pair_region] | spared[t.pair_caller][None, :]
+    missed = caller_up & ~covered & serving[:, t.pair_caller]
+    return np.logical_or.reduceat(missed, t.pair_start, axis=1).sum(axis=1)
