@@ -16,6 +16,7 @@ from .errors import InputError, Problem
 
 MAX_YAML_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 200
+MAX_DEPTH = 64  # nesting levels; a spec needs about five, and deeper input only risks recursion
 
 
 class _AliasCappedLoader(yaml.SafeLoader):
@@ -24,6 +25,7 @@ class _AliasCappedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._aliases = 0
+        self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -33,7 +35,32 @@ class _AliasCappedLoader(yaml.SafeLoader):
                     f"more than {MAX_ALIASES} YAML aliases (*name); "
                     "the file looks like an alias bomb"
                 )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"values nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """A key given twice is refused: PyYAML would keep the last silently, so `demand:` written
+        twice would plan on the second one without a word."""
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, str | int | float | bool) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key `{key}` is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError) -> Any:
@@ -65,7 +92,11 @@ def parse_yaml_text(text: str, source: str, error: type[InputError] = InputError
                     where,
                     "",
                     f"not valid YAML: {exc.problem}",
-                    fix="check indentation, colons and quotes near that line",
+                    fix=(
+                        "keep one of the two, merging what each says"
+                        if "given twice" in str(exc.problem)
+                        else "check indentation, colons and quotes near that line"
+                    ),
                 )
             ]
         ) from None

@@ -115,6 +115,12 @@ CORPUS = [
     ("invalid_syntax.yaml", 1, ["line 7, column 9", "not valid YAML"]),
     ("binary.bin", 1, ["not UTF-8"]),
     ("nul_bytes.yaml", 1, ["not valid YAML"]),
+    # silently wrong before: the last key won, true was 1 vCPU, web and Web were two services
+    ("duplicate_key.yaml", 1, ["line 6, column 5", "the key `demand` is given twice", "keep one"]),
+    ("bool_as_number.yaml", 1, ["services[0].demand.vcpu", "not true or false", "e.g. 16"]),
+    ("nan_demand.yaml", 1, ["services[0].demand.vcpu", "finite number", "not .nan"]),
+    ("names_differ_in_case.yaml", 1, ["`web` and `Web` differ only in upper/lower case"]),
+    ("deep_nesting.yaml", 1, ["nested more than 64 levels deep"]),
 ]
 
 

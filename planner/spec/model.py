@@ -29,7 +29,20 @@ Tier = Literal["IaaS", "PaaS", "SaaS"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are not amounts anyone means: refused with "a finite number" rather than
+    # failing a bound check with a puzzling "(got nan)"
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: Any) -> Any:
+        """YAML reads `true` as a boolean, and pydantic would take it as the number 1: a
+        `vcpu: true` is a mistake to report, not one vCPU."""
+        if isinstance(value, bool):
+            annotation = str(cls.model_fields[info.field_name].annotation)
+            if "float" in annotation or "int" in annotation:
+                raise ValueError("a number is expected here, not true or false: write e.g. 16")
+        return value
 
 
 class Demand(_Strict):
@@ -119,11 +132,18 @@ class AppSpec(_Strict):
     @classmethod
     def _unique_names(cls, items: tuple[Any, ...], info: Any) -> tuple[Any, ...]:
         what = {"services": "service name", "users": "user group name"}[info.field_name]
-        seen: set[str] = set()
+        # case-insensitively: `web` and `Web` in one spec are a typo, not two services
+        seen: dict[str, str] = {}
         for item in items:
-            if item.name in seen:
+            first = seen.get(item.name.lower())
+            if first == item.name:
                 raise ValueError(f"{what} `{item.name}` is used twice; names must be unique")
-            seen.add(item.name)
+            if first is not None:
+                raise ValueError(
+                    f"{what}s `{first}` and `{item.name}` differ only in upper/lower case; "
+                    "names must be unique ignoring case (rename one)"
+                )
+            seen[item.name.lower()] = item.name
         return items
 
     def service(self, name: str) -> Service:
@@ -165,6 +185,7 @@ _FIXES = {
     "int_parsing": "write a whole number",
     "literal_error": "",
     "bool_parsing": "write true or false",
+    "finite_number": "write a number, e.g. 16 (not .nan or .inf)",
 }
 
 
