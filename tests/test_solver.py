@@ -300,3 +300,28 @@ def test_cbc_finds_the_optimum_its_preprocessing_once_cut_off() -> None:
         )
         assert plan.verification.ok
         assert plan.objective == pytest.approx(40.0), solver
+
+
+class _CrashingCbc:
+    """CBC as it behaved on a one-service zone-survival model: its binary fails outright."""
+
+    name = "cbc"
+
+    def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
+        return SolveResult(
+            SolveStatus.ERROR, solver=self.name, detail="Pulp: Error while trying to execute cbc"
+        )
+
+
+@pytest.mark.parametrize("method", ["monolithic", "decomposed"])
+def test_a_crashing_solver_falls_back_to_the_other(
+    monkeypatch: pytest.MonkeyPatch, catalog, method: str
+) -> None:
+    spec = load_spec(EXAMPLES / "single-dc.yaml")
+    expected = make_plan(spec, catalog, PlanOptions(method=method)).objective
+    monkeypatch.setitem(BACKENDS, "cbc", _CrashingCbc)
+    plan = make_plan(spec, catalog, PlanOptions(method=method, solver="cbc"))
+    assert plan.verification.ok
+    assert plan.objective == pytest.approx(expected, rel=1e-6)
+    if method == "monolithic":  # the one coupled solve says who answered
+        assert any("HiGHS answered after CBC error" in n for n in plan.notes), plan.notes

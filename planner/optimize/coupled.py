@@ -21,7 +21,7 @@ from ..plan import Plan
 from ..solve import SolverOptions, SolveStatus, get_backend
 from .common import PlanOptions, assemble, say
 from .diagnose import explain_infeasible
-from .parts import check_result, fallback_if_error
+from .parts import FALLBACK_NOTE, check_result, fallback_if_error
 
 FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solved unpruned
 
@@ -89,6 +89,8 @@ def solve_coupled(
         built.size,
         options.gap,
     )
+    if result.detail.startswith(FALLBACK_NOTE):
+        plan.notes.append(result.detail)
     if result.status == SolveStatus.FEASIBLE and result.detail != "target reached":
         plan.time_limited = True
         plan.notes.append("time limit reached: the plan is the best found, not proven optimal")

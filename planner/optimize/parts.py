@@ -220,17 +220,29 @@ def _count(path: str) -> int:
         return 0
 
 
+# the start of a result's detail when the other solver answered in place of the chosen one
+FALLBACK_NOTE = "solver fallback:"
+
+
 def fallback_if_error(
     result: SolveResult, built: BuiltModel, options: PlanOptions, limit: float
 ) -> SolveResult:
-    """CBC as the fallback when HiGHS errors out (not when it proves infeasibility or times out)."""
-    if result.status in (SolveStatus.ERROR, SolveStatus.INVALID) and options.solver == "highs":
-        retry = get_backend("cbc").solve(
-            built.prob, SolverOptions("cbc", limit, options.gap, options.threads)
+    """The other solver when one errors out or returns an answer that breaks the model (not when
+    it proves infeasibility or times out): CBC after HiGHS, HiGHS after CBC (whose binary has
+    crashed on small zone-survival models). `detail` says which, for the plan's notes."""
+    if result.status not in (SolveStatus.ERROR, SolveStatus.INVALID):
+        return result
+    other = "cbc" if options.solver == "highs" else "highs"
+    retry = get_backend(other).solve(
+        built.prob, SolverOptions(other, limit, options.gap, options.threads)
+    )
+    if retry.status.has_plan or retry.status == SolveStatus.INFEASIBLE:
+        names = {"highs": "HiGHS", "cbc": "CBC"}
+        retry.detail = (
+            f"{FALLBACK_NOTE} {names[other]} answered after {names[options.solver]} "
+            f"{result.status.value}: {result.detail}"
         )
-        if retry.status.has_plan or retry.status == SolveStatus.INFEASIBLE:
-            retry.detail = f"CBC fallback after HiGHS {result.status.value}: {result.detail}"
-            return retry
+        return retry
     return result
 
 
