@@ -121,6 +121,11 @@ CORPUS = [
     ("nan_demand.yaml", 1, ["services[0].demand.vcpu", "finite number", "not .nan"]),
     ("names_differ_in_case.yaml", 1, ["`web` and `Web` differ only in upper/lower case"]),
     ("deep_nesting.yaml", 1, ["nested more than 64 levels deep"]),
+    (
+        "mutual_dependency.yaml",
+        1,
+        ["dependencies", "web -> api -> web", "dependencies[0], dependencies[1]", "remove one"],
+    ),
 ]
 
 

@@ -26,7 +26,8 @@ import pandas as pd
 
 from ..catalog import Catalog
 from ..catalog.columns import main_resource
-from ..errors import Problem, SpecError
+from ..errors import SpecError
+from ..spec.model import dependency_cycle
 from .whatif_failures import Failure, spared_services
 
 if TYPE_CHECKING:  # for annotations only
@@ -328,22 +329,8 @@ def _failover_egress(plan: Plan, catalog: Catalog, failure: Failure, spared: set
 
 
 def dependency_cycle_error(dependencies: Sequence[Dependency], spec_file: str) -> SpecError:
-    """The spec error for hard dependencies that loop back: which services, which entries."""
-    edges = [(d.source, d.target) for d in dependencies]
-    cycle = nx.find_cycle(nx.DiGraph(edges))
-    names = [caller for caller, _ in cycle]
-    entries = [f"dependencies[{edges.index(edge)}]" for edge in cycle]
-    return SpecError(
-        [
-            Problem(
-                spec_file,
-                "dependencies",
-                "",
-                f"services {', '.join(names)} depend on each other in a cycle: "
-                f"{' -> '.join([*names, names[0]])} ({', '.join(entries)})",
-                fix="what-if takes a service down with any service it calls, which needs calls "
-                "that never lead back to the caller: remove one dependency of the cycle (the "
-                "call its caller can run without)",
-            )
-        ]
-    )
+    """The spec error for hard dependencies that loop back (a spec that skipped
+    `check_against_catalog`, where the cycle is refused first)."""
+    problem = dependency_cycle(dependencies, spec_file)
+    assert problem is not None, "called only where a topological order failed"
+    return SpecError([problem])

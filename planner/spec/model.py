@@ -7,9 +7,11 @@ jurisdictions) are checked in `check_against_catalog`, which needs the catalog.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import networkx as nx
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -344,6 +346,9 @@ def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None
             problems.append(
                 Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself")
             )
+    cycle = dependency_cycle(spec.dependencies, source)
+    if cycle is not None and not any(p.where.startswith("dependencies") for p in problems):
+        problems.append(cycle)
     for j, r in enumerate(spec.policy.exclude_regions):
         if r not in regions:
             problems.append(
@@ -382,3 +387,25 @@ def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None
         )
     if problems:
         raise SpecError(problems)
+
+
+def dependency_cycle(dependencies: Sequence[Dependency], source: str) -> Problem | None:
+    """Hard dependencies that loop back (web -> api -> web), named with their entries; None when
+    the calls never lead back to a caller. Refused at validation: a service is down when anything
+    it calls is down, which what-if, the sweep and availability follow callee first."""
+    edges = [(d.source, d.target) for d in dependencies if d.source != d.target]
+    try:
+        cycle = nx.find_cycle(nx.DiGraph(edges))
+    except nx.NetworkXNoCycle:
+        return None
+    names = [caller for caller, _ in cycle]
+    entries = [f"dependencies[{edges.index((a, b))}]" for a, b in cycle]
+    return Problem(
+        source,
+        "dependencies",
+        "",
+        f"services {', '.join(names)} depend on each other in a cycle: "
+        f"{' -> '.join([*names, names[0]])} ({', '.join(entries)})",
+        fix="remove one dependency of the cycle (the call its caller can run without); its "
+        "traffic can be added to the other direction's gb_per_month",
+    )
