@@ -289,6 +289,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_examples(args: argparse.Namespace) -> int:
+    from .examples import bundled_examples
+
+    table = pd.DataFrame(
+        [{"name": e.name, "shows": e.summary, "file": str(e.path)} for e in bundled_examples()],
+        columns=["name", "shows", "file"],
+    )
+    _emit(_format_table(table, args.format), args)
+    if args.format == "table":
+        print(
+            "plan one from any folder by its name, e.g. `mcplan plan kr-ecommerce`", file=sys.stderr
+        )
+    return EXIT_OK
+
+
 def cmd_frontier(args: argparse.Namespace) -> int:
     from . import frontier, load_spec
 
@@ -492,6 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", type=Path, default=None)
     p.set_defaults(func=cmd_study)
 
+    p = sub.add_parser("examples", help="list the bundled example specs (plan one by its name)")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.set_defaults(func=cmd_examples)
+
     p = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
@@ -503,6 +522,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "spec", None):
+            from .examples import resolve_spec
+
+            args.spec = resolve_spec(args.spec)  # a bundled example's name works from anywhere
         return int(args.func(args))
     except PlannerError as exc:
         print(f"mcplan: {exc}", file=sys.stderr)

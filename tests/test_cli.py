@@ -463,3 +463,28 @@ def test_unknown_catalog_folder_for_plan(tmp_path: Path) -> None:
     run = mcplan("plan", str(EXAMPLES / "single-dc.yaml"), "--quiet", "--catalog", str(tmp_path))
     assert run.code == 2, run.stderr
     assert str(tmp_path) in run.stderr and "providers.csv" in run.stderr
+
+
+# ---------------------------------------------------------------- bundled examples, from anywhere
+def test_examples_lists_every_bundled_spec() -> None:
+    rows = csv_rows(ok("examples", "--format", "csv"))
+    assert [r["name"] for r in rows] == sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
+    assert all(r["shows"] and Path(r["file"]).is_file() for r in rows)
+
+
+@pytest.mark.parametrize("spec", ["examples/single-dc.yaml", "single-dc", "single-dc.yaml"])
+def test_the_readme_tour_runs_outside_the_clone(tmp_path: Path, spec: str) -> None:
+    """The README's `mcplan plan examples/...` from a folder that has no examples/, and an
+    example by its name, plan the bundled file."""
+    plan = json.loads(ok("plan", spec, "--format", "json", "--quiet", cwd=tmp_path))
+    assert plan["app"] == "single-dc" and plan["status"] == "optimal"
+
+
+def test_a_missing_spec_says_how_to_find_the_examples(tmp_path: Path) -> None:
+    run = mcplan("plan", "kr-ecomerce", cwd=tmp_path)
+    assert run.code == 2 and run.stdout == ""
+    assert "no such file" in run.stderr and "did you mean `kr-ecommerce`?" in run.stderr
+    assert "mcplan examples" in run.stderr
+    # a file of one's own that is missing is not mistaken for an example
+    other = mcplan("plan", "specs/kr-ecommerce.yaml", cwd=tmp_path)
+    assert other.code == 2 and "no such file" in other.stderr

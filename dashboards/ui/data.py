@@ -37,11 +37,11 @@ from planner import (
     spec_from_text,
 )
 from planner.catalog.select import CatalogFilter, matching_offerings, matching_regions
+from planner.examples import examples_dir
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
-REPO = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLE = "hybrid-dr.yaml"
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 LAYERS = ("hardware", "virtualization", "os", "runtime", "application")  # bottom of the stack first
@@ -101,14 +101,6 @@ def managed_layers(offering: str) -> tuple[str, ...]:
 
 
 # ----------------------------------------------------------------------------- examples and specs
-def examples_dir() -> Path:
-    """The repository's examples/ when running from a clone, else the copy inside the package."""
-    here = REPO / "examples"
-    if here.is_dir() and any(here.glob("*.yaml")):
-        return here
-    return Path(planner.__file__).resolve().parent / "data" / "examples"
-
-
 @st.cache_data(show_spinner=False)
 def examples() -> list[str]:
     return sorted(p.name for p in examples_dir().glob("*.yaml"))
