@@ -38,6 +38,34 @@ def _catalog(args: argparse.Namespace) -> Catalog:
     return load_catalog(args.catalog)
 
 
+def check_output(out: str | Path, force: bool, protect: Sequence[Path] = ()) -> Path:
+    """Why --out cannot be written, before any work is done (a refusal after a minute of
+    solving wastes the minute): an input file, an existing file without --force, a folder, a
+    missing folder, or a place where no file can be created (read-only, /proc, /sys)."""
+    path = Path(out)
+    if any(path.resolve() == Path(p).resolve() for p in protect):
+        raise OutputExistsError(f"--out {path} is one of the input files; choose another name")
+    if path.is_dir():
+        raise OutputExistsError(f"{path} is a folder; give a file name")
+    if path.exists() and not force:
+        raise OutputExistsError(
+            f"{path} exists; refusing to overwrite it (pass --force to replace it)"
+        )
+    if not path.parent.exists():
+        raise OutputExistsError(f"the folder {path.parent} does not exist; create it first")
+    try:  # the write goes through a temporary file beside the target: try making one
+        fd, probe = tempfile.mkstemp(
+            dir=path.parent if str(path.parent) else ".", prefix=".mcplan-"
+        )
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputExistsError(
+            f"cannot write to the folder {path.parent} ({exc.strerror}); choose another --out"
+        ) from None
+    return path
+
+
 def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> None:
     """Print, or write to --out without ever overwriting a file unless --force (and never an
     input)."""
@@ -45,17 +73,7 @@ def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> 
     if not out:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    path = Path(out)
-    if any(path.resolve() == Path(p).resolve() for p in protect):
-        raise OutputExistsError(f"--out {path} is one of the input files; choose another name")
-    if path.exists() and not args.force:
-        raise OutputExistsError(
-            f"{path} exists; refusing to overwrite it (pass --force to replace it)"
-        )
-    if path.is_dir():
-        raise OutputExistsError(f"{path} is a folder; give a file name")
-    if not path.parent.exists():
-        raise OutputExistsError(f"the folder {path.parent} does not exist; create it first")
+    path = check_output(out, args.force, protect)
     # write to a temporary file beside the target, then rename: no half-written file on failure
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".mcplan-")
     try:
@@ -149,11 +167,11 @@ def _plan_options(args: argparse.Namespace) -> PlanOptions:
     )
 
 
-def _make_plan(args: argparse.Namespace) -> tuple[Catalog, Plan]:
+def _make_plan(args: argparse.Namespace, cat: Catalog | None = None) -> tuple[Catalog, Plan]:
     from . import load_spec, make_plan, plan_with_strategy
 
     spec = load_spec(args.spec)
-    cat = _catalog(args)
+    cat = cat if cat is not None else _catalog(args)
     strategy = getattr(args, "strategy", None)
     if strategy and strategy != "optimal":
         return cat, plan_with_strategy(spec, cat, strategy, _plan_options(args))
@@ -181,19 +199,25 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     from . import evaluate_failure, failure_from, plan_to_dict, replan, sweep
     from .report import records, table_text
 
-    cat, plan = _make_plan(args)
-    if args.sweep:
-        table = sweep(plan, cat, args.sweep)
-        _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
-        return EXIT_OK
-    if not (args.fail or args.fail_provider or args.fail_site or args.incident):
+    # what fails is checked before planning: a mistake there is not worth a solve
+    if not (args.sweep or args.fail or args.fail_provider or args.fail_site or args.incident):
         raise InputError(
             "say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
             "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep"
         )
-    failure = failure_from(
-        cat, args.fail or (), args.fail_provider or (), args.fail_site or (), args.incident
+    cat = _catalog(args)
+    failure = (
+        None
+        if args.sweep
+        else failure_from(
+            cat, args.fail or (), args.fail_provider or (), args.fail_site or (), args.incident
+        )
     )
+    cat, plan = _make_plan(args, cat)
+    if failure is None:
+        table = sweep(plan, cat, args.sweep)
+        _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
+        return EXIT_OK
     impact = evaluate_failure(plan, cat, failure)
     fixed = (
         replan(plan, cat, failure, _plan_options(args), args.bandwidth_gbps)
@@ -339,8 +363,13 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    import signal
     import subprocess
 
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port must be between 1 and 65535 (got {args.port}); 8501 is the usual")
+    if not args.address.strip():
+        raise InputError("--address is empty; use 127.0.0.1 (this machine) or 0.0.0.0 (all)")
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     if not app.exists():
         app = Path(__file__).resolve().parent / "data" / "dashboards" / "app.py"
@@ -366,7 +395,25 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "--client.showErrorDetails",
         "false",
     ]
-    return subprocess.call(cmd)
+    server = subprocess.Popen(cmd)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C or a kill of this process stops the server it started, instead of leaving it serving
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # ------------------------------------------------------------------ wiring
@@ -526,6 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .examples import resolve_spec
 
             args.spec = resolve_spec(args.spec)  # a bundled example's name works from anywhere
+        if getattr(args, "out", None) and args.func is not cmd_study:
+            check_output(args.out, args.force, [args.spec] if getattr(args, "spec", None) else [])
         return int(args.func(args))
     except PlannerError as exc:
         print(f"mcplan: {exc}", file=sys.stderr)

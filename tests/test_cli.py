@@ -488,3 +488,40 @@ def test_a_missing_spec_says_how_to_find_the_examples(tmp_path: Path) -> None:
     # a file of one's own that is missing is not mistaken for an example
     other = mcplan("plan", "specs/kr-ecommerce.yaml", cwd=tmp_path)
     assert other.code == 2 and "no such file" in other.stderr
+
+
+# ---------------------------------------------------------------- mistakes caught before solving
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--out", "{tmp}/missing/plan.csv"], "does not exist; create it first"),
+        (["--out", "{tmp}"], "is a folder"),
+        (["--out", "{tmp}/taken.csv"], "refusing to overwrite"),
+        (["--out", "/proc/plan.txt"], "cannot write to the folder /proc"),
+    ],
+)
+def test_output_is_checked_before_any_solving(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    (tmp_path / "taken.csv").write_text("mine\n")
+    args = [a.format(tmp=tmp_path) for a in extra]
+    run = mcplan("plan", "global-saas", "--format", "csv", *args)
+    assert run.code == 2 and message in run.stderr, run.stderr
+    # the progress messages of planning never started: the refusal came first
+    assert "candidate offerings" not in run.stderr
+    assert (tmp_path / "taken.csv").read_text() == "mine\n"
+
+
+def test_whatif_without_a_failure_is_refused_before_solving() -> None:
+    run = mcplan("whatif", "global-saas")
+    assert run.code == 2 and "say what fails" in run.stderr
+    assert "candidate offerings" not in run.stderr
+    bad = mcplan("whatif", "global-saas", "--fail", "aws/nowhere")
+    assert bad.code == 2 and "unknown region" in bad.stderr
+    assert "candidate offerings" not in bad.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "0"])
+def test_dashboard_port_out_of_range(port: str) -> None:
+    run = mcplan("dashboard", "--port", port)
+    assert run.code == 2 and "--port must be between 1 and 65535" in run.stderr
