@@ -129,8 +129,35 @@ def load_yaml_file(path: Path, error: type[InputError] = InputError) -> Any:
                 )
             ]
         )
+    if not path.is_file():  # a folder, a device (/dev/zero), a pipe: nothing a spec can be
+        raise error(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    "not a regular file",
+                    fix="give the path of a YAML file",
+                )
+            ]
+        )
     try:
-        text = path.read_text(encoding="utf-8")
+        # at most one byte past the limit, whatever stat said: a file can grow while it is read
+        with path.open("rb") as f:
+            raw = f.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:
+            raise error(
+                [
+                    Problem(
+                        source,
+                        "",
+                        "",
+                        f"file is larger than the {MAX_YAML_BYTES // 1024} KiB limit",
+                        fix="a spec or catalog file is a few KiB; check you chose the right file",
+                    )
+                ]
+            )
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise error(
             [Problem(source, "", "", "file is not UTF-8 text", fix="save it as UTF-8 YAML")]

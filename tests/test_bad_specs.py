@@ -218,14 +218,20 @@ def test_huge_file_is_refused_by_size(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     """A path that does not exist is an input error that says so."""
     spec = tmp_path / "no-such-spec.yaml"
-    assert_input_error(plan(spec, tmp_path), spec, "cannot read the file", "No such file")
+    assert_input_error(plan(spec, tmp_path), spec, "no such file", "mcplan examples")
 
 
 def test_directory_as_spec(tmp_path: Path) -> None:
     """A folder passed as the spec is an input error, not an IsADirectoryError traceback."""
     folder = tmp_path / "specs"
     folder.mkdir()
-    assert_input_error(plan(folder, tmp_path), folder, "cannot read the file")
+    assert_input_error(plan(folder, tmp_path), folder, "not a regular file")
+
+
+def test_endless_device_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """/dev/zero has size 0 on stat and never ends: refused as not a regular file (it grew to
+    3.4 GB before), within a 2 GiB address space."""
+    assert_input_error(plan("/dev/zero", tmp_path, limit_memory=True), "/dev/zero", "regular file")
 
 
 # ---------------------------------------------------------------- through the library
