@@ -134,7 +134,9 @@ def plan_to_csv(plan: Plan) -> str:
         "usd_per_month",
     ]
     buf = io.StringIO()
-    plan.placements[cols].to_csv(buf, index=False, float_format="%.10g")
+    # money per row to the cent, every other number to 6 significant digits (docs/json.md)
+    rows = plan.placements[cols].assign(usd_per_month=plan.placements["usd_per_month"].round(2))
+    rows.to_csv(buf, index=False, float_format="%.6g")
     return buf.getvalue()
 
 
@@ -196,12 +198,12 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
 def table_text(df: pd.DataFrame) -> str:
     if df.empty:
         return "(no rows)"
-    return df.to_string(index=False)
+    return df.to_string(index=False, na_rep="n/a")
 
 
 def table_csv(df: pd.DataFrame) -> str:
     buf = io.StringIO()
-    df.to_csv(buf, index=False)
+    df.to_csv(buf, index=False, float_format="%.6g")
     return buf.getvalue()
 
 

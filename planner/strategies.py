@@ -133,7 +133,7 @@ def summarize(plan: Plan, catalog: Catalog, beta: float | None = None) -> dict[s
         "survives_single_region_failures": (
             f"{int((sweeps['services_down'] == 0).sum())}/{len(sweeps)}"
         ),
-        "gap": plan.gap,
+        "gap": None if plan.gap is None else round(plan.gap, 8),
         "status": plan.status,
     }
 

@@ -525,3 +525,25 @@ def test_whatif_without_a_failure_is_refused_before_solving() -> None:
 def test_dashboard_port_out_of_range(port: str) -> None:
     run = mcplan("dashboard", "--port", port)
     assert run.code == 2 and "--port must be between 1 and 65535" in run.stderr
+
+
+def test_csv_numbers_are_rounded_as_documented(runs: Callable[..., Run]) -> None:
+    """docs/json.md: money per row to the cent, every other number at most 6 significant digits."""
+    rows = csv_rows(
+        runs("plan", str(EXAMPLES / "single-dc.yaml"), "--format", "csv", "--quiet").stdout
+    )
+    assert rows
+    for row in rows:
+        for key, value in row.items():
+            if re.fullmatch(r"-?[0-9.e+-]+", value or ""):
+                digits = re.sub(r"e.*$", "", value).replace("-", "").replace(".", "").lstrip("0")
+                if key == "usd_per_month":
+                    assert len(value.split(".")[-1]) <= 2 or "." not in value, (key, value)
+                else:
+                    assert len(digits) <= 6, (key, value)
+
+
+def test_compare_prints_no_nan(tmp_path: Path) -> None:
+    text = ok("compare", "single-dc", "--quiet", "--strategies", "optimal,single_region")
+    assert "NaN" not in text and "nan" not in text
+    assert "n/a" in text  # single-dc survives nothing: recovery objectives do not apply
