@@ -147,6 +147,7 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
                 "dependencies_out_of_budget": out_of_budget,
                 "down": ", ".join(down),
                 "recovering": ", ".join(recovering),
+                "degraded": ", ".join(degraded),
             }
         )
     return pd.DataFrame(rows)

@@ -373,6 +373,7 @@ def sweep(
             "dependencies_out_of_budget": out_of_budget,
             "down": _joined_names(service_names, down),
             "recovering": _joined_names(service_names, rec),
+            "degraded": _joined_names(service_names, degraded),
         }
     )
 
