@@ -192,8 +192,12 @@ def global_services(placements: pd.DataFrame, catalog: Catalog) -> set[str]:
     down. What-if, the sweep and availability read this; the model and the verifier apply the
     same reading of the catalog."""
     running = placements[placements["role"] != "backup"]
-    if running.empty:
+    offerings = running["offering"].to_numpy()
+    # most plans hold no global SaaS at all: settle that with one look-up per distinct offering
+    # (the what-if sweep calls this per plan, within its few-millisecond budget)
+    distinct = list(dict.fromkeys(offerings.tolist()))
+    if not distinct or not catalog.runs_globally(distinct).any():
         return set()
-    everywhere = catalog.runs_globally(running["offering"])
+    everywhere = catalog.runs_globally(offerings)
     flags = pd.Series(everywhere, index=running.index).groupby(running["service"]).all()
     return set(flags.index[flags.to_numpy(dtype=bool)])

@@ -14,6 +14,7 @@ work; each step lives in its own module of this package:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,10 +113,20 @@ class Catalog:
         """For each offering id: whether it is SaaS of `global` scope (saas_scope.csv), which only
         a whole-provider outage takes down; every other offering fails with its region. The one
         reading of scope that the model, the verifier, what-if and availability share."""
-        off = self.offerings.loc[list(offerings)]
+        ids = list(offerings)
+        unknown = [o for o in ids if o not in self.offerings.index]
+        if unknown:
+            raise KeyError(unknown[0])
+        return np.fromiter((o in self.global_offerings for o in ids), dtype=bool, count=len(ids))
+
+    @functools.cached_property
+    def global_offerings(self) -> frozenset[str]:
+        """Ids of the offerings that run globally, read once (set look-ups, not pandas
+        indexing, keep the what-if sweep within its milliseconds)."""
+        off = self.offerings
         if "scope" not in off:  # a catalog built in code without scopes: everything regional
-            return np.zeros(len(off), dtype=bool)
-        return ((off["tier"] == "SaaS") & (off["scope"] == "global")).to_numpy(dtype=bool)
+            return frozenset()
+        return frozenset(off.index[(off["tier"] == "SaaS") & (off["scope"] == "global")])
 
     def rtt_from_point_ms(self, lat: float, lon: float) -> pd.Series:
         """Modelled round trip from a user location to every region."""
