@@ -232,59 +232,17 @@ class HighsBackend:
     name = "highs"
 
     def solve(self, prob: pulp.LpProblem, options: SolverOptions) -> SolveResult:
-        import highspy
-
+        """Configure HiGHS, pass the model and any start, run under a wall-clock guard, and
+        read the answer back (each step its own function below)."""
         start = time.perf_counter()
         mf = to_matrix(prob)
         h = _new_highs()
-        h.setOptionValue("output_flag", bool(options.msg))
-        h.setOptionValue("time_limit", float(options.time_limit))
-        h.setOptionValue("mip_rel_gap", float(options.gap))
-        h.setOptionValue("threads", int(options.threads))
-        h.setOptionValue("random_seed", 0)
-        if options.small_model:
-            for key, value in SMALL_MODEL_HIGHS.items():
-                h.setOptionValue(key, value)
-        lp = highspy.HighsLp()
-        lp.num_col_ = len(mf.cost)
-        lp.num_row_ = len(mf.row_lo)
-        inf = highspy.kHighsInf
-        lp.col_cost_ = mf.cost
-        lp.col_lower_ = np.where(np.isinf(mf.col_lo), -inf, mf.col_lo)
-        lp.col_upper_ = np.where(np.isinf(mf.col_hi), inf, mf.col_hi)
-        lp.row_lower_ = np.where(np.isinf(mf.row_lo), -inf, mf.row_lo)
-        lp.row_upper_ = np.where(np.isinf(mf.row_hi), inf, mf.row_hi)
-        lp.offset_ = mf.offset
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = mf.starts.astype(np.int32)
-        lp.a_matrix_.index_ = mf.index.astype(np.int32)
-        lp.a_matrix_.value_ = mf.value
-        if mf.integer.any() and not options.relax:
-            lp.integrality_ = [
-                highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                for b in mf.integer
-            ]
+        _configure(h, options)
+        lp = _highs_lp(mf, options)
         if lp.num_col_ == 0:
             return SolveResult(SolveStatus.OPTIMAL, mf.offset, mf.offset, 0.0, self.name)
         h.passModel(lp)
-        if options.start and not options.relax:
-            col = {v.name: j for j, v in enumerate(mf.variables)}
-            pairs = [(col[name], value) for name, value in options.start if name in col]
-            if pairs:
-                idx, vals = zip(*pairs, strict=True)
-                # a partial start: HiGHS completes the remaining variables itself
-                h.setSolution(
-                    len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float)
-                )
-        if options.stop_at is not None and not options.relax:
-            target = float(options.stop_at)
-
-            def _interrupt(event: highspy.HighsCallbackEvent) -> None:
-                if event.data_out.objective_function_value <= target:
-                    assert event.data_in is not None  # HiGHS passes it to interrupt callbacks
-                    event.data_in.user_interrupt = True
-
-            h.cbMipInterrupt.subscribe(_interrupt)
+        _set_start_and_target(h, mf, options)
         # HiGHS has been measured running far past time_limit on large MILPs: guard the wall clock.
         guard = threading.Timer(options.time_limit * 1.2 + 2.0, h.cancelSolve)
         guard.daemon = True
@@ -293,6 +251,14 @@ class HighsBackend:
             h.run()
         finally:
             guard.cancel()
+        return self._answer(h, mf, options, start)
+
+    def _answer(
+        self, h: highspy.Highs, mf: MatrixForm, options: SolverOptions, start: float
+    ) -> SolveResult:
+        """What HiGHS found, checked against the model: a plan, a bound, or why there is none."""
+        import highspy
+
         seconds = time.perf_counter() - start
         model_status = h.getModelStatus()
         info = h.getInfo()
@@ -354,6 +320,64 @@ class HighsBackend:
         return SolveResult(
             status, objective, bound, seconds, self.name, detail=detail, values=_assign(mf, x)
         )
+
+
+def _configure(h: highspy.Highs, options: SolverOptions) -> None:
+    h.setOptionValue("output_flag", bool(options.msg))
+    h.setOptionValue("time_limit", float(options.time_limit))
+    h.setOptionValue("mip_rel_gap", float(options.gap))
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", 0)
+    if options.small_model:
+        for key, value in SMALL_MODEL_HIGHS.items():
+            h.setOptionValue(key, value)
+
+
+def _highs_lp(mf: MatrixForm, options: SolverOptions) -> highspy.HighsLp:
+    """The matrix form as HiGHS's own model (rowwise, infinite bounds as kHighsInf)."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(mf.cost)
+    lp.num_row_ = len(mf.row_lo)
+    inf = highspy.kHighsInf
+    lp.col_cost_ = mf.cost
+    lp.col_lower_ = np.where(np.isinf(mf.col_lo), -inf, mf.col_lo)
+    lp.col_upper_ = np.where(np.isinf(mf.col_hi), inf, mf.col_hi)
+    lp.row_lower_ = np.where(np.isinf(mf.row_lo), -inf, mf.row_lo)
+    lp.row_upper_ = np.where(np.isinf(mf.row_hi), inf, mf.row_hi)
+    lp.offset_ = mf.offset
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = mf.starts.astype(np.int32)
+    lp.a_matrix_.index_ = mf.index.astype(np.int32)
+    lp.a_matrix_.value_ = mf.value
+    if mf.integer.any() and not options.relax:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+            for b in mf.integer
+        ]
+    return lp
+
+
+def _set_start_and_target(h: highspy.Highs, mf: MatrixForm, options: SolverOptions) -> None:
+    """A partial MIP start, and an interrupt once a plan reaches `stop_at` (the caller holds a
+    valid bound, so a plan that close to it needs no proof)."""
+    if options.start and not options.relax:
+        col = {v.name: j for j, v in enumerate(mf.variables)}
+        pairs = [(col[name], value) for name, value in options.start if name in col]
+        if pairs:
+            idx, vals = zip(*pairs, strict=True)
+            # a partial start: HiGHS completes the remaining variables itself
+            h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=float))
+    if options.stop_at is not None and not options.relax:
+        target = float(options.stop_at)
+
+        def _interrupt(event: highspy.HighsCallbackEvent) -> None:
+            if event.data_out.objective_function_value <= target:
+                assert event.data_in is not None  # HiGHS passes it to interrupt callbacks
+                event.data_in.user_interrupt = True
+
+        h.cbMipInterrupt.subscribe(_interrupt)
 
 
 # ------------------------------------------------------------------ CBC (PuLP's bundled binary)
