@@ -105,11 +105,23 @@ class OutputExistsError(PlannerError):
     exit_code = 2
 
 
+# Names people write for a value that the catalog spells another way (ISO 3166 codes).
+_ALIASES = {"UK": "GB", "EN": "GB", "KOREA": "KR", "JAPAN": "JP", "USA": "US"}
+
+
 def did_you_mean(value: str, options: Iterable[str], n: int = 3) -> str:
-    """A 'did you mean ...?' hint, or the list of valid options when nothing is close."""
+    """A 'did you mean ...?' hint, or the list of valid options when nothing is close. Case is
+    ignored (`AWS` -> `aws`), and a few common aliases are known (`UK` -> `GB`)."""
     opts = sorted(set(options))
-    close = difflib.get_close_matches(str(value), opts, n=n, cutoff=0.6)
+    text = str(value)
+    by_lower = {o.lower(): o for o in opts}
+    same = by_lower.get(text.lower()) or (
+        _ALIASES[text.upper()] if _ALIASES.get(text.upper()) in opts else None
+    )
+    if same is not None:
+        return f"did you mean `{same}`?"
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=n, cutoff=0.6)
     if close:
-        return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
-    shown = ", ".join(opts[:12]) + (", ..." if len(opts) > 12 else "")
+        return "did you mean " + " or ".join(f"`{by_lower[c]}`" for c in close) + "?"
+    shown = ", ".join(opts[:30]) + (f", ... ({len(opts)} in all)" if len(opts) > 30 else "")
     return f"use one of: {shown}"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from planner.catalog import Catalog
-from planner.errors import SpecError
+from planner.errors import SpecError, did_you_mean
 from planner.optimize import make_plan
 from planner.spec import load_spec, spec_from_text
 
@@ -383,3 +383,24 @@ def test_budget_explanation_blames_only_the_budget(
     assert quoted[0] == pytest.approx(cheapest, rel=0.01), (
         f"the explanation quotes ${quoted[0]:,.2f}, the cheapest plan costs ${cheapest:,.2f}"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "hint"),
+    [
+        ("AWS", ["aws", "azure", "gcp"], "did you mean `aws`?"),
+        ("Gcp", ["aws", "azure", "gcp"], "did you mean `gcp`?"),
+        ("UK", ["DE", "GB", "KR"], "did you mean `GB`?"),
+        ("kr-ecomerce", ["kr-ecommerce", "single-dc"], "did you mean `kr-ecommerce`?"),
+    ],
+)
+def test_did_you_mean_ignores_case_and_knows_aliases(
+    value: str, options: list[str], hint: str
+) -> None:
+    assert did_you_mean(value, options) == hint
+
+
+def test_did_you_mean_lists_what_is_valid_when_nothing_is_close() -> None:
+    assert did_you_mean("zz", ["a", "b"]) == "use one of: a, b"
+    many = [f"r{i:02d}" for i in range(40)]
+    assert did_you_mean("xxxxxxx", many).endswith(", ... (40 in all)")

@@ -7,7 +7,7 @@ jurisdictions) are checked in `check_against_catalog`, which needs the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -267,111 +267,18 @@ def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None
     """Cross-check names against the catalog and the spec itself; raise every problem at once."""
     source = source or spec.source
     problems: list[Problem] = []
-    names = [s.name for s in spec.services]
+    for i, s in enumerate(spec.services):
+        problems += _service_references(source, f"services[{i}]", s, catalog)
+    problems += _dependency_references(source, spec)
     providers = set(catalog.providers.index)
     regions = set(catalog.regions.index)
-    jurisdictions = set(catalog.regions["jurisdiction"])
-    cats = catalog.service_categories
-    known_categories = set(cats["service_category"])
-    for i, s in enumerate(spec.services):
-        at = f"services[{i}]"
-        if s.category not in known_categories:
-            problems.append(
-                Problem(
-                    source,
-                    f"{at}.category",
-                    "",
-                    "unknown service category",
-                    value=s.category,
-                    fix=did_you_mean(s.category, known_categories),
-                )
-            )
-        else:
-            possible = set(cats.loc[cats["service_category"] == s.category, "tier"])
-            for t in s.tiers:
-                if t not in possible:
-                    problems.append(
-                        Problem(
-                            source,
-                            f"{at}.tiers",
-                            "",
-                            f"`{s.category}` cannot run as {t}",
-                            value=t,
-                            fix="use " + " or ".join(sorted(possible)),
-                        )
-                    )
-        for key in ("providers", "forbid_providers"):
-            for j, p in enumerate(getattr(s, key)):
-                if p not in providers:
-                    problems.append(
-                        Problem(
-                            source,
-                            f"{at}.{key}[{j}]",
-                            "",
-                            "unknown provider",
-                            value=p,
-                            fix=did_you_mean(p, providers),
-                        )
-                    )
-        for j, jur in enumerate(s.residency):
-            if jur not in jurisdictions:
-                problems.append(
-                    Problem(
-                        source,
-                        f"{at}.residency[{j}]",
-                        "",
-                        "no region has this jurisdiction",
-                        value=jur,
-                        fix=did_you_mean(jur, jurisdictions),
-                    )
-                )
-        if s.dr != "auto" and s.dr not in catalog.strategies.index:
-            problems.append(
-                Problem(source, f"{at}.dr", "", "strategy not in the catalog", value=s.dr)
-            )
-    for i, d in enumerate(spec.dependencies):
-        for key, val in (("from", d.source), ("to", d.target)):
-            if val not in names:
-                problems.append(
-                    Problem(
-                        source,
-                        f"dependencies[{i}].{key}",
-                        "",
-                        "unknown service",
-                        value=val,
-                        fix=did_you_mean(val, names),
-                    )
-                )
-        if d.source == d.target:
-            problems.append(
-                Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself")
-            )
-    cycle = dependency_cycle(spec.dependencies, source)
-    if cycle is not None and not any(p.where.startswith("dependencies") for p in problems):
-        problems.append(cycle)
     for j, r in enumerate(spec.policy.exclude_regions):
         if r not in regions:
-            problems.append(
-                Problem(
-                    source,
-                    f"policy.exclude_regions[{j}]",
-                    "",
-                    "unknown region",
-                    value=r,
-                    fix=did_you_mean(r, regions),
-                )
-            )
+            problems.append(_unknown(source, f"policy.exclude_regions[{j}]", "region", r, regions))
     for j, p in enumerate(spec.policy.exclude_providers):
         if p not in providers:
             problems.append(
-                Problem(
-                    source,
-                    f"policy.exclude_providers[{j}]",
-                    "",
-                    "unknown provider",
-                    value=p,
-                    fix=did_you_mean(p, providers),
-                )
+                _unknown(source, f"policy.exclude_providers[{j}]", "provider", p, providers)
             )
     total = sum(u.share for u in spec.users)
     if spec.users and abs(total - 1.0) > 0.01:
@@ -387,6 +294,76 @@ def check_against_catalog(spec: AppSpec, catalog: Any, source: str = "") -> None
         )
     if problems:
         raise SpecError(problems)
+
+
+def _unknown(source: str, where: str, what: str, value: str, valid: Iterable[str]) -> Problem:
+    return Problem(
+        source, where, "", f"unknown {what}", value=value, fix=did_you_mean(value, valid)
+    )
+
+
+def _service_references(source: str, at: str, s: Service, catalog: Any) -> list[Problem]:
+    """A service's category, tiers, providers, jurisdictions and strategy against the catalog."""
+    problems: list[Problem] = []
+    cats = catalog.service_categories
+    known_categories = set(cats["service_category"])
+    if s.category not in known_categories:
+        problems.append(
+            _unknown(source, f"{at}.category", "service category", s.category, known_categories)
+        )
+    else:
+        possible = set(cats.loc[cats["service_category"] == s.category, "tier"])
+        for t in s.tiers:
+            if t not in possible:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{at}.tiers",
+                        "",
+                        f"`{s.category}` cannot run as {t}",
+                        value=t,
+                        fix="use " + " or ".join(sorted(possible)),
+                    )
+                )
+    providers = set(catalog.providers.index)
+    for key in ("providers", "forbid_providers"):
+        for j, p in enumerate(getattr(s, key)):
+            if p not in providers:
+                problems.append(_unknown(source, f"{at}.{key}[{j}]", "provider", p, providers))
+    jurisdictions = set(catalog.regions["jurisdiction"])
+    for j, jur in enumerate(s.residency):
+        if jur not in jurisdictions:
+            problems.append(
+                Problem(
+                    source,
+                    f"{at}.residency[{j}]",
+                    "",
+                    "no region has this jurisdiction",
+                    value=jur,
+                    fix=did_you_mean(jur, jurisdictions),
+                )
+            )
+    if s.dr != "auto" and s.dr not in catalog.strategies.index:
+        problems.append(Problem(source, f"{at}.dr", "", "strategy not in the catalog", value=s.dr))
+    return problems
+
+
+def _dependency_references(source: str, spec: AppSpec) -> list[Problem]:
+    """Dependencies name services of the spec, not their own caller, and form no cycle."""
+    problems: list[Problem] = []
+    names = [s.name for s in spec.services]
+    for i, d in enumerate(spec.dependencies):
+        for key, val in (("from", d.source), ("to", d.target)):
+            if val not in names:
+                problems.append(_unknown(source, f"dependencies[{i}].{key}", "service", val, names))
+        if d.source == d.target:
+            problems.append(
+                Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself")
+            )
+    cycle = dependency_cycle(spec.dependencies, source)
+    if cycle is not None and not problems:
+        problems.append(cycle)
+    return problems
 
 
 def dependency_cycle(dependencies: Sequence[Dependency], source: str) -> Problem | None:
