@@ -146,10 +146,16 @@ def compare(
 ) -> pd.DataFrame:
     """Plan the same app under each strategy; one row per strategy (infeasible ones say why)."""
     rows = []
-    for name in names or list(STRATEGIES):
+    chosen = names or list(STRATEGIES)
+    say = options.progress if options is not None else None
+    for k, name in enumerate(chosen, start=1):
+        if say is not None:
+            say(f"strategy {k}/{len(chosen)}: {name} ({STRATEGIES[name].description})")
         try:
             plan = plan_with_strategy(spec, catalog, name, options)
             rows.append({"strategy": name, **summarize(plan, catalog)})
+            if say is not None:
+                say(f"strategy {name}: ${plan.objective:,.2f}/month, {plan.status}")
         except (InfeasibleError, NoPlanError) as exc:
             reason = exc.reasons[0] if isinstance(exc, InfeasibleError) else str(exc)
             rows.append(

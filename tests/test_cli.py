@@ -547,3 +547,10 @@ def test_compare_prints_no_nan(tmp_path: Path) -> None:
     text = ok("compare", "single-dc", "--quiet", "--strategies", "optimal,single_region")
     assert "NaN" not in text and "nan" not in text
     assert "n/a" in text  # single-dc survives nothing: recovery objectives do not apply
+
+
+def test_compare_shows_progress_per_strategy() -> None:
+    run = mcplan("compare", "single-dc", "--strategies", "optimal,single_region")
+    assert run.code == 0, run.stderr
+    assert "strategy 1/2: optimal" in run.stderr and "strategy 2/2: single_region" in run.stderr
+    assert "strategy single_region: $" in run.stderr
