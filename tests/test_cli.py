@@ -554,3 +554,19 @@ def test_compare_shows_progress_per_strategy() -> None:
     assert run.code == 0, run.stderr
     assert "strategy 1/2: optimal" in run.stderr and "strategy 2/2: single_region" in run.stderr
     assert "strategy single_region: $" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["single-dc", "hybrid-dr", "kr-ecommerce", "eu-fintech"])
+def test_three_runs_give_the_same_json(name: str) -> None:
+    """The same spec, catalog and options give the same plan: the JSON of three runs is equal
+    apart from the timings (examples that finish well within the default time limit; a run the
+    limit cuts says so in its status and gap)."""
+
+    def without_timings() -> dict:
+        out = json.loads(ok("plan", name, "--format", "json", "--quiet"))
+        out["solve"].pop("timings_s")
+        return out
+
+    first, *others = (without_timings() for _ in range(3))
+    assert first["status"] == "optimal"
+    assert all(other == first for other in others)
