@@ -8,6 +8,8 @@ are methods of `ModelBuilder`, written in the module of what they are about:
   `BuildOptions`, `Row`, `BuiltModel`;
 - `build.py` (here): the variables every other family refers to (units, presence, strategy);
 - `survival.py`: each service's own capacity (demand, full copies, survival, cuts, private share);
+- `serving.py`: whom that capacity serves (a single writer's primary and standby, user groups'
+  shares);
 - `coupling.py`: presence and shared resources (user and dependency latency, private capacity,
   egress, the policy's limits, service floors).
 
@@ -33,6 +35,7 @@ from .core import (
     Row,
 )
 from .coupling import CouplingFamilies
+from .serving import ServingFamilies
 from .survival import SurvivalFamilies
 
 __all__ = [
@@ -47,7 +50,7 @@ __all__ = [
 ]
 
 
-class ModelBuilder(SurvivalFamilies, CouplingFamilies):
+class ModelBuilder(SurvivalFamilies, ServingFamilies, CouplingFamilies):
     """Builds one model: each `define_*` method adds one constraint family (docs/model.md lists
     them in this order); `build_model` is the only caller."""
 
@@ -72,31 +75,55 @@ class ModelBuilder(SurvivalFamilies, CouplingFamilies):
             self.cost_of[s].append((v, float(price)))
 
     def define_presence(self) -> None:
-        """u[s,r] binary; n[i] <= M_i u[s,r(i)] (tight M) and u[s,r] <= sum n (present means
-        >= 1 unit). Offerings with a per-region fee (a cluster's control plane) get one fee binary
-        per (service, region, category) that their units also need."""
+        """u[s,r] binary: s runs in r. Serving rows and a managed database's storage rows need it,
+        n[i] <= M_i u[s,r(i)] (tight M), and running means serving units, u[s,r] <= sum of serving
+        n. Rows that only hold data (a volume, a bucket) need u[s,r] + h[s,r], where h[s,r] binary
+        is a data copy in a region s does not run in; u + h <= 1. Offerings with a per-region fee
+        (a cluster's control plane) get one fee binary per (service, region, category) that their
+        units also need."""
+        serves, attached = self.column("serves"), self.column("attached")
         for j, ((s, r), idx) in enumerate(self.cells.items()):
-            u = self.var(f"u_{j}", 0, 1, pulp.LpBinary)
-            self.m.u[(s, r)] = u
-            for i in idx:
+            running = [i for i in idx if serves[i]]
+            data_only = [i for i in idx if not serves[i] and not attached[i]]
+            u = self.var(f"u_{j}", 0, 1, pulp.LpBinary) if running else None
+            h = self.var(f"h_{j}", 0, 1, pulp.LpBinary) if data_only else None
+            if u is not None:
+                self.m.u[(s, r)] = u
                 self.add(
                     "linking",
-                    f"link-{s}-{i}",
-                    [(self.m.n[i], 1.0), (u, -float(self.max_units[i]))],
+                    f"present-{s}-in-{r}",
+                    [(u, 1.0), *((self.m.n[i], -1.0) for i in running)],
                     pulp.LpConstraintLE,
                     0.0,
                     service=s,
                     region=r,
                 )
-            self.add(
-                "linking",
-                f"present-{s}-in-{r}",
-                [(u, 1.0), *((self.m.n[i], -1.0) for i in idx)],
-                pulp.LpConstraintLE,
-                0.0,
-                service=s,
-                region=r,
-            )
+            if h is not None:
+                self.m.h[(s, r)] = h
+                if u is not None:
+                    self.add(
+                        "linking",
+                        f"runs-or-holds-{s}-in-{r}",
+                        [(u, 1.0), (h, 1.0)],
+                        pulp.LpConstraintLE,
+                        1.0,
+                        service=s,
+                        region=r,
+                    )
+            for i in idx:
+                allow = [v for v in ((u, h) if i in data_only else (u,)) if v is not None]
+                if not allow:  # a managed disk where no instance of the service can run
+                    self.m.n[i].upBound = 0
+                    continue
+                self.add(
+                    "linking",
+                    f"link-{s}-{i}",
+                    [(self.m.n[i], 1.0), *((v, -float(self.max_units[i])) for v in allow)],
+                    pulp.LpConstraintLE,
+                    0.0,
+                    service=s,
+                    region=r,
+                )
         fees = self.off.loc[self.primary][self.off.loc[self.primary, "fixed_usd_per_month"] > 0]
         for k, ((s, r, _cat), g) in enumerate(
             fees.groupby(["service", "region", "category"]).groups.items()
@@ -159,8 +186,10 @@ class ModelBuilder(SurvivalFamilies, CouplingFamilies):
         self.define_full_copies()
         self.define_survival()
         self.define_survival_cuts()
+        self.define_single_writer()
         self.define_private_share()
         self.define_user_latency()
+        self.define_user_shares()
         # uncoupled, a relaxation still keeps each service within a site's capacity on its own
         self.define_private_capacity()
         if self._coupled("dependency_latency"):

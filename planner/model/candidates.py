@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog
-from ..catalog.columns import RESOURCES
+from ..catalog.columns import RESOURCES, SINGLE_WRITER_CATEGORIES, main_resource
 from ..errors import InfeasibleError
 from ..spec import AppSpec, Service
 
@@ -62,6 +62,8 @@ class Candidates:
     user_reach: dict[tuple[str, str], frozenset[str]]  # (service, user group) -> regions in budget
     global_services: frozenset[str]  # global SaaS only: survives zone/region/site failures
     notes: list[str] = field(default_factory=list)
+    # stateful services with one writable primary (docs/model.md, the rules: rule 3)
+    single_writer: frozenset[str] = frozenset()
 
     def services(self) -> list[str]:
         return list(self.demand.index)
@@ -107,6 +109,7 @@ class Candidates:
             {k: v for k, v in self.user_reach.items() if k[0] in keep},
             frozenset(s for s in self.global_services if s in keep),
             self.notes,
+            frozenset(s for s in self.single_writer if s in keep),
         )
 
 
@@ -208,6 +211,7 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     strategies: dict[str, list[StrategyOption]] = {}
     reach: dict[tuple[str, str], frozenset[str]] = {}
     global_services = set()
+    single_writer = set()
 
     user_rtt = {u.name: catalog.rtt_from_point_ms(u.lat, u.lon) for u in spec.users}
     # Services that ask the same way get the same rows: filter once per kind of request (a large
@@ -234,8 +238,11 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
         parts.append(_with_unit_bounds(svc.name, found, demand, needed, policy.survive))
         if len(rows) and catalog.runs_globally(rows["offering"]).all():
             global_services.add(svc.name)
+        serving = rows[rows[main_resource(demand)] > 0]
+        if _is_single_writer(svc, serving, catalog):
+            single_writer.add(svc.name)
         if svc.user_facing:
-            reach.update(_user_reach(svc.name, set(rows["region"]), spec, user_rtt))
+            reach.update(_user_reach(svc.name, set(serving["region"]), spec, user_rtt))
     if reasons:
         raise InfeasibleError(reasons)
     offers = _offers_table(parts)
@@ -246,8 +253,23 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
     used = regions.loc[sorted(set(offers["region"]))]
     scenarios = build_scenarios(policy.survive, used)
     return Candidates(
-        spec, offers, demand_table, strategies, scenarios, reach, frozenset(global_services)
+        spec,
+        offers,
+        demand_table,
+        strategies,
+        scenarios,
+        reach,
+        frozenset(global_services),
+        single_writer=frozenset(single_writer),
     )
+
+
+def _is_single_writer(svc: Service, serving: pd.DataFrame, catalog: Catalog) -> bool:
+    """A stateful database or cache has one writable primary unless every offering that could
+    serve it is multi-writer (catalogs/writers.csv): its load cannot be pooled across regions."""
+    if not svc.stateful or svc.category not in SINGLE_WRITER_CATEGORIES:
+        return False
+    return bool(len(serving)) and bool(catalog.single_writer(serving["offering"]).any())
 
 
 def _request_kind(svc: Service, needed: list[str], backed: bool) -> tuple:
@@ -287,6 +309,12 @@ def _with_unit_bounds(
         multi = z >= 2
         k = np.where(multi, k + np.ceil(k / np.maximum(z - 1, 1)).astype(int), k)
     cand["max_units"] = k
+    # Running presence (docs/model.md, the rules: 1 and 2): a primary row serves when it has
+    # capacity in the service's main resource; a managed database's storage row is attached to
+    # the instances it belongs to; any other row (a volume, a bucket) holds a data copy only.
+    primary = cand["role"] == "primary"
+    cand["serves"] = primary & (cand[main_resource(demand)] > 0)
+    cand["attached"] = primary & ~cand["serves"] & cand["category"].str.startswith("db.")
     return cand
 
 
@@ -321,6 +349,8 @@ def _offers_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
         "usd_per_month",
         "fixed_usd_per_month",
         "max_units",
+        "serves",
+        "attached",
         "sla_pct",
         "sla_mode",
     ]
@@ -469,6 +499,7 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
         reach,
         cands.global_services,
         cands.notes,
+        cands.single_writer,
     )
 
 

@@ -63,12 +63,14 @@ class BuiltModel:
     prob: pulp.LpProblem
     cands: Candidates
     n: dict[int, pulp.LpVariable]  # units, by offers row
-    u: dict[tuple[str, str], pulp.LpVariable]  # presence of a service in a region
+    u: dict[tuple[str, str], pulp.LpVariable]  # the service runs (serves) in the region
     z: dict[tuple[str, str], pulp.LpVariable]  # chosen strategy when there is a choice
     egress: list[tuple[pulp.LpVariable, float, dict[str, Any]]]  # (x, $ per month at x = 1, meta)
     rows: list[Row] = field(default_factory=list)
     slacks: list[tuple[pulp.LpVariable, Row]] = field(default_factory=list)
     seconds: float = 0.0
+    # the service holds a data copy (and nothing that serves) in the region
+    h: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
 
     @property
     def size(self) -> dict[str, int]:
@@ -91,19 +93,27 @@ class BuilderCore:
         )  # units and fees
         self.m = BuiltModel(self.prob, cands, {}, {}, {}, [])
         self._names: dict[str, int] = {}
+        self._fresh: dict[str, int] = {}
         off = cands.offers
         self.off = off
         self.primary = off.index[off["role"] == "primary"]
+        # rows that serve the service's load: where they are, the service runs (docs/model.md,
+        # the rules: 1); the other primary rows hold data copies or are a managed instance's disk
+        self.serving = off.index[off["serves"].to_numpy(dtype=bool)]
         self.regions_of = {
             s: sorted(set(g["region"]))
-            for s, g in off.loc[self.primary].groupby("service", sort=False)
+            for s, g in off.loc[self.serving].groupby("service", sort=False)
         }
         # per-row lookups and the (service, region) cells, computed once: pandas indexing per row
         # or a mask over the whole table per cell was most of the build time of the small models
         self._columns: dict[str, dict[int, float]] = {}
         self.max_units = self.column("max_units")
         self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
+        self.region_of = dict(zip(off.index, off["region"].tolist(), strict=True))
         self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
+        self.running_cells = off.loc[self.serving].groupby(["service", "region"], sort=False).groups
+        # alive units of a row in the zone that fails: k[i] >= n[i]/zones (define_survival)
+        self.zone_k: dict[int, pulp.LpVariable] = {}
         self.demand = {
             s: {res: float(v) for res, v in row.items()}
             for s, row in cands.demand.to_dict(orient="index").items()
@@ -133,6 +143,13 @@ class BuilderCore:
             )
         return self._columns[name]
 
+    def fresh(self, prefix: str) -> str:
+        """A new variable name `prefix_k` (service names may differ only in characters that LP
+        names cannot hold, so names of new families are numbered)."""
+        k = self._fresh.get(prefix, 0)
+        self._fresh[prefix] = k + 1
+        return f"{prefix}_{k}"
+
     def var(self, name: str, lo: float, hi: float | None, cat: str) -> pulp.LpVariable:
         return pulp.LpVariable(name, lowBound=lo, upBound=hi, cat=cat)
 
@@ -161,6 +178,42 @@ class BuilderCore:
             self.m.slacks.append((slack, row))
         self.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, key, rhs))
         self.m.rows.append(row)
+
+    def zone_units(self, i: int) -> pulp.LpVariable:
+        """k[i] >= n[i] / zones, integer: the units of row i in the zone that fails (units spread
+        evenly, so the ceiling), created once per row and shared by every family that needs it."""
+        if i not in self.zone_k:
+            s = self.service_of[i]
+            self.zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
+            self.add(
+                "survival",
+                f"zone-spread-{s}-{i}",
+                [(self.zone_k[i], 1.0), (self.m.n[i], -1.0 / self.column("zones")[i])],
+                pulp.LpConstraintGE,
+                0.0,
+                service=s,
+            )
+        return self.zone_k[i]
+
+    def alive_terms(
+        self, rows: list[int], res: str, f: Scenario | None
+    ) -> list[tuple[pulp.LpVariable, float]]:
+        """Capacity in `res` of `rows` that keeps running through failure f (None: normal
+        operation): rows in a lost region count nothing, rows in the region losing a zone lose
+        the units in that zone."""
+        cap, zones = self.column(res), self.column("zones")
+        terms: list[tuple[pulp.LpVariable, float]] = []
+        for i in rows:
+            c = cap[i]
+            if c <= 0:
+                continue
+            r = self.region_of[i]
+            if f is not None and r in f.regions:
+                continue
+            terms.append((self.m.n[i], c))
+            if f is not None and r == f.zone_of and zones[i] >= 2:
+                terms.append((self.zone_units(i), -c))
+        return terms
 
     def strategy_terms(
         self, s: str, attr: str, scale: float, when: Any = None

@@ -212,8 +212,10 @@ class CouplingFamilies(BuilderCore):
     def define_limits(self) -> None:
         """At most `max_regions` regions per service; at most `max_providers` providers; the
         budget."""
+        # a region counts where the service runs or holds a data copy (u + h <= 1 there)
+        presence = [*self.m.u.items(), *self.m.h.items()]
         by_service: dict[str, list[pulp.LpVariable]] = defaultdict(list)
-        for (s, _r), u in self.m.u.items():
+        for (s, _r), u in presence:
             by_service[s].append(u)
         for svc in self.spec.services:
             if svc.name in self.fixed_services:
@@ -231,10 +233,10 @@ class CouplingFamilies(BuilderCore):
                 )
         if self._coupled("max_providers") and self.spec.policy.max_providers is not None:
             provider_of = self.region_info["provider"]
-            providers = sorted({provider_of[r] for (_s, r) in self.m.u})
+            providers = sorted({provider_of[r] for (_s, r), _u in presence})
             if len(providers) > self.spec.policy.max_providers:
                 w = {p: self.var(f"w_{j}", 0, 1, pulp.LpBinary) for j, p in enumerate(providers)}
-                for (s, r), u in self.m.u.items():
+                for (s, r), u in presence:
                     self.add(
                         "max_providers",
                         f"uses-{provider_of[r]}-{s}-{r}",

@@ -49,24 +49,25 @@ class SurvivalFamilies(BuilderCore):
 
     def define_full_copies(self) -> None:
         """Data is replicated, not pooled: every region that holds a service's data holds all of it,
-        sum over i in (s,r) of storage[i] n[i] >= d_storage x u[s,r]; backup copies likewise, with a
+        sum over i in (s,r) of storage[i] n[i] >= d_storage x (u[s,r] + h[s,r]) (it runs there or
+        holds a copy there); backup copies likewise, with a
         binary b[s,r] per backup region. (Pooling would let three regions each hold a third and
         'survive' any loss while some objects exist in only one place.)"""
         for res in DATA_RESOURCES:
             capacity = self.column(res)
-            for (s, r), u in self.m.u.items():
+            for (s, r), idx in self.cells.items():
                 if s in self.fixed_services:
                     continue
                 d = self.demand[s][res]
                 if d <= 0:
                     continue
-                terms = [
-                    (self.m.n[i], float(capacity[i])) for i in self.cells[(s, r)] if capacity[i] > 0
-                ]
+                terms = [(self.m.n[i], float(capacity[i])) for i in idx if capacity[i] > 0]
+                # where it runs or holds a copy (at most one of the two), it holds all its data
+                here = [v for v in (self.m.u.get((s, r)), self.m.h.get((s, r))) if v is not None]
                 self.add(
                     "demand",
                     f"full-copy-{s}-in-{r}-{res}",
-                    [*terms, (u, -d)],
+                    [*terms, *((v, -d) for v in here)],
                     pulp.LpConstraintGE,
                     0.0,
                     service=s,
@@ -112,7 +113,6 @@ class SurvivalFamilies(BuilderCore):
         each offering, k[i] >= n[i]/zones (k integer, so it is the ceiling). Strategies that start
         from less than full capacity must be able to grow after the failure: into a surviving public
         region (where they are present), or else into private capacity already held."""
-        zone_k: dict[int, pulp.LpVariable] = {}
         code = {r: j for j, r in enumerate(self.region_info.index)}
         # whole columns as arrays once, sliced per service: the loops below touch numpy, not pandas
         off = self.off
@@ -148,18 +148,7 @@ class SurvivalFamilies(BuilderCore):
                     alive = (cap > 0) & ~lost & (~backup if res not in DATA_RESOURCES else True)
                     terms = [(nvars[p], float(cap[p])) for p in np.flatnonzero(alive)]
                     for p in np.flatnonzero(alive & in_zone):
-                        i = int(idx[p])
-                        if i not in zone_k:
-                            zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
-                            self.add(
-                                "survival",
-                                f"zone-spread-{s}-{i}",
-                                [(zone_k[i], 1.0), (nvars[p], -1.0 / int(zones[p]))],
-                                pulp.LpConstraintGE,
-                                0.0,
-                                service=s,
-                            )
-                        terms.append((zone_k[i], -float(cap[p])))
+                        terms.append((self.zone_units(int(idx[p])), -float(cap[p])))
                     terms += [(v, -c) for v, c in frac_terms]
                     self.add(
                         "survival",

@@ -86,7 +86,8 @@ def column_lookup(frame: pd.DataFrame, column: str) -> dict[Any, Any]:
 
 
 def where(off: pd.DataFrame, units: dict[int, int]) -> dict[str, set[str]]:
-    """Service -> regions where it runs primary units."""
+    """Service -> regions where it runs: where it holds units that serve its load (a region
+    holding only a data copy is not one)."""
     rows = off.loc[[i for i, n in units.items() if n > 0]]
-    rows = rows[rows["role"] == "primary"]
+    rows = rows[rows["serves"].astype(bool)]
     return {s: set(g) for s, g in rows.groupby("service")["region"]}

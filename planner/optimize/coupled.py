@@ -109,7 +109,7 @@ def pruned_regions(
     plus, for each dependency, the regions its partner chose alone (co-location makes egress free
     and meets latency budgets)."""
     keep = {s: set(g["region"]) for s, g in pruned.offers.groupby("service")}
-    off = full.offers[full.offers["role"] == "primary"]
+    off = full.offers[full.offers["serves"].astype(bool)]
     chosen = {s: set(g["region"]) for s, g in union.placements.groupby("service")}
     for dep in full.spec.dependencies:
         allowed_t = set(off.loc[off["service"] == dep.target, "region"])

@@ -29,6 +29,8 @@ RELAXABLE = {
     "private_share": "the private share of a hybrid strategy (policy.private_share_min)",
     "dependency_latency": "a dependency latency budget",
     "user_latency": "a user latency budget",
+    "user_share": "a user group's share of capacity within its latency budget",
+    "single_writer": "a single-writer database's primary and standby",
     "survival": "the survive policy or a DR strategy",
     "demand": "a service's demand",
 }
@@ -124,6 +126,19 @@ def _sentence(
                 f"{', '.join(reach) or 'none'}"
             )
         return f"no region allowed for `{s}` is within {u.max_latency_ms:g} ms of users in {group}"
+    if family == "user_share":
+        groups = ", ".join(meta.get("groups", [])) or "a user group"
+        after = f" after losing {meta['scenario'].split(':', 1)[1]}" if "scenario" in meta else ""
+        return (
+            f"users in {groups} need {meta['share']:.0%} of `{s}`'s {meta['resource']} within "
+            f"their latency budget{after}, more than the regions allowed that close can hold"
+        )
+    if family == "single_writer":
+        return (
+            f"`{s}` is a single-writer database: one region must hold its whole demand and, to "
+            "survive losing it, another region a standby of the strategy's size; its allowed "
+            "regions and limits do not leave room for both"
+        )
     if family == "dependency_latency":
         return (
             f"`{s}` in {meta['region']} has no region of `{meta['target']}` within "

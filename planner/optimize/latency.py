@@ -174,9 +174,9 @@ class _Seats:
     ):
         self.full, self.catalog, self.options, self.limit = full, catalog, options, limit
         off = full.offers
-        info = off.loc[list(units), ["service", "region", "role"]]
+        info = off.loc[list(units), ["service", "region", "serves"]]
         service_of, self.region_of = column_lookup(info, "service"), column_lookup(info, "region")
-        self.primary = set(info.index[info["role"] == "primary"])
+        self.serving = set(info.index[info["serves"].astype(bool)])  # rows it runs where held
         # per service: each step costs what one service holds
         self.mine: dict[str, dict[int, int]] = {}
         for i, n in units.items():
@@ -187,10 +187,10 @@ class _Seats:
         self.allowed: dict[str, set[str]] = {}
         for s in tied:
             rows = full.restrict([s]).offers
-            self.allowed[s] = set(rows.loc[rows["role"] == "primary", "region"])
+            self.allowed[s] = set(rows.loc[rows["serves"].astype(bool), "region"])
 
     def regions(self, held: dict[int, int]) -> set[str]:
-        return {self.region_of[i] for i, n in held.items() if n > 0 and i in self.primary}
+        return {self.region_of[i] for i, n in held.items() if n > 0 and i in self.serving}
 
     def seat(self, group: set[str], budget: float) -> bool:
         """Seat the group around one seed region after another (its anchor's regions in use
@@ -200,7 +200,7 @@ class _Seats:
         pool = set().union(*(allowed.get(s, set()) for s in group))
         weight: dict[str, float] = {}
         for i, n in self.mine.get(anchor, {}).items():
-            if i in self.primary:
+            if i in self.serving:
                 weight[self.region_of[i]] = weight.get(self.region_of[i], 0.0) + n
         held = sorted(weight, key=lambda r: -weight[r])
         seeds = held + sorted(allowed.get(anchor, set()) - set(held))
@@ -229,7 +229,7 @@ class _Seats:
             moved[s] = Placement(units_of(built), strategies_of(built))
             sub = built.cands.offers.loc[list(moved[s].units)]
             self.region_of.update(column_lookup(sub, "region"))
-            self.primary.update(sub.index[sub["role"] == "primary"])
+            self.serving.update(sub.index[sub["serves"].astype(bool)])
             for k, v in self.private_use(moved[s].units).items():
                 reserved[k] = reserved.get(k, 0.0) + v
             usage = reserved

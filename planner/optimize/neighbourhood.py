@@ -56,7 +56,7 @@ class Neighbourhoods:
         off = full.offers
         self.off = off
         self.allowed = {
-            s: set(g) for s, g in off.loc[off["role"] == "primary"].groupby("service")["region"]
+            s: set(g) for s, g in off.loc[off["serves"].astype(bool)].groupby("service")["region"]
         }
         self.base = {s: set(g) for s, g in pruned.offers.groupby("service")["region"]}
         self.partners: dict[str, set[str]] = {s: set() for s in full.services()}
@@ -65,15 +65,15 @@ class Neighbourhoods:
             self.partners[dep.target].add(dep.source)
         self.service_of = column_lookup(off, "service")
         self.region_of = column_lookup(off, "region")
-        self.role_of = column_lookup(off, "role")
+        self.serves = column_lookup(off, "serves")
         self.private_use = PrivateUse(off)
         self.seconds = {"build_s": 0.0, "solve_s": 0.0}
 
     def regions(self, units: dict[int, int]) -> dict[str, set[str]]:
-        """Service -> regions where the given units run it (primary rows only)."""
+        """Service -> regions where the given units run it (serving rows only)."""
         out: dict[str, set[str]] = {}
         for i, n in units.items():
-            if n > 0 and self.role_of[i] == "primary":
+            if n > 0 and self.serves[i]:
                 out.setdefault(self.service_of[i], set()).add(self.region_of[i])
         return out
 

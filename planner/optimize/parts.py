@@ -266,7 +266,7 @@ def egress_floor(cands: Candidates, catalog: Catalog) -> float:
     """Egress every plan pays: a dependency between services that share no allowed region sends at
     least its monthly traffic (the caller holds at least its demand) at no less than the cheapest
     rate between their allowed regions. Stand-alone bounds price no egress, so this adds to them."""
-    off = cands.offers[cands.offers["role"] == "primary"]
+    off = cands.offers[cands.offers["serves"].astype(bool)]
     allowed = {s: sorted(set(g)) for s, g in off.groupby("service")["region"]}
     total = 0.0
     for dep in cands.spec.dependencies:
