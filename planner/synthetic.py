@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog, load_catalog
-from .catalog.columns import RESOURCES
+from .catalog.columns import DEFAULT_WRITERS, RESOURCES
 from .catalog.geo import LatencyModel
 
 CONTINENT_XY = {"AS": (37.0, 127.0), "EU": (50.0, 8.0), "NA": (39.0, -77.0)}
@@ -50,6 +50,9 @@ class SynthOffering:
     users: float = 0.0
     lb: float = 0.0
     fixed_usd_per_month: float = 0.0
+    # single | multi; empty: its category's default (single for db.relational and cache, multi
+    # for db.keyvalue) and single for every other category, as the loader reads writers.csv
+    writers: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +117,7 @@ def make_catalog(
             "category": o.category,
             "tier": o.tier,
             "scope": o.scope if o.tier == "SaaS" else "regional",
+            "writers": o.writers or DEFAULT_WRITERS.get(o.category, "single"),
             "usd_per_month": float(o.usd_per_month),
             "fixed_usd_per_month": float(o.fixed_usd_per_month),
             "price_usd": float(o.usd_per_month),

@@ -138,6 +138,30 @@ SAAS_SCOPE = (
     *PROVENANCE,
 )
 
+# Where a stateful offering takes writes: `single` (one writable primary; every other copy is a
+# read replica or a standby that must be promoted) or `multi` (every replica takes writes, as in
+# DynamoDB global tables). writers.csv states it for each offering of WRITER_CATEGORIES; without
+# the file each takes its category's default, and every other offering counts as `single`.
+WRITER_MODES = ("single", "multi")
+WRITER_CATEGORIES = ("db.relational", "db.keyvalue", "cache")
+DEFAULT_WRITERS = {"db.relational": "single", "db.keyvalue": "multi", "cache": "single"}
+WRITERS = (
+    Col("provider", "id"),
+    Col("sku", "id"),
+    Col(
+        "writers",
+        "enum",
+        choices=WRITER_MODES,
+        hint="`single` (one writable primary, other copies read replicas or standbys) or `multi` "
+        "(every replica takes writes)",
+    ),
+    *PROVENANCE,
+)
+# Service categories that are single-writer unless every serving offering is multi-writer: a
+# relational database or a cache takes its writes on one primary, so after a failure one region on
+# its own must carry the service (docs/model.md, rule 3), whatever capacity is spread elsewhere.
+SINGLE_WRITER_CATEGORIES = ("db.relational", "cache")
+
 SERVICE_CATEGORIES = (
     Col("service_category", "text"),
     Col("tier", "enum", choices=TIERS),

@@ -14,6 +14,7 @@ work; each step lives in its own module of this package:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .checks import check_egress, check_pairs, check_references, check_regions
 from .geo import LatencyModel, haversine_km
 from .matrices import attach_internet_rate, egress_matrix, latency_matrix
 from .offerings import HOURS_PER_MONTH as HOURS_PER_MONTH
-from .offerings import attach_saas_scope, expand_offerings
+from .offerings import attach_saas_scope, attach_writers, expand_offerings
 from .private import CostModel as CostModel
 from .private import HostCost as HostCost
 from .private import HostGroup as HostGroup
@@ -128,6 +129,31 @@ class Catalog:
             return frozenset()
         return frozenset(off.index[(off["tier"] == "SaaS") & (off["scope"] == "global")])
 
+    def single_writer(self, offerings: Iterable[str]) -> np.ndarray:
+        """For each offering id: whether it takes its writes on one primary (writers.csv `single`,
+        and every offering outside the database and cache categories); False only for a
+        multi-writer one, every replica of which takes writes (DynamoDB global tables). A service
+        of `columns.SINGLE_WRITER_CATEGORIES` is single-writer unless every serving offering it
+        uses is multi-writer (docs/model.md, rule 3)."""
+        ids = list(offerings)
+        unknown = [o for o in ids if o not in self.offerings.index]
+        if unknown:
+            raise KeyError(unknown[0])
+        multi = self.multi_writer_offerings
+        return np.fromiter((o not in multi for o in ids), dtype=bool, count=len(ids))
+
+    @functools.cached_property
+    def multi_writer_offerings(self) -> frozenset[str]:
+        """Ids of the multi-writer offerings, read once (set look-ups, as `global_offerings`)."""
+        off = self.offerings
+        if off.empty:
+            return frozenset()
+        if "writers" not in off:  # a catalog built in code without writers: category defaults
+            writers = off["category"].map(C.DEFAULT_WRITERS).fillna("single")
+        else:
+            writers = off["writers"]
+        return frozenset(off.index[writers == "multi"])
+
     def rtt_from_point_ms(self, lat: float, lon: float) -> pd.Series:
         """Modelled round trip from a user location to every region."""
         km = haversine_km(lat, lon, self.regions["lat"].to_numpy(), self.regions["lon"].to_numpy())
@@ -182,10 +208,12 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     model = read_latency_model(root, problems)
     availability = read_availability(root, problems)
     scopes = _saas_scopes(root, problems)
+    writers = _writers(root, problems)
 
     regions = check_regions(regions, providers, problems)
     offerings = expand_offerings(offerings_raw, regions, prices, private, problems)
     offerings = attach_saas_scope(offerings, scopes, problems)
+    offerings = attach_writers(offerings, writers, problems)
     egress = check_egress(egress, regions, problems)
     check_references(
         latency, incidents, regions, service_categories, offerings, providers, problems
@@ -263,4 +291,22 @@ def _saas_scopes(root: Path, problems: list[Problem]) -> pd.DataFrame:
         return pd.DataFrame(columns=[c.name for c in C.SAAS_SCOPE] + ["file_row"])
     table = read_table(root, "saas_scope.csv", C.SAAS_SCOPE, problems)
     table["file_row"] = table.index + 2
+    return table
+
+
+def _writers(root: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    """writers.csv with each row's line in the file, or None when the catalog has none (every
+    database and cache offering then takes its category's default; with the file, one without a
+    row is reported by `attach_writers`). A bad `writers` cell's problem names the offering."""
+    if not (root / "writers.csv").exists():
+        return None
+    found: list[Problem] = []
+    table = read_table(root, "writers.csv", C.WRITERS, found)
+    table["file_row"] = table.index + 2
+    for p in found:
+        line = int(p.where[4:]) if p.where.startswith("row ") else -1
+        if p.field == "writers" and line - 2 in table.index:
+            offering = f"{table.at[line - 2, 'provider']}/{table.at[line - 2, 'sku']}"
+            p = dataclasses.replace(p, message=f"{p.message} for {offering}")
+        problems.append(p)
     return table

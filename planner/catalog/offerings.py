@@ -284,3 +284,70 @@ def attach_saas_scope(
         )
     ]
     return offerings.assign(scope=scope)
+
+
+def attach_writers(
+    offerings: pd.DataFrame, writers: pd.DataFrame | None, problems: list[Problem]
+) -> pd.DataFrame:
+    """Offerings with a `writers` column, `single` or `multi`: each database and cache offering's
+    (a category of `WRITER_CATEGORIES`) from `writers.csv`, where every such sku needs a row with
+    its source; `single` for every other offering, which the catalog cannot vouch takes writes in
+    more than one place. `writers` is None when the catalog has no writers.csv: each database and
+    cache offering then takes its category's default (`DEFAULT_WRITERS`). A row for a sku that is
+    not a database or cache offering, or a sku's second row, is a problem too."""
+    if offerings.empty:
+        return offerings
+    file = "writers.csv"
+    stateful = offerings[offerings["category"].isin(C.WRITER_CATEGORIES)]
+    stateful_skus = set(zip(stateful["provider"], stateful["sku"], strict=True))
+    known: dict[tuple[str, str], str] = {}
+    if writers is not None:
+        rows = zip(
+            writers["provider"],
+            writers["sku"],
+            writers["writers"],
+            writers["file_row"],
+            strict=True,
+        )
+        for p, s, mode, row in rows:
+            if (p, s) in known:
+                problems.append(
+                    Problem(
+                        file,
+                        f"row {row}",
+                        "sku",
+                        f"{p}/{s} has a second row",
+                        fix="keep one row per offering",
+                    )
+                )
+            elif (p, s) not in stateful_skus:
+                problems.append(
+                    Problem(
+                        file,
+                        f"row {row}",
+                        "sku",
+                        f"{p}/{s} is not a database or cache offering of the catalog",
+                        fix="remove the row, or correct the provider or sku (the file covers "
+                        "categories " + ", ".join(C.WRITER_CATEGORIES) + ")",
+                    )
+                )
+            known.setdefault((p, s), mode)
+        for provider, sku in sorted(stateful_skus - set(known)):
+            problems.append(
+                Problem(
+                    file,
+                    "",
+                    "writers",
+                    f"the database or cache offering {provider}/{sku} has no writers row",
+                    fix=f"add a row `{provider},{sku},single|multi,<source URL>,<date>,<status>`: "
+                    "single if one primary takes the writes (read replicas, standbys), multi if "
+                    "the provider documents writes to every replica at once",
+                )
+            )
+    mode = [
+        known.get((p, s), C.DEFAULT_WRITERS[cat]) if cat in C.DEFAULT_WRITERS else "single"
+        for p, s, cat in zip(
+            offerings["provider"], offerings["sku"], offerings["category"], strict=True
+        )
+    ]
+    return offerings.assign(writers=mode)
