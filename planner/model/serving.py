@@ -83,6 +83,23 @@ class ServingFamilies(BuilderCore):
             scenarios = [f for f in self.c.scenarios if self._touches(s, f)]
             if scenarios:
                 self._define_standby(s, cells, compute, p, scenarios)
+            if self.spec.policy.survive in ("region", "provider"):
+                # Every region can be lost, so the primary's d and the standby's alpha x d sit in
+                # two regions: a valid cut that the linear relaxation would not find by itself.
+                alpha = min(o.compute_fraction for o in self.c.strategies[s])
+                for res in compute:
+                    d = self.demand[s][res]
+                    rows = [i for r in regions for i in cells[r]]
+                    self.add(
+                        "single_writer",
+                        f"cut-single-writer-{s}-{res}",
+                        self.alive_terms(rows, res, None),
+                        pulp.LpConstraintGE,
+                        (1.0 + alpha) * d,
+                        service=s,
+                        resource=res,
+                        demand=d,
+                    )
 
     def _define_standby(
         self,
