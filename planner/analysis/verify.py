@@ -1,9 +1,15 @@
 """Independent verification of a plan: shares no code with the model builder.
 
-It re-reads capacities and prices from the catalog by offering id, generates the failure scenarios
-of the policy itself, and checks demand in normal operation and after every failure, residency,
+It re-reads capacities and prices from the catalog by offering id, generates the failures of the
+policy itself, and checks demand in normal operation and after every failure, residency,
 provider rules, private capacity, latency budgets, limits and the reported cost. A plan that fails
 here is never shown as a plan.
+
+The rules of docs/model.md that concern failures (and normal operation: capacity, single writer,
+user groups, dependency latency) are evaluated by `planner.analysis.failure`, the one function
+what-if, the sweep and availability call too; this module words what it finds. The static rules
+(tiers, residency, whole data copies, managed storage beside its instance, private share and
+capacity, limits, cost) are its own.
 """
 
 from __future__ import annotations
@@ -20,13 +26,24 @@ from ..catalog import Catalog
 # The verifier shares only catalog definitions (column names, the main-resource order) with the
 # model builder; every rule it checks is its own reading of docs/model.md, not the model's rows.
 from ..catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, SITE_CAPACITY, main_resource
+from .failure import (
+    RECOVERING,
+    TOL,
+    Evaluation,
+    FailureBatch,
+    FailureTables,
+    evaluate,
+    growth_note,
+    normal_operation,
+    policy_failures,
+    running_where,
+    short_sets,
+    stack,
+)
 
 if TYPE_CHECKING:  # for annotations only
     from ..plan import Plan
     from ..spec import AppSpec, Service
-
-_DATA = ("storage_gb",)
-TOL = 1e-6
 
 
 @dataclass
@@ -35,6 +52,8 @@ class VerificationReport:
     scenarios_checked: int
     violations: list[str] = field(default_factory=list)
     cost_usd_per_month: float = 0.0
+    # remarks that are not violations: growth that needs a control plane the failure hits
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -42,29 +61,19 @@ class VerificationReport:
             "scenarios_checked": self.scenarios_checked,
             "violations": list(self.violations),
             "cost_usd_per_month": round(self.cost_usd_per_month, 4),
+            "notes": list(self.notes),
         }
 
 
-def failure_domains(policy: str, regions: pd.DataFrame) -> list[tuple[str, set[str], str]]:
-    """(name, regions lost entirely, region losing one zone) for each single failure of the
-    policy."""
-    if policy == "none":
-        return []
-    out: list[tuple[str, set[str], str]] = []
-    if policy == "region":
-        out = [(f"region {r}", {r}, "") for r in regions.index]
-    elif policy == "site":
-        for site in sorted(set(regions["site"])):
-            out.append((f"site {site}", set(regions.index[regions["site"] == site]), ""))
-    elif policy == "provider":
-        for p in sorted(set(regions["provider"])):
-            out.append((f"provider {p}", set(regions.index[regions["provider"] == p]), ""))
-    elif policy == "zone":
-        for r, z in regions["zones"].items():
-            out.append(
-                (f"a zone of {r}", set(), r) if int(z) >= 2 else (f"the only zone of {r}", {r}, "")
-            )
-    return out
+@dataclass(frozen=True)
+class _Failures:
+    """The failure function's tables, the failures checked (normal operation first) and what it
+    found; `checked` are the services whose own rules are reported (placed, known strategy)."""
+
+    t: FailureTables
+    batch: FailureBatch
+    ev: Evaluation
+    checked: np.ndarray
 
 
 def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
@@ -77,8 +86,11 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
     if unknown:
         return VerificationReport(False, 0, [f"offerings not in the catalog: {unknown[:5]}"])
     rows = _PlanRows.read(plan.placements, catalog)
+    t = FailureTables.build(plan, catalog)
+    batch = stack(normal_operation(t), policy_failures(t, catalog, spec.policy.survive))
+    f = _Failures(t, batch, evaluate(t, batch), np.zeros(len(t.services), dtype=bool))
     v: list[str] = _whole_units(rows)
-    for svc in spec.services:  # each service in the spec's order, normal operation
+    for j, svc in enumerate(spec.services):  # each service in the spec's order, normal operation
         mine = rows.of_service(svc.name)
         prim = mine[~rows.is_backup[mine]]
         if not len(prim):
@@ -90,22 +102,23 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
         if strategy is None or strategy not in catalog.strategies.index:
             v.append(f"{svc.name}: unknown strategy {strategy}")
             continue  # the service's remaining rules are not checked
+        f.checked[j] = True
         v += _strategy_rules(svc, strategy, mine, rows, catalog.strategies)
         v += _data_copies(svc, mine, rows)
+        v += _managed_storage(svc, mine, rows, catalog)
         v += _private_share(svc, spec, prim, rows, catalog)
-        v += _normal_demand(svc, prim, rows)
+        v += _normal_operation(svc, j, f)
     # the whole plan: private sites, every failure of the policy, latency, limits and cost
     v += _private_capacity(rows, catalog)
-    domains = failure_domains(spec.policy.survive, catalog.regions.loc[sorted(set(rows.region))])
-    saas = _saas_services(spec, rows, catalog)
-    if domains:
-        v += _check_scenarios(spec, plan.strategies, rows, catalog, domains, saas)
-    v += _user_latency(spec, rows, catalog, domains, saas)
-    v += _dependency_latency(spec, rows, catalog, domains, saas)
+    for j, svc in enumerate(spec.services):
+        if f.checked[j]:
+            v += _after_failures(svc, j, f)
+    v += _user_groups(spec, f)
+    v += _dependency_latency(f)
     v += _provider_count(spec, rows)
     cost = _recompute_cost(plan.placements, spec, catalog)
     v += _cost_and_budget(spec, cost, float(plan.cost["total"]))
-    return VerificationReport(not v, len(domains) + 1, v, cost)
+    return VerificationReport(not v, len(batch), v, cost, _control_plane_notes(f))
 
 
 @dataclass(frozen=True)
@@ -270,16 +283,6 @@ def _private_share(
     return out
 
 
-def _normal_demand(svc: Service, prim: np.ndarray, rows: _PlanRows) -> list[str]:
-    """Every demanded resource is met with every region up."""
-    have = dict(zip(RESOURCES, rows.cap[prim].sum(axis=0), strict=True))
-    return [
-        f"{svc.name}: {have[res]:g} {res} in normal operation, demand {d:g}"
-        for res, d in svc.demand.as_dict().items()
-        if d > 0 and have[res] < d - TOL * (1 + d)
-    ]
-
-
 def _private_capacity(rows: _PlanRows, catalog: Catalog) -> list[str]:
     """What the plan uses of each private site fits in what the site can give."""
     out: list[str] = []
@@ -294,104 +297,204 @@ def _private_capacity(rows: _PlanRows, catalog: Catalog) -> list[str]:
     return out
 
 
-def _saas_services(spec: AppSpec, rows: _PlanRows, catalog: Catalog) -> set[str]:
-    """Services made of global SaaS offerings only: the vendor runs them across its regions, so
-    only the loss of the vendor (a provider failure) takes them down. Regional SaaS fails with
-    its region, like any other offering."""
-    everywhere = catalog.runs_globally(rows.p["offering"])
-    return {
-        s.name
-        for s in spec.services
-        if len(rows.rows_of.get(s.name, [])) and everywhere[rows.rows_of[s.name]].all()
-    }
-
-
-def _present(rows: _PlanRows) -> dict[str, set[str]]:
-    """Regions each service runs in (backups excluded)."""
-    return {s: set(rows.region[ix[~rows.is_backup[ix]]]) for s, ix in rows.rows_of.items()}
-
-
-def _user_latency(
-    spec: AppSpec,
-    rows: _PlanRows,
-    catalog: Catalog,
-    domains: list[tuple[str, set[str], str]],
-    saas: set[str],
+def _managed_storage(
+    svc: Service, mine: np.ndarray, rows: _PlanRows, catalog: Catalog
 ) -> list[str]:
-    """Each user group has a region of each user-facing service within its latency budget, in
-    normal operation and after every failure of the policy."""
+    """Rule 2: a managed database's storage (a `db.*` offering without the main resource) exists
+    only where the service runs an instance of that offering family."""
+    res = main_resource(svc.demand.as_dict())
+    per_unit = rows.info[res].to_numpy(dtype=float)[mine]
+    held = ~rows.is_backup[mine]
+    category = rows.category[mine]
+    managed = np.array([str(c).startswith("db.") for c in category], dtype=bool)
+    instances = {
+        (r, c)
+        for r, c, ok in zip(rows.region[mine], category, held & (per_unit > 0), strict=True)
+        if ok
+    }
     out: list[str] = []
-    present = _present(rows)
-    for svc in spec.services:
-        if not svc.user_facing:
-            continue
-        for u in spec.users:
-            rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
-            near = {r for r in present.get(svc.name, set()) if rtt[r] <= u.max_latency_ms + TOL}
-            if not near:
-                out.append(
-                    f"{svc.name}: no region within {u.max_latency_ms:g} ms of users in {u.name}"
-                )
-                continue
-            for name, lost_regions, _z in domains:
-                if svc.name in saas and not name.startswith("provider"):
-                    continue
-                if not (near - lost_regions):
-                    out.append(
-                        f"{svc.name}: after losing {name}, users in {u.name} have no region within "
-                        f"{u.max_latency_ms:g} ms"
-                    )
+    for i in np.flatnonzero(held & managed & (per_unit <= 0)):
+        where, sku = rows.region[mine[i]], rows.p["sku"].to_numpy()[mine[i]]
+        message = f"{svc.name}: managed storage {sku} in {where} without an instance there"
+        if (where, category[i]) not in instances and message not in out:
+            out.append(message)
     return out
 
 
-def _dependency_latency(
-    spec: AppSpec,
-    rows: _PlanRows,
-    catalog: Catalog,
-    domains: list[tuple[str, set[str], str]],
-    saas: set[str],
-) -> list[str]:
-    """Each region running a caller has the callee within the dependency's latency budget, in
-    normal operation and after every failure of the policy: then from each caller region that
-    survives it to the nearest callee region that survives it. A zone failure of a multi-zone
-    region leaves that region running; global SaaS loses its regions only to a provider failure.
-    A caller region that misses its budget in normal operation is reported once, for that."""
-    out: list[str] = []
-    present = _present(rows)
+def _normal_operation(svc: Service, j: int, f: _Failures) -> list[str]:
+    """Every demanded resource is met with every region up, and a single writer's primary holds
+    its whole demand (the failure function's normal-operation row)."""
+    ev = f.ev
+    out = [
+        f"{svc.name}: {ev.have[0, j, k]:g} {res} in normal operation, demand {f.t.demand[j, k]:g}"
+        for k, res in enumerate(RESOURCES)
+        if ev.short[0, j, k]
+    ]
+    if not ev.writer_ok[0, j]:
+        out.append(
+            f"{svc.name} is single-writer but no region holds its whole demand " + _largest(f, 0, j)
+        )
+    return out
 
-    def survivors(s: str, name: str, lost: set[str]) -> set[str]:
-        regions = present.get(s, set())
-        if s in saas and not name.startswith("provider"):
-            return regions
-        return regions - lost
 
-    for dep in spec.dependencies:
-        if dep.max_latency_ms is None:
+def _largest(f: _Failures, d: int, j: int) -> str:
+    """The region coming closest to holding a single writer's need, for the message."""
+    t, ev = f.t, f.ev
+    need = ev.need[d, j]
+    ask = np.flatnonzero((t.demand[j] > 0) & np.array([r != "storage_gb" for r in RESOURCES]))
+    cells = np.flatnonzero(t.cell_service == j)
+    if not len(cells) or not len(ask):
+        return "(it runs in no region)"
+    alive = _serving_left(f, d, cells)[:, ask]  # cells x asked resources
+    ratio = alive / np.where(need[ask] > 0, need[ask], 1.0)
+    best = int(ratio.min(axis=1).argmax())
+    k = int(ratio[best].argmin())
+    return (
+        f"(largest: {alive[best, k]:g} of {need[ask[k]]:g} {RESOURCES[ask[k]]} "
+        f"in {t.regions[t.cell_region[cells[best]]]})"
+    )
+
+
+def _serving_left(f: _Failures, d: int, cells: np.ndarray) -> np.ndarray:
+    """cells x RESOURCES: what the serving rows of `cells` hold under failure `d`."""
+    t, b = f.t, f.batch
+    lost = b.lost[d, t.cell_region[cells]]
+    zone = b.zone[d, t.cell_region[cells]]
+    gone = b.provider_lost[d, t.cell_provider[cells]]
+    everywhere = t.cell_everywhere[cells]
+    keep = np.where(everywhere, ~gone, ~lost & ~zone)
+    zone = zone & ~everywhere & ~lost
+    serving = slice(len(RESOURCES) + 1, 2 * len(RESOURCES) + 1)
+    return keep[:, None] * t.full[cells, serving] + zone[:, None] * t.zone_left[cells, serving]
+
+
+def _after_failures(svc: Service, j: int, f: _Failures) -> list[str]:
+    """After each failure of the policy that touches it: capacity and data (rule 4), growth
+    (rule 4) and a promotable single writer (rule 3)."""
+    t, ev, out = f.t, f.ev, []
+    strategy = t.strategy[j]
+    for d in range(1, len(f.batch)):
+        if not ev.touched[d, j]:
             continue
-        budget = dep.max_latency_ms
-        callees = present.get(dep.target, set())
-        for r in sorted(present.get(dep.source, set())):  # messages in a stable order
-            best = min((catalog.rtt_ms(r, t) for t in callees), default=math.inf)
-            if best > budget + TOL:
-                out.append(
-                    f"{dep.source} in {r}: nearest {dep.target} is {best:.1f} ms away, "
-                    f"budget {budget:g}"
-                )
-                continue
-            for name, lost, _zone in domains:
-                if r not in survivors(dep.source, name, lost):
+        lost = f.batch.names[d]
+        for short in np.flatnonzero(ev.short[d, j]).tolist():
+            out.append(
+                f"{svc.name}: after losing {lost}, {ev.have[d, j, short]:g} {RESOURCES[short]} "
+                f"remain, needs {ev.need[d, j, short]:g} ({strategy})"
+            )
+        if ev.growth_fails[d, j]:
+            for k, res in enumerate(RESOURCES):
+                demand = t.demand[j, k]
+                if res == "storage_gb" or demand <= 0:
                     continue
-                left = survivors(dep.target, name, lost)
-                after = min((catalog.rtt_ms(r, t) for t in left), default=math.inf)
-                if after > budget + TOL:
-                    nearest = (
-                        f"nearest {dep.target} is {after:.1f} ms away"
-                        if left
-                        else f"no {dep.target} is left"
-                    )
+                left = ev.private_left[d, j, k]
+                if left < demand - TOL * (1 + demand):
                     out.append(
-                        f"{dep.source} in {r}: after losing {name}, {nearest}, budget {budget:g}"
+                        f"{svc.name}: after losing {lost}, it must grow back to {demand:g} {res} "
+                        "but no public region where it runs survives, and the private capacity "
+                        f"it holds is short ({left:g} {res})"
                     )
+        if not ev.writer_ok[d, j]:
+            asked = [
+                f"{ev.need[d, j, k]:g} {res}"
+                for k, res in enumerate(RESOURCES)
+                if res != "storage_gb" and ev.need[d, j, k] > 0
+            ]
+            out.append(
+                f"{svc.name}: after losing {lost}, no single region can be promoted with "
+                f"{' and '.join(asked)} " + _largest(f, d, j)
+            )
+    return out
+
+
+def _group_message(
+    svc: str, f: _Failures, d: int, j: int, groups: list[int], need: float, cap: float
+) -> str:
+    """A set of user groups the running capacity cannot serve, in the user's terms."""
+    u, t = f.t.users, f.t
+    lost = f"after losing {f.batch.names[d]}, " if d else ""
+    names = ", ".join(u.groups[g] for g in groups)
+    if len(groups) == 1 and cap <= 0:
+        (g,) = groups
+        if d:
+            return f"{svc}: {lost}users in {names} have no region within {u.budget[g]:g} ms"
+        return f"{svc}: no region within {u.budget[g]:g} ms of users in {names}"
+    res = RESOURCES[t.main[u.services[j]]]
+    shares = ", ".join(f"{100 * u.share[g]:g}%" for g in groups)
+    if len(groups) == 1:
+        within = f"within {u.budget[groups[0]]:g} ms"
+        who = f"users in {names} (share {shares})"
+    else:
+        within = "within their budgets (" + ", ".join(f"{u.budget[g]:g}" for g in groups) + " ms)"
+        who = f"users in {names} (shares {shares})"
+    return (
+        f"{svc}: {lost}{who} need {need:g} {res} {within}; "
+        f"running capacity there serves at most {cap:g}"
+    )
+
+
+def _user_groups(spec: AppSpec, f: _Failures) -> list[str]:
+    """Rule 5: each user group of each user-facing service is served within its budget, in
+    normal operation and after each failure; a service whose groups are short in normal
+    operation is reported for that only."""
+    t, ev, u = f.t, f.ev, f.t.users
+    out: list[str] = []
+    for j, s in enumerate(u.services.tolist()):
+        if not f.checked[s] or not u.tested[j]:
+            continue
+        for d in range(len(f.batch)):
+            if ev.groups_ok[d, j].all():
+                continue
+            frac = 1.0 if f.batch.normal[d] else float(t.alpha[s])
+            for groups, need, cap in short_sets(t, ev, d, j, frac):
+                out.append(_group_message(t.services[s], f, d, j, groups, need, cap))
+            if d == 0:
+                break
+    return out
+
+
+def _dependency_latency(f: _Failures) -> list[str]:
+    """Rule 6: each region running a caller has the callee within the dependency's budget, in
+    normal operation and after each failure of the policy (from the caller's regions still
+    running to the callee's). A caller region that misses its budget in normal operation is
+    reported once, for that; a caller down or recovering after a failure is reported as such."""
+    t, ev, dt = f.t, f.ev, f.t.dependencies
+    out: list[str] = []
+    if not len(dt.pair_cell):
+        return out
+    where = running_where(t, ev)
+    for p, (k, cell) in enumerate(zip(dt.pair_dependency, dt.pair_cell, strict=True)):
+        caller, callee, budget = int(dt.caller[k]), int(dt.callee[k]), float(dt.budget[k])
+        r = int(t.cell_region[cell])
+        source, target = t.services[caller], t.services[callee]
+        if ev.pairs_missed[0, p]:
+            best = float(dt.rtt[r, where[0, callee]].min()) if where[0, callee].any() else math.inf
+            out.append(
+                f"{source} in {t.regions[r]}: nearest {target} is {best:.1f} ms away, "
+                f"budget {budget:g}"
+            )
+            continue
+        for d in np.flatnonzero(ev.pairs_missed[1:, p] & (ev.status[1:, caller] < RECOVERING)):
+            left = where[d + 1, callee]
+            nearest = (
+                f"nearest {target} is {float(dt.rtt[r, left].min()):.1f} ms away"
+                if left.any()
+                else f"no {target} is left"
+            )
+            out.append(
+                f"{source} in {t.regions[r]}: after losing {f.batch.names[d + 1]}, {nearest}, "
+                f"budget {budget:g}"
+            )
+    return out
+
+
+def _control_plane_notes(f: _Failures) -> list[str]:
+    """Rule 4's notes: growth that needs the control plane of a provider the failure hits."""
+    out = []
+    for d, j in zip(*np.nonzero(f.ev.control_plane_note[1:]), strict=True):
+        if f.checked[j]:
+            note = growth_note(f.t, f.ev, int(d) + 1, int(j))
+            out.append(f"{f.t.services[j]}: after losing {f.batch.names[d + 1]}, {note}")
     return out
 
 
@@ -411,134 +514,6 @@ def _cost_and_budget(spec: AppSpec, cost: float, reported: float) -> list[str]:
         out.append(
             f"costs {cost:.2f} per month, over the budget of {spec.policy.budget_per_month:g}"
         )
-    return out
-
-
-@dataclass(frozen=True)
-class _Failures:
-    """Every failure of the policy against every placement row: domains x rows, and the
-    failures that take capacity from each service (domains x services)."""
-
-    domains: list[tuple[str, set[str], str]]
-    lost: np.ndarray  # the row's region is lost entirely
-    alive_units: np.ndarray  # the row's units still running
-    touched: np.ndarray  # domains x services
-
-    @classmethod
-    def of(
-        cls,
-        domains: list[tuple[str, set[str], str]],
-        rows: _PlanRows,
-        s_of: np.ndarray,
-        n_services: int,
-        saas_columns: list[int],
-    ) -> _Failures:
-        region, zones, units = rows.region, rows.zones, rows.units
-        lost = np.array(
-            [[r in lost_set for r in region] for _, lost_set, _ in domains], dtype=bool
-        )  # D x rows
-        zone_hit = (
-            np.array([(region == z) & (zones >= 2) for _, _, z in domains], dtype=bool)
-            if any(z for _, _, z in domains)
-            else np.zeros_like(lost)
-        )
-        # units spread over a region's zones: the failed zone holds the ceiling of n / zones
-        alive_units = np.where(lost, 0.0, units[None, :])
-        alive_units = np.where(
-            zone_hit,
-            units[None, :] - np.ceil(units[None, :] / np.maximum(zones, 1)[None, :] - 1e-9),
-            alive_units,
-        )
-        onehot = np.zeros((len(region), n_services))
-        onehot[np.arange(len(region)), s_of] = 1.0
-        touched = ((lost | zone_hit).astype(float) @ onehot) > 0  # D x S
-        provider_domain = np.array([name.startswith("provider") for name, _, _ in domains])
-        for j in saas_columns:
-            touched[~provider_domain, j] = False  # SaaS runs across the vendor's regions
-        return cls(domains, lost, alive_units, touched)
-
-
-def _check_scenarios(
-    spec: AppSpec,
-    strategies: dict[str, str],
-    rows: _PlanRows,
-    catalog: Catalog,
-    domains: list[tuple[str, set[str], str]],
-    saas: set[str],
-) -> list[str]:
-    """Capacity left after each failure, for every service at once (domains x services arrays)."""
-    out: list[str] = []
-    strat = catalog.strategies
-    names = [s.name for s in spec.services]
-    s_of = rows.p["service"].map({n: i for i, n in enumerate(names)}).to_numpy()
-    saas_columns = [j for j, svc in enumerate(names) if svc in saas]
-    failures = _Failures.of(domains, rows, s_of, len(names), saas_columns)
-    offering_rows = catalog.offerings.loc[rows.p["offering"]]
-    for svc in spec.services:
-        j = names.index(svc.name)
-        if not failures.touched[:, j].any() or strategies.get(svc.name) not in strat.index:
-            continue
-        mine = np.flatnonzero(s_of == j)  # this service's rows: the arrays below are that narrow
-        out += _service_after_failures(
-            svc,
-            strategies[svc.name],
-            strat,
-            failures,
-            failures.touched[:, j],
-            mine,
-            rows,
-            offering_rows,
-        )
-    return out
-
-
-def _service_after_failures(
-    svc: Service,
-    strategy: str,
-    strat: pd.DataFrame,
-    failures: _Failures,
-    touched: np.ndarray,
-    mine: np.ndarray,
-    rows: _PlanRows,
-    offering_rows: pd.DataFrame,
-) -> list[str]:
-    """After each failure that touches it, the service keeps what its strategy keeps running (its
-    data whole), and what must grow back to full demand can: in a public region that survives,
-    or on private capacity it already holds."""
-    out: list[str] = []
-    st = strat.loc[strategy]
-    domains, lost, alive_units = failures.domains, failures.lost, failures.alive_units
-    backup, pub = rows.is_backup[mine], (rows.kind == "public")[mine]
-    for res, d in svc.demand.as_dict().items():
-        if d <= 0:
-            continue
-        per_unit = offering_rows[res].to_numpy(dtype=float)[mine]
-        data = res in _DATA
-        frac = float(st["data_fraction"] if data else st["compute_fraction"])
-        counts = np.ones(len(mine), bool) if data else ~backup
-        alive = (alive_units[:, mine[counts]] * per_unit[counts]).sum(axis=1)  # D
-        short = touched & (alive < frac * d - TOL * (1 + d))
-        for k in np.flatnonzero(short):
-            out.append(
-                f"{svc.name}: after losing {domains[k][0]}, {alive[k]:g} {res} remain, "
-                f"needs {frac * d:g} ({strategy})"
-            )
-        if not data and frac < 1:
-            prim = ~backup
-            public_left = (
-                (~lost[:, mine[prim & pub]]).any(axis=1)
-                if (prim & pub).any()
-                else np.zeros(len(domains), bool)
-            )
-            priv = prim & ~pub
-            private_alive = (alive_units[:, mine[priv]] * per_unit[priv]).sum(axis=1)
-            stuck = touched & ~public_left & (private_alive < d - TOL * (1 + d))
-            for k in np.flatnonzero(stuck):
-                out.append(
-                    f"{svc.name}: after losing {domains[k][0]}, it must grow back to "
-                    f"{d:g} {res} but no public region survives and private capacity held "
-                    "is short"
-                )
     return out
 
 

@@ -29,6 +29,9 @@ class Failure:
     control_plane: bool = False  # APIs down: nothing can be launched or scaled during the event
     incident: str | None = None
     notes: tuple[str, ...] = ()
+    # regions that each lose one of their zones (a region with one zone is lost instead): what
+    # the sweep's and the policy's zone failures are, so one zone can be asked about too
+    zones: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -133,7 +136,8 @@ def failure_from(
 
 def spared_services(placements: pd.DataFrame, catalog: Catalog, failure: Failure) -> set[str]:
     """The global SaaS services of a plan that this failure leaves running: a provider's global
-    service goes down only when every region of that provider is down."""
+    service goes down only when every region of that provider is down (the same reading as
+    `planner.analysis.failure`, rule 7)."""
     from ..plan import global_services
 
     spared = set()

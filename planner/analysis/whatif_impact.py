@@ -2,37 +2,57 @@
 
 :func:`evaluate_failure` takes a plan, the catalog and a :class:`~.whatif_failures.Failure` and
 returns a :class:`FailureImpact`: per service whether it keeps running, runs degraded, recovers
-(relaunches from its data within its strategy's RTO) or goes down (also through its hard
-dependencies), with the capacity before and after, the shortfall and the RTO/RPO its strategy
-gives; per user group and user-facing service the latency before and after against the budget;
-per dependency with a latency budget the worst latency from the caller's regions to the callee's,
-before and after (the verifier's rule after a failure); the change in egress once traffic is
-served from the survivors; and a summary of all that.
+(relaunches from its data within its strategy's RTO) or goes down (by its own rules or through
+its hard dependencies), with the capacity before and after, the shortfall and the RTO/RPO its
+strategy gives; per user group and user-facing service the latency before and after against the
+budget, the group's share, the capacity it can count on within its budget and whether it is
+served; per dependency with a latency budget the worst latency from the caller's regions to the
+callee's, before and after; the change in egress once traffic is served from the survivors; and
+a summary of all that.
 
-It is the readable, one-failure-at-a-time account of an outage, written row by row; the sweep
-(:mod:`.whatif_sweep`) answers the same questions for every failure of a kind at once with
-arrays, and the tests hold the two to the same answers.
+The failure is evaluated by :func:`planner.analysis.failure.evaluate`, with normal operation
+beside it for the "before" columns: the same function the sweep and the verifier call, so the
+three agree by construction. This module turns its arrays into readable tables.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
-import networkx as nx
+import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog
-from ..catalog.columns import main_resource
-from ..errors import SpecError
-from ..spec.model import dependency_cycle
+from ..catalog.columns import RESOURCES
+from .failure import (
+    DOWN,
+    OK,
+    RECOVERING,
+    STATUS,
+    Evaluation,
+    FailureTables,
+    dependency_cycle_error,
+    evaluate,
+    failure_batch,
+    fair_parts,
+    growth_note,
+    normal_operation,
+    running_where,
+    stack,
+)
 from .whatif_failures import Failure, spared_services
 
 if TYPE_CHECKING:  # for annotations only
     from ..plan import Plan
-    from ..spec import AppSpec, Dependency, Service
+
+__all__ = [
+    "FailureImpact",
+    "FailureSummary",
+    "dependency_cycle_error",
+    "evaluate_failure",
+]
 
 
 class FailureSummary(TypedDict):
@@ -45,7 +65,7 @@ class FailureSummary(TypedDict):
     services_recovering: int
     services_degraded: int
     survived: bool  # no service down
-    users_affected: list[str]  # user groups that lose a service within their latency budget
+    users_affected: list[str]  # user groups not served by some user-facing service
     dependencies_out_of_budget: int  # budgeted dependencies some serving caller region now misses
     failover_egress_usd_per_month: float
     notes: list[str]
@@ -57,7 +77,9 @@ class FailureImpact:
     # service, status, reason, capacity_before, capacity_after, resource, shortfall, strategy,
     # rto_minutes, rpo_minutes, note (capacities and shortfall in the service's main resource)
     services: pd.DataFrame
-    users: pd.DataFrame  # group, service, before_ms, after_ms, budget_ms, within_budget
+    # group, service, before_ms, after_ms, budget_ms, within_budget, share,
+    # capacity_within_budget, served (see `_user_table`)
+    users: pd.DataFrame
     failover_egress_usd_per_month: float
     summary: FailureSummary
     # caller, callee, before_ms, after_ms, budget_ms, out_of_budget: one row per dependency with a
@@ -65,204 +87,168 @@ class FailureImpact:
     dependencies: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-_RANK = {"ok": 0, "degraded": 1, "recovering": 2, "down": 3}  # how bad a service's status is
+_USER_COLUMNS = [
+    "group",
+    "service",
+    "before_ms",
+    "after_ms",
+    "budget_ms",
+    "within_budget",
+    "share",
+    "capacity_within_budget",
+    "served",
+]
+_DEPENDENCY_COLUMNS = ["caller", "callee", "before_ms", "after_ms", "budget_ms", "out_of_budget"]
+_BEFORE, _AFTER = 0, 1  # the rows of the evaluation: normal operation, then the failure
 
 
-def _capacity(plan: Plan) -> pd.DataFrame:
-    p = plan.placements
-    out = p[p["role"] != "backup"].copy()
-    for res in ("vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb"):
-        out[f"{res}_total"] = out[res] * out["units"]
-    return out
-
-
-def _status(
-    demand: float,
-    after: float,
-    st: pd.Series,
-    touched: bool,
-    data_left: bool,
-    present_after: bool,
-) -> tuple[str, str]:
-    """A service's own status after the failure, and why, from the capacity it has left (`after`
-    of `demand`, in its main resource) and whether a copy of its data survives."""
-    frac = float(st["compute_fraction"])  # what keeps serving; data is judged by surviving copies
-    if not touched:
-        return "ok", ""
-    if not data_left:
-        return "down", "no surviving copy of its data"
-    if (frac > 0 and after + 1e-9 < frac * demand) or not present_after:
-        return "down", f"less than the {frac:.0%} of demand {st.name} keeps running"
-    if after + 1e-9 < max(frac * demand, 1e-9) or (frac == 0 and after <= 0):
-        return "recovering", (
-            f"relaunches from its data ({st.name}, RTO {st['rto_minutes']:g} min, "
+def _own_note(t: FailureTables, ev: Evaluation, j: int, st: pd.Series) -> str:
+    """Why the service has its own status after the failure (empty when it is untouched)."""
+    own = int(ev.own_status[_AFTER, j])
+    name, demand = str(st.name), float(t.demand[j, t.main[j]])
+    short = ev.short[_AFTER, j]
+    if own == DOWN:
+        if short[RESOURCES.index("storage_gb")]:
+            left = float(ev.have[_AFTER, j, RESOURCES.index("storage_gb")])
+            if left <= 0:
+                return "no surviving copy of its data"
+            return f"{left:g} GB of its data survive, {name} keeps {st['data_fraction']:.0%}"
+        if short.any():
+            return f"less than the {st['compute_fraction']:.0%} of demand {name} keeps running"
+        if ev.growth_fails[_AFTER, j]:
+            return (
+                "cannot grow back to its demand: it runs in no public region that survives "
+                "and the private capacity it holds is short"
+            )
+        return (
+            f"single writer: no region left holds the {st['compute_fraction']:.0%} of its "
+            "demand a promoted primary needs"
+        )
+    if own == RECOVERING:
+        return (
+            f"relaunches from its data ({name}, RTO {st['rto_minutes']:g} min, "
             f"RPO {st['rpo_minutes']:g} min)"
         )
-    if after + 1e-9 >= demand:
-        return "ok", ""
-    return "degraded", (
-        f"{after / demand:.0%} of demand left; scales up ({st.name}, RTO {st['rto_minutes']:g} min)"
-    )
-
-
-def _service_row(
-    svc: Service,
-    st: pd.Series,
-    cap: pd.DataFrame,
-    backups: pd.DataFrame,
-    failure: Failure,
-    spared: set[str],
-) -> dict[str, object]:
-    """One service's row of the impact table, before its dependencies are taken into account.
-    A spared service (global SaaS whose provider is still up) loses nothing."""
-    lost = cap["region"].isin(failure.regions) & ~cap["service"].isin(spared)
-    d = svc.demand.as_dict()
-    res = main_resource(d)
-    mine = cap["service"] == svc.name
-    before = float(cap.loc[mine, f"{res}_total"].sum())
-    after = float(cap.loc[mine & ~lost, f"{res}_total"].sum())
-    touched = bool((mine & lost).any())
-    data_left = True
-    if d["storage_gb"] > 0:
-        copies = cap.loc[
-            mine & ~lost & (cap["storage_gb_total"] >= d["storage_gb"] - 1e-9), "region"
-        ]
-        bcopies = backups[
-            (backups["service"] == svc.name) & ~backups["region"].isin(failure.regions)
-        ]
-        data_left = len(copies) > 0 or len(bcopies) > 0
-    present_after = bool((mine & ~lost).any()) or (d["storage_gb"] > 0 and data_left)
-    status, note = _status(d[res], after, st, touched, data_left, present_after)
-    if touched and failure.control_plane and bool(st["control_plane_dependent"]) and status != "ok":
-        note = (
-            f"{st.name} must launch or scale capacity, but the control plane is down: "
-            "recovery waits for the incident to end"
+    if own != OK:
+        after = float(ev.main_left[_AFTER, j])
+        return (
+            f"{after / demand:.0%} of demand left; scales up ({name}, "
+            f"RTO {st['rto_minutes']:g} min)"
         )
-    return {
-        "service": svc.name,
-        "status": status,
-        "reason": "",
-        "capacity_before": before,
-        "capacity_after": after,
-        "resource": res,
-        "shortfall": max(0.0, d[res] - after),
-        "strategy": st.name,
-        "rto_minutes": 0.0 if not touched else float(st["rto_minutes"]),
-        "rpo_minutes": 0.0 if not touched else float(st["rpo_minutes"]),
-        "note": note,
-    }
+    return ""
 
 
-def _follow_dependencies(spec: AppSpec, services: pd.DataFrame) -> dict[str, str]:
-    """Each service's status once its hard dependencies count: a service whose callee is down
-    (recovering) is down (recovering) too. Updates `services` and returns the statuses."""
-    own_status = dict(zip(services["service"], services["status"], strict=True))
-    graph = nx.DiGraph([(d.source, d.target) for d in spec.dependencies])
-    graph.add_nodes_from(own_status)
-    effective = dict(own_status)
-    try:
-        callees_first = list(reversed(list(nx.topological_sort(graph))))
-    except nx.NetworkXUnfeasible:
-        raise dependency_cycle_error(spec.dependencies, spec.source) from None
-    for s in callees_first:
-        worst = max(
-            (effective[t] for t in graph.successors(s)), key=_RANK.__getitem__, default="ok"
-        )
-        if _RANK[worst] >= _RANK["recovering"] and _RANK[worst] > _RANK[effective[s]]:
-            effective[s] = worst
-    for i, r in services.iterrows():
-        if effective[r["service"]] != r["status"]:
-            bad = [
-                t
-                for t in graph.successors(r["service"])
-                if _RANK[effective[t]] >= _RANK["recovering"]
-            ]
-            services.at[i, "status"] = effective[r["service"]]
-            services.at[i, "reason"] = f"depends on {', '.join(bad)}"
-    return effective
-
-
-def _user_table(
-    spec: AppSpec,
-    catalog: Catalog,
-    cap: pd.DataFrame,
-    failure: Failure,
-    effective: dict[str, str],
-    spared: set[str],
+def _service_table(
+    plan: Plan, catalog: Catalog, t: FailureTables, ev: Evaluation, failure: Failure
 ) -> pd.DataFrame:
-    """Per user group and user-facing service: the nearest region running it before and after."""
-    urows = []
-    present = {s: set(g["region"]) for s, g in cap.groupby("service")}
-    for svc in spec.services:
-        if not svc.user_facing:
-            continue
-        for u in spec.users:
-            rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
-            before = min((rtt[r] for r in present.get(svc.name, ())), default=math.inf)
-            alive = present.get(svc.name, set())
-            if svc.name not in spared:
-                alive = alive - failure.regions
-            after = min((rtt[r] for r in alive), default=math.inf)
-            if effective[svc.name] in ("down", "recovering"):
-                after = math.inf
-            urows.append(
-                {
-                    "group": u.name,
-                    "service": svc.name,
-                    "before_ms": before,
-                    "after_ms": after,
-                    "budget_ms": u.max_latency_ms,
-                    "within_budget": after <= u.max_latency_ms,
-                }
-            )
-    return pd.DataFrame(
-        urows, columns=["group", "service", "before_ms", "after_ms", "budget_ms", "within_budget"]
-    )
-
-
-_DEPENDENCY_COLUMNS = ["caller", "callee", "before_ms", "after_ms", "budget_ms", "out_of_budget"]
-
-
-def _dependency_table(
-    spec: AppSpec,
-    catalog: Catalog,
-    cap: pd.DataFrame,
-    failure: Failure,
-    effective: dict[str, str],
-    spared: set[str],
-) -> pd.DataFrame:
-    """Per dependency with a latency budget: the worst, over the regions running the caller, of
-    the nearest region running the callee, before and after the failure (after: from the caller's
-    surviving regions to the callee's). A caller that is down or recovering serves no calls: its
-    latency after is unknown (NaN) and not out of budget, since it is counted as down already."""
-    present = {s: set(g["region"]) for s, g in cap.groupby("service")}
-
-    def after(s: str) -> set[str]:
-        regions = present.get(s, set())
-        return regions if s in spared else regions - failure.regions
-
-    def worst(callers: set[str], callees: set[str]) -> float:
-        return max(
-            (min((catalog.rtt_ms(r, t) for t in callees), default=math.inf) for r in callers),
-            default=0.0,
-        )
-
     rows = []
-    for dep in spec.dependencies:
-        if dep.max_latency_ms is None:
-            continue
-        before = worst(present.get(dep.source, set()), present.get(dep.target, set()))
-        serving = effective.get(dep.source, "ok") not in ("down", "recovering")
-        now = worst(after(dep.source), after(dep.target)) if serving else math.nan
+    main_names = [RESOURCES[m] for m in t.main]
+    for j, name in enumerate(t.services):
+        st = catalog.strategies.loc[plan.strategies[name]]
+        touched = bool(ev.touched[_AFTER, j])
+        status = STATUS[int(ev.status[_AFTER, j])]
+        note = _own_note(t, ev, j, st)
+        cp_down = failure.control_plane and bool(st["control_plane_dependent"])
+        if touched and cp_down and status != "ok":
+            note = (
+                f"{st.name} must launch or scale capacity, but the control plane is down: "
+                "recovery waits for the incident to end"
+            )
+        if ev.control_plane_note[_AFTER, j]:
+            note = "; ".join(x for x in (note, growth_note(t, ev, _AFTER, j)) if x)
+        demand = float(t.demand[j, t.main[j]])
+        after = float(ev.main_left[_AFTER, j])
         rows.append(
             {
-                "caller": dep.source,
-                "callee": dep.target,
-                "before_ms": before,
-                "after_ms": now,
-                "budget_ms": dep.max_latency_ms,
-                # the verifier's tolerance, so both judge a budget met at the same latencies
-                "out_of_budget": serving and now > dep.max_latency_ms + 1e-6,
+                "service": name,
+                "status": status,
+                "reason": "",
+                "capacity_before": float(ev.main_left[_BEFORE, j]),
+                "capacity_after": after,
+                "resource": main_names[j],
+                "shortfall": max(0.0, demand - after),
+                "strategy": str(st.name),
+                "rto_minutes": float(st["rto_minutes"]) if touched else 0.0,
+                "rpo_minutes": float(st["rpo_minutes"]) if touched else 0.0,
+                "note": note,
+            }
+        )
+    table = pd.DataFrame(rows)
+    _dependency_reasons(plan, t, ev, table)
+    return table
+
+
+def _dependency_reasons(plan: Plan, t: FailureTables, ev: Evaluation, table: pd.DataFrame) -> None:
+    """A service down (recovering) only because of what it calls says which callees."""
+    position = {s: i for i, s in enumerate(t.services)}
+    callees: dict[int, list[int]] = {}
+    for d in plan.spec.dependencies:
+        callees.setdefault(position[d.source], []).append(position[d.target])
+    for j in range(len(t.services)):
+        if ev.status[_AFTER, j] != ev.own_status[_AFTER, j] and ev.status[_AFTER, j] >= RECOVERING:
+            bad = dict.fromkeys(
+                t.services[c] for c in callees.get(j, []) if ev.status[_AFTER, c] >= RECOVERING
+            )
+            table.at[j, "reason"] = f"depends on {', '.join(bad)}"
+
+
+def _nearest(rtt: np.ndarray, where: np.ndarray) -> float:
+    return float(rtt[where].min()) if where.any() else math.inf
+
+
+def _user_table(t: FailureTables, ev: Evaluation) -> pd.DataFrame:
+    """Per user-facing service and user group: the nearest region running it before and after
+    (infinite after when the service is down or recovering), whether that is within the budget,
+    the group's share, the capacity it can count on within its budget (its fair part, see
+    `failure.fair_parts`; NaN for global SaaS, served by its vendor) and whether it is served."""
+    u = t.users
+    where = running_where(t, ev)
+    fair = fair_parts(t, ev, _AFTER, t.alpha)
+    rows = []
+    for j, s in enumerate(u.services.tolist()):
+        up = ev.status[_AFTER, s] < RECOVERING
+        for g, group in enumerate(u.groups):
+            after = _nearest(u.rtt[g], where[_AFTER, s]) if up else math.inf
+            rows.append(
+                {
+                    "group": group,
+                    "service": t.services[s],
+                    "before_ms": _nearest(u.rtt[g], where[_BEFORE, s]),
+                    "after_ms": after,
+                    "budget_ms": float(u.budget[g]),
+                    "within_budget": bool(after <= u.budget[g] + 1e-6),
+                    "share": float(u.share[g]),
+                    "capacity_within_budget": float(fair[j, g]) if u.tested[j] else math.nan,
+                    "served": bool(ev.served[_AFTER, j, g]),
+                }
+            )
+    return pd.DataFrame(rows, columns=_USER_COLUMNS)
+
+
+def _dependency_table(t: FailureTables, ev: Evaluation) -> pd.DataFrame:
+    """Per dependency with a latency budget: the worst, over the regions running the caller, of
+    the nearest region running the callee, before and after the failure (after: from the caller's
+    regions still running to the callee's). A caller that is down or recovering serves no calls:
+    its latency after is unknown (NaN) and not out of budget, since it is counted as down."""
+    dt = t.dependencies
+    where = running_where(t, ev)
+
+    def worst(d: int, caller: int, callee: int) -> float:
+        nearest = [_nearest(dt.rtt[r], where[d, callee]) for r in np.flatnonzero(where[d, caller])]
+        return max(nearest, default=0.0)
+
+    rows = []
+    for k in range(len(dt.index)):
+        caller, callee = int(dt.caller[k]), int(dt.callee[k])
+        serving = ev.status[_AFTER, caller] < RECOVERING
+        rows.append(
+            {
+                "caller": t.services[caller],
+                "callee": t.services[callee],
+                "before_ms": worst(_BEFORE, caller, callee),
+                "after_ms": worst(_AFTER, caller, callee) if serving else math.nan,
+                "budget_ms": float(dt.budget[k]),
+                "out_of_budget": bool(ev.dependencies_out[_AFTER, k]),
             }
         )
     return pd.DataFrame(rows, columns=_DEPENDENCY_COLUMNS)
@@ -270,7 +256,7 @@ def _dependency_table(
 
 def _summary(
     failure: Failure,
-    cap: pd.DataFrame,
+    plan: Plan,
     services: pd.DataFrame,
     users: pd.DataFrame,
     dependencies: pd.DataFrame,
@@ -279,14 +265,12 @@ def _summary(
     return {
         "failure": failure.label,
         "scope": failure.scope,
-        "regions_down": sorted(failure.regions & set(cap["region"])),
+        "regions_down": sorted(failure.regions & set(plan.placements["region"])),
         "services_down": int((services["status"] == "down").sum()),
         "services_recovering": int((services["status"] == "recovering").sum()),
         "services_degraded": int((services["status"] == "degraded").sum()),
         "survived": bool((services["status"] != "down").all()),
-        "users_affected": sorted(set(users.loc[~users["within_budget"], "group"]))
-        if len(users)
-        else [],
+        "users_affected": sorted(set(users.loc[~users["served"], "group"])) if len(users) else [],
         "dependencies_out_of_budget": int(dependencies["out_of_budget"].sum())
         if len(dependencies)
         else 0,
@@ -297,23 +281,15 @@ def _summary(
 
 def evaluate_failure(plan: Plan, catalog: Catalog, failure: Failure) -> FailureImpact:
     """Impact of one failure on a plan (see module docstring)."""
-    cap = _capacity(plan)
-    backups = plan.placements[plan.placements["role"] == "backup"]
-    strategies = catalog.strategies
-    spared = spared_services(plan.placements, catalog, failure)
-    services = pd.DataFrame(
-        [
-            _service_row(
-                svc, strategies.loc[plan.strategies[svc.name]], cap, backups, failure, spared
-            )
-            for svc in plan.spec.services
-        ]
+    t = FailureTables.build(plan, catalog)
+    ev = evaluate(t, stack(normal_operation(t), failure_batch(t, catalog, failure)))
+    services = _service_table(plan, catalog, t, ev, failure)
+    users = _user_table(t, ev)
+    dependencies = _dependency_table(t, ev)
+    egress = _failover_egress(
+        plan, catalog, failure, spared_services(plan.placements, catalog, failure)
     )
-    effective = _follow_dependencies(plan.spec, services)
-    users = _user_table(plan.spec, catalog, cap, failure, effective, spared)
-    dependencies = _dependency_table(plan.spec, catalog, cap, failure, effective, spared)
-    egress = _failover_egress(plan, catalog, failure, spared)
-    summary = _summary(failure, cap, services, users, dependencies, egress)
+    summary = _summary(failure, plan, services, users, dependencies, egress)
     return FailureImpact(failure, services, users, egress, summary, dependencies)
 
 
@@ -323,14 +299,6 @@ def _failover_egress(plan: Plan, catalog: Catalog, failure: Failure, spared: set
 
     p = plan.placements
     after = p[~p["region"].isin(failure.regions) | p["service"].isin(spared)]
-    before = float(plan.egress["usd_per_month"].sum()) if len(plan.egress) else 0.0
+    before = float(plan.traffic["usd_per_month"].sum()) if len(plan.traffic) else 0.0
     now = egress_for(after, plan.spec, catalog)
     return float(now["usd_per_month"].sum()) - before
-
-
-def dependency_cycle_error(dependencies: Sequence[Dependency], spec_file: str) -> SpecError:
-    """The spec error for hard dependencies that loop back (a spec that skipped
-    `check_against_catalog`, where the cycle is refused first)."""
-    problem = dependency_cycle(dependencies, spec_file)
-    assert problem is not None, "called only where a topological order failed"
-    return SpecError([problem])
