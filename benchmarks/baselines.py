@@ -311,7 +311,7 @@ def hand_plan(
             placements,
             strategies,
             plan.fees,
-            plan.egress,
+            plan.traffic,
             method=plan.method,
             solver="none",
         )

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .catalog import Catalog
-from .catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, main_resource
+from .catalog.columns import RESOURCES
 from .spec import AppSpec
 
 PLACEMENT_COLUMNS = [
@@ -33,9 +33,7 @@ class Plan:
     placements: pd.DataFrame  # PLACEMENT_COLUMNS; capacity columns are per unit
     strategies: dict[str, str]
     fees: pd.DataFrame  # service, region, category, usd_per_month
-    egress: (
-        pd.DataFrame
-    )  # dependency, source, target, region, to_region, gb_per_month, usd_per_gb, usd_per_month
+    traffic: pd.DataFrame  # planner.traffic.TRAFFIC_COLUMNS: every flow the plan pays for
     bound: float | None = None
     gap_target: float = 0.001  # the relative gap asked for; within it the plan counts as optimal
     time_limited: bool = False  # the solver stopped at its time limit
@@ -48,18 +46,31 @@ class Plan:
 
     @property
     def cost(self) -> dict[str, float]:
+        """The monthly bill by line: units (compute, storage, standby), per-region fees, and
+        traffic (internet egress, replication, dependency requests and replies), at the rates
+        the optimiser prices; the lines add up to `total`."""
         p = self.placements
         storage_only = p[list(RESOURCES)].drop(columns="storage_gb").le(0).all(axis=1)
         standby = p["role"].isin(["standby", "backup"])
-        fees = float(self.fees["usd_per_month"].sum()) if len(self.fees) else 0.0
+        flows = self.traffic
+        by_kind = flows.groupby("kind")["usd_per_month"].sum() if len(flows) else pd.Series()
         out = {
-            "compute": float(p.loc[~standby & ~storage_only, "usd_per_month"].sum()) + fees,
+            "compute": float(p.loc[~standby & ~storage_only, "usd_per_month"].sum()),
             "storage": float(p.loc[~standby & storage_only, "usd_per_month"].sum()),
             "standby": float(p.loc[standby, "usd_per_month"].sum()),
-            "egress": float(self.egress["usd_per_month"].sum()) if len(self.egress) else 0.0,
+            "fees": float(self.fees["usd_per_month"].sum()) if len(self.fees) else 0.0,
+            "internet_egress": float(by_kind.get("internet", 0.0)),
+            "replication": float(by_kind.get("replication", 0.0)),
+            "dependency_traffic": float(by_kind.get("dependency", 0.0) + by_kind.get("reply", 0.0)),
         }
         out["total"] = sum(out.values())
         return out
+
+    @property
+    def egress(self) -> pd.DataFrame:
+        """The traffic between dependent services (requests and replies): a view of `traffic`."""
+        t = self.traffic
+        return t[t["kind"].isin(["dependency", "reply"])] if len(t) else t
 
     @property
     def status(self) -> str:
@@ -131,59 +142,10 @@ def fees_for(placements: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
 
 def egress_for(placements: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> pd.DataFrame:
-    """Egress by the documented rule: each region running a caller sends the dependency's traffic in
-    proportion to the capacity it holds (main resource over demand) to the cheapest region running
-    the callee (free when co-located)."""
-    prim = placements[placements["role"] != "backup"]
-    where = prim.groupby("service")["region"].apply(lambda s: sorted(set(s))).to_dict()
-    order = MAIN_RESOURCE_ORDER
-    # capacity held per (service, region) and resource, once: not one table scan per dependency
-    held_by = (
-        prim[list(order)]
-        .mul(prim["units"], axis=0)
-        .groupby([prim["service"], prim["region"]])
-        .sum()
-    )
-    regions_of = {s: list(g.index.get_level_values(1)) for s, g in held_by.groupby(level=0)}
-    demand_of = {s.name: s.demand.as_dict() for s in spec.services}
-    rows = []
-    for k, dep in enumerate(spec.dependencies):
-        targets = where.get(dep.target, [])
-        if dep.gb_per_month <= 0 or not targets:
-            continue
-        demand = demand_of[dep.source]
-        res = main_resource(demand)
-        held = (
-            (r, float(held_by.at[(dep.source, r), res])) for r in regions_of.get(dep.source, [])
-        )
-        for r, cap in held:
-            if cap <= 0:
-                continue
-            rate, to = min((catalog.egress_rate(r, t), t) for t in targets)
-            gb = dep.gb_per_month * cap / demand[res]
-            rows.append(
-                {
-                    "dependency": k,
-                    "source": dep.source,
-                    "target": dep.target,
-                    "region": r,
-                    "to_region": to,
-                    "gb_per_month": gb,
-                    "usd_per_gb": rate,
-                    "usd_per_month": rate * gb,
-                }
-            )
-    cols = [
-        "dependency",
-        "source",
-        "target",
-        "region",
-        "to_region",
-        "gb_per_month",
-        "usd_per_gb",
-        "usd_per_month",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    """Every flow the placements pay for, routed by `planner.traffic.route_traffic`."""
+    from .traffic import route_traffic
+
+    return route_traffic(placements, spec, catalog)
 
 
 def global_services(placements: pd.DataFrame, catalog: Catalog) -> set[str]:

@@ -99,7 +99,7 @@ def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
         ],
         "placements": placements,
         "fees": records(plan.fees),
-        "egress": records(plan.egress),
+        "traffic": records(plan.traffic),
         "providers": plan.providers(),
         "regions": plan.regions(),
         "verification": plan.verification.as_dict() if plan.verification is not None else None,
@@ -149,7 +149,11 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
     lines.append(f"Monthly cost ${cost['total']:,.2f}  (proven lower bound {bound}, gap {gap})")
     lines.append(
         "  compute ${compute:,.2f} | storage ${storage:,.2f} | standby ${standby:,.2f} | "
-        "egress ${egress:,.2f}".format(**cost)
+        "fees ${fees:,.2f}".format(**cost)
+    )
+    lines.append(
+        "  internet egress ${internet_egress:,.2f} | replication ${replication:,.2f} | "
+        "dependency traffic ${dependency_traffic:,.2f}".format(**cost)
     )
     lines.append(f"Providers: {', '.join(plan.providers())}   Regions: {', '.join(plan.regions())}")
     lines.append("")
@@ -164,15 +168,14 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
     lines.append("")
     strat = ", ".join(f"{s}: {k}" for s, k in plan.strategies.items())
     lines.append(f"DR strategies: {strat}")
-    if len(plan.egress) and plan.egress["usd_per_month"].sum() > 0:
-        eg = plan.egress[plan.egress["usd_per_month"] > 0]
-        lines.append(
-            "Egress: "
-            + "; ".join(
-                f"{r.source}->{r.target} {r.region}->{r.to_region} ${r.usd_per_month:,.2f}"
-                for r in eg.itertuples()
+    paid = plan.traffic[plan.traffic["usd_per_month"] > 0.005] if len(plan.traffic) else None
+    if paid is not None and len(paid):
+        lines.append("Traffic:")
+        for r in paid.itertuples():
+            lines.append(
+                f"  {r.kind:<11} {r.service} {r.flow}: {r.source_region} -> {r.destination}, "
+                f"{r.gb_per_month:,.0f} GB at ${r.usd_per_gb:.4g}/GB = ${r.usd_per_month:,.2f}"
             )
-        )
     v = plan.verification
     if v is not None:
         verdict = "OK" if v.ok else "FAILED"

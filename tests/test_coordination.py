@@ -91,7 +91,7 @@ def test_coordination_never_makes_the_plan_dearer_and_cuts_egress(catalog: Catal
     spec = spec_from_data(_spec(budget=None, gb=200_000.0), "test")
     cands, pruned, units, strategies = _union(spec, catalog)
     union = assemble(cands, catalog, units, strategies, None, "decomposed", "highs", {})
-    assert union.cost["egress"] > 0  # the premise: alone, they do not share regions
+    assert union.cost["dependency_traffic"] > 0  # the premise: alone, they do not share regions
     moved = coordinate_locally(
         cands, pruned, catalog, PlanOptions(), units, strategies, time.perf_counter() + 60, {}
     )
@@ -99,7 +99,7 @@ def test_coordination_never_makes_the_plan_dearer_and_cuts_egress(catalog: Catal
     local = assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert local.verification.ok
     assert local.objective < union.objective - 1.0
-    assert local.cost["egress"] < union.cost["egress"]
+    assert local.cost["dependency_traffic"] < union.cost["dependency_traffic"]
 
 
 @pytest.mark.parametrize("budget", [None, 25.0])
@@ -130,7 +130,7 @@ def test_egress_floor_prices_traffic_between_disjoint_jurisdictions(catalog: Cat
     assert floor == pytest.approx(1_000.0 * cheapest)
     assert floor > 0
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
-    assert plan.cost["egress"] >= floor - 1e-6  # the floor never exceeds what a plan pays
+    assert plan.cost["dependency_traffic"] >= floor - 1e-6  # the floor never exceeds what a plan pays
 
 
 def _chain_spec(budget: float) -> dict:

@@ -203,13 +203,14 @@ def brute_force(inst: dict) -> float:
             src = combo[int(dep["from"][1:])][1]
             dst = combo[int(dep["to"][1:])][1]
             d = spec["services"][int(dep["from"][1:])]["demand"]["vcpu"]
-            for r, cap in src.items():
-                total += (
-                    cap
-                    / d
-                    * dep["gb_per_month"]
-                    * min(_rate(region_of[r], region_of[t]) for t in dst)
-                )
+            # the declared volume, from the cheapest caller regions first, each region carrying
+            # at most its share of the caller's capacity (docs/model.md section 5)
+            price = {r: min(_rate(region_of[r], region_of[t]) for t in dst) for r in src}
+            left = 1.0
+            for r in sorted(src, key=lambda x: price[x]):
+                take = min(left, src[r] / d)
+                total += take * dep["gb_per_month"] * price[r]
+                left -= take
         best = min(best, total)
     return best
 

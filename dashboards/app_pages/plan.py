@@ -223,11 +223,19 @@ with page_body():
         )
     )
     table(views.placements_table(plan, lambda r: label("role", r)), money=["usd_per_month"])
-    if len(plan.egress) and plan.egress["usd_per_month"].sum() > 0:
+    if len(plan.traffic) and plan.traffic["usd_per_month"].sum() > 0:
         st.subheader(t("plan.egress"))
         table(
-            plan.egress[plan.egress["usd_per_month"] > 0][
-                ["source", "target", "region", "to_region", "gb_per_month", "usd_per_month"]
+            plan.traffic[plan.traffic["usd_per_month"] > 0][
+                [
+                    "kind",
+                    "service",
+                    "flow",
+                    "source_region",
+                    "destination",
+                    "gb_per_month",
+                    "usd_per_month",
+                ]
             ],
             money=["usd_per_month"],
         )

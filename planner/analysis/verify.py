@@ -25,7 +25,7 @@ from ..catalog import Catalog
 
 # The verifier shares only catalog definitions (column names, the main-resource order) with the
 # model builder; every rule it checks is its own reading of docs/model.md, not the model's rows.
-from ..catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, SITE_CAPACITY, main_resource
+from ..catalog.columns import RESOURCES, SITE_CAPACITY, main_resource
 from .failure import (
     RECOVERING,
     TOL,
@@ -40,6 +40,7 @@ from .failure import (
     short_sets,
     stack,
 )
+from .verify_traffic import check_traffic
 
 if TYPE_CHECKING:  # for annotations only
     from ..plan import Plan
@@ -116,7 +117,9 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
     v += _user_groups(spec, f)
     v += _dependency_latency(f)
     v += _provider_count(spec, rows)
-    cost = _recompute_cost(plan.placements, spec, catalog)
+    traffic_problems, traffic_cost = check_traffic(plan, catalog)
+    v += traffic_problems
+    cost = _recompute_cost(plan.placements, spec, catalog) + traffic_cost
     v += _cost_and_budget(spec, cost, float(plan.cost["total"]))
     return VerificationReport(not v, len(batch), v, cost, _control_plane_notes(f))
 
@@ -548,7 +551,7 @@ def _could_use_private(svc: Service, spec: AppSpec, catalog: Catalog) -> bool:
 
 
 def _recompute_cost(p: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> float:
-    """Units x catalog monthly price, plus per-region fees, plus egress by the documented rule."""
+    """Units x catalog monthly price, plus per-region fees (traffic: `check_traffic`)."""
     off = catalog.offerings
     units = p["units"].to_numpy(dtype=float)
     total = float((off.loc[p["offering"], "usd_per_month"].to_numpy() * units).sum())
@@ -558,32 +561,4 @@ def _recompute_cost(p: pd.DataFrame, spec: AppSpec, catalog: Catalog) -> float:
         if fee > 0:
             key = (s, r, str(off.at[o, "category"]))
             fees[key] = max(fees.get(key, 0.0), fee)
-    total += sum(fees.values())
-    where: dict[str, set[str]] = {}
-    for s, r, role in zip(p["service"], p["region"], p["role"], strict=True):
-        if role != "backup":
-            where.setdefault(s, set()).add(r)
-    held = p[p["role"] != "backup"]
-    order = list(MAIN_RESOURCE_ORDER)
-    # per (service, region): catalog resources x units, summed once for every dependency to read
-    per_row = (
-        off.loc[held["offering"], order].to_numpy(dtype=float)
-        * held["units"].to_numpy(dtype=float)[:, None]
-    )
-    cap_of = (
-        pd.DataFrame(per_row, columns=order)
-        .groupby([held["service"].to_numpy(), held["region"].to_numpy()])
-        .sum()
-    )
-    demand_of = {s.name: s.demand for s in spec.services}
-    for dep in spec.dependencies:
-        targets = where.get(dep.target, set())
-        if dep.gb_per_month <= 0 or not targets:
-            continue
-        demand = demand_of[dep.source]
-        res = main_resource(demand.as_dict())
-        for r in where.get(dep.source, set()):
-            cap = float(cap_of.at[(dep.source, r), res])
-            share = cap / getattr(demand, res)
-            total += share * dep.gb_per_month * min(catalog.egress_rate(r, t) for t in targets)
-    return total
+    return total + sum(fees.values())

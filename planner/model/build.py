@@ -10,8 +10,10 @@ are methods of `ModelBuilder`, written in the module of what they are about:
 - `survival.py`: each service's own capacity (demand, full copies, survival, cuts, private share);
 - `serving.py`: whom that capacity serves (a single writer's primary and standby, user groups'
   shares);
+- `traffic.py`: traffic as it flows (internet egress, replication, dependency requests and
+  replies);
 - `coupling.py`: presence and shared resources (user and dependency latency, private capacity,
-  egress, the policy's limits, service floors).
+  the policy's limits, service floors).
 
 Expressions are built from (variable, coefficient) pairs, never with Python's `sum()` (quadratic
 in PuLP). Every row records its family and what it means, so an elastic re-solve can explain an
@@ -37,6 +39,7 @@ from .core import (
 from .coupling import CouplingFamilies
 from .serving import ServingFamilies
 from .survival import SurvivalFamilies
+from .traffic import TrafficFamilies
 
 __all__ = [
     "COMPUTE_RESOURCES",
@@ -50,7 +53,7 @@ __all__ = [
 ]
 
 
-class ModelBuilder(SurvivalFamilies, ServingFamilies, CouplingFamilies):
+class ModelBuilder(SurvivalFamilies, ServingFamilies, TrafficFamilies, CouplingFamilies):
     """Builds one model: each `define_*` method adds one constraint family (docs/model.md lists
     them in this order); `build_model` is the only caller."""
 
@@ -190,6 +193,8 @@ class ModelBuilder(SurvivalFamilies, ServingFamilies, CouplingFamilies):
         self.define_private_share()
         self.define_user_latency()
         self.define_user_shares()
+        self.define_internet_egress()
+        self.define_replication()
         # uncoupled, a relaxation still keeps each service within a site's capacity on its own
         self.define_private_capacity()
         if self._coupled("dependency_latency"):

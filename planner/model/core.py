@@ -71,6 +71,10 @@ class BuiltModel:
     seconds: float = 0.0
     # the service holds a data copy (and nothing that serves) in the region
     h: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    b: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)  # a backup copy
+    # where a service takes its writes: a single writer's primary, another stateful service's
+    # replication origin (service -> region -> binary)
+    p: dict[str, dict[str, pulp.LpVariable]] = field(default_factory=dict)
 
     @property
     def size(self) -> dict[str, int]:
@@ -231,6 +235,15 @@ class BuilderCore:
             if value:
                 terms.append((self.m.z[(s, o.name)], scale * value))
         return terms, 0.0
+
+    def _dependencies(self) -> list[tuple[int, Any]]:
+        """Dependencies between services of this model (a sub-model may hold only some services)."""
+        here = set(self.c.demand.index)
+        return [
+            (k, d)
+            for k, d in enumerate(self.spec.dependencies)
+            if d.source in here and d.target in here
+        ]
 
     def _touches(self, s: str, f: Scenario) -> bool:
         if s in self.c.global_services and f.kind != "provider":

@@ -12,26 +12,16 @@ limits, floors) are rows over presence or cost rather than over one service's ca
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import pulp
 
-from ..catalog.columns import SITE_CAPACITY, main_resource
+from ..catalog.columns import SITE_CAPACITY
 from .candidates import Scenario
 from .core import BuilderCore
 
 
 class CouplingFamilies(BuilderCore):
     """User latency, private capacity, dependency latency, egress, limits, service floors."""
-
-    def _dependencies(self) -> list[tuple[int, Any]]:
-        """Dependencies between services of this model (a sub-model may hold only some services)."""
-        here = set(self.c.demand.index)
-        return [
-            (k, d)
-            for k, d in enumerate(self.spec.dependencies)
-            if d.source in here and d.target in here
-        ]
 
     def define_user_latency(self) -> None:
         """Each user group reaches a present region of every user-facing service within its budget,
@@ -157,57 +147,6 @@ class CouplingFamilies(BuilderCore):
                 continue
             out.append(f)
         return out
-
-    def define_egress(self) -> None:
-        """Traffic on a dependency leaves each region running the caller in proportion to the
-        capacity held there (its main resource, over the caller's demand) and goes to the
-        cheapest region running the callee (free in the same region). Per rate class c of the
-        callee's regions: sum_c y[d,r,c] >= gb x cap_r / D_s and y[d,r,c] <= F x sum of u[t,r']
-        for r' in c (F bounds the region's traffic). Cost sum rate_c y[d,r,c]: linear, no products
-        of binaries."""
-        for k, dep in self._dependencies():
-            if dep.gb_per_month <= 0:
-                continue
-            s, t = dep.source, dep.target
-            res = main_resource(self.c.demand.loc[s])
-            d = self.demand[s][res]
-            cap = self.column(res)
-            targets = self.regions_of.get(t, [])
-            for r in self.regions_of.get(s, []):
-                held = [i for i in self.cells[(s, r)] if cap[i] > 0]
-                if not held:
-                    continue
-                share = [(self.m.n[i], -dep.gb_per_month * cap[i] / d) for i in held]
-                cap_max = sum(
-                    cap[i] * self.max_units[i] for i in held
-                )  # the most this region can hold
-                bound = dep.gb_per_month * max(1.0, cap_max / d)
-                classes: dict[float, list[str]] = defaultdict(list)
-                for rt in targets:
-                    classes[round(self.cat.egress_rate(r, rt), 6)].append(rt)
-                ys = []
-                for rate, regs in sorted(classes.items()):
-                    y = self.var(f"y_{len(self.m.egress)}", 0, None, pulp.LpContinuous)
-                    self.m.egress.append((y, rate, {"dependency": k, "region": r, "rate": rate}))
-                    if rate:
-                        self.cost.append((y, rate))
-                    self.add(
-                        "egress",
-                        f"egress{k}-{r}-{rate}",
-                        [(y, 1.0), *((self.m.u[(t, rt)], -bound) for rt in regs)],
-                        pulp.LpConstraintLE,
-                        0.0,
-                        dependency=k,
-                    )
-                    ys.append(y)
-                self.add(
-                    "egress",
-                    f"egress{k}-{r}-routed",
-                    [*((y, 1.0) for y in ys), *share],
-                    pulp.LpConstraintGE,
-                    0.0,
-                    dependency=k,
-                )
 
     def define_limits(self) -> None:
         """At most `max_regions` regions per service; at most `max_providers` providers; the

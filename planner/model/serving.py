@@ -44,11 +44,13 @@ class ServingFamilies(BuilderCore):
         and the product with p or q is written with alpha_max as big-M."""
         for s in [x.name for x in self.spec.services if x.name in self.c.single_writer]:
             regions = self.regions_of.get(s, [])
-            if s in self.fixed_services or not regions:
+            if not regions:
                 continue
             cells = {r: list(self.running_cells[(s, r)]) for r in regions}
             compute = [res for res in COMPUTE_RESOURCES if self.demand[s][res] > 0]
             p = {r: self.var(self.fresh("p"), 0, 1, pulp.LpBinary) for r in regions}
+            # a service held fixed keeps its primary too: its callers' writes are routed to it
+            self.m.p[s] = p
             self.add(
                 "single_writer",
                 f"one-primary-{s}",
@@ -80,6 +82,8 @@ class ServingFamilies(BuilderCore):
                         resource=res,
                         demand=d,
                     )
+            if s in self.fixed_services:
+                continue  # its standby rows are constants the held plan meets
             scenarios = [f for f in self.c.scenarios if self._touches(s, f)]
             if scenarios:
                 self._define_standby(s, cells, compute, p, scenarios)
@@ -204,8 +208,8 @@ class ServingFamilies(BuilderCore):
         that a failure leaves as it was in normal operation is implied and left out."""
         share = {g.name: float(g.share) for g in self.spec.users}
         reach_of: dict[str, dict[str, frozenset[str]]] = {}
-        for (s, group), reach in self.c.user_reach.items():
-            reach_of.setdefault(s, {})[group] = frozenset(reach)
+        for (s, group), groups_reach in self.c.user_reach.items():
+            reach_of.setdefault(s, {})[group] = frozenset(groups_reach)
         for s, reach in reach_of.items():
             regions = self.regions_of.get(s, [])
             if s in self.fixed_services or s in self.c.global_services or not regions:

@@ -81,6 +81,7 @@ class SurvivalFamilies(BuilderCore):
                     continue
                 d = self.demand[s][res]
                 b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
+                self.m.b[(s, r)] = b
                 for i in g.index:
                     self.add(
                         "linking",

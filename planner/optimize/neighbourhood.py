@@ -271,15 +271,18 @@ class _Search:
         bad = latency_violations(
             self.full.spec, self.hood.regions(self.units), self.catalog, self.full.global_services
         )
-        egress = egress_for(placements, self.full.spec, self.catalog)
+        flows = egress_for(placements, self.full.spec, self.catalog)
+        flows = flows[flows["kind"].isin(["dependency", "reply"])]
         costly: list[tuple[str, str]] = []
-        if len(egress):
-            cost = (
-                egress.groupby(["source", "target"])["usd_per_month"]
-                .sum()
-                .sort_values(ascending=False)
-            )
-            costly = [(s, t) for (s, t), c in cost.items() if c > 1e-9]
+        if len(flows):
+            # stable order on equal costs: by the dependency's name
+            cost = flows.groupby("flow")["usd_per_month"].sum().sort_index()
+            cost = cost.sort_values(ascending=False, kind="stable")
+            costly = [
+                (str(name).split("->")[0], str(name).split("->")[1])
+                for name, c in cost.items()
+                if c > 1e-9
+            ]
         return bad + [p for p in costly if p not in bad]
 
     def blocks(self, stage: str, s: str, t: str) -> list[list[str]]:

@@ -84,6 +84,19 @@ class Service(_Strict):
     rto_minutes: float | None = Field(default=None, ge=0)
     rpo_minutes: float | None = Field(default=None, ge=0)
     max_regions: int = Field(default=4, ge=1, le=10)
+    # traffic it sends to its users over the internet, split between user groups by share
+    internet_gb_per_month: float = Field(default=0, ge=0, le=1e9)
+    # its change rate: every full copy of its data in another region receives it
+    write_gb_per_month: float = Field(default=0, ge=0, le=1e9)
+
+    @model_validator(mode="after")
+    def _writes_need_state(self) -> Service:
+        if self.write_gb_per_month > 0 and not self.stateful:
+            raise ValueError(
+                "write_gb_per_month is the change rate of a service's data: set `stateful: true` "
+                "or remove it"
+            )
+        return self
 
 
 class UserGroup(_Strict):
@@ -98,7 +111,8 @@ class Dependency(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    gb_per_month: float = Field(default=0, ge=0, le=1e9)
+    gb_per_month: float = Field(default=0, ge=0, le=1e9)  # what the caller sends
+    reply_gb_per_month: float = Field(default=0, ge=0, le=1e9)  # what the callee sends back
     max_latency_ms: float | None = Field(default=None, gt=0, le=2000)
 
 
@@ -165,7 +179,7 @@ class AppSpec(_Strict):
 
 _KNOWN_KEYS = {
     name for model in (AppSpec, Service, Demand, UserGroup, Policy) for name in model.model_fields
-} | {"from", "to", "gb_per_month", "max_latency_ms"}
+} | {"from", "to", "gb_per_month", "reply_gb_per_month", "max_latency_ms"}
 
 
 def _path(loc: tuple[Any, ...]) -> str:
