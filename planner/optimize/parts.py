@@ -263,14 +263,19 @@ def check_result(result: SolveResult) -> None:
 
 
 def egress_floor(cands: Candidates, catalog: Catalog) -> float:
-    """Egress every plan pays: a dependency between services that share no allowed region sends at
-    least its monthly traffic (the caller holds at least its demand) at no less than the cheapest
-    rate between their allowed regions. Stand-alone bounds price no egress, so this adds to them."""
+    """Traffic every plan pays: a dependency between services that share no allowed region sends
+    its declared requests and replies between them, at no less than the cheapest pair of allowed
+    regions. Stand-alone bounds price no dependency traffic, so this adds to them."""
     off = cands.offers[cands.offers["serves"].astype(bool)]
     allowed = {s: sorted(set(g)) for s, g in off.groupby("service")["region"]}
     total = 0.0
     for dep in cands.spec.dependencies:
         src, dst = allowed.get(dep.source, []), allowed.get(dep.target, [])
-        if dep.gb_per_month > 0 and src and dst and not set(src) & set(dst):
-            total += dep.gb_per_month * min(catalog.egress_rate(a, b) for a in src for b in dst)
+        sent, back = dep.gb_per_month, dep.reply_gb_per_month
+        if sent + back > 0 and src and dst and not set(src) & set(dst):
+            total += min(
+                sent * catalog.egress_rate(a, b) + back * catalog.egress_rate(b, a)
+                for a in src
+                for b in dst
+            )
     return total
