@@ -43,6 +43,8 @@ class Plan:
     model_size: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     verification: Any = None  # VerificationReport, set by verify()
+    # how much of the cost rests on unverified prices and chargeback (planner.trust), when known
+    trust: pd.DataFrame | None = None
 
     @property
     def cost(self) -> dict[str, float]:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .catalog.columns import RESOURCES
 from .plan import Plan
+from .trust import trust_sentence
 
 JSON_VERSION = 1
 
@@ -100,6 +101,7 @@ def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
         "placements": placements,
         "fees": records(plan.fees),
         "traffic": records(plan.traffic),
+        "trust": None if plan.trust is None else records(plan.trust),
         "providers": plan.providers(),
         "regions": plan.regions(),
         "verification": plan.verification.as_dict() if plan.verification is not None else None,
@@ -155,6 +157,8 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
         "  internet egress ${internet_egress:,.2f} | replication ${replication:,.2f} | "
         "dependency traffic ${dependency_traffic:,.2f}".format(**cost)
     )
+    if plan.trust is not None and len(plan.trust):
+        lines.append("  " + trust_sentence(plan.trust))
     lines.append(f"Providers: {', '.join(plan.providers())}   Regions: {', '.join(plan.regions())}")
     lines.append("")
     p = plan.placements.copy()

@@ -43,6 +43,7 @@ def expand_offerings(
         out["exact_price_usd"] = _exact_prices(out, offs, prices, rinfo, reg_codes, problems)
     else:
         out["exact_price_usd"] = np.nan
+    out["price_status"] = _price_status(out, prices, rinfo)
     _add_monthly_price(out, sites, problems)
     out["fixed_usd_per_month"] = out["fixed_usd_per_month"].fillna(0.0).astype(float)
     out["offering"] = out["region"] + "/" + out["sku"]
@@ -65,8 +66,31 @@ def expand_offerings(
         "source_url",
         "as_of",
         "status",
+        "price_status",
     ]
     return out[keep].set_index("offering")
+
+
+def _price_status(out: pd.DataFrame, prices: pd.DataFrame, rinfo: pd.DataFrame) -> np.ndarray:
+    """How far the monthly price of each row can be trusted (V verified, S sourced, U unverified):
+    an exact regional price's own status; otherwise the weaker of the offering's and of the
+    region's, whose price factor scales it."""
+    rank = {s: k for k, s in enumerate(C.STATUSES)}  # V, S, U: later is weaker
+    region_status = out["region"].map(rinfo["status"]).fillna("U")
+    weaker = np.where(
+        out["status"].map(rank).fillna(2).to_numpy()
+        >= region_status.map(rank).fillna(2).to_numpy(),
+        out["status"].to_numpy(),
+        region_status.to_numpy(),
+    )
+    if prices.empty:
+        return weaker
+    exact = prices.assign(region_id=prices["provider"] + "/" + prices["region"])
+    exact = exact.set_index(["provider", "sku", "region_id"])["status"]
+    exact = exact[~exact.index.duplicated()]
+    key = pd.MultiIndex.from_arrays([out["provider"], out["sku"], out["region"]])
+    own = exact.reindex(key).to_numpy()
+    return np.where(pd.isna(own), weaker, own)
 
 
 def _check_offering_rows(offs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from ..model.candidates import build_candidates
 from ..plan import Plan
 from ..solve import get_backend
 from ..spec import AppSpec, check_against_catalog
+from ..trust import cost_trust
 from .common import PlanOptions, Progress, say
 from .coupled import solve_coupled
 from .decomposed import solve_decomposed
@@ -66,6 +67,7 @@ def make_plan(
         )
     else:
         plan = solve_decomposed(cands, catalog, options, deadline, timings)
+    plan.trust = cost_trust(plan, catalog)
     timings["total_s"] = time.perf_counter() - start
     plan.timings = timings
     return plan
