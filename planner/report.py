@@ -16,7 +16,7 @@ from .catalog.columns import RESOURCES
 from .plan import Plan
 from .trust import trust_sentence
 
-JSON_VERSION = 1
+JSON_VERSION = 2
 
 
 def _clean(x: Any) -> Any:

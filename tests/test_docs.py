@@ -164,7 +164,7 @@ def test_every_top_level_json_key_is_documented(plan_json: dict) -> None:
     spans = _code_spans(_read("json.md"))
     missing = [k for k in plan_json if k not in spans]
     assert not missing, f"docs/json.md does not document top-level keys {missing}"
-    assert plan_json["schema_version"] == 1
+    assert plan_json["schema_version"] == 2
 
 
 def test_every_placement_key_is_documented(plan_json: dict) -> None:
@@ -186,7 +186,8 @@ def test_nested_json_keys_are_documented(plan_json: dict, small_plan) -> None:  
         "solve": plan_json["solve"].keys(),
         "solve.timings_s": plan_json["solve"]["timings_s"].keys(),
         "solve.model_size": plan_json["solve"]["model_size"].keys(),
-        "egress": list(small_plan.egress.columns),
+        "traffic": list(small_plan.traffic.columns),
+        "trust": list(small_plan.trust.columns) if small_plan.trust is not None else [],
         "fees": list(small_plan.fees.columns),
     }
     missing = {where: sorted(k for k in keys if k not in spans) for where, keys in nested.items()}
