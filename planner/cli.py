@@ -200,11 +200,17 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     from .report import records, table_text
 
     # what fails is checked before planning: a mistake there is not worth a solve
-    if not (args.sweep or args.fail or args.fail_provider or args.fail_site or args.incident):
+    failing = args.sweep or args.fail or args.fail_provider or args.fail_site or args.incident
+    if args.price and failing:
+        raise InputError("ask one what-if at a time: a failure, or --price changes, not both")
+    if not failing and not args.price:
         raise InputError(
             "say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
-            "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep"
+            "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep; or "
+            "what costs change: --price provider=naver:+20%"
         )
+    if args.price:
+        return _price_whatif(args)
     cat = _catalog(args)
     failure = (
         None
@@ -292,6 +298,44 @@ def cmd_whatif(args: argparse.Namespace) -> int:
                 lines += [f"Migration at {args.bandwidth_gbps:g} Gbit/s:", table_text(mig)]
             else:
                 lines.append("Migration: nothing to move")
+        text = "\n".join(lines)
+    _emit(text, args, protect=[Path(args.spec)])
+    return EXIT_OK
+
+
+def _price_whatif(args: argparse.Namespace) -> int:
+    """Plan on today's prices and on the changed ones; show what moves and what it costs."""
+    import json
+
+    from .analysis.whatif_price import parse_price_change, plan_changes, repriced
+    from .report import plan_to_dict, records, table_text
+
+    cat = _catalog(args)
+    changes = [parse_price_change(text, cat) for text in args.price]  # checked before solving
+    cat, before = _make_plan(args, cat)
+    _, after = _make_plan(args, repriced(cat, changes))
+    moved = plan_changes(before, after)
+    if args.format == "json":
+        out = {
+            "price_changes": [c.text for c in changes],
+            "cost_before_usd_per_month": before.cost["total"],
+            "cost_after_usd_per_month": after.cost["total"],
+            "services": records(moved),
+            "plan_after": plan_to_dict(after),
+        }
+        text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
+    elif args.format == "csv":
+        text = _format_table(moved, "csv")
+    else:
+        n = int(moved["moved"].sum())
+        lines = [
+            "What if " + "; ".join(c.describe() for c in changes) + "?",
+            f"Plan cost: ${before.cost['total']:,.2f} -> ${after.cost['total']:,.2f}/month "
+            f"({after.cost['total'] - before.cost['total']:+,.2f})",
+            f"{n} of {len(moved)} services move" if n else "No service moves: the plan holds",
+            "",
+            table_text(moved.round({"usd_before": 2, "usd_after": 2})),
+        ]
         text = "\n".join(lines)
     _emit(text, args, protect=[Path(args.spec)])
     return EXIT_OK
@@ -503,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sweep",
         choices=("region", "provider", "zone", "site"),
         help="evaluate every single failure of this kind instead",
+    )
+    p.add_argument(
+        "--price",
+        action="append",
+        metavar="KIND=NAME:CHANGE",
+        help="re-plan with changed prices: provider=naver:+20%%, region=aws/ap-northeast-2:-10%%, "
+        "category=storage.object:x1.5, offering=ID:+5%%, or private.utilization=0.3 (repeatable)",
     )
     p.add_argument("--strategy", default="optimal")
     _add_common(p)

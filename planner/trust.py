@@ -32,7 +32,9 @@ def cost_trust(plan: Plan, catalog: Catalog) -> pd.DataFrame:
     """One row per provider and a `total` row (TRUST_COLUMNS); shares are of the row's cost."""
     p = plan.placements
     off = catalog.offerings
-    status = off["price_status"].reindex(p["offering"]).fillna("U").to_numpy()
+    # a catalog built in code without statuses (synthetic ones) counts as unverified
+    known = off["price_status"] if "price_status" in off else pd.Series("U", index=off.index)
+    status = known.reindex(p["offering"]).fillna("U").to_numpy()
     kind = catalog.providers["kind"].reindex(p["provider"]).fillna("public").to_numpy()
     units = pd.DataFrame(
         {
