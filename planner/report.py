@@ -84,6 +84,11 @@ def plan_to_dict(plan: Plan, availability: Any = None) -> dict[str, Any]:
         "bound_usd_per_month": None if plan.bound is None else round(plan.bound, 6),
         "gap": None if plan.gap is None else round(plan.gap, 8),
         "cost_breakdown_usd_per_month": {k: round(v, 6) for k, v in cost.items()},
+        "traffic_invoice_usd_per_month": (
+            round(float(plan.traffic["usd_invoice"].sum()), 6)
+            if "usd_invoice" in plan.traffic
+            else None
+        ),
         "policy": spec.policy.model_dump(mode="json"),
         "services": [
             {
@@ -157,6 +162,13 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
         "  internet egress ${internet_egress:,.2f} | replication ${replication:,.2f} | "
         "dependency traffic ${dependency_traffic:,.2f}".format(**cost)
     )
+    if "usd_invoice" in plan.traffic and len(plan.traffic):
+        flat, invoice = plan.traffic["usd_per_month"].sum(), plan.traffic["usd_invoice"].sum()
+        if abs(flat - invoice) > 0.005:
+            lines.append(
+                f"  traffic on the invoice, with volume tiers and free allowances: "
+                f"${invoice:,.2f} (the optimiser prices it at first-tier rates: ${flat:,.2f})"
+            )
     if plan.trust is not None and len(plan.trust):
         lines.append("  " + trust_sentence(plan.trust))
     lines.append(f"Providers: {', '.join(plan.providers())}   Regions: {', '.join(plan.regions())}")

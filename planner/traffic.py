@@ -343,3 +343,22 @@ def _row(
         "usd_per_gb": float(rate),
         "usd_per_month": float(gb) * float(rate),
     }
+
+
+def with_invoice(traffic: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """The flows with `usd_invoice`: what the invoice charges for each once the providers' volume
+    tiers and free allowances apply (`Catalog.egress_bill`), beside `usd_per_month`, the
+    first-tier price the optimiser uses (tiers only lower it: the optimiser's rate is an upper
+    bound of the invoice)."""
+    if not len(traffic):
+        return traffic.assign(usd_invoice=pd.Series(dtype=float))
+    bill = catalog.egress_bill(
+        pd.DataFrame(
+            {
+                "source": traffic["source_region"].to_numpy(),
+                "destination": traffic["destination"].to_numpy(),
+                "gb": traffic["gb_per_month"].to_numpy(dtype=float),
+            }
+        )
+    )
+    return traffic.assign(usd_invoice=bill["usd"].to_numpy(dtype=float))
