@@ -98,6 +98,7 @@ class BuilderCore:
         self.m = BuiltModel(self.prob, cands, {}, {}, {}, [])
         self._names: dict[str, int] = {}
         self._fresh: dict[str, int] = {}
+        self._running_after: dict[tuple[str, str, str], pulp.LpVariable] = {}
         off = cands.offers
         self.off = off
         self.primary = off.index[off["role"] == "primary"]
@@ -198,6 +199,41 @@ class BuilderCore:
                 service=s,
             )
         return self.zone_k[i]
+
+    def running_after(self, s: str, r: str, f: Scenario) -> pulp.LpVariable:
+        """Whether s still runs in r after failure f (rule 1): u[s,r] itself unless f is a zone
+        failure of r, which may take every unit it holds there; then a binary a <= u[s,r] and
+        a <= the serving units left, sum (n_i - k_i), made once per (service, failure)."""
+        if r != f.zone_of:
+            return self.m.u[(s, r)]
+        key = (s, r, f.id)
+        if key not in self._running_after:
+            a = self.var(self.fresh("a"), 0, 1, pulp.LpBinary)
+            rows = [i for i in self.running_cells[(s, r)]]
+            self.add(
+                "linking",
+                f"runs-{s}-in-{r}-after-{f.id}",
+                [(a, 1.0), (self.m.u[(s, r)], -1.0)],
+                pulp.LpConstraintLE,
+                0.0,
+                service=s,
+                region=r,
+            )
+            self.add(
+                "linking",
+                f"units-left-{s}-in-{r}-after-{f.id}",
+                [
+                    (a, 1.0),
+                    *((self.m.n[i], -1.0) for i in rows),
+                    *((self.zone_units(i), 1.0) for i in rows),
+                ],
+                pulp.LpConstraintLE,
+                0.0,
+                service=s,
+                region=r,
+            )
+            self._running_after[key] = a
+        return self._running_after[key]
 
     def alive_terms(
         self, rows: list[int], res: str, f: Scenario | None

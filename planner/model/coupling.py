@@ -46,7 +46,7 @@ class CouplingFamilies(BuilderCore):
                 self.add(
                     "user_latency",
                     f"users-{group}-reach-{s}-without-{f.id}",
-                    [(self.m.u[(s, r)], 1.0) for r in alive],
+                    [(self.running_after(s, r, f), 1.0) for r in alive],
                     pulp.LpConstraintGE,
                     1.0,
                     service=s,
@@ -94,6 +94,8 @@ class CouplingFamilies(BuilderCore):
         for j, f in enumerate(self.c.scenarios):
             for r in f.regions:
                 lost_by[r].append(j)
+            if f.zone_of:  # a zone failure may take every unit a service holds there
+                lost_by[f.zone_of].append(j)
         for k, dep in self._dependencies():
             if dep.max_latency_ms is None:
                 continue
@@ -114,10 +116,11 @@ class CouplingFamilies(BuilderCore):
                 )
                 for f in self._failures_of_near(s, t, r, near, lost_by):
                     alive = [rt for rt in near if not self._loses(t, rt, f)]
+                    caller = self._after(s, r, f)
                     self.add(
                         "dependency_latency",
                         f"dep{k}-{s}-in-{r}-near-{t}-without-{f.id}",
-                        [(self.m.u[(s, r)], 1.0), *((self.m.u[(t, rt)], -1.0) for rt in alive)],
+                        [(caller, 1.0), *((self._after(t, rt, f), -1.0) for rt in alive)],
                         pulp.LpConstraintLE,
                         0.0,
                         service=s,
@@ -134,6 +137,18 @@ class CouplingFamilies(BuilderCore):
             return False
         return r in f.regions
 
+    def _after(self, s: str, r: str, f: Scenario) -> pulp.LpVariable:
+        """s runs in r after f (global SaaS keeps its regions but to a provider failure)."""
+        if s in self.c.global_services and f.kind != "provider":
+            return self.m.u[(s, r)]
+        return self.running_after(s, r, f)
+
+    def _hits(self, s: str, r: str, f: Scenario) -> bool:
+        """Whether failure f may take service s out of region r: it loses r, or a zone of it."""
+        if s in self.c.global_services and f.kind != "provider":
+            return False
+        return r in f.regions or r == f.zone_of
+
     def _failures_of_near(
         self, s: str, t: str, r: str, near: list[str], lost_by: dict[str, list[int]]
     ) -> list[Scenario]:
@@ -143,7 +158,7 @@ class CouplingFamilies(BuilderCore):
         out = []
         for j in hit:
             f = self.c.scenarios[j]
-            if self._loses(s, r, f) or not any(self._loses(t, rt, f) for rt in near):
+            if self._loses(s, r, f) or not any(self._hits(t, rt, f) for rt in near):
                 continue
             out.append(f)
         return out

@@ -188,7 +188,8 @@ class SurvivalFamilies(BuilderCore):
         keep = ~lost & ~backup
         terms = [(nvars[p], float(cap[p])) for p in np.flatnonzero(keep & private & (cap > 0))]
         public_regions = sorted(set(region_names[keep & ~private]))
-        terms += [(self.m.u[(s, r)], d) for r in public_regions if (s, r) in self.m.u]
+        # where it still runs after f: a zone failure may take all it holds in that region
+        terms += [(self.running_after(s, r, f), d) for r in public_regions if (s, r) in self.m.u]
         terms += [(v, -c) for v, c in grow_terms]
         self.add(
             "survival",
