@@ -130,7 +130,9 @@ def test_egress_floor_prices_traffic_between_disjoint_jurisdictions(catalog: Cat
     assert floor == pytest.approx(1_000.0 * cheapest)
     assert floor > 0
     plan = make_plan(spec, catalog, PlanOptions(time_limit=30))
-    assert plan.cost["dependency_traffic"] >= floor - 1e-6  # the floor never exceeds what a plan pays
+    assert (
+        plan.cost["dependency_traffic"] >= floor - 1e-6
+    )  # the floor never exceeds what a plan pays
 
 
 def _chain_spec(budget: float) -> dict:

@@ -159,6 +159,17 @@ with page_body():
     )
     m[4].metric(t("plan.regions"), len(plan.regions()), help=", ".join(plan.providers()))
 
+    if plan.trust is not None and len(plan.trust):
+        total = plan.trust[plan.trust["provider"] == "total"].iloc[0]
+        st.caption(
+            t(
+                "plan.trust",
+                unverified=total["unverified_share"],
+                unverified_usd=total["unverified_usd"],
+                chargeback=total["chargeback_share"],
+                chargeback_usd=total["chargeback_usd"],
+            )
+        )
     if v is not None and v.ok:
         st.success(
             t("plan.verified", n=max(0, v.scenarios_checked - 1), survive=plan.spec.policy.survive),
