@@ -17,6 +17,7 @@ This module decides only the order, how long each stage may take, and what it re
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass, replace
@@ -114,6 +115,11 @@ def solve_decomposed(
     # priced well by the union: solve the coupled model over pruned regions, keep the better plan.
     if not best.plan.verification.ok and overfills_private(best.plan, catalog):
         best = _repair_private_capacity(run, alone, best)
+        if _good_enough(best.plan, options):
+            return best.plan
+    limit = cands.spec.policy.max_providers
+    if limit is not None and len(best.plan.providers()) > limit:
+        best = _repair_providers(run, best, limit)
         if _good_enough(best.plan, options):
             return best.plan
     # Past the deadline with no verified plan, still seat the groups that miss latency budgets: the
@@ -244,6 +250,67 @@ def _price_private_vcpu(
             )
             break
     return bound
+
+
+# ------------------------------------------------------------------ 2b. the provider limit
+PROVIDER_CHOICES = 4  # sets of providers tried, the most promising first
+
+
+def _repair_providers(run: _Run, best: Incumbent, limit: int) -> Incumbent:
+    """The union on more providers than `policy.max_providers` allows: keep the `limit` providers
+    that carry most of its cost, re-solve alone (restricted to them) only the services that used
+    the others, and keep the cheapest verified result; then the next sets of providers while the
+    first half of the time lasts. The coupled model alone often finds no plan at all in time."""
+    options, pruned = run.options, run.pruned
+    p = best.plan.placements
+    carried = p.groupby("provider")["usd_per_month"].sum().sort_values(ascending=False)
+    others = sorted(set(pruned.offers["provider"]) - set(carried.index))
+    ranked = [str(x) for x in carried.index] + others
+    service_of = run.cands.offers["service"]
+    for k, keep in enumerate(
+        itertools.islice(itertools.combinations(ranked, limit), PROVIDER_CHOICES)
+    ):
+        if k and time.perf_counter() > run.deadline - 0.5 * options.time_limit:
+            break
+        affected = sorted(set(p.loc[~p["provider"].isin(keep), "service"]))
+        offers = pruned.offers[pruned.offers["service"].isin(affected)]
+        offers = offers[offers["provider"].isin(keep)]
+        regions = {s: set(g["region"]) for s, g in offers.groupby("service")}
+        if any(not regions.get(s) for s in affected):
+            continue
+        units = {i: n for i, n in best.units.items() if service_of[i] not in affected}
+        strategies = dict(best.strategies)
+        solved = True
+        for _s, out in solve_each(
+            pruned.restrict(affected, regions), run.catalog, options, run.per_service_limit
+        ):
+            if isinstance(out, BaseException):
+                solved = False  # e.g. a service these providers cannot carry: next choice
+                break
+            units.update(out.units)
+            strategies.update(out.strategies)
+        if not solved:
+            continue
+        tried = run.incumbent(units, strategies, best.bound)
+        say(
+            options,
+            f"kept providers {', '.join(keep)} (policy.max_providers = {limit}), re-solved "
+            f"{len(affected)} services alone: ${tried.plan.objective:,.2f}/month, "
+            f"{'verified' if tried.plan.verification.ok else 'not verified'}",
+        )
+        if _better(tried.plan, best.plan):
+            best = tried
+    return best
+
+
+def _better(a: Plan, b: Plan) -> bool:
+    """A verified plan beats an unverified one; between equals, the cheaper."""
+    if a.verification.ok != b.verification.ok:
+        return bool(a.verification.ok)
+    if not a.verification.ok:  # neither verified: the one within the provider limit
+        limit = a.spec.policy.max_providers or 10**6
+        return len(a.providers()) <= limit < len(b.providers())
+    return a.objective < b.objective - 1e-9
 
 
 # ------------------------------------------------------------------ 3. coordination
