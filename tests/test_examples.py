@@ -22,6 +22,18 @@ PINNED = {  # USD per month, proven within the default gap
     # had erp-db 18.6 ms away against 15, so erp-db also runs in aws/ap-northeast-2.
     "hybrid-dr.yaml": 2514.51,
     "single-dc.yaml": 4309.14,
+    # Issue 15's rules, one example each. zone-db-latency: 2 ms budgets from the API to a
+    # single-writer cache and database under survive: zone, so the primary must outlive a zone in
+    # its own region (Multi-AZ): everything in aws/ap-northeast-2 with a zone's share spare.
+    "zone-db-latency.yaml": 2589.95,
+    # far-user-groups: four user groups with no region in common and shares 0.40/0.25/0.20/0.15;
+    # each group's share of the web tier's vCPU sits within its budget, and a quarter of it after
+    # any region fails (warm_standby), in two regions near each group.
+    "far-user-groups.yaml": 4159.69,
+    # provider-saas: survive: provider with a SaaS identity and max_providers 2; no SaaS outlives
+    # its provider, so sso is bought twice (Ncloud SSO and Cognito) on the two providers that web
+    # and the database use.
+    "provider-saas.yaml": 1610.68,
 }
 
 
@@ -42,6 +54,48 @@ def test_global_saas_plans_and_verifies(catalog) -> None:
     # verified means no single region failure takes a service down: sso may be bought from
     # regional SaaS (Ncloud SSO is sold in Korea only), which fails with its region
     assert (sweep(plan, catalog, kind="region")["services_down"] == 0).all()
+
+
+# What each of issue 15's examples is there to show, read from its plan, and the sweep of its
+# policy's failures (which reads the rules through planner.analysis.failure, as the verifier does).
+RULE_EXAMPLES = {
+    "zone-db-latency.yaml": "zone",
+    "far-user-groups.yaml": "region",
+    "provider-saas.yaml": "provider",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULE_EXAMPLES))
+def test_rule_example_shows_its_rule_and_survives(name: str, catalog) -> None:
+    spec = load_spec(EXAMPLES / name)
+    plan = make_plan(spec, catalog, PlanOptions(time_limit=60))
+    assert plan.verification.ok, plan.verification.violations
+    table = sweep(plan, catalog, kind=RULE_EXAMPLES[name])
+    assert table["survived"].all(), table
+    assert (table["dependencies_out_of_budget"] == 0).all(), table
+    rows = plan.placements
+    if name == "zone-db-latency.yaml":
+        # 2 ms allows no second region: API, cache and database outlive a zone in one region
+        assert rows["region"].nunique() == 1
+        assert set(rows["service"]) == {"order-api", "session-cache", "ledger-db"}
+    elif name == "provider-saas.yaml":
+        # sso on both providers of the plan, and no third provider
+        providers = set(rows["provider"])
+        assert len(providers) == 2
+        assert set(rows.loc[rows["service"] == "sso", "provider"]) == providers
+    else:
+        # each group finds its share of the 80 vCPU within budget, and a quarter of it after
+        # losing any one region (warm_standby); no region serves two groups
+        vcpu = (rows["vcpu"] * rows["units"]).groupby(rows["region"]).sum()
+        reached: set[str] = set()
+        for g in spec.users:
+            rtt = catalog.rtt_from_point_ms(g.lat, g.lon).reindex(vcpu.index)
+            near = vcpu[rtt <= g.max_latency_ms]
+            assert not reached & set(near.index)
+            reached |= set(near.index)
+            assert near.sum() >= g.share * 80 - 1e-6
+            for lost in near.index:
+                assert near.drop(lost).sum() >= 0.25 * g.share * 80 - 1e-6
 
 
 def test_every_example_is_pinned_or_marked_slow() -> None:
