@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .analysis.failure import FailureTables
 from .analysis.plan_availability import plan_availability
 from .analysis.whatif import sweep
 from .catalog import Catalog
@@ -97,17 +98,17 @@ def plan_with_strategy(
 
 
 def worst_latency_ms(plan: Plan, catalog: Catalog) -> float:
-    """Worst, over user groups and user-facing services, of the round trip to the nearest region."""
-    spec = plan.spec
-    prim = plan.placements[plan.placements["role"] != "backup"]
+    """Worst, over user groups and user-facing services, of the round trip to the nearest region
+    running the service (serving units: a volume or a backup serves no user; docs/model.md,
+    rule 1)."""
+    t = FailureTables.build(plan, catalog)
+    u = t.users
+    serving = t.cell_serving
     worst = 0.0
-    for svc in spec.services:
-        if not svc.user_facing:
-            continue
-        regions = set(prim.loc[prim["service"] == svc.name, "region"])
-        for u in spec.users:
-            rtt = catalog.rtt_from_point_ms(u.lat, u.lon)
-            worst = max(worst, min(rtt[r] for r in regions))
+    for s in u.services.tolist():
+        running = t.cell_region[(t.cell_service == s) & (serving > 0)]
+        for g in range(len(u.groups)):
+            worst = max(worst, float(u.rtt[g, running].min()) if len(running) else math.inf)
     return worst
 
 
@@ -130,9 +131,8 @@ def summarize(plan: Plan, catalog: Catalog, beta: float | None = None) -> dict[s
         else float(strat["rpo_minutes"].max()),
         "providers": ", ".join(plan.providers()),
         "regions": len(plan.regions()),
-        "survives_single_region_failures": (
-            f"{int((sweeps['services_down'] == 0).sum())}/{len(sweeps)}"
-        ),
+        # survived: no service down, every user group served, every dependency within budget
+        "survives_single_region_failures": f"{int(sweeps['survived'].sum())}/{len(sweeps)}",
         "gap": None if plan.gap is None else round(plan.gap, 8),
         "status": plan.status,
     }

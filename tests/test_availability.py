@@ -687,3 +687,149 @@ def test_twenty_domains_enumerate_exactly() -> None:
     assert r.service_effective_unavailability["s0"] == pytest.approx(
         r.unavailability_without_front_door, rel=1e-12
     )  # s0 needs every other service, so its closure is the whole app
+
+
+# --------------------------------------------------------------------------------------------
+# A plan's availability reads the failure function (issue 15, rule 7: one truth)
+# --------------------------------------------------------------------------------------------
+def _drawn_world():  # noqa: ANN202 - a Catalog
+    """Provider pa in Seoul and Busan (and Daegu, which the plan leaves unused, so that losing
+    the plan's pa regions is not losing pa), pb in Tokyo, a private site."""
+    from planner.synthetic import SynthOffering, SynthRegion, make_catalog
+
+    regions = [
+        SynthRegion("pa", "seoul", zones=2, lat=37.55, lon=126.99),
+        SynthRegion("pa", "busan", zones=2, lat=35.18, lon=129.08),
+        SynthRegion("pa", "daegu", zones=2, lat=35.87, lon=128.6),
+        SynthRegion("pb", "tokyo", jurisdiction="JP", zones=3, lat=35.68, lon=139.69),
+        SynthRegion(
+            "priv", "dc1", zones=1, lat=37.4, lon=127.1, private=True, vcpu_capacity=64,
+            mem_gib_capacity=1e5, storage_gb_capacity=1e6,
+        ),
+    ]  # fmt: skip
+    offerings = [
+        o
+        for region in ("pa/seoul", "pa/busan", "pa/daegu", "pb/tokyo")
+        for o in (
+            SynthOffering(region, "vm4", "compute.vm", 100, vcpu=4, mem_gib=16),
+            SynthOffering(region, "vm2", "compute.vm", 50, vcpu=2, mem_gib=8),
+            SynthOffering(region, "obj", "storage.object", 5, tier="PaaS", storage_gb=500),
+        )
+    ]
+    offerings += [
+        SynthOffering("priv/dc1", "flavor4", "compute.vm", 40, vcpu=4, mem_gib=16),
+        SynthOffering("priv/dc1", "vol", "storage.block", 10, storage_gb=500),
+        SynthOffering(
+            "pa/seoul", "sso", "saas.identity", 30, tier="SaaS", users=100, scope="global"
+        ),
+    ]
+    return make_catalog(regions, offerings)
+
+
+DRAWN = """
+app: drawn
+policy: {survive: region}
+users:
+  - {name: seoul, lat: 37.5, lon: 127.0, share: 1.0, max_latency_ms: 40}
+services:
+  - {name: web, category: compute.vm, tiers: [IaaS], demand: {vcpu: 8}, user_facing: true}
+  - {name: api, category: compute.vm, tiers: [IaaS], demand: {vcpu: 8}, dr: warm_standby}
+  - {name: ledger, category: db.relational, tiers: [IaaS], demand: {vcpu: 4}, stateful: true}
+  - {name: docs, category: storage.block, tiers: [IaaS], demand: {storage_gb: 400},
+     dr: backup_restore}
+  - {name: login, category: saas.identity, tiers: [SaaS], demand: {users: 50}}
+dependencies:
+  - {from: web, to: api}
+  - {from: api, to: ledger}
+"""
+DRAWN_ROWS = [
+    ("web", "pa/seoul/vm4", 1, "active"),
+    ("web", "pa/busan/vm4", 1, "active"),
+    ("web", "pb/tokyo/vm4", 1, "active"),
+    # warm standby on a private site and in Busan: it must grow back into Busan, so it is up
+    # while Busan runs it, whatever the site holds (not a threshold on capacity shares)
+    ("api", "priv/dc1/flavor4", 1, "primary"),
+    ("api", "pa/busan/vm4", 1, "standby"),
+    # a single writer: only Seoul can hold its primary (again not a threshold)
+    ("ledger", "pa/seoul/vm4", 1, "primary"),
+    ("ledger", "pa/busan/vm2", 1, "standby"),
+    ("ledger", "pb/tokyo/vm2", 1, "standby"),
+    ("docs", "priv/dc1/vol", 1, "primary"),
+    ("docs", "pb/tokyo/obj", 1, "backup"),
+    ("login", "pa/seoul/sso", 1, "active"),
+]
+
+
+def _drawn_plan(catalog):  # noqa: ANN001, ANN202
+    import pandas as pd
+
+    from planner.catalog.columns import RESOURCES
+    from planner.plan import PLACEMENT_COLUMNS, Plan, egress_for, fees_for
+    from planner.spec import spec_from_text
+
+    rows = []
+    for service, offering, units, role in DRAWN_ROWS:
+        o = catalog.offerings.loc[offering]
+        rows.append(
+            {
+                **{k: o[k] for k in ("provider", "region", "sku", "category", "tier")},
+                "service": service,
+                "offering": offering,
+                "role": role,
+                "units": units,
+                **{r: float(o[r]) for r in RESOURCES},
+                "usd_per_unit_month": float(o["usd_per_month"]),
+                "usd_per_month": float(o["usd_per_month"]) * units,
+            }
+        )
+    p = pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
+    spec = spec_from_text(DRAWN, "drawn.yaml")
+    strategies = {"web": "active_active", "api": "warm_standby", "ledger": "active_active",
+                  "docs": "backup_restore", "login": "active_active"}  # fmt: skip
+    flows = egress_for(p, spec, catalog)
+    field = "traffic" if "traffic" in Plan.__dataclass_fields__ else "egress"
+    fees = fees_for(p, catalog)
+    return Plan(spec=spec, placements=p, strategies=strategies, fees=fees, **{field: flows})
+
+
+def test_the_engine_reads_whether_a_service_is_up_from_the_failure_function() -> None:
+    """For every state of the plan's region and provider domains, the engine's input says a
+    service is up (its replicas up hold the required share) exactly when the failure function
+    says its own rules hold with the regions of that state lost (ok or degraded)."""
+    from planner.analysis.availability_compile import below_required
+    from planner.analysis.failure import RECOVERING, FailureTables, batch_of, evaluate
+    from planner.analysis.plan_availability import plan_layout
+
+    catalog = _drawn_world()
+    plan = _drawn_plan(catalog)
+    layout = plan_layout(plan, catalog)
+    # the services whose up-ness is no threshold on capacity shares are read as sets of regions
+    shapes = {s.name: [r.region for r in s.replicas] for s in layout.services}
+    assert shapes["ledger"] == ["ledger: pa/seoul"]
+    assert shapes["api"] == ["api: pa/busan"]
+    assert shapes["login"] == ["pa (global)"]
+    t = FailureTables.build(plan, catalog)
+    regions = catalog.regions
+    domains = sorted(set(layout.domain_unavailability))
+    states = list(itertools.product((False, True), repeat=len(domains)))
+    names, lost = [], []
+    for state in states:
+        down = {d for d, x in zip(domains, state, strict=True) if x}
+        gone = {r for r in t.regions if f"region:{r}" in down}
+        for d in down:
+            if d.startswith("provider:"):  # a provider down loses every region it has
+                gone |= set(regions.index[regions["provider"] == d.removeprefix("provider:")])
+        names.append(", ".join(sorted(down)))
+        lost.append(gone)
+    ev = evaluate(t, batch_of(t, catalog, names, lost))
+    for k, state in enumerate(states):
+        down = {d for d, x in zip(domains, state, strict=True) if x}
+        for j, service in enumerate(layout.services):
+            held = sum(
+                r.capacity_share
+                for r in service.replicas
+                if not set(layout.region_domains[r.region]) & down
+            )
+            engine_up = not below_required(held, service.required_share)
+            assert engine_up == (ev.own_status[k, j] < RECOVERING), (service.name, names[k])
+    assert (ev.own_status >= RECOVERING).any() and (ev.own_status < RECOVERING).any()

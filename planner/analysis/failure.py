@@ -146,6 +146,12 @@ class FailureTables:
     def cell_provider(self) -> np.ndarray:
         return self.region_provider[self.cell_region]
 
+    @property
+    def cell_serving(self) -> np.ndarray:
+        """C: main-resource capacity of each cell's serving rows, all units up (> 0: the service
+        runs there in normal operation)."""
+        return self.full[np.arange(len(self.cell_service)), _N + 1 + self.main[self.cell_service]]
+
     @classmethod
     def build(cls, plan: Plan, catalog: Catalog) -> FailureTables:
         return _build(plan, catalog)
