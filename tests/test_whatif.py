@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from planner.analysis.availability import monte_carlo_availability
@@ -154,6 +155,48 @@ def test_control_plane_incident_flags_strategies_that_must_launch(catalog) -> No
     row = impact.services.set_index("service").loc["api"]
     assert row["status"] in ("degraded", "recovering")
     assert "control plane is down" in row["note"]
+    # rule 4's note: the region it grows back in is aws's too, whose control plane is hit
+    assert "growth in aws/us-east-2 needs aws's control plane during its outage" in row["note"]
+
+
+@pytest.mark.parametrize("name", sorted(SURVIVING))
+def test_the_user_table_says_whether_each_group_is_served(plans, catalog, name: str) -> None:
+    """Rule 5 in what-if's terms: a group of a user-facing service is served when the capacity it
+    can count on within its budget covers its share of what the strategy keeps running (and the
+    service is up); summary['users_affected'] names the groups that are not."""
+    plan = plans[name]
+    demand = {s.name: s.demand.as_dict() for s in plan.spec.services}
+    for region in plan.regions():
+        impact = evaluate_failure(plan, catalog, failure_from(catalog, regions=[region]))
+        users = impact.users
+        assert list(users.columns) == [
+            "group",
+            "service",
+            "before_ms",
+            "after_ms",
+            "budget_ms",
+            "within_budget",
+            "share",
+            "capacity_within_budget",
+            "served",
+        ]
+        services = impact.services.set_index("service")
+        for row in users.itertuples():
+            up = services.at[row.service, "status"] not in ("down", "recovering")
+            if pd.isna(row.capacity_within_budget):  # global SaaS: served by its vendor
+                assert row.served == up
+                continue
+            strategy = catalog.strategies.loc[plan.strategies[row.service]]
+            need = (
+                strategy["compute_fraction"]
+                * demand[row.service][services.at[row.service, "resource"]]
+            )
+            if need > 0:
+                enough = row.capacity_within_budget >= row.share * need * (1 - 1e-6) - 1e-6
+            else:  # nothing to keep running: somewhere within budget to grow into
+                enough = row.capacity_within_budget >= 0 and bool(row.within_budget)
+            assert row.served == (up and enough), (region, row)
+        assert impact.summary["users_affected"] == sorted(set(users.loc[~users["served"], "group"]))
 
 
 def test_replan_avoids_the_failed_region_and_prices_the_move(plans, catalog) -> None:
