@@ -99,6 +99,8 @@ class BuilderCore:
         self._names: dict[str, int] = {}
         self._fresh: dict[str, int] = {}
         self._running_after: dict[tuple[str, str, str], pulp.LpVariable] = {}
+        # single-writer services whose candidates include multi-writer offerings (serving.py)
+        self.mixed_writers: set[str] = set()
         off = cands.offers
         self.off = off
         self.primary = off.index[off["role"] == "primary"]
@@ -191,7 +193,7 @@ class BuilderCore:
             s = self.service_of[i]
             self.zone_k[i] = self.var(f"k_{i}", 0, None, pulp.LpInteger)
             self.add(
-                "survival",
+                "linking",  # what k means, not a requirement a user could relax
                 f"zone-spread-{s}-{i}",
                 [(self.zone_k[i], 1.0), (self.m.n[i], -1.0 / self.column("zones")[i])],
                 pulp.LpConstraintGE,

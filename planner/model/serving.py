@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pulp
 
 from ..catalog.columns import main_resource
@@ -51,12 +52,13 @@ class ServingFamilies(BuilderCore):
             p = {r: self.var(self.fresh("p"), 0, 1, pulp.LpBinary) for r in regions}
             # a service held fixed keeps its primary too: its callers' writes are routed to it
             self.m.p[s] = p
+            uses = self._uses_single_writer(s, [i for r in regions for i in cells[r]])
             self.add(
                 "single_writer",
                 f"one-primary-{s}",
-                [(v, 1.0) for v in p.values()],
+                [(v, 1.0) for v in p.values()] + ([] if uses is None else [(uses, -1.0)]),
                 pulp.LpConstraintEQ,
-                1.0,
+                1.0 if uses is None else 0.0,
                 service=s,
             )
             for r in regions:
@@ -94,16 +96,39 @@ class ServingFamilies(BuilderCore):
                 for res in compute:
                     d = self.demand[s][res]
                     rows = [i for r in regions for i in cells[r]]
+                    need = (1.0 + alpha) * d
                     self.add(
                         "single_writer",
                         f"cut-single-writer-{s}-{res}",
-                        self.alive_terms(rows, res, None),
+                        self.alive_terms(rows, res, None)
+                        + ([] if uses is None else [(uses, -need)]),
                         pulp.LpConstraintGE,
-                        (1.0 + alpha) * d,
+                        need if uses is None else 0.0,
                         service=s,
                         resource=res,
                         demand=d,
                     )
+
+    def _uses_single_writer(self, s: str, rows: list[int]) -> pulp.LpVariable | None:
+        """None when every serving candidate of s is single-writer (the rules always apply);
+        otherwise a binary w, 1 when s uses a single-writer offering (n_i <= M_i w for those),
+        and the primary, standby and cut rows hold only then (rule 3: single-writer unless every
+        offering it uses is multi-writer). Its callers' requests then go to wherever it runs."""
+        single = self.cat.single_writer(self.off.loc[rows, "offering"])
+        if single.all():
+            return None
+        w = self.var(self.fresh("w"), 0, 1, pulp.LpBinary)
+        for i in np.asarray(rows)[single]:
+            self.add(
+                "single_writer",
+                f"uses-single-writer-{s}-{i}",
+                [(self.m.n[int(i)], 1.0), (w, -float(self.max_units[int(i)]))],
+                pulp.LpConstraintLE,
+                0.0,
+                service=s,
+            )
+        self.mixed_writers.add(s)
+        return w
 
     def _define_standby(
         self,

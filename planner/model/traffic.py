@@ -168,7 +168,8 @@ class TrafficFamilies(BuilderCore):
             if sent + back <= 0 or not callers or not targets:
                 continue
             d = self.demand[s][main_resource(self.c.demand.loc[s])]
-            at = self.m.p[t] if t in self.m.p and t in self.c.single_writer else None
+            single = t in self.c.single_writer and t not in self.mixed_writers
+            at = self.m.p[t] if t in self.m.p and single else None
             phis: list[pulp.LpVariable] = []
             for r in callers:
                 classes: dict[float, list[pulp.LpVariable]] = defaultdict(list)

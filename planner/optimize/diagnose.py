@@ -186,7 +186,7 @@ def _survival_sentence(meta: dict[str, Any], cands: Candidates) -> str:
         if svc.user_facing and spec.users:
             limits.append("must be within its users' latency budgets")
         why = (f"`{s}` " + " and ".join(limits) + "; ") if limits else ""
-    scen = meta["scenario"]
+    scen = str(meta.get("scenario", ""))
     provs = sorted(set(off["provider"])) if off is not None else []
     regs = sorted(set(off["region"])) if off is not None else []
     cat = svc.category if svc else ""
