@@ -114,17 +114,72 @@ PRICES = (
     *PROVENANCE,
 )
 
+# Egress (<provider>/egress.csv): one first-tier $/GB per source (`from`: a region code, a continent
+# code or `*`) and destination class (`to`). A destination class is one of EGRESS_CLASSES, a
+# continent code (another region of the provider on that continent, from another continent), a
+# region code of the provider, or `other_provider:<continent>` (a region of another provider on
+# that continent). The most specific destination wins, then the most specific source
+# (catalogs/README.md, "<provider>/egress.csv").
+EGRESS_CLASSES = (
+    "internet",  # to users on the internet
+    "cross_zone",  # between two zones of the source region (not in the optimiser's rate)
+    "same_continent",  # another region of the provider on the source's continent
+    "other_continent",  # another region of the provider on another continent
+    "other_region",  # any other region of the provider
+    "other_provider",  # a region of another provider (else the `internet` rate)
+)
+EGRESS_OTHER_PROVIDER_PREFIX = "other_provider:"
+_USD_PER_GB_HINT = "a price per GB, typically 0.01..0.2"
 EGRESS = (
+    Col("from", "text", hint="a region code of the provider, a continent code or `*`"),
+    Col("to", "text", hint="a destination class such as internet or other_continent"),
+    Col("usd_per_gb", "float", lo=0, hi=5, hint=_USD_PER_GB_HINT),
+    Col("note", "text", required=False, default=""),
+    *PROVENANCE,
+)
+# The shape egress.csv had before destination classes: one row per `from` with four rates. The
+# loader and the importer still read it, as the four destination classes named here.
+EGRESS_WIDE_CLASSES = {
+    "internet_usd_per_gb": "internet",
+    "same_continent_usd_per_gb": "same_continent",
+    "other_continent_usd_per_gb": "other_continent",
+    "other_provider_usd_per_gb": "other_provider",
+}
+EGRESS_WIDE = (
     Col("from", "text"),
-    *(
-        Col(c, "float", lo=0, hi=5, hint="a price per GB, typically 0.01..0.2")
-        for c in (
-            "internet_usd_per_gb",
-            "same_continent_usd_per_gb",
-            "other_continent_usd_per_gb",
-            "other_provider_usd_per_gb",
-        )
+    *(Col(c, "float", lo=0, hi=5, hint=_USD_PER_GB_HINT) for c in EGRESS_WIDE_CLASSES),
+    *PROVENANCE,
+)
+
+# Volume tiers and free allowances (<provider>/egress_tiers.csv, optional). A schedule is the rows
+# of one (scope, kind, applies_to): `tier` rows price consecutive bands of the month's volume
+# from 0 GB up, the last open-ended; a `free` row is an allowance of `to_gb` GB credited at the
+# first paid tier. `aggregation` says whose volume a band counts: each region's own (`region`) or
+# the sum over every region the schedule applies to (`account`).
+EGRESS_TIER_SCOPES = ("internet", "inter_region")
+EGRESS_TIER_KINDS = ("tier", "free")
+EGRESS_AGGREGATIONS = ("region", "account")
+EGRESS_TIERS = (
+    Col("scope", "enum", choices=EGRESS_TIER_SCOPES),
+    Col("kind", "enum", required=False, default="tier", choices=EGRESS_TIER_KINDS),
+    Col(
+        "applies_to",
+        "text",
+        hint="space-separated region codes of the provider, continent codes or `*`",
     ),
+    Col("from_gb", "float", lo=0, hi=1e9, hint="GB per month where the band starts, 0..1e9"),
+    Col(
+        "to_gb",
+        "float",
+        required=False,
+        lo=0,
+        hi=1e9,
+        default=float("inf"),
+        hint="GB per month where the band ends; empty for no end",
+    ),
+    Col("usd_per_gb", "float", lo=0, hi=5, hint=_USD_PER_GB_HINT),
+    Col("aggregation", "enum", choices=EGRESS_AGGREGATIONS),
+    Col("note", "text", required=False, default=""),
     *PROVENANCE,
 )
 

@@ -9,7 +9,9 @@ work; each step lives in its own module of this package:
 * `private.py`    turns private providers' `sites.yaml` into regions, capacity and chargeback;
 * `checks.py`     the rules across tables (region ids, egress rules, references, pairs);
 * `offerings.py`  one row per (sku, region) with a monthly price;
-* `matrices.py`   per-region egress rates and the region-by-region latency and egress matrices.
+* `matrices.py`   per-region egress rates, the region-by-region latency and egress matrices, the
+                  egress rules' destinations and tiers checked, and the exact egress bill;
+* `import_egress.py` reads each provider's egress.csv in either shape (the older one converted).
 """
 
 from __future__ import annotations
@@ -27,7 +29,19 @@ from ..errors import CatalogError, Problem, did_you_mean
 from . import columns as C
 from .checks import check_egress, check_pairs, check_references, check_regions
 from .geo import LatencyModel, haversine_km
-from .matrices import attach_internet_rate, egress_matrix, latency_matrix
+from .import_egress import read_egress_rules_into
+from .matrices import (
+    EgressRates,
+    Schedule,
+    attach_internet_rate,
+    build_schedules,
+    check_egress_rules,
+    check_egress_tiers,
+    egress_bill,
+    egress_rates,
+    latency_matrix,
+    schedules_by_region,
+)
 from .offerings import HOURS_PER_MONTH as HOURS_PER_MONTH
 from .offerings import attach_saas_scope, attach_writers, expand_offerings
 from .private import CostModel as CostModel
@@ -73,9 +87,17 @@ class Catalog:
         default_factory=lambda: pd.DataFrame(columns=["src", "dst", "usd_per_gb"])
     )
     availability: dict[str, float] = field(default_factory=lambda: dict(AVAILABILITY_FALLBACK))
+    # volume tiers and free allowances (<provider>/egress_tiers.csv); empty: every flow is flat
+    egress_tiers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["provider", *(c.name for c in C.EGRESS_TIERS)]
+        )
+    )
     latency_ms: np.ndarray = field(init=False, repr=False)
     latency_measured_mask: np.ndarray = field(init=False, repr=False)
     egress_usd_per_gb: np.ndarray = field(init=False, repr=False)
+    internet_usd_per_gb: np.ndarray = field(init=False, repr=False)
+    cross_zone_usd_per_gb: np.ndarray = field(init=False, repr=False)
     region_pos: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -83,7 +105,10 @@ class Catalog:
         self.latency_ms, self.latency_measured_mask = latency_matrix(
             self.regions, self.latency_model, self.latency_measured, self.region_pos
         )
-        self.egress_usd_per_gb = egress_matrix(self.regions, self.egress_pairs, self.region_pos)
+        rates = egress_rates(self.regions, self.egress_pairs, self.region_pos, self.egress_rules)
+        self.egress_usd_per_gb = rates.pair
+        self.internet_usd_per_gb = rates.internet
+        self.cross_zone_usd_per_gb = rates.cross_zone
 
     # Small lookups used by the model, the verifier and the CLI.
     def position(self, region: str) -> int:
@@ -107,8 +132,40 @@ class Catalog:
     def rtt_ms(self, src: str, dst: str) -> float:
         return float(self.latency_ms[self.position(src), self.position(dst)])
 
+    # Egress. The optimiser prices each GB at the first paid tier (`egress_rate`,
+    # `internet_rate`); `egress_bill` applies the volume tiers and free allowances. Tiers only fall
+    # with volume, so the first-tier price is never below the exact one.
     def egress_rate(self, src: str, dst: str) -> float:
+        """First-tier $/GB from region `src` to region `dst`, by the most specific egress rule
+        for the destination (catalogs/README.md); 0 inside one region (zone-local)."""
         return float(self.egress_usd_per_gb[self.position(src), self.position(dst)])
+
+    def internet_rate(self, src: str) -> float:
+        """First paid tier $/GB from region `src` to the internet (the optimiser's rate)."""
+        return float(self.internet_usd_per_gb[self.position(src)])
+
+    def cross_zone_rate(self, src: str) -> float:
+        """$/GB between two zones of region `src` where the provider charges it (0 otherwise);
+        not part of `egress_rate`, which assumes traffic inside a region stays in one zone."""
+        return float(self.cross_zone_usd_per_gb[self.position(src)])
+
+    @functools.cached_property
+    def egress_schedules(self) -> dict[tuple[str, str, str], Schedule]:
+        """The tier schedule (or free allowance) of each (region, scope, kind), read once."""
+        return schedules_by_region(self.regions, build_schedules(self.egress_tiers))[0]
+
+    def egress_bill(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """The monthly egress bill of `flows`: columns `source` (region id), `destination`
+        (region id or `internet`) and `gb` (GB per month), any others passed through. Returns
+        one row per flow, in order, adding `usd_per_gb` (first-tier rate), `usd_flat` (gb x that
+        rate: what the optimiser prices), `usd` (exact: tiers and free allowances applied as the
+        provider aggregates them, shared among the flows in proportion to volume so the rows add
+        up to the exact total) and `rule`. See `matrices.egress_bill` for the order of the steps.
+        """
+        rates = EgressRates(
+            self.egress_usd_per_gb, self.internet_usd_per_gb, self.cross_zone_usd_per_gb
+        )
+        return egress_bill(flows, self.regions, self.region_pos, rates, self.egress_schedules)
 
     def runs_globally(self, offerings: Iterable[str]) -> np.ndarray:
         """For each offering id: whether it is SaaS of `global` scope (saas_scope.csv), which only
@@ -178,7 +235,7 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
         )
 
     providers = read_table(root, "providers.csv", C.PROVIDERS, problems)
-    region_parts, offering_parts, price_parts, egress_parts = _read_provider_folders(
+    region_parts, offering_parts, price_parts, egress_parts, tier_parts = _read_provider_folders(
         root, providers, problems
     )
 
@@ -195,6 +252,11 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
         else pd.DataFrame(columns=["provider", "sku", "region", "price_usd", "file_row"])
     )
     egress = pd.concat(egress_parts, ignore_index=True) if egress_parts else pd.DataFrame()
+    tiers = (
+        pd.concat(tier_parts, ignore_index=True)
+        if tier_parts
+        else pd.DataFrame(columns=["provider", *(c.name for c in C.EGRESS_TIERS), "file_row"])
+    )
 
     service_categories = read_table(root, "service_categories.csv", C.SERVICE_CATEGORIES, problems)
     strategies = read_table(root, "strategies.csv", C.STRATEGIES, problems).set_index("strategy")
@@ -215,6 +277,9 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
     offerings = attach_saas_scope(offerings, scopes, problems)
     offerings = attach_writers(offerings, writers, problems)
     egress = check_egress(egress, regions, problems)
+    if not regions.empty and "code" in regions:
+        check_egress_rules(egress, regions, problems)
+        check_egress_tiers(tiers, egress, regions.set_index("region", drop=False), problems)
     check_references(
         latency, incidents, regions, service_categories, offerings, providers, problems
     )
@@ -239,18 +304,27 @@ def load_catalog(root: Path | str | None = None) -> Catalog:
         latency_model=model,
         egress_pairs=pairs,
         availability=availability,
+        egress_tiers=tiers,
     )
 
 
 def _read_provider_folders(
     root: Path, providers: pd.DataFrame, problems: list[Problem]
-) -> tuple[list[pd.DataFrame], list[pd.DataFrame], list[pd.DataFrame], list[pd.DataFrame]]:
-    """Each provider folder's regions, offerings, prices and egress rules, in provider order.
+) -> tuple[
+    list[pd.DataFrame],
+    list[pd.DataFrame],
+    list[pd.DataFrame],
+    list[pd.DataFrame],
+    list[pd.DataFrame],
+]:
+    """Each provider folder's regions, offerings, prices, egress rules and egress tiers, in
+    provider order.
 
-    `regions.csv` and `prices.csv` are optional (a private provider's regions are its sites);
-    `offerings.csv` and `egress.csv` are not.
+    `regions.csv` and `prices.csv` are optional (a private provider's regions are its sites), so
+    is `egress_tiers.csv` (without it every flow is billed at its first-tier rate);
+    `offerings.csv` and `egress.csv` are not (egress.csv in either shape, see `import_egress`).
     """
-    region_parts, offering_parts, price_parts, egress_parts = [], [], [], []
+    region_parts, offering_parts, price_parts, egress_parts, tier_parts = [], [], [], [], []
     for prov in providers["provider"]:
         folder = root / str(prov)
         if not folder.is_dir():
@@ -269,8 +343,14 @@ def _read_provider_folders(
         offering_parts.append(_provider_table(root, prov, "offerings.csv", C.OFFERINGS, problems))
         if (folder / "prices.csv").exists():
             price_parts.append(_provider_table(root, prov, "prices.csv", C.PRICES, problems))
-        egress_parts.append(_provider_table(root, prov, "egress.csv", C.EGRESS, problems))
-    return region_parts, offering_parts, price_parts, egress_parts
+        rules = read_egress_rules_into(root, f"{prov}/egress.csv", problems)
+        rules.insert(0, "provider", prov)
+        egress_parts.append(rules)
+        if (folder / "egress_tiers.csv").exists():
+            tier_parts.append(
+                _provider_table(root, prov, "egress_tiers.csv", C.EGRESS_TIERS, problems)
+            )
+    return region_parts, offering_parts, price_parts, egress_parts, tier_parts
 
 
 def _provider_table(
