@@ -297,6 +297,12 @@ def _harder(plan):
     # the data rows of one region turn into backups: they keep the data but serve nothing
     p = out.placements
     to_backup = (p["region"] == max(plan.regions())).to_numpy() & (p["storage_gb"] > 0).to_numpy()
+    # and a service that only stores data serves from one region, with backups elsewhere: losing
+    # that region leaves it recovering (relaunching from a backup), its callers with it
+    data_only = {s.name for s in plan.spec.services if s.demand.vcpu == 0 and s.demand.storage_gb}
+    first = p[p["service"].isin(data_only)].groupby("service")["region"].min()
+    elsewhere = p["service"].isin(data_only) & (p["region"] != p["service"].map(first))
+    to_backup |= elsewhere.to_numpy()
     out.placements = p.assign(role=np.where(to_backup, "backup", p["role"].to_numpy()))
     return out
 

@@ -82,7 +82,6 @@ import pandas as pd
 from ..catalog import Catalog
 from ..catalog.columns import MAIN_RESOURCE_ORDER, RESOURCES, SINGLE_WRITER_CATEGORIES
 from ..errors import InputError, SpecError
-from ..plan import global_services
 from ..spec.model import dependency_cycle
 
 if TYPE_CHECKING:  # for annotations only
@@ -124,8 +123,14 @@ class FailureTables:
     cell_public: np.ndarray  # C
     cell_everywhere: np.ndarray  # C: the cell's service is global SaaS
     cell_units: np.ndarray  # C: holds at least one unit
+    cell_column: np.ndarray  # C: its region, or its provider's column for global SaaS
+    # C: main-resource capacity of the cell's serving rows with all units (> 0: the service runs
+    # there in normal operation), and with a zone's share of each row lost
+    cell_serving: np.ndarray
+    cell_serving_zone: np.ndarray
     full: np.ndarray  # C x quantities
     zone_left: np.ndarray  # C x quantities
+    columns: ColumnTables
     has_cells: np.ndarray  # S
     service_start: np.ndarray  # where each service with cells begins among the cells
     demand: np.ndarray  # S x RESOURCES
@@ -146,15 +151,23 @@ class FailureTables:
     def cell_provider(self) -> np.ndarray:
         return self.region_provider[self.cell_region]
 
-    @property
-    def cell_serving(self) -> np.ndarray:
-        """C: main-resource capacity of each cell's serving rows, all units up (> 0: the service
-        runs there in normal operation)."""
-        return self.full[np.arange(len(self.cell_service)), _N + 1 + self.main[self.cell_service]]
-
     @classmethod
     def build(cls, plan: Plan, catalog: Catalog) -> FailureTables:
         return _build(plan, catalog)
+
+
+@dataclass(frozen=True)
+class ColumnTables:
+    """The cells gathered by column, K of them: the plan's regions, then one column per provider
+    for global SaaS (only its provider's loss takes it). A batch's masks over the columns times
+    these matrices give every service's sums at once."""
+
+    private: np.ndarray  # K: a private site (a private provider's column)
+    full: np.ndarray  # K x (S x (RESOURCES held by non-backup rows, storage of every row))
+    zone_left: np.ndarray  # the same with a zone's share of each row lost
+    serving_full: np.ndarray  # K x S: 1 where the service runs in the column
+    serving_zone: np.ndarray  # K x S: 1 where it still runs there after losing a zone
+    units: np.ndarray  # K x S: 1 where it holds units in the column
 
 
 @dataclass(frozen=True)
@@ -252,10 +265,17 @@ def _build(plan: Plan, catalog: Catalog) -> FailureTables:
     demand, main = _demands(spec.services)
     rows_read = _RowsRead.of(rows, catalog, service_of_row, main, where.zones[region_of_row])
     cells = _Cells.of(rows_read, service_of_row, region_of_row, len(where.names), len(services))
-    everywhere_names = global_services(rows, catalog)
-    everywhere = np.array([s in everywhere_names for s in services], dtype=bool)
+    everywhere = _global_services(rows, rows_read, service_of_row, catalog, len(services))
     alpha, beta, control, strategy, known_strategy = _strategies(plan, catalog, services)
     needed, needed_start = _needed(services, spec.dependencies, spec.source)
+    n_regions = len(where.names)
+    column = np.where(
+        everywhere[cells.service], n_regions + where.provider[cells.region], cells.region
+    ).astype(np.intp)
+    main_serving = _N + 1 + main[cells.service]
+    serving = tuple(
+        q[np.arange(len(cells.service)), main_serving] for q in (cells.full, cells.zone_left)
+    )
     return FailureTables(
         services=services,
         regions=where.names,
@@ -268,8 +288,12 @@ def _build(plan: Plan, catalog: Catalog) -> FailureTables:
         cell_public=where.public[cells.region],
         cell_everywhere=everywhere[cells.service],
         cell_units=cells.units > 0,
+        cell_column=column,
+        cell_serving=serving[0],
+        cell_serving_zone=serving[1],
         full=cells.full,
         zone_left=cells.zone_left,
+        columns=_column_tables(cells, column, where, serving, len(services)),
         has_cells=cells.has_cells,
         service_start=cells.start,
         demand=demand,
@@ -299,26 +323,55 @@ class _Regions:
     provider_regions: np.ndarray  # per provider, its regions in the catalog
     zones: np.ndarray
     public: np.ndarray
+    provider_public: np.ndarray
 
     @classmethod
     def of(cls, names: list[str], catalog: Catalog) -> _Regions:
-        reg = catalog.regions
-        at = reg.index.get_indexer(names)
-        if (at < 0).any():
-            missing = names[int(np.flatnonzero(at < 0)[0])]
-            raise InputError(f"region `{missing}` is not in the catalog")
-        of_region = reg["provider"].to_numpy()[at]
+        arrays = _catalog_arrays(catalog)
+        missing = [r for r in names if r not in arrays.region]
+        if missing:
+            raise InputError(f"region `{missing[0]}` is not in the catalog")
+        at = np.array([arrays.region[r] for r in names], dtype=np.intp)
+        of_region = arrays.region_provider[at]
         providers = sorted(set(of_region.tolist()))
-        counts = reg["provider"].value_counts()
         return cls(
             names,
             at,
             providers,
             np.searchsorted(np.array(providers, dtype=object), of_region).astype(np.intp),
-            np.array([int(counts.get(x, 0)) for x in providers], dtype=np.int64),
-            reg["zones"].to_numpy()[at].astype(np.int64),
-            reg["kind"].to_numpy()[at] == "public",
+            np.array([arrays.provider_regions.get(x, 0) for x in providers], dtype=np.int64),
+            arrays.region_zones[at],
+            arrays.region_public[at],
+            np.array([arrays.provider_public.get(x, True) for x in providers], dtype=bool),
         )
+
+
+def _column_tables(
+    cells: _Cells,
+    column: np.ndarray,
+    where: _Regions,
+    serving: tuple[np.ndarray, ...],
+    n_services: int,
+) -> ColumnTables:
+    n_columns = len(where.names) + len(where.providers)
+    blocks = []
+    for q in (cells.full, cells.zone_left):
+        out = np.zeros((n_columns, n_services, _N + 1))
+        np.add.at(out, (column, cells.service), q[:, : _N + 1])
+        blocks.append(out.reshape(n_columns, n_services * (_N + 1)))
+    flags = []
+    for values in (*serving, cells.units):
+        out = np.zeros((n_columns, n_services))
+        np.add.at(out, (column, cells.service), values)
+        flags.append((out > 0).astype(np.float64))
+    return ColumnTables(
+        private=~np.concatenate([where.public, where.provider_public]),
+        full=blocks[0],
+        zone_left=blocks[1],
+        serving_full=flags[0],
+        serving_zone=flags[1],
+        units=flags[2],
+    )
 
 
 def _demands(services: Sequence[Service]) -> tuple[np.ndarray, np.ndarray]:
@@ -354,7 +407,8 @@ class _RowsRead:
         main: np.ndarray,
         zones: np.ndarray,
     ) -> _RowsRead:
-        position, per_unit = _catalog_capacity(catalog)
+        arrays = _catalog_arrays(catalog)
+        position, per_unit = arrays.offering, arrays.per_unit
         offerings = rows["offering"].to_numpy()
         missing = [o for o in offerings.tolist() if o not in position]
         if missing:
@@ -376,23 +430,70 @@ class _RowsRead:
         return out
 
 
-_CAPACITY_CACHE: dict[int, tuple[pd.DataFrame, dict[str, int], np.ndarray]] = {}
+@dataclass(frozen=True)
+class _CatalogArrays:
+    """What the tables read of a catalog, as plain arrays and dicts: pandas look-ups by label
+    would take most of a sweep's milliseconds."""
+
+    tables: tuple[pd.DataFrame, ...]  # the catalog's tables these were read from
+    offering: dict[str, int]
+    per_unit: np.ndarray  # offerings x RESOURCES
+    region: dict[str, int]
+    region_provider: np.ndarray
+    region_zones: np.ndarray
+    region_public: np.ndarray
+    provider_regions: dict[str, int]
+    provider_public: dict[str, bool]
+    strategy: dict[str, tuple[float, float, float]]  # compute and data fractions, control plane
+    global_offerings: frozenset[str]
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> _CatalogArrays:
+        off, reg, prov = catalog.offerings, catalog.regions, catalog.providers
+        st = catalog.strategies
+        providers = reg["provider"].to_numpy()
+        counts: dict[str, int] = {}
+        for x in providers.tolist():
+            counts[x] = counts.get(x, 0) + 1
+        return cls(
+            (off, reg, prov, st),
+            {o: i for i, o in enumerate(off.index.tolist())},
+            np.column_stack([off[r].to_numpy(dtype=float) for r in RESOURCES]),
+            {r: i for i, r in enumerate(reg.index.tolist())},
+            providers,
+            reg["zones"].to_numpy().astype(np.int64),
+            reg["kind"].to_numpy() == "public",
+            counts,
+            dict(zip(prov.index.tolist(), (prov["kind"] == "public").tolist(), strict=True)),
+            {
+                name: (float(a), float(b), float(bool(c)))
+                for name, a, b, c in zip(
+                    st.index.tolist(),
+                    st["compute_fraction"].tolist(),
+                    st["data_fraction"].tolist(),
+                    st["control_plane_dependent"].tolist(),
+                    strict=True,
+                )
+            },
+            catalog.global_offerings,
+        )
 
 
-def _catalog_capacity(catalog: Catalog) -> tuple[dict[str, int], np.ndarray]:
-    """Each offering's position and per-unit capacities (offerings x RESOURCES), read once per
-    offerings table: pandas indexing by offering id would take most of a sweep's milliseconds.
-    The cache holds the table itself, so an id is never reused while its entry lives."""
-    off = catalog.offerings
-    hit = _CAPACITY_CACHE.get(id(off))
-    if hit is not None and hit[0] is off:
-        return hit[1], hit[2]
-    if len(_CAPACITY_CACHE) >= 8:
-        _CAPACITY_CACHE.pop(next(iter(_CAPACITY_CACHE)))
-    position = {o: i for i, o in enumerate(off.index.tolist())}
-    per_unit = np.column_stack([off[r].to_numpy(dtype=float) for r in RESOURCES])
-    _CAPACITY_CACHE[id(off)] = (off, position, per_unit)
-    return position, per_unit
+_CATALOG_CACHE: dict[int, _CatalogArrays] = {}
+
+
+def _catalog_arrays(catalog: Catalog) -> _CatalogArrays:
+    """The catalog's arrays, read once per set of tables. The cache holds the tables themselves,
+    so an id is never reused while its entry lives, and a catalog with another table (such as
+    `dataclasses.replace(catalog, offerings=...)`) is read again."""
+    hit = _CATALOG_CACHE.get(id(catalog))
+    tables = (catalog.offerings, catalog.regions, catalog.providers, catalog.strategies)
+    if hit is not None and all(x is y for x, y in zip(hit.tables, tables, strict=True)):
+        return hit
+    if len(_CATALOG_CACHE) >= 8:
+        _CATALOG_CACHE.pop(next(iter(_CATALOG_CACHE)))
+    _CATALOG_CACHE[id(catalog)] = arrays = _CatalogArrays.of(catalog)
+    return arrays
 
 
 @dataclass(frozen=True)
@@ -445,21 +546,40 @@ class _Cells:
         )
 
 
+def _global_services(
+    rows: pd.DataFrame,
+    read: _RowsRead,
+    service_of_row: np.ndarray,
+    catalog: Catalog,
+    n_services: int,
+) -> np.ndarray:
+    """Rule 7: services whose running (non-backup) rows are all global SaaS offerings, the
+    reading of `planner.plan.global_services` on the tables' arrays."""
+    glob = _catalog_arrays(catalog).global_offerings
+    out = np.zeros(n_services, dtype=bool)
+    if not glob:
+        return out
+    offerings = rows["offering"].to_numpy()
+    running = ~read.backup
+    is_global = np.fromiter((o in glob for o in offerings.tolist()), dtype=bool, count=len(rows))
+    has = np.bincount(service_of_row[running], minlength=n_services) > 0
+    regional = np.bincount(service_of_row[running & ~is_global], minlength=n_services) > 0
+    return has & ~regional
+
+
 def _strategies(
     plan: Plan, catalog: Catalog, services: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]:
     """Per service: compute and data fractions, control-plane dependence, the strategy's name
     and whether the catalog knows it (an unknown one reads as keeping everything running: the
     verifier reports it and checks nothing else of that service)."""
-    st = catalog.strategies
+    fractions = _catalog_arrays(catalog).strategy
     names = [str(plan.strategies.get(s, "")) for s in services]
-    catalog_names = set(st.index.tolist())
-    known = np.array([n in catalog_names for n in names], dtype=bool)
-    at = st.index.get_indexer(names)
-    alpha = np.where(known, st["compute_fraction"].to_numpy(dtype=float)[at], 1.0)
-    beta = np.where(known, st["data_fraction"].to_numpy(dtype=float)[at], 1.0)
-    control = np.where(known, st["control_plane_dependent"].to_numpy(dtype=bool)[at], False)
-    return alpha, beta, control.astype(bool), names, known
+    known = np.array([n in fractions for n in names], dtype=bool)
+    # an unknown strategy reads as keeping everything (alpha = beta = 1, no control plane)
+    rows = np.array([fractions.get(n, (1.0, 1.0, 0.0)) for n in names], dtype=float)
+    rows = rows.reshape(len(names), 3)
+    return rows[:, 0], rows[:, 1], rows[:, 2] > 0, names, known
 
 
 def _single_writers(
@@ -612,13 +732,15 @@ def _dependency_tables(
     caller = np.array([c for _, c, _, _ in budgeted], dtype=np.intp)
     budget = np.array([b for *_, b in budgeted], dtype=float)
     running = cells.full[np.arange(len(cells.service)), _N + 1 + main[cells.service]] > 0
-    pair_dependency, pair_cell = [], []
-    for j, s in enumerate(caller.tolist()):  # per dependency, its caller's running cells
-        mine = np.flatnonzero((cells.service == s) & running)
-        pair_dependency += [j] * len(mine)
-        pair_cell += mine.tolist()
-    pd_arr = np.array(pair_dependency, dtype=np.intp)
-    pc_arr = np.array(pair_cell, dtype=np.intp)
+    # per dependency, the cells where its caller runs: a run of the running cells (sorted by
+    # service), found by binary search and laid out one run after another
+    run = np.flatnonzero(running)
+    of_run = cells.service[run]
+    low = np.searchsorted(of_run, caller, "left")
+    count = np.searchsorted(of_run, caller, "right") - low
+    pd_arr = np.repeat(np.arange(len(caller), dtype=np.intp), count)
+    first = np.repeat(low - np.cumsum(np.r_[0, count[:-1]]).astype(np.intp), count)
+    pc_arr = run[first + np.arange(int(count.sum()), dtype=np.intp)].astype(np.intp)
     within = rtt[cells.region[pc_arr]] <= budget[pd_arr][:, None] + TOL if len(pc_arr) else None
     has_pairs = np.zeros(len(budgeted), dtype=bool)
     has_pairs[pd_arr] = True
@@ -748,57 +870,75 @@ def stack(*batches: FailureBatch) -> FailureBatch:
 
 
 # ---------------------------------------------------------------------------------- evaluation
-def cell_masks(t: FailureTables, batch: FailureBatch) -> tuple[np.ndarray, np.ndarray]:
-    """D x C: cells keeping all their units, and cells losing one zone's share of them. Global
-    SaaS keeps everything unless its provider is lost (rule 7)."""
-    regional = ~t.cell_everywhere[None, :]
-    lost = batch.lost[:, t.cell_region]
-    zone = batch.zone[:, t.cell_region] & ~lost
-    gone = batch.provider_lost[:, t.cell_provider]
-    keep = np.where(regional, ~lost & ~zone, ~gone)
-    return keep, zone & regional
+def _column_masks(t: FailureTables, batch: FailureBatch) -> tuple[np.ndarray, np.ndarray]:
+    """D x K: columns keeping all their units, and columns losing one zone's share of them. A
+    global SaaS column keeps everything unless its provider is lost (rule 7)."""
+    keep = np.concatenate([~batch.lost & ~batch.zone, ~batch.provider_lost], axis=1)
+    zone = np.concatenate(
+        [batch.zone & ~batch.lost, np.zeros(batch.provider_lost.shape, dtype=bool)], axis=1
+    )
+    return keep, zone
+
+
+def cell_alive(
+    t: FailureTables, batch: FailureBatch, cells: np.ndarray, quantities: slice | int
+) -> np.ndarray:
+    """D x len(cells) [x quantities]: what the given cells hold under each failure."""
+    keep, zone = _column_masks(t, batch)
+    k, z = keep[:, t.cell_column[cells]], zone[:, t.cell_column[cells]]
+    full, part = t.full[cells, quantities], t.zone_left[cells, quantities]
+    if full.ndim == 2:
+        k, z = k[:, :, None], z[:, :, None]
+    return k * full[None] + z * part[None]
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a batch leaves of the plan: per service (held per resource, data), per cell (the
+    main resource of serving rows), the masks, and which services are touched."""
+
+    keep: np.ndarray  # D x K
+    zone: np.ndarray  # D x K
+    per: np.ndarray  # D x S x (RESOURCES held, data)
+    serving: np.ndarray  # D x C
+    touched: np.ndarray  # D x S
+    normal: np.ndarray  # D
+
+    @classmethod
+    def of(cls, t: FailureTables, batch: FailureBatch) -> _State:
+        keep, zone = _column_masks(t, batch)
+        c = t.columns
+        n, s = len(batch), len(t.services)
+        # a matrix product per quantity block: columns x (services x quantities) stays small
+        per = keep.astype(np.float64) @ c.full
+        serving = keep[:, t.cell_column] * t.cell_serving[None, :]
+        if zone.any():
+            per += zone.astype(np.float64) @ c.zone_left
+            serving += zone[:, t.cell_column] * t.cell_serving_zone[None, :]
+        touched = ((~keep).astype(np.float64) @ c.units) > 0.5
+        per = per.reshape(n, s, _N + 1)
+        return cls(keep, zone, per, serving, touched | batch.normal[:, None], batch.normal)
+
+    def any_column(self, t: FailureTables, columns: np.ndarray, running_in: tuple) -> np.ndarray:
+        """D x S: the service still runs in one of `columns` (a mask over K)."""
+        full, zone = running_in
+        hit = (self.keep & columns[None, :]).astype(np.float64) @ full
+        if self.zone.any():
+            hit += (self.zone & columns[None, :]).astype(np.float64) @ zone
+        return hit > 0.5
 
 
 def evaluate(t: FailureTables, batch: FailureBatch, own_only: bool = False) -> Evaluation:
     """The plan under each failure of `batch` (see the module docstring for the rules). With
     `own_only`, user groups and dependency latency are left out (all served, none out of
     budget): availability reads only whether each service is up."""
-    keep, zone = cell_masks(t, batch)
-    onehot = np.zeros((len(t.regions), len(t.providers)), dtype=np.int64)
-    onehot[np.arange(len(t.regions)), t.region_provider] = 1
-    provider_hit = ((batch.lost | batch.zone).astype(np.int64) @ onehot) > 0
-    return evaluate_cells(t, keep, zone, batch.normal, provider_hit | batch.provider_lost, own_only)
-
-
-def _per_service(t: FailureTables, x: np.ndarray, op: np.ufunc = np.add) -> np.ndarray:
-    """D x C [x ...] values summed (or or-ed) over each service's cells: D x S [x ...]."""
-    dtype = bool if op is np.logical_or else float
-    out = np.zeros((x.shape[0], len(t.services), *x.shape[2:]), dtype=dtype)
-    if len(t.service_start):
-        out[:, t.has_cells] = op.reduceat(x, t.service_start, axis=1)
-    return out
-
-
-def evaluate_cells(
-    t: FailureTables,
-    keep: np.ndarray,
-    zone: np.ndarray,
-    normal: np.ndarray,
-    provider_hit: np.ndarray | None = None,
-    own_only: bool = False,
-) -> Evaluation:
-    """`evaluate` on cell masks (D x C: all units kept; one zone's share lost; the rest lost).
-    Availability builds its own masks, one per pattern of a service's locations."""
-    alive = keep[:, :, None] * t.full[None] + zone[:, :, None] * t.zone_left[None]
-    per = _per_service(t, alive)
-    touched = _per_service(t, ~keep & t.cell_units[None, :], np.logical_or) | normal[:, None]
-    serving = alive[:, np.arange(len(t.cell_service)), _N + 1 + t.main[t.cell_service]]
-    running = serving > 0
-    own = _own_rules(t, alive, per, touched, normal, running)
-    own_down = touched & (own.short.any(axis=2) | own.growth_fails | ~own.writer_ok)
-    own_rec = ~own_down & touched & (own.main_left <= 0)
+    state = _State.of(t, batch)
+    running = state.serving > 0
+    own = _own_rules(t, state, batch)
+    own_down = state.touched & (own.short.any(axis=2) | own.growth_fails | ~own.writer_ok)
+    own_rec = ~own_down & state.touched & (own.main_left <= 0)
     main_demand = t.demand[np.arange(len(t.services)), t.main]
-    below = touched & (own.main_left < main_demand - TOL * (1 + main_demand))
+    below = state.touched & (own.main_left < main_demand - TOL * (1 + main_demand))
     own_status = _codes(own_down, own_rec, below)
     if len(t.services):
         down = np.logical_or.reduceat(own_down[:, t.needed], t.needed_start, axis=1)
@@ -806,30 +946,29 @@ def evaluate_cells(
     else:
         down, rec = own_down, own_rec
     status = _codes(down, rec, below)
-    note = np.zeros_like(touched)
-    if provider_hit is not None:
-        escape = running & t.cell_public[None, :] & ~provider_hit[:, t.cell_provider]
-        note = (
-            own.must_grow
-            & t.control_plane[None, :]
-            & own.runs_public
-            & ~own_down
-            & ~_per_service(t, escape, np.logical_or)
-        )
-    frac = np.where(normal[:, None], 1.0, t.alpha[None, :])
+    note = own.must_grow & t.control_plane[None, :] & own.runs_public & ~own_down
+    if note.any():  # every public region where it still runs is the hit providers'
+        onehot = np.zeros((len(t.regions), len(t.providers)), dtype=np.float64)
+        onehot[np.arange(len(t.regions)), t.region_provider] = 1
+        hit = (((batch.lost | batch.zone) @ onehot) > 0.5) | batch.provider_lost
+        spared = np.concatenate([~hit[:, t.region_provider], ~batch.provider_lost], axis=1)
+        escape = (running & t.cell_public[None, :] & spared[:, t.cell_column]).astype(float)
+        note &= ~(_cells_to_services(t, escape) > 0.5)
+    frac = np.where(batch.normal[:, None], 1.0, t.alpha[None, :])
     u = t.users
+    n = len(batch)
     if own_only:
-        groups_ok = np.ones((len(normal), len(u.services), len(u.groups)), dtype=bool)
-        missed = np.zeros((len(normal), len(t.dependencies.pair_cell)), dtype=bool)
-        out = np.zeros((len(normal), len(t.dependencies.index)), dtype=bool)
+        groups_ok = np.ones((n, len(u.services), len(u.groups)), dtype=bool)
+        missed = np.zeros((n, len(t.dependencies.pair_cell)), dtype=bool)
+        out = np.zeros((n, len(t.dependencies.index)), dtype=bool)
     else:
-        groups_ok = _groups_ok(t, serving, frac)
+        groups_ok = _groups_ok(t, state.serving, frac)
         missed, out = _dependency_latency(t, running, status)
     served = groups_ok & (status[:, u.services] < RECOVERING)[:, :, None]
     return Evaluation(
         status=status,
         own_status=own_status,
-        touched=touched,
+        touched=state.touched,
         have=own.have,
         need=own.need,
         short=own.short,
@@ -838,12 +977,20 @@ def evaluate_cells(
         private_left=own.private_left,
         writer_ok=own.writer_ok,
         control_plane_note=note,
-        serving=serving,
+        serving=state.serving,
         groups_ok=groups_ok,
         served=served,
         pairs_missed=missed,
         dependencies_out=out,
     )
+
+
+def _cells_to_services(t: FailureTables, x: np.ndarray) -> np.ndarray:
+    """D x C values summed over each service's cells: D x S."""
+    out = np.zeros((x.shape[0], len(t.services)))
+    if len(t.service_start):
+        out[:, t.has_cells] = np.add.reduceat(x, t.service_start, axis=1)
+    return out
 
 
 def _codes(down: np.ndarray, recovering: np.ndarray, below: np.ndarray) -> np.ndarray:
@@ -866,29 +1013,29 @@ class _Own:
     writer_ok: np.ndarray
 
 
-def _own_rules(
-    t: FailureTables,
-    alive: np.ndarray,
-    per: np.ndarray,
-    touched: np.ndarray,
-    normal: np.ndarray,
-    running: np.ndarray,
-) -> _Own:
+def _own_rules(t: FailureTables, state: _State, batch: FailureBatch) -> _Own:
     """Rules 3 and 4 for every service under every failure."""
+    normal, touched, per = state.normal, state.touched, state.per
     frac_c = np.where(normal[:, None], 1.0, t.alpha[None, :])
     frac_d = np.where(normal[:, None], 1.0, t.beta[None, :])
-    have = per[:, :, _HELD].copy()
+    have = per[:, :, :_N].copy()
     # after a failure a backup counts for the data; in normal operation the data is served
-    have[:, :, _STORAGE] = np.where(normal[:, None], have[:, :, _STORAGE], per[:, :, _DATA])
+    have[:, :, _STORAGE] = np.where(normal[:, None], have[:, :, _STORAGE], per[:, :, _N])
     demanded = t.demand > 0
     compute = demanded & _COMPUTE[None, :]
     need = np.where(_COMPUTE, frac_c[:, :, None], frac_d[:, :, None]) * t.demand[None]
     slack = TOL * (1 + t.demand)[None]
     short = touched[:, :, None] & demanded[None] & (have < need - slack)
     grows = ~normal[:, None] & touched & (t.alpha < 1)[None, :] & compute.any(axis=1)[None, :]
-    runs_public = _per_service(t, running & t.cell_public[None, :], np.logical_or)
-    private = ~t.cell_public[None, :, None]
-    private_left = _per_service(t, alive[:, :, _HELD] * private)
+    c = t.columns
+    runs_public = state.any_column(t, ~c.private, (c.serving_full, c.serving_zone))
+    private_left = np.zeros_like(have)
+    if grows.any():  # what it still holds on private sites, where it could grow without a cloud
+        private = c.private[None, :]
+        left = (state.keep & private).astype(np.float64) @ c.full
+        if state.zone.any():
+            left += (state.zone & private).astype(np.float64) @ c.zone_left
+        private_left = left.reshape(per.shape)[:, :, :_N]
     private_ok = ((private_left >= t.demand[None] - slack) | ~compute[None]).all(axis=2)
     return _Own(
         have=have,
@@ -899,12 +1046,12 @@ def _own_rules(
         must_grow=grows & ((have < t.demand[None] - slack) & compute[None]).any(axis=2),
         runs_public=runs_public,
         private_left=private_left,
-        writer_ok=_writer_ok(t, alive, frac_c, touched),
+        writer_ok=_writer_ok(t, batch, frac_c, touched),
     )
 
 
 def _writer_ok(
-    t: FailureTables, alive: np.ndarray, frac: np.ndarray, touched: np.ndarray
+    t: FailureTables, batch: FailureBatch, frac: np.ndarray, touched: np.ndarray
 ) -> np.ndarray:
     """Rule 3, D x S: one region's serving rows hold the fraction of every compute resource a
     single-writer service demands (true where nothing is asked: not single-writer, untouched,
@@ -917,7 +1064,7 @@ def _writer_ok(
     need = frac[:, :, None] * np.where(compute, t.demand, 0.0)[None]  # D x S x RESOURCES
     owner = t.cell_service[cells]
     slack = TOL * (1 + t.demand[owner])[None]
-    holds = (alive[:, cells, _SERVING] >= need[:, owner] - slack).all(axis=2)
+    holds = (cell_alive(t, batch, cells, _SERVING) >= need[:, owner] - slack).all(axis=2)
     start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     ok[:, owner[start]] = np.logical_or.reduceat(holds, start, axis=1)
     return ok | (need <= 0).all(axis=2) | ~touched
@@ -1072,6 +1219,11 @@ def growth_note(t: FailureTables, ev: Evaluation, d: int, j: int) -> str:
     else:
         whose = f"the control planes of {' and '.join(providers)} during their outage"
     return f"growth in {', '.join(regions)} needs {whose}"
+
+
+def serving_left(t: FailureTables, batch: FailureBatch, d: int, cells: np.ndarray) -> np.ndarray:
+    """cells x RESOURCES: what the serving rows of `cells` hold under failure `d`."""
+    return cell_alive(t, batch, cells, _SERVING)[d]
 
 
 def running_where(t: FailureTables, ev: Evaluation) -> np.ndarray:

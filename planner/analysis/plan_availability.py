@@ -8,7 +8,7 @@ and one spread over two or more zones fails only if both zones' instances fail, 
 common-cause share beta (F4).
 
 Whether a service is up in a state of the domains is not decided here: for every pattern of its
-locations up or down, :func:`planner.analysis.failure.evaluate_cells` (the function the verifier,
+locations up or down, :func:`planner.analysis.failure.evaluate` (the function the verifier,
 what-if and the sweep call) says whether the service's own rules hold with the locations that are
 down lost (up = ok or degraded; down and recovering are not up). The engine takes that answer in
 one of two exact forms for the domain states:
@@ -47,7 +47,7 @@ from .availability import (
     monte_carlo_availability,
 )
 from .availability_compile import below_required
-from .failure import RECOVERING, FailureTables, evaluate_cells
+from .failure import RECOVERING, FailureBatch, FailureTables, evaluate
 
 if TYPE_CHECKING:  # for annotations only
     from ..plan import Plan
@@ -107,7 +107,7 @@ def _locations(
             u_one = 1.0 - float(sla[held].min()) / 100.0
             zoned = loc.name in regions.index and int(regions.at[loc.name, "zones"]) >= 2
             u = b * u_one + ((1 - b) * u_one) ** 2 if zoned and units[held].sum() >= 2 else u_one
-            serving = sum(float(t.full[c, len(RESOURCES) + 1 + t.main[j]]) for c in loc.cells)
+            serving = float(t.cell_serving[loc.cells].sum())
             domains = _domains(loc.name, catalog, domain_u, region_unavailability)
             per_service[k] = _Location(loc.name, loc.cells, min(serving / demand, 10.0), u, domains)
     return out, domain_u
@@ -139,22 +139,48 @@ def _domains(
 def up_patterns(t: FailureTables, locations: list[list[_Location]]) -> list[np.ndarray | None]:
     """Per service, whether it is up (its own rules hold: ok or degraded) for every pattern of
     its locations (bit l of the pattern set: location l is up), from the failure function; None
-    for a service with more than MAX_PATTERN_LOCATIONS locations."""
-    widths = [len(x) for x in locations]
-    width = max([w for w in widths if w <= MAX_PATTERN_LOCATIONS], default=0)
-    bit = np.zeros(len(t.cell_service), dtype=np.int64)
-    for per_service in locations:
-        for k, loc in enumerate(per_service):
-            bit[loc.cells] = min(k, 62)  # beyond the width read: the service is not read here
-    up = np.zeros((1 << width, len(t.services)), dtype=bool)
-    for start in range(0, 1 << width, _CHUNK):
-        codes = np.arange(start, min(start + _CHUNK, 1 << width), dtype=np.int64)
-        keep = ((codes[:, None] >> bit[None, :]) & 1).astype(bool)
-        ev = evaluate_cells(
-            t, keep, np.zeros_like(keep), np.zeros(len(codes), dtype=bool), own_only=True
+    for a service with more than MAX_PATTERN_LOCATIONS locations. Every service's patterns go
+    into one batch of failures (a down location is its region lost, or for global SaaS its
+    provider lost), evaluated a chunk at a time."""
+    region_of = {r: i for i, r in enumerate(t.regions)}
+    provider_of = {p: i for i, p in enumerate(t.providers)}
+    owner, codes, lost_at, gone_at = [], [], [], []
+    n = 0  # rows so far: each service's patterns follow the previous service's
+    for j, locs in enumerate(locations):
+        if len(locs) > MAX_PATTERN_LOCATIONS:
+            continue
+        code = np.arange(1 << len(locs), dtype=np.int64)
+        owner.append(np.full(len(code), j))
+        codes.append(code)
+        for k, loc in enumerate(locs):
+            row = n + np.flatnonzero((code >> k) & 1 == 0)  # the patterns where it is down
+            if loc.name in region_of:
+                lost_at.append((row, region_of[loc.name]))
+            else:
+                gone_at.append((row, provider_of[loc.name.removesuffix(" (global)")]))
+        n += len(code)
+    lost = np.zeros((n, len(t.regions)), dtype=bool)
+    gone = np.zeros((n, len(t.providers)), dtype=bool)
+    for rows, r in lost_at:
+        lost[rows, r] = True
+    for rows, p in gone_at:
+        gone[rows, p] = True
+    up = np.zeros(n, dtype=bool)
+    who = np.concatenate(owner) if owner else np.zeros(0, dtype=np.intp)
+    for start in range(0, n, _CHUNK):
+        part = slice(start, min(start + _CHUNK, n))
+        size = part.stop - part.start
+        batch = FailureBatch(
+            [""] * size, lost[part], np.zeros_like(lost[part]), gone[part], np.zeros(size, bool)
         )
-        up[codes] = ev.own_status < RECOVERING
-    return [up[: 1 << w, j] if w <= MAX_PATTERN_LOCATIONS else None for j, w in enumerate(widths)]
+        status = evaluate(t, batch, own_only=True).own_status
+        up[part] = status[np.arange(size), who[part]] < RECOVERING
+    out: list[np.ndarray | None] = [None] * len(locations)
+    offset = 0
+    for j, code in zip([int(o[0]) for o in owner], codes, strict=True):
+        out[j] = up[offset : offset + len(code)]
+        offset += len(code)
+    return out
 
 
 def _threshold(shares: np.ndarray, up: np.ndarray) -> float | None:

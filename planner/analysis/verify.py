@@ -37,6 +37,7 @@ from .failure import (
     normal_operation,
     policy_failures,
     running_where,
+    serving_left,
     short_sets,
     stack,
 )
@@ -348,7 +349,7 @@ def _largest(f: _Failures, d: int, j: int) -> str:
     cells = np.flatnonzero(t.cell_service == j)
     if not len(cells) or not len(ask):
         return "(it runs in no region)"
-    alive = _serving_left(f, d, cells)[:, ask]  # cells x asked resources
+    alive = serving_left(t, f.batch, d, cells)[:, ask]  # cells x asked resources
     ratio = alive / np.where(need[ask] > 0, need[ask], 1.0)
     best = int(ratio.min(axis=1).argmax())
     k = int(ratio[best].argmin())
@@ -356,19 +357,6 @@ def _largest(f: _Failures, d: int, j: int) -> str:
         f"(largest: {alive[best, k]:g} of {need[ask[k]]:g} {RESOURCES[ask[k]]} "
         f"in {t.regions[t.cell_region[cells[best]]]})"
     )
-
-
-def _serving_left(f: _Failures, d: int, cells: np.ndarray) -> np.ndarray:
-    """cells x RESOURCES: what the serving rows of `cells` hold under failure `d`."""
-    t, b = f.t, f.batch
-    lost = b.lost[d, t.cell_region[cells]]
-    zone = b.zone[d, t.cell_region[cells]]
-    gone = b.provider_lost[d, t.cell_provider[cells]]
-    everywhere = t.cell_everywhere[cells]
-    keep = np.where(everywhere, ~gone, ~lost & ~zone)
-    zone = zone & ~everywhere & ~lost
-    serving = slice(len(RESOURCES) + 1, 2 * len(RESOURCES) + 1)
-    return keep[:, None] * t.full[cells, serving] + zone[:, None] * t.zone_left[cells, serving]
 
 
 def _after_failures(svc: Service, j: int, f: _Failures) -> list[str]:
