@@ -7,7 +7,8 @@ catalog, never the optimisation model.
 
 Use
     ``tables = FailureTables.build(plan, catalog)`` once per plan (arrays of cells, the
-    (service, region) pairs that hold rows; services; user groups; budgeted dependencies), then
+    (service, region) pairs that hold rows, and of columns, the regions plus one per provider for
+    global SaaS; services; user groups; budgeted dependencies), then
     ``evaluate(tables, batch)`` for a :class:`FailureBatch` of D failures at once (boolean masks:
     region lost, region losing one zone, provider lost; a row may be normal operation). The
     :class:`Evaluation` holds D x services status codes (:data:`STATUS`), capacity left and
@@ -23,7 +24,8 @@ The rules as read here (docs/model.md, "The rules a plan must meet"; each decisi
   is lost, ``n - ceil(n/Z)`` when its region (with Z >= 2 zones) loses a zone, else ``n``. A
   service *runs* in a region where serving units are left (rule 1): user reach, dependency
   latency and growth read running regions only; a region holding only disks or backups does not
-  count.
+  count. The zone rule applies to every row alike, disks and buckets included (the rules say
+  nothing else changes): one block volume in a two-zone region is lost with the zone.
 * Touched. A failure touches a service when one of its rows (backups included) loses a unit. An
   untouched service is as in normal operation, which the normal-operation row checks: its own
   rules are evaluated only where it is touched (normal operation counts as touching everything).
@@ -39,9 +41,11 @@ The rules as read here (docs/model.md, "The rules a plan must meet"; each decisi
   runs belongs to a provider the failure hits (loses a region or a zone of it), the evaluation
   flags a note: not a violation and no change of status.
 * Single writer (rule 3). A stateful service of ``SINGLE_WRITER_CATEGORIES`` is single-writer
-  unless every serving offering it uses is multi-writer (``Catalog.single_writer``). One region's
-  serving rows must hold d (normal operation), or ``alpha*d`` after a failure that touches it, of
-  every compute resource it demands; otherwise it is down (it cannot promote a primary).
+  unless every serving offering it uses is multi-writer (``Catalog.single_writer``; a service
+  with no serving row is not). One region's serving rows must hold d (normal operation), or
+  ``alpha*d`` after a failure that touches it, of every compute resource it demands; otherwise
+  it is down (it cannot promote a primary). With ``alpha = 0`` after a failure, or no compute
+  demand, nothing is asked of it (growth asks the rest).
 * User groups (rule 5), for each user-facing service that is not global SaaS: with c(r) the
   main-resource capacity of its serving rows in r left after the failure and Reach(g) the plan's
   regions within group g's budget (``catalog.rtt_from_point_ms``), the groups are served when
@@ -52,6 +56,10 @@ The rules as read here (docs/model.md, "The rules a plan must meet"; each decisi
   belongs to a set that breaks the condition (with max-flow: the groups on the source side of a
   minimum cut). With ``alpha = 0`` after a failure a group also needs a running region within
   its budget, to grow into. A global SaaS service is served by its vendor: not tested per group.
+  :func:`fair_parts` gives each group the capacity it can count on (its share of the least
+  capacity per unit of share over the sets it belongs to; served when that covers its share of
+  the need). `Evaluation.groups_ok` is the rule; `Evaluation.served` also asks that the service
+  be neither down nor recovering (what the sweep counts as users affected).
 * Dependency latency (rule 6). Per dependency with a budget and per region running the caller in
   normal operation: a region running the callee within the budget (1e-6 ms tolerance), in normal
   operation and after a failure from each caller region still running to the callee's regions
@@ -65,7 +73,11 @@ The rules as read here (docs/model.md, "The rules a plan must meet"; each decisi
   when nothing of its main resource runs but its data survives (it relaunches from it within its
   RTO), *degraded* when touched and below demand in its main resource, else *ok*. Then, as
   before, a service is down (recovering) when a service it needs, following hard dependencies,
-  is down (recovering). Comparisons allow ``1e-6 * (1 + d)`` of round-off.
+  is down (recovering). Comparisons allow ``1e-6 * (1 + d)`` of round-off. A failure is
+  *survived* when no service is down, every group is served by the rule and no dependency is
+  out of budget: what the verifier asks of each failure of the policy and of normal operation.
+* A strategy the catalog does not know reads as keeping everything running (``alpha = beta =
+  1``, no control plane); the verifier reports it and none of that service's other rules.
 """
 
 from __future__ import annotations
