@@ -361,7 +361,8 @@ def _largest(f: _Failures, d: int, j: int) -> str:
 
 def _after_failures(svc: Service, j: int, f: _Failures) -> list[str]:
     """After each failure of the policy that touches it: capacity and data (rule 4), growth
-    (rule 4) and a promotable single writer (rule 3)."""
+    (rule 4) and a promotable single writer (rule 3; a single writer whose primary holds too
+    little in normal operation is reported for that only)."""
     t, ev, out = f.t, f.ev, []
     strategy = t.strategy[j]
     for d in range(1, len(f.batch)):
@@ -385,7 +386,9 @@ def _after_failures(svc: Service, j: int, f: _Failures) -> list[str]:
                         "but no public region where it runs survives, and the private capacity "
                         f"it holds is short ({left:g} {res})"
                     )
-        if not ev.writer_ok[d, j]:
+        if (
+            not ev.writer_ok[d, j] and ev.writer_ok[0, j]
+        ):  # else reported once, for normal operation
             asked = [
                 f"{ev.need[d, j, k]:g} {res}"
                 for k, res in enumerate(RESOURCES)
