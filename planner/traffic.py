@@ -362,3 +362,26 @@ def with_invoice(traffic: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         )
     )
     return traffic.assign(usd_invoice=bill["usd"].to_numpy(dtype=float))
+
+
+def writers_primary(traffic: pd.DataFrame, placements: pd.DataFrame) -> pd.DataFrame:
+    """The placements with `role` `primary` where each service's writes land (the origin of its
+    replication, or where its callers' requests go when it is a single writer) and `standby` in
+    its other regions, so the table names the region the bill routes writes to. Services the
+    traffic says nothing about keep their roles; backups and active/active regions too."""
+    origin = {
+        str(s): str(r)
+        for s, r in traffic.loc[traffic["kind"] == "replication", ["service", "source_region"]]
+        .drop_duplicates("service")
+        .itertuples(index=False)
+    }
+    if not origin:
+        return placements
+    out = placements.copy()
+    relabel = out["service"].isin(list(origin)) & out["role"].isin(["primary", "standby"])
+    at_origin = out["region"] == out["service"].map(origin)
+    out.loc[relabel & at_origin, "role"] = "primary"
+    out.loc[relabel & ~at_origin, "role"] = "standby"
+    return out.sort_values(["service", "role", "region", "sku"], kind="stable").reset_index(
+        drop=True
+    )

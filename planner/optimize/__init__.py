@@ -33,7 +33,7 @@ from ..model.candidates import build_candidates
 from ..plan import Plan
 from ..solve import get_backend
 from ..spec import AppSpec, check_against_catalog
-from ..traffic import with_invoice
+from ..traffic import with_invoice, writers_primary
 from ..trust import cost_trust
 from .common import PlanOptions, Progress, say
 from .coupled import solve_coupled
@@ -70,6 +70,7 @@ def make_plan(
         plan = solve_decomposed(cands, catalog, options, deadline, timings)
     plan.trust = cost_trust(plan, catalog)
     plan.traffic = with_invoice(plan.traffic, catalog)
+    plan.placements = writers_primary(plan.traffic, plan.placements)
     timings["total_s"] = time.perf_counter() - start
     plan.timings = timings
     return plan
