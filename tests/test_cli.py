@@ -304,11 +304,11 @@ def test_plan_json_policy_is_the_spec_policy(plans: dict[str, dict[str, Any]]) -
 
 @pytest.mark.parametrize("name", SMALL_EXAMPLES)
 def test_plan_costs_add_up(plans: dict[str, dict[str, Any]], name: str) -> None:
-    """Placements + per-region fees + egress = the objective (each figure rounded to 1e-6)."""
+    """Placements + per-region fees + traffic = the objective (each figure rounded to 1e-6)."""
     plan = plans[name]
     terms = [p["usd_per_month"] for p in plan["placements"]]
-    terms += [f["usd_per_month"] for f in plan.get("fees", [])]
-    terms += [e["usd_per_month"] for e in plan.get("egress", [])]
+    terms += [f["usd_per_month"] for f in plan["fees"]]
+    terms += [e["usd_per_month"] for e in plan["traffic"]]
     tolerance = 1e-6 * (len(terms) + 1)  # the JSON rounds every figure to 6 decimals
     assert sum(terms) == pytest.approx(plan["objective_usd_per_month"], abs=tolerance)
     breakdown = plan["cost_breakdown_usd_per_month"]

@@ -80,9 +80,9 @@ def test_latency_budget_missed_by_the_union_is_mended(catalog: Catalog) -> None:
     assert latency_violations(spec, hood.regions(units2), catalog) == []
     plan = assemble(cands, catalog, units2, strategies2, None, "decomposed", "highs", {})
     assert plan.verification.ok, plan.verification.violations
-    assert set(plan.placements.loc[plan.placements["service"] == "api", "region"]) <= set(
-        catalog.regions.index[catalog.regions["jurisdiction"] == "KR"]
-    )
+    # the caller moved to within the budget of the Korean ledger (Korea, or as near as Tokyo)
+    at = plan.placements.groupby("service")["region"].agg(set)
+    assert all(min(catalog.rtt_ms(r, t) for t in at["ledger"]) <= 25.0 for r in at["api"])
     assert timings["build_s"] > 0 and timings["solve_s"] > 0
 
 

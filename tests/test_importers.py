@@ -64,8 +64,9 @@ def test_latency_table_real(ref: Path) -> None:
     regions = set(lat["src"]) | set(lat["dst"])
     by_provider = pd.Series(sorted(regions)).str.split("/").str[0].value_counts().to_dict()
     assert by_provider == {"aws": 21, "azure": 21, "gcp": 27}  # 69 regions, as SOURCES.md says
-    # every pair once, both directions folded into one row: 69 * 68 / 2
-    assert len(lat) == 69 * 68 // 2
+    # every pair once, both directions folded into one row: of the 69 * 68 / 2 = 2,346 pairs, the
+    # 16 measured only over GCP's Standard tier or only in spiky runs are left out (docs/latency.md)
+    assert len(lat) == 69 * 68 // 2 - 16
     assert (lat["src"] < lat["dst"]).all()
     assert not lat.duplicated(["src", "dst"]).any()
     # GCP zones collapse to their region
@@ -216,7 +217,7 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
     assert isinstance(summary, ImportSummary) and summary.out_dir == out
     assert summary.skus_added == ("m5a.large",)
     assert summary.prices_written == 11 and summary.prices_replaced == 0
-    assert summary.latency_pairs_written == 2346 and summary.latency_pairs_dropped == 0
+    assert summary.latency_pairs_written == 2330 and summary.latency_pairs_dropped == 0
     # us-gov-east-1 is not a catalog region: its pairs are dropped and named
     eg = read_egress_table(eg_file)
     gov = (eg["src"] == "aws/us-gov-east-1") | (eg["dst"] == "aws/us-gov-east-1")
@@ -226,11 +227,11 @@ def test_import_new_sku_latency_and_aws_egress(ref: Path, tmp_path: Path) -> Non
 
     base = load_catalog(BASE)
     cat = load_catalog(out)
-    # measured RTT now comes from the imported table for a pair the base catalog only modelled
+    # measured RTT comes from the imported table (the shipped catalog already holds this import)
     lat = read_latency_table(lat_file)
     row = _pair(lat, "aws/eu-north-1", "azure/eastus")
-    i, j = base.region_pos["aws/eu-north-1"], base.region_pos["azure/eastus"]
-    assert not base.latency_measured_mask[i, j]
+    i, j = cat.region_pos["aws/eu-north-1"], cat.region_pos["azure/eastus"]
+    assert cat.latency_measured_mask[i, j]
     expected = pytest.approx(row["rtt_ms"].item(), abs=1e-3)
     assert cat.rtt_ms("aws/eu-north-1", "azure/eastus") == expected
     assert cat.rtt_ms("azure/eastus", "aws/eu-north-1") == expected
