@@ -171,14 +171,19 @@ class FailureTables:
 @dataclass(frozen=True)
 class ColumnTables:
     """The cells gathered by column, K of them: the plan's regions, then one column per provider
-    for global SaaS (only its provider's loss takes it). A batch's masks over the columns times
-    these matrices give every service's sums at once."""
+    for global SaaS (only its provider's loss takes it). A failure's sums are the plan's totals
+    less the rows of the columns it takes (and plus what a zone failure leaves of its column):
+    it touches few columns, so that is a gather and a segmented sum, not a matrix product."""
 
-    private: np.ndarray  # K: a private site (a private provider's column)
     full: np.ndarray  # K x (S x (RESOURCES held by non-backup rows, storage of every row))
     zone_left: np.ndarray  # the same with a zone's share of each row lost
-    serving_full: np.ndarray  # K x S: 1 where the service runs in the column
-    serving_zone: np.ndarray  # K x S: 1 where it still runs there after losing a zone
+    total: np.ndarray  # S x (RESOURCES held, storage): `full` over every column
+    private_full: np.ndarray  # `full` on private sites only (0 on public columns)
+    private_zone: np.ndarray
+    private_total: np.ndarray
+    public_full: np.ndarray  # K x S: 1 where the service runs in a public column
+    public_zone: np.ndarray  # K x S: 1 where it still runs there after losing a zone
+    public_count: np.ndarray  # S: public columns where it runs
     units: np.ndarray  # K x S: 1 where it holds units in the column
 
 
@@ -366,22 +371,32 @@ def _column_tables(
     n_services: int,
 ) -> ColumnTables:
     n_columns = len(where.names) + len(where.providers)
+    slot = column * n_services + cells.service  # (column, service), flattened
+    size = n_columns * n_services
     blocks = []
     for q in (cells.full, cells.zone_left):
-        out = np.zeros((n_columns, n_services, _N + 1))
-        np.add.at(out, (column, cells.service), q[:, : _N + 1])
+        out = np.column_stack(
+            [np.bincount(slot, weights=q[:, i], minlength=size) for i in range(_N + 1)]
+        )
         blocks.append(out.reshape(n_columns, n_services * (_N + 1)))
-    flags = []
-    for values in (*serving, cells.units):
-        out = np.zeros((n_columns, n_services))
-        np.add.at(out, (column, cells.service), values)
-        flags.append((out > 0).astype(np.float64))
+    flags = [
+        (np.bincount(slot, weights=values, minlength=size) > 0)
+        .astype(np.float64)
+        .reshape(n_columns, n_services)
+        for values in (*serving, cells.units)
+    ]
+    private = ~np.concatenate([where.public, where.provider_public])[:, None]
+    public_full = flags[0] * ~private
     return ColumnTables(
-        private=~np.concatenate([where.public, where.provider_public]),
         full=blocks[0],
         zone_left=blocks[1],
-        serving_full=flags[0],
-        serving_zone=flags[1],
+        total=blocks[0].sum(axis=0),
+        private_full=blocks[0] * private,
+        private_zone=blocks[1] * private,
+        private_total=(blocks[0] * private).sum(axis=0),
+        public_full=public_full,
+        public_zone=flags[1] * ~private,
+        public_count=public_full.sum(axis=0),
         units=flags[2],
     )
 
@@ -389,7 +404,9 @@ def _column_tables(
 def _demands(services: Sequence[Service]) -> tuple[np.ndarray, np.ndarray]:
     """services x RESOURCES demand, and each service's main resource (index in RESOURCES)."""
     demand = np.array(
-        [[float(getattr(s.demand, r)) for r in RESOURCES] for s in services],
+        # the fields as stored (pydantic keeps them in __dict__): attribute look-ups on hundreds
+        # of services would cost the sweep a millisecond
+        [[s.demand.__dict__[r] for r in RESOURCES] for s in services],
         dtype=float,
     ).reshape(len(services), _N)
     demanded = demand > 0
@@ -921,23 +938,32 @@ class _State:
         keep, zone = _column_masks(t, batch)
         c = t.columns
         n, s = len(batch), len(t.services)
-        # a matrix product per quantity block: columns x (services x quantities) stays small
-        per = keep.astype(np.float64) @ c.full
+        per = c.total[None, :] - _over_columns(c.full, ~keep)
         serving = keep[:, t.cell_column] * t.cell_serving[None, :]
         if zone.any():
-            per += zone.astype(np.float64) @ c.zone_left
+            per += _over_columns(c.zone_left, zone)
             serving += zone[:, t.cell_column] * t.cell_serving_zone[None, :]
-        touched = ((~keep).astype(np.float64) @ c.units) > 0.5
+        touched = _over_columns(c.units, ~keep) > 0.5
         per = per.reshape(n, s, _N + 1)
         return cls(keep, zone, per, serving, touched | batch.normal[:, None], batch.normal)
 
-    def any_column(self, t: FailureTables, columns: np.ndarray, running_in: tuple) -> np.ndarray:
-        """D x S: the service still runs in one of `columns` (a mask over K)."""
-        full, zone = running_in
-        hit = (self.keep & columns[None, :]).astype(np.float64) @ full
-        if self.zone.any():
-            hit += (self.zone & columns[None, :]).astype(np.float64) @ zone
-        return hit > 0.5
+    def left(self, total: np.ndarray, full: np.ndarray, zone: np.ndarray) -> np.ndarray:
+        """D x X: `total` less the columns each failure takes, plus what its zone failures
+        leave (rows of `full` and `zone`, K x X)."""
+        out = total[None, :] - _over_columns(full, ~self.keep)
+        return out + _over_columns(zone, self.zone) if self.zone.any() else out
+
+
+def _over_columns(rows: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """D x X: per failure, the sum of `rows` (K x X) over the columns `mask` (D x K) marks; a
+    gather and a segmented sum over the few columns a failure touches (a matrix product would
+    go to the threaded BLAS, which stalls for milliseconds whenever the other cores are busy)."""
+    d, k = np.nonzero(mask)
+    out = np.zeros((mask.shape[0], rows.shape[1]))
+    if len(d):
+        start = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+        out[d[start]] = np.add.reduceat(rows[k], start, axis=0)
+    return out
 
 
 def evaluate(t: FailureTables, batch: FailureBatch, own_only: bool = False) -> Evaluation:
@@ -960,9 +986,9 @@ def evaluate(t: FailureTables, batch: FailureBatch, own_only: bool = False) -> E
     status = _codes(down, rec, below)
     note = own.must_grow & t.control_plane[None, :] & own.runs_public & ~own_down
     if note.any():  # every public region where it still runs is the hit providers'
-        onehot = np.zeros((len(t.regions), len(t.providers)), dtype=np.float64)
-        onehot[np.arange(len(t.regions)), t.region_provider] = 1
-        hit = (((batch.lost | batch.zone) @ onehot) > 0.5) | batch.provider_lost
+        onehot = np.zeros((len(t.regions), len(t.providers)), dtype=bool)
+        onehot[np.arange(len(t.regions)), t.region_provider] = True
+        hit = ((batch.lost | batch.zone) @ onehot) | batch.provider_lost  # boolean: no BLAS
         spared = np.concatenate([~hit[:, t.region_provider], ~batch.provider_lost], axis=1)
         escape = (running & t.cell_public[None, :] & spared[:, t.cell_column]).astype(float)
         note &= ~(_cells_to_services(t, escape) > 0.5)
@@ -1040,13 +1066,10 @@ def _own_rules(t: FailureTables, state: _State, batch: FailureBatch) -> _Own:
     short = touched[:, :, None] & demanded[None] & (have < need - slack)
     grows = ~normal[:, None] & touched & (t.alpha < 1)[None, :] & compute.any(axis=1)[None, :]
     c = t.columns
-    runs_public = state.any_column(t, ~c.private, (c.serving_full, c.serving_zone))
+    runs_public = state.left(c.public_count, c.public_full, c.public_zone) > 0.5
     private_left = np.zeros_like(have)
     if grows.any():  # what it still holds on private sites, where it could grow without a cloud
-        private = c.private[None, :]
-        left = (state.keep & private).astype(np.float64) @ c.full
-        if state.zone.any():
-            left += (state.zone & private).astype(np.float64) @ c.zone_left
+        left = state.left(c.private_total, c.private_full, c.private_zone)
         private_left = left.reshape(per.shape)[:, :, :_N]
     private_ok = ((private_left >= t.demand[None] - slack) | ~compute[None]).all(axis=2)
     return _Own(
@@ -1072,14 +1095,17 @@ def _writer_ok(
     cells = np.flatnonzero(t.single_writer[t.cell_service])
     if not len(cells):
         return ok
-    compute = (t.demand > 0) & _COMPUTE[None, :]
-    need = frac[:, :, None] * np.where(compute, t.demand, 0.0)[None]  # D x S x RESOURCES
+    writers = np.flatnonzero(t.single_writer)  # only their needs are read
+    compute = np.where((t.demand[writers] > 0) & _COMPUTE[None, :], t.demand[writers], 0.0)
+    need = frac[:, writers, None] * compute[None]  # D x writers x RESOURCES
     owner = t.cell_service[cells]
+    at = np.searchsorted(writers, owner)
     slack = TOL * (1 + t.demand[owner])[None]
-    holds = (cell_alive(t, batch, cells, _SERVING) >= need[:, owner] - slack).all(axis=2)
+    holds = (cell_alive(t, batch, cells, _SERVING) >= need[:, at] - slack).all(axis=2)
     start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     ok[:, owner[start]] = np.logical_or.reduceat(holds, start, axis=1)
-    return ok | (need <= 0).all(axis=2) | ~touched
+    ok[:, writers] |= (need <= 0).all(axis=2)
+    return ok | ~touched
 
 
 def user_capacity(t: FailureTables, serving: np.ndarray) -> np.ndarray:
