@@ -186,19 +186,32 @@ def brute_force(inst: dict) -> float:
                 if alive < frac * d - 1e-9:
                     ok = False
                     break
-                if frac < 1 and not (set(cap) - lost):
-                    ok = False  # must grow back into a surviving region it is present in
+                still = {
+                    o.region
+                    for o, n in zip(cand, units, strict=True)
+                    if n
+                    and o.region not in lost
+                    and not (
+                        o.region == zone_region
+                        and region_of[o.region].zones >= 2
+                        and n - math.ceil(n / region_of[o.region].zones) <= 0
+                    )
+                }
+                if frac < 1 and not still:
+                    ok = False  # must grow back into a region where it still runs
                     break
             if ok:
                 cost = sum(n * o.usd_per_month for o, n in zip(cand, units, strict=True))
-                feasible.append((cost, cap))
+                units_at = {o.region: n for o, n in zip(cand, units, strict=True) if n}
+                feasible.append((cost, cap, units_at))
         options.append(feasible)
     rtt = make_catalog(regions, offerings).rtt_ms
     best = math.inf
+    zones = {rid: r.zones for rid, r in region_of.items()}
     for combo in itertools.product(*options):
-        if not _budgets_hold(spec["dependencies"], combo, scen, rtt):
+        if not _budgets_hold(spec["dependencies"], combo, scen, rtt, zones):
             continue
-        total = sum(c for c, _ in combo)
+        total = sum(c for c, _cap, _units in combo)
         for dep in spec["dependencies"]:
             src = combo[int(dep["from"][1:])][1]
             dst = combo[int(dep["to"][1:])][1]
@@ -215,19 +228,29 @@ def brute_force(inst: dict) -> float:
     return best
 
 
-def _budgets_hold(deps: list[dict], combo: tuple, scen: list, rtt: Any) -> bool:
+def _budgets_hold(deps: list[dict], combo: tuple, scen: list, rtt: Any, zones: dict) -> bool:
     """Every region running a caller has a region running the callee within the budget, in
-    normal operation and, from each surviving caller region, among the callee's surviving regions
-    after each failure (a zone failure of a multi-zone region loses no region)."""
+    normal operation and, from each caller region still running to the callee's regions still
+    running, after each failure. A zone failure of a region with Z >= 2 zones leaves a service
+    running there only if units remain: n - ceil(n / Z) > 0 (docs/model.md, the rules: 1)."""
+
+    def running(units_at: dict, lost: set, zone: str) -> set:
+        return {
+            r
+            for r, n in units_at.items()
+            if r not in lost and (r != zone or n - math.ceil(n / zones[r]) > 0)
+        }
+
     for dep in deps:
         budget = dep.get("max_latency_ms")
         if budget is None:
             continue
-        src = combo[int(dep["from"][1:])][1]
-        dst = combo[int(dep["to"][1:])][1]
-        for lost in [set(), *(lost for lost, _zone in scen)]:
-            for r in src:
-                if r not in lost and not any(rtt(r, t) <= budget for t in dst if t not in lost):
+        src = combo[int(dep["from"][1:])][2]
+        dst = combo[int(dep["to"][1:])][2]
+        for lost, zone in [(set(), ""), *scen]:
+            callees = running(dst, lost, zone)
+            for r in running(src, lost, zone):
+                if not any(rtt(r, t) <= budget for t in callees):
                     return False
     return True
 
