@@ -217,7 +217,16 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
 def table_text(df: pd.DataFrame) -> str:
     if df.empty:
         return "(no rows)"
-    return df.to_string(index=False, na_rep="n/a")
+    # a count column with a missing cell turns float in pandas (2 shows as 2.0): show the whole
+    # numbers it holds as such, and the missing cells as n/a
+    shown = df.copy()
+    for col in shown.columns:
+        values = shown[col]
+        present = values.dropna()
+        gappy = values.dtype.kind == "f" and 0 < len(present) < len(values)
+        if gappy and (present == present.round()).all() and present.abs().max() < 1e15:
+            shown[col] = [("n/a" if pd.isna(v) else f"{int(v)}") for v in values]
+    return shown.to_string(index=False, na_rep="n/a")
 
 
 def table_csv(df: pd.DataFrame) -> str:
