@@ -115,7 +115,7 @@ def verify_plan(plan: Plan, catalog: Catalog) -> VerificationReport:
     for j, svc in enumerate(spec.services):
         if f.checked[j]:
             v += _after_failures(svc, j, f)
-    v += _user_groups(spec, f)
+    v += _user_groups(f)
     v += _dependency_latency(f)
     v += _provider_count(spec, rows)
     traffic_problems, traffic_cost = check_traffic(plan, catalog)
@@ -386,9 +386,8 @@ def _after_failures(svc: Service, j: int, f: _Failures) -> list[str]:
                         "but no public region where it runs survives, and the private capacity "
                         f"it holds is short ({left:g} {res})"
                     )
-        if (
-            not ev.writer_ok[d, j] and ev.writer_ok[0, j]
-        ):  # else reported once, for normal operation
+        # a primary too small in normal operation is reported once, for that
+        if not ev.writer_ok[d, j] and ev.writer_ok[0, j]:
             asked = [
                 f"{ev.need[d, j, k]:g} {res}"
                 for k, res in enumerate(RESOURCES)
@@ -427,7 +426,7 @@ def _group_message(
     )
 
 
-def _user_groups(spec: AppSpec, f: _Failures) -> list[str]:
+def _user_groups(f: _Failures) -> list[str]:
     """Rule 5: each user group of each user-facing service is served within its budget, in
     normal operation and after each failure; a service whose groups are short in normal
     operation is reported for that only."""
