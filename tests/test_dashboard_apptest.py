@@ -193,6 +193,25 @@ def test_choose_an_example_and_solve(no_missing_keys: None) -> None:
     assert at.get("deck_gl_json_chart")
 
 
+def test_repair_with_nowhere_to_go_says_what_would_survive(no_missing_keys: None) -> None:
+    """The README's teaching case (issue 18): single-dc in one building, the Pangyo fire, Repair.
+    Nothing the spec allows survives it: the page says so and what a design would need, with no
+    exception and no $nan."""
+    at = _open("app_pages/plan.py")
+    at.selectbox(key="plan_example").select("single-dc.yaml").run()
+    at.button[0].click().run()
+    at.switch_page("app_pages/whatif.py").run()
+    at.selectbox(key="whatif_incident").select("pangyo-2022").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("go down" in e.value for e in at.error)  # the fire takes every service down
+    repair = next(b for b in at.button if b.label == "Repair")
+    repair.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No plan the spec allows survives" in e.value for e in at.error)
+    assert any("second site" in i.value for i in at.info)
+    assert not any("nan" in str(m.value).lower() for m in at.metric)
+
+
 def test_switch_strategy_replans(no_missing_keys: None) -> None:
     at = _open("app_pages/plan.py")
     at.selectbox(key="plan_example").select("hybrid-dr.yaml").run()

@@ -159,6 +159,14 @@ with page_body():
             st.session_state["whatif_repaired"] = chosen
         if st.session_state.get("whatif_repaired") == chosen:
             fixed = run_with_progress("whatif.repairing", data.replan, req.key, plan, *chosen)
+            if fixed.plan is None:
+                # nothing the spec allows survives without these regions (one building only):
+                # say why, and what a design that survives would need
+                st.error(t("whatif.no_repair"), icon=":material/block:")
+                english_note()
+                st.markdown(fixed.policy_note)
+                st.info(t("whatif.no_repair_fix"), icon=":material/lightbulb:")
+                st.stop()
             r = st.columns(3)
             r[0].metric(t("whatif.cost_before"), f"${fixed.cost_before:,.0f}")
             r[1].metric(
