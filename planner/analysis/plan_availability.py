@@ -23,6 +23,11 @@ one of two exact forms for the domain states:
   failures are then approximated: a set's unavailability combines its members' as if each set
   failed on its own.
 
+A global SaaS location is down exactly when its provider's domain is: the failure function's
+"every catalog region of the provider lost" coincides with that except for a provider whose every
+region the plan uses, each down on its own at once, which the engine does not read as the
+provider's loss.
+
 Hard dependencies are the spec's dependencies; a front door sits in series when users are served
 from more than one region. A service with more than `MAX_PATTERN_LOCATIONS` locations is read
 by capacity share against its strategy's fraction (the patterns would be too many).
