@@ -624,6 +624,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .examples import resolve_spec
 
             args.spec = resolve_spec(args.spec)  # a bundled example's name works from anywhere
+        if getattr(args, "study_file", None):
+            from .examples import resolve_study
+
+            given = args.study_file
+            args.study_file = resolve_study(given)
+            if args.study_file != given and args.out is None:
+                # a bundled study writes beside the user, never into the installed package
+                args.out = Path.cwd() / args.study_file.stem
         if getattr(args, "out", None) and args.func is not cmd_study:
             check_output(args.out, args.force, [args.spec] if getattr(args, "spec", None) else [])
         return int(args.func(args))

@@ -59,3 +59,19 @@ def resolve_spec(argument: str | Path) -> Path:
         "name (`mcplan plan kr-ecommerce`)"
     )
     raise SpecError([Problem(str(path), "", "", "no such file", fix=fix)])
+
+
+def resolve_study(argument: str | Path) -> Path:
+    """The study file an argument means: the file itself when it exists; else a bundled study
+    (`examples/studies/NAME.yaml` given outside a clone, or `studies/NAME`), else the path as
+    given, for the study loader to report."""
+    path = Path(argument)
+    if path.exists():
+        return path
+    parts = path.parts
+    if parts[:-1] in (("examples", "studies"), ("studies",)) or len(parts) == 1:
+        name = path.name if path.name.endswith(".yaml") else f"{path.name}.yaml"
+        bundled = examples_dir() / "studies" / name
+        if bundled.is_file():
+            return bundled
+    return path
