@@ -151,8 +151,11 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
 def _plan_options(args: argparse.Namespace) -> PlanOptions:
     from . import PlanOptions
 
-    if args.time_limit <= 0:
-        raise InputError("--time-limit must be positive (seconds)")
+    if not args.time_limit > 0 or args.time_limit == float("inf"):  # NaN compares false
+        raise InputError(
+            f"--time-limit must be a positive number of seconds (got {args.time_limit}); "
+            "e.g. --time-limit 60"
+        )
     if not 0 <= args.gap < 1:
         raise InputError("--gap is a fraction between 0 and 1, e.g. 0.001 for 0.1%")
     if args.threads < 1:

@@ -24,7 +24,10 @@ class Problem:
 
     def __str__(self) -> str:
         loc = ", ".join(p for p in (self.file, self.where, self.field) if p)
-        shown = "" if self.value is None else f" (got {self.value!r})"
+        got = repr(self.value)
+        if len(got) > 80:  # a huge value said once in full is noise: its start identifies it
+            got = f"{got[:60]}... ({len(got):,} characters)"
+        shown = "" if self.value is None else f" (got {got})"
         fix = f" Fix: {self.fix}" if self.fix else ""
         message = self.message.rstrip(".")
         stop = "" if (message + shown).endswith(("?", "!")) else "."

@@ -55,7 +55,14 @@ class _AliasCappedLoader(yaml.SafeLoader):
             seen: set[Any] = set()
             for key_node, _value in node.value:
                 key = self.construct_object(key_node, deep=True)
-                if isinstance(key, str | int | float | bool) and key in seen:
+                if not isinstance(key, str | int | float | bool | type(None)):
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        "a key must be a plain word, not a list or a mapping (write `name: value`)",
+                        key_node.start_mark,
+                    )
+                if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"the key `{key}` is given twice", key_node.start_mark
                     )

@@ -202,6 +202,20 @@ _FIXES = {
     "literal_error": "",
     "bool_parsing": "write true or false",
     "finite_number": "write a number, e.g. 16 (not .nan or .inf)",
+    "int_from_float": "write a whole number, e.g. 4",
+    "string_type": "write text, in quotes if it looks like a number or a date",
+    "string_pattern_mismatch": "use letters, digits, _ and - only, starting with a letter or digit",
+    "string_too_long": "shorten it",
+    "string_too_short": "write a non-empty value",
+    "dict_type": "write a mapping of `key: value` lines here (see docs/spec.md)",
+    "model_type": "write a mapping of `key: value` lines here (see docs/spec.md)",
+    "tuple_type": "write a list here, one `- item` per line (see docs/spec.md)",
+    "list_type": "write a list here, one `- item` per line (see docs/spec.md)",
+    "too_short": "give at least one item",
+    "too_long": "split it into fewer items",
+    "float_type": "write a number, e.g. 16",
+    "int_type": "write a whole number",
+    "bool_type": "write true or false",
 }
 
 
@@ -251,8 +265,12 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
                 fix = f"use a value of at least {ctx['ge']}"
             elif err["type"] == "greater_than" and "gt" in ctx and ctx["gt"] != 0:
                 fix = f"use a value above {ctx['gt']}"
-            elif err["type"] in ("less_than_equal", "less_than"):
-                fix = f"use a value of at most {ctx.get('le', ctx.get('lt'))}"
+            elif err["type"] == "less_than_equal":
+                fix = f"use a value of at most {ctx.get('le')}"
+            elif err["type"] == "less_than":
+                fix = f"use a value below {ctx.get('lt')}"
+            elif err["type"] == "literal_error" and ctx.get("expected"):
+                fix = f"use one of {ctx['expected']}"
             if err["type"] == "extra_forbidden" and loc:
                 hint = did_you_mean(str(loc[-1]), _KNOWN_KEYS)
                 fix = (
