@@ -616,6 +616,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(func=cmd_dashboard)
+
+    from .interop.commands import add_commands
+
+    add_commands(sub, _add_common)  # mcplan import / export
     return parser
 
 
