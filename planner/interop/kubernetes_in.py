@@ -1,0 +1,397 @@
+"""`mcplan import kubernetes`: a spec from Kubernetes manifests (a file or a folder of YAML).
+
+Workloads become services: a Deployment or StatefulSet is a `compute.k8s` service whose demand is
+replicas x the sum of its containers' requests (limits when a container has no requests), plus
+the storage of the claims it mounts (a StatefulSet's volumeClaimTemplates count once per
+replica). A Service of type LoadBalancer becomes a `network.lb` service and makes the workloads
+it selects user-facing; a ClusterIP Service only names its workloads, so that a container's
+environment that mentions it (`DB_HOST=orders-db`, `postgres://orders-db:5432`) becomes a
+dependency. A PersistentVolumeClaim mounted by no workload becomes a `storage.block` service.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import yaml
+
+from ..errors import InputError, Problem
+from ..safeyaml import MAX_YAML_BYTES, _AliasCappedLoader
+from .imported import DEFAULT_MAX_LATENCY_MS, Found, ImportResult, Skipped, build_spec
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILES = 500
+
+_CPU = re.compile(r"^([0-9.]+)(m?)$")
+_MEMORY = re.compile(r"^([0-9.]+(?:[eE][0-9]+)?)([KMGTPE]i?|[mk])?$")
+_MEMORY_FACTOR = {
+    None: 1.0,
+    "m": 1e-3,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
+    "Ki": 2.0**10,
+    "Mi": 2.0**20,
+    "Gi": 2.0**30,
+    "Ti": 2.0**40,
+    "Pi": 2.0**50,
+    "Ei": 2.0**60,
+}
+
+# kinds that are read elsewhere or hold no capacity, with the reason they are not services
+_NOT_WORKLOADS = {
+    "ConfigMap": "configuration: no capacity to place",
+    "Secret": "configuration: no capacity to place (and never copied into the spec)",
+    "Namespace": "a name space: no capacity to place",
+    "ServiceAccount": "identity: no capacity to place",
+    "Role": "access control: no capacity to place",
+    "RoleBinding": "access control: no capacity to place",
+    "ClusterRole": "access control: no capacity to place",
+    "ClusterRoleBinding": "access control: no capacity to place",
+    "Ingress": "an HTTP routing rule: the Service it routes to carries the load balancer",
+    "NetworkPolicy": "a traffic rule: no capacity to place",
+    "HorizontalPodAutoscaler": "a scaling rule: demand is read from the workload's replicas",
+    "PodDisruptionBudget": "an eviction rule: no capacity to place",
+    "DaemonSet": "one pod per node: its size follows the cluster's node count, which manifests "
+    "do not state; add its requests to the workloads' demand by hand",
+    "Job": "a run-to-completion task: no steady capacity; add it by hand if it matters",
+    "CronJob": "a scheduled task: no steady capacity; add it by hand if it matters",
+}
+
+
+def cpu_cores(value: Any) -> float:
+    """A Kubernetes CPU quantity (`500m`, `2`, `0.5`) in cores; ValueError if unreadable."""
+    text = str(value).strip()
+    m = _CPU.match(text)
+    if not m:
+        raise ValueError(f"CPU quantity `{text}` is not like 500m or 2")
+    return float(m.group(1)) / (1000 if m.group(2) else 1)
+
+
+def memory_gib(value: Any) -> float:
+    """A Kubernetes memory quantity (`512Mi`, `1Gi`, `1G`, `1000000`) in GiB."""
+    text = str(value).strip()
+    m = _MEMORY.match(text)
+    if not m:
+        raise ValueError(f"memory quantity `{text}` is not like 512Mi or 1Gi")
+    return float(m.group(1)) * _MEMORY_FACTOR[m.group(2)] / 2.0**30
+
+
+def read_manifests(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(file, document) for every YAML document of a manifest file or of every manifest file in a
+    folder (recursively); `List` documents are opened into their items."""
+    if not path.exists():
+        raise InputError(
+            [Problem(str(path), "", "", "no such file or folder", fix="check the path")]
+        )
+    files = (
+        sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in MANIFEST_SUFFIXES)
+        if path.is_dir()
+        else [path]
+    )
+    if not files:
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "",
+                    "the folder holds no manifest (*.yaml, *.yml, *.json)",
+                    fix="point at the folder of the application's manifests, or render a Helm "
+                    "chart first: `helm template NAME CHART > app.yaml`",
+                )
+            ]
+        )
+    if len(files) > MAX_FILES:
+        raise InputError(f"{path} holds {len(files)} manifest files; import at most {MAX_FILES}")
+    docs: list[tuple[str, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    for f in files:
+        if f.stat().st_size > MAX_YAML_BYTES:
+            problems.append(Problem(str(f), "", "", "larger than 2 MiB", fix="split the file"))
+            continue
+        try:
+            text = f.read_text(encoding="utf-8")
+            for doc in yaml.load_all(text, Loader=_AliasCappedLoader):  # noqa: S506 - safe loader
+                items = (
+                    doc.get("items")
+                    if isinstance(doc, dict) and doc.get("kind") == "List"
+                    else [doc]
+                )
+                docs += [(str(f), d) for d in items or [] if isinstance(d, dict)]
+        except UnicodeDecodeError:
+            problems.append(Problem(str(f), "", "", "not UTF-8 text", fix="save it as UTF-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problems.append(
+                Problem(
+                    str(f),
+                    where,
+                    "",
+                    f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                    fix="check the indentation and quoting there",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    if not docs:
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "",
+                    "no Kubernetes object found",
+                    fix="each document needs `apiVersion`, `kind` and `metadata.name`",
+                )
+            ]
+        )
+    return docs
+
+
+def _name(doc: dict[str, Any]) -> str:
+    return str((doc.get("metadata") or {}).get("name") or "?")
+
+
+def _pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
+    return ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+
+
+def _requests(pod: dict[str, Any]) -> tuple[float, float, list[str]]:
+    """(cores, GiB, containers without requests or limits) of one pod."""
+    cores = gib = 0.0
+    unsized: list[str] = []
+    for c in pod.get("containers") or []:
+        resources = c.get("resources") or {}
+        asked = resources.get("requests") or resources.get("limits") or {}
+        if "cpu" not in asked and "memory" not in asked:
+            unsized.append(str(c.get("name", "?")))
+            continue
+        cores += cpu_cores(asked["cpu"]) if "cpu" in asked else 0.0
+        gib += memory_gib(asked["memory"]) if "memory" in asked else 0.0
+    return cores, gib, unsized
+
+
+def _claim_gb(claim: dict[str, Any]) -> float:
+    storage = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get(
+        "storage"
+    )
+    return memory_gib(storage) * 2.0**30 / 1e9 if storage is not None else 0.0
+
+
+def _env_text(pod: dict[str, Any]) -> str:
+    values = [
+        str(e.get("value", ""))
+        for c in pod.get("containers") or []
+        for e in c.get("env") or []
+        if isinstance(e, dict)
+    ]
+    return "\n".join(values)
+
+
+def _selects(service: dict[str, Any], workload: dict[str, Any]) -> bool:
+    selector = (service.get("spec") or {}).get("selector") or {}
+    labels = ((workload.get("spec") or {}).get("template") or {}).get("metadata", {}).get(
+        "labels"
+    ) or {}
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def import_kubernetes(
+    docs: list[tuple[str, dict[str, Any]]],
+    regions: pd.DataFrame | None,
+    source: str = "manifests",
+    app: str = "imported",
+    region: str | None = None,
+    max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
+) -> ImportResult:
+    """A spec from parsed manifests. `region` (a catalog region id) is where the cluster runs
+    today: it places the users; without it the spec has no user groups."""
+    if region is not None and regions is not None and region not in regions.index:
+        from ..errors import did_you_mean
+
+        raise InputError(
+            f"--region `{region}` is not a catalog region; {did_you_mean(region, regions.index)}"
+        )
+    skipped: list[Skipped] = []
+    found: list[Found] = []
+    workloads = [(f, d) for f, d in docs if d.get("kind") in ("Deployment", "StatefulSet")]
+    services = [(f, d) for f, d in docs if d.get("kind") == "Service"]
+    claims = {_name(d): d for _, d in docs if d.get("kind") == "PersistentVolumeClaim"}
+    mounted: set[str] = set()
+    front: set[str] = set()  # workloads behind a LoadBalancer
+    groups: dict[str, str] = {}  # workload name -> group
+    balancers: list[Found] = []
+    named: list[str] = []  # ClusterIP Services: read for their names, no capacity of their own
+    for _, svc in services:
+        spec = svc.get("spec") or {}
+        targets = [_name(w) for _, w in workloads if _selects(svc, w)]
+        address = f"Service/{_name(svc)}"
+        if spec.get("type") == "LoadBalancer":
+            balancers.append(
+                Found(
+                    address,
+                    address,
+                    _name(svc),
+                    "network.lb",
+                    "PaaS",
+                    {"lb": 1.0},
+                    user_facing=True,
+                    region=region,
+                )
+            )
+            front.update(targets)
+        elif targets and spec.get("type") in (None, "ClusterIP", "NodePort"):
+            named.append(f"{address} (names {', '.join(targets)})")
+        elif spec.get("type") == "ExternalName":
+            skipped.append(Skipped(address, "an ExternalName alias: points outside the cluster"))
+        elif not targets:
+            skipped.append(
+                Skipped(address, "selects no Deployment or StatefulSet of these manifests")
+            )
+    for _, w in workloads:
+        kind, name = str(w.get("kind")), _name(w)
+        address = f"{kind}/{name}"
+        pod = _pod_spec(w)
+        replicas = (w.get("spec") or {}).get("replicas", 1)
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            skipped.append(Skipped(address, f"replicas `{replicas}` is not a whole number"))
+            continue
+        try:
+            cores, gib, unsized = _requests(pod)
+        except ValueError as exc:
+            skipped.append(Skipped(address, f"{exc}; fix the quantity"))
+            continue
+        if unsized:
+            skipped.append(
+                Skipped(
+                    address,
+                    f"container(s) {', '.join(unsized)} set no resources.requests (nor limits): "
+                    "add requests.cpu and requests.memory so its demand is known",
+                )
+            )
+            continue
+        storage = 0.0
+        for vol in pod.get("volumes") or []:
+            claim_name = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim_name in claims:
+                storage += _claim_gb(claims[claim_name])
+                mounted.add(claim_name)
+        if kind == "StatefulSet":
+            for template in (w.get("spec") or {}).get("volumeClaimTemplates") or []:
+                storage += _claim_gb(template) * replicas
+        demand = {"vcpu": cores * replicas, "mem_gib": gib * replicas, "storage_gb": storage}
+        if replicas == 0 or not any(demand.values()):
+            skipped.append(Skipped(address, "scaled to zero replicas: nothing to place"))
+            continue
+        groups[name] = address
+        found.append(
+            Found(
+                address,
+                address,
+                name,
+                "compute.k8s",
+                "PaaS",
+                demand,
+                stateful=kind == "StatefulSet" or storage > 0,
+                user_facing=name in front,
+                region=region,
+            )
+        )
+    found += balancers  # after the workloads: `web` the pods, `web-lb` their balancer
+    for claim_name, claim in claims.items():
+        if claim_name not in mounted:
+            address = f"PersistentVolumeClaim/{claim_name}"
+            gb = _claim_gb(claim)
+            if gb > 0:
+                found.append(
+                    Found(
+                        address,
+                        address,
+                        claim_name,
+                        "storage.block",
+                        "IaaS",
+                        {"storage_gb": gb},
+                        stateful=True,
+                        region=region,
+                    )
+                )
+            else:
+                skipped.append(Skipped(address, "requests no storage size"))
+    for f, d in docs:
+        doc_kind = d.get("kind")
+        if doc_kind in ("Deployment", "StatefulSet", "Service", "PersistentVolumeClaim"):
+            continue
+        reason = _NOT_WORKLOADS.get(str(doc_kind)) or (
+            f"kind `{doc_kind}` is not read (Deployment, StatefulSet, Service, "
+            "PersistentVolumeClaim are)"
+            if doc_kind
+            else f"no `kind` (in {f})"
+        )
+        skipped.append(Skipped(f"{doc_kind}/{_name(d)}", reason))
+    if not found:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    f"no workload could be sized ({len(skipped)} skipped: "
+                    + "; ".join(f"{s.address}: {s.reason}" for s in skipped[:3])
+                    + ")",
+                    fix="give the Deployments and StatefulSets resources.requests",
+                )
+            ]
+        )
+    dependencies = _dependencies(workloads, services, groups)
+    spec, mapped, notes = build_spec(
+        app,
+        f"Imported from the Kubernetes manifests {source}.",
+        found,
+        regions,
+        max_latency_ms,
+        dependencies,
+    )
+    if region is None:
+        notes.append("no --region given: the spec has no user groups (users: [])")
+    header = [f"Read for names and dependencies only: {', '.join(named)}."] if named else []
+    return ImportResult(spec, mapped, skipped, notes, source, "kubernetes", header)
+
+
+def _dependencies(
+    workloads: list[tuple[str, dict[str, Any]]],
+    services: list[tuple[str, dict[str, Any]]],
+    groups: dict[str, str],
+) -> list[tuple[str, str]]:
+    """(caller group, callee group) for every workload whose environment names a Service that
+    selects another workload; an edge that would close a loop is left out (the spec refuses
+    cycles)."""
+    graph: nx.DiGraph = nx.DiGraph()
+    edges: list[tuple[str, str]] = []
+    for _, w in workloads:
+        caller = groups.get(_name(w))
+        text = _env_text(_pod_spec(w))
+        if caller is None or not text:
+            continue
+        for _, svc in services:
+            if not re.search(rf"(?<![\w.-]){re.escape(_name(svc))}(?![\w-])", text):
+                continue
+            for _, target in workloads:
+                callee = groups.get(_name(target))
+                if callee is None or callee == caller or not _selects(svc, target):
+                    continue
+                graph.add_edge(caller, callee)
+                if not nx.is_directed_acyclic_graph(graph):
+                    graph.remove_edge(caller, callee)
+                elif (caller, callee) not in edges:
+                    edges.append((caller, callee))
+    return edges

@@ -1,0 +1,513 @@
+"""`mcplan import terraform`: a spec from the JSON of `terraform show -json` of a saved plan
+(OpenTofu writes the same shape).
+
+Read: `planned_values.root_module` (its `resources[]` and, recursively, `child_modules[]`) for
+what the plan will hold, `resource_changes[]` for resources the plan deletes, and
+`configuration.provider_config` for the region of a provider block when a resource does not carry
+its own. Each resource type the mapping knows becomes part of a service (all instances of one
+address, `count` or `for_each` included, form one service); everything else is listed as skipped
+with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError, Problem
+from .imported import (
+    DEFAULT_MAX_LATENCY_MS,
+    GENERIC_NAMES,
+    Found,
+    ImportResult,
+    Skipped,
+    build_spec,
+    canonical_region,
+)
+from .sizes import size_of
+
+# the registry name of a provider -> the catalog's provider id
+PROVIDERS = {
+    "aws": "aws",
+    "azurerm": "azure",
+    "google": "gcp",
+    "google-beta": "gcp",
+    "ncloud": "naver",
+    "openstack": "openstack",
+}
+
+DEFAULT_BUCKET_GB = 100.0
+
+
+class _Skip(Exception):
+    """A resource of a known type that cannot be sized: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    category: str
+    tier: str
+    demand: Callable[[str, dict[str, Any], float], dict[str, float]]  # provider, values, bucket GB
+    stateful: bool = False
+    user_facing: bool = False
+    # node pools name the cluster they join: (attribute holding the cluster's name) or None
+    joins_cluster: str | None = None
+
+
+def _first(values: dict[str, Any], key: str) -> dict[str, Any]:
+    """A nested block: Terraform's JSON writes a block as a list of one mapping."""
+    block = values.get(key)
+    if isinstance(block, list) and block and isinstance(block[0], dict):
+        return block[0]
+    return block if isinstance(block, dict) else {}
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _sized(provider: str, size: Any, count: float = 1.0) -> dict[str, float]:
+    if not isinstance(size, str) or not size:
+        raise _Skip(
+            "its size is not known at plan time; set it to a literal, or add it to the spec by hand"
+        )
+    cap = size_of(provider, size)
+    if cap is None:
+        raise _Skip(
+            f"size `{size}` is not in the size table; add a row (provider, size, vcpu, mem_gib, "
+            "source_url) to planner/interop/sizes.csv"
+        )
+    return {"vcpu": cap[0] * count, "mem_gib": cap[1] * count}
+
+
+def _with_disk(demand: dict[str, float], gb: float) -> dict[str, float]:
+    return {**demand, "storage_gb": gb} if gb > 0 else demand
+
+
+def _vm_aws(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    root = _number(_first(v, "root_block_device").get("volume_size"))
+    return _with_disk(_sized(p, v.get("instance_type")), root)
+
+
+def _vm_azure(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    return _with_disk(_sized(p, v.get("size")), _number(_first(v, "os_disk").get("disk_size_gb")))
+
+
+def _vm_gcp(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    disk = _number(_first(_first(v, "boot_disk"), "initialize_params").get("size"))
+    return _with_disk(_sized(p, v.get("machine_type")), disk)
+
+
+def _vm_naver(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    return _sized(p, v.get("server_spec_code") or v.get("server_product_code"))
+
+
+def _vm_openstack(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    if not v.get("flavor_name"):
+        raise _Skip("only `flavor_id` is set; give `flavor_name` so its size can be looked up")
+    return _sized(p, v.get("flavor_name"))
+
+
+def _db_aws(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    return _with_disk(_sized(p, v.get("instance_class")), _number(v.get("allocated_storage")))
+
+
+def _db_azure(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    return _with_disk(_sized(p, v.get("sku_name")), _number(v.get("storage_mb")) / 1024)
+
+
+def _db_gcp(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    settings = _first(v, "settings")
+    return _with_disk(_sized(p, settings.get("tier")), _number(settings.get("disk_size")))
+
+
+def _db_naver(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    return _sized(p, v.get("product_code") or v.get("server_spec_code"))
+
+
+def _disk(key: str) -> Callable[[str, dict[str, Any], float], dict[str, float]]:
+    def demand(_p: str, v: dict[str, Any], _b: float) -> dict[str, float]:
+        gb = _number(v.get(key))
+        if gb <= 0:
+            raise _Skip(f"no `{key}`: the volume's size is not known at plan time")
+        return {"storage_gb": gb}
+
+    return demand
+
+
+def _bucket(_p: str, _v: dict[str, Any], bucket_gb: float) -> dict[str, float]:
+    return {"storage_gb": bucket_gb}
+
+
+def _lb(_p: str, _v: dict[str, Any], _b: float) -> dict[str, float]:
+    return {"lb": 1.0}
+
+
+def _cache_aws(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    nodes = _number(v.get("num_cache_nodes") or v.get("num_cache_clusters")) or 1.0
+    return _sized(p, v.get("node_type"), nodes)
+
+
+def _nodes_eks(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    types = v.get("instance_types") or []
+    scaling = _first(v, "scaling_config")
+    return _sized(p, types[0] if types else None, _number(scaling.get("desired_size")) or 1.0)
+
+
+def _nodes_aks(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    pool = _first(v, "default_node_pool") or v
+    return _sized(p, pool.get("vm_size"), _number(pool.get("node_count")) or 1.0)
+
+
+def _nodes_gke_cluster(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    if v.get("remove_default_node_pool"):
+        return {}  # its nodes come from google_container_node_pool
+    count = _number(v.get("initial_node_count")) or 1.0
+    return _sized(p, _first(v, "node_config").get("machine_type") or "e2-medium", count)
+
+
+def _nodes_gke_pool(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    count = _number(v.get("node_count") or v.get("initial_node_count")) or 1.0
+    return _sized(p, _first(v, "node_config").get("machine_type"), count)
+
+
+def _nodes_nks(p: str, v: dict[str, Any], _: float) -> dict[str, float]:
+    size = v.get("server_spec_code") or v.get("product_code")
+    return _sized(p, size, _number(v.get("node_count")) or 1.0)
+
+
+def _control_plane(_p: str, _v: dict[str, Any], _b: float) -> dict[str, float]:
+    return {}  # a cluster's size is its node pools'
+
+
+VM, DB = ("compute.vm", "IaaS"), ("db.relational", "PaaS")
+K8S, BLOCK, OBJECT = ("compute.k8s", "PaaS"), ("storage.block", "IaaS"), ("storage.object", "PaaS")
+LB, CACHE = ("network.lb", "PaaS"), ("cache", "PaaS")
+
+# resource type -> how it maps; docs/interop.md lists the same table (a test keeps them equal)
+MAPPINGS: dict[str, Mapping] = {
+    "aws_instance": Mapping(*VM, _vm_aws),
+    "azurerm_linux_virtual_machine": Mapping(*VM, _vm_azure),
+    "azurerm_windows_virtual_machine": Mapping(*VM, _vm_azure),
+    "google_compute_instance": Mapping(*VM, _vm_gcp),
+    "ncloud_server": Mapping(*VM, _vm_naver),
+    "openstack_compute_instance_v2": Mapping(*VM, _vm_openstack),
+    "aws_db_instance": Mapping(*DB, _db_aws, stateful=True),
+    "azurerm_postgresql_flexible_server": Mapping(*DB, _db_azure, stateful=True),
+    "azurerm_mysql_flexible_server": Mapping(*DB, _db_azure, stateful=True),
+    "google_sql_database_instance": Mapping(*DB, _db_gcp, stateful=True),
+    "ncloud_postgresql": Mapping(*DB, _db_naver, stateful=True),
+    "ncloud_mysql": Mapping(*DB, _db_naver, stateful=True),
+    "aws_ebs_volume": Mapping(*BLOCK, _disk("size")),
+    "azurerm_managed_disk": Mapping(*BLOCK, _disk("disk_size_gb")),
+    "google_compute_disk": Mapping(*BLOCK, _disk("size")),
+    "ncloud_block_storage": Mapping(*BLOCK, _disk("size")),
+    "openstack_blockstorage_volume_v3": Mapping(*BLOCK, _disk("size")),
+    "aws_s3_bucket": Mapping(*OBJECT, _bucket),
+    "azurerm_storage_account": Mapping(*OBJECT, _bucket),
+    "google_storage_bucket": Mapping(*OBJECT, _bucket),
+    "ncloud_objectstorage_bucket": Mapping(*OBJECT, _bucket),
+    "aws_eks_cluster": Mapping(*K8S, _control_plane),
+    "aws_eks_node_group": Mapping(*K8S, _nodes_eks, joins_cluster="cluster_name"),
+    "azurerm_kubernetes_cluster": Mapping(*K8S, _nodes_aks),
+    "azurerm_kubernetes_cluster_node_pool": Mapping(
+        *K8S, _nodes_aks, joins_cluster="kubernetes_cluster_id"
+    ),
+    "google_container_cluster": Mapping(*K8S, _nodes_gke_cluster),
+    "google_container_node_pool": Mapping(*K8S, _nodes_gke_pool, joins_cluster="cluster"),
+    "ncloud_nks_cluster": Mapping(*K8S, _control_plane),
+    "ncloud_nks_node_pool": Mapping(*K8S, _nodes_nks, joins_cluster="cluster_uuid"),
+    "aws_lb": Mapping(*LB, _lb, user_facing=True),
+    "aws_alb": Mapping(*LB, _lb, user_facing=True),
+    "azurerm_lb": Mapping(*LB, _lb, user_facing=True),
+    "google_compute_forwarding_rule": Mapping(*LB, _lb, user_facing=True),
+    "ncloud_lb": Mapping(*LB, _lb, user_facing=True),
+    "aws_elasticache_cluster": Mapping(*CACHE, _cache_aws, stateful=True),
+    "aws_elasticache_replication_group": Mapping(*CACHE, _cache_aws, stateful=True),
+}
+
+# resource types the planner does not place, by the words in their name, with the reason
+_NOT_CAPACITY = [
+    (
+        re.compile(
+            r"_(vpc|subnet|route|route_table|internet_gateway|nat_gateway|security_group|"
+            r"security_group_rule|network_interface|virtual_network|network_security_group|"
+            r"firewall|eip|public_ip|network|networking_\w+|access_control_group\w*|"
+            r"network_acl\w*|lb_listener|lb_target_group|lb_target_group_attachment)(_v\d)?$"
+        ),
+        "network plumbing: no capacity to place; recreate it in the target regions "
+        "(the exported Terraform takes networks as variables)",
+    ),
+    (
+        re.compile(
+            r"_(iam_\w+|role\w*|policy\w*|service_account\w*|key_pair|login_key|keypair\w*)"
+        ),
+        "identity or access: no capacity to place; it moves with the account, not the workload",
+    ),
+    (
+        re.compile(r"_(route53_\w+|dns_\w+|cloudwatch_\w+|monitor\w*|log_\w+|kms_\w+|secret\w*)"),
+        "operations (DNS, monitoring, keys, secrets): no capacity to place",
+    ),
+    (
+        re.compile(
+            r"_(resource_group|project\w*|db_subnet_group|db_parameter_group|sql_database|"
+            r"sql_user|storage_container|s3_bucket_\w+|storage_bucket_\w+|eks_addon)$"
+        ),
+        "configuration of another resource: nothing of its own to place",
+    ),
+]
+_UTILITY_PROVIDERS = {"random", "null", "time", "tls", "local", "archive", "external", "http"}
+
+
+def _skip_reason(resource_type: str, provider: str | None) -> str:
+    short = resource_type.split("_", 1)[0]
+    if provider is None and short in _UTILITY_PROVIDERS:
+        return f"a `{short}` utility resource: it runs inside Terraform, nothing to place"
+    if provider is None:
+        return (
+            "its provider is none of aws, azurerm, google, ncloud, openstack; add the service to "
+            "the spec by hand"
+        )
+    for pattern, reason in _NOT_CAPACITY:
+        if pattern.search(resource_type):
+            return reason
+    return (
+        f"type `{resource_type}` is not in the mapping table (docs/interop.md); add the service "
+        "to the spec by hand"
+    )
+
+
+def _resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every resource of a planned-values module and its child modules, depth first."""
+    for r in module.get("resources") or []:
+        if isinstance(r, dict):
+            yield r
+    for child in module.get("child_modules") or []:
+        if isinstance(child, dict):
+            yield from _resources(child)
+
+
+def _provider(provider_name: str) -> str | None:
+    return PROVIDERS.get(provider_name.rsplit("/", 1)[-1].lower())
+
+
+def _config_keys(configuration: dict[str, Any]) -> dict[str, str]:
+    """Resource address without instance key -> the provider block it uses (`aws.seoul`)."""
+    out: dict[str, str] = {}
+
+    def walk(module: dict[str, Any], prefix: str) -> None:
+        for r in module.get("resources") or []:
+            if isinstance(r, dict) and r.get("address") and r.get("provider_config_key"):
+                out[prefix + str(r["address"])] = str(r["provider_config_key"])
+        for name, call in (module.get("module_calls") or {}).items():
+            if isinstance(call, dict) and isinstance(call.get("module"), dict):
+                walk(call["module"], f"{prefix}module.{name}.")
+
+    walk(configuration.get("root_module") or {}, "")
+    return out
+
+
+def _provider_regions(configuration: dict[str, Any]) -> dict[str, str]:
+    """Provider block key -> the region (or location) it sets as a literal."""
+    out: dict[str, str] = {}
+    for key, block in (configuration.get("provider_config") or {}).items():
+        expressions = block.get("expressions") if isinstance(block, dict) else None
+        for attr in ("region", "location"):
+            value = ((expressions or {}).get(attr) or {}).get("constant_value")
+            if isinstance(value, str):
+                out[key] = value
+                break
+    return out
+
+
+def _raw_region(values: dict[str, Any]) -> str | None:
+    for key in ("region", "location", "zone", "availability_zone"):
+        value = values.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _wanted_name(address: str, name: str) -> str:
+    """A resource's name, or its module's when the name is a convention like `this`."""
+    modules = re.findall(r"module\.([A-Za-z0-9_\-]+)", address)
+    return modules[-1] if name in GENERIC_NAMES and modules else name
+
+
+def _base_address(address: str) -> str:
+    return re.sub(r"\[[^\]]*\]$", "", address)
+
+
+def check_plan_json(data: Any, source: str) -> dict[str, Any]:
+    """The plan JSON's top level, or an InputError saying what it should be."""
+    how = "write it with `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"
+    if not isinstance(data, dict):
+        raise InputError([Problem(source, "", "", "the top level must be a JSON object", fix=how)])
+    if "planned_values" not in data and "resource_changes" not in data:
+        found = ", ".join(sorted(map(str, data))[:8]) or "nothing"
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    f"not the JSON of a Terraform plan: no `planned_values` or "
+                    f"`resource_changes` (found {found})",
+                    fix=how + "; a state file (`terraform show -json` without a plan) has "
+                    "`values` instead and is not read",
+                )
+            ]
+        )
+    root = (data.get("planned_values") or {}).get("root_module")
+    if root is not None and not isinstance(root, dict):
+        raise InputError(
+            [Problem(source, "planned_values.root_module", "", "must be an object", fix=how)]
+        )
+    return data
+
+
+def import_terraform(
+    data: Any,
+    regions: pd.DataFrame | None,
+    source: str = "plan.json",
+    app: str = "imported",
+    bucket_gb: float = DEFAULT_BUCKET_GB,
+    max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
+) -> ImportResult:
+    """A spec from a Terraform plan's JSON (`regions`: the catalog's regions table, for the user
+    groups; None leaves them out)."""
+    plan = check_plan_json(data, source)
+    configuration = plan.get("configuration") or {}
+    config_key = _config_keys(configuration)
+    provider_region = _provider_regions(configuration)
+    deleted = [
+        str(c.get("address"))
+        for c in plan.get("resource_changes") or []
+        if isinstance(c, dict) and (c.get("change") or {}).get("actions") == ["delete"]
+    ]
+    root = (plan.get("planned_values") or {}).get("root_module") or {}
+    found: list[Found] = []
+    skipped = [Skipped(a, "the plan deletes it") for a in deleted]
+    clusters: dict[tuple[str, str], str] = {}  # (provider, cluster name or id) -> group
+    # node pools, joined to their cluster once every cluster is known
+    pools: list[tuple[dict[str, Any], Mapping, str, str | None, dict[str, float]]] = []
+    used_bucket_default = False
+    for r in _resources(root):
+        address = str(r.get("address", "?"))
+        rtype = str(r.get("type", ""))
+        if r.get("mode") == "data":
+            skipped.append(Skipped(address, "a data source: it reads, it creates nothing"))
+            continue
+        provider = _provider(str(r.get("provider_name", "")))
+        mapping = MAPPINGS.get(rtype)
+        if provider is None or mapping is None:
+            skipped.append(Skipped(address, _skip_reason(rtype, provider)))
+            continue
+        values: dict[str, Any] = r["values"] if isinstance(r.get("values"), dict) else {}
+        key = config_key.get(_base_address(address)) or rtype.split("_", 1)[0]
+        raw_region = _raw_region(values) or provider_region.get(key)
+        region = canonical_region(provider, raw_region, regions)
+        try:
+            demand = mapping.demand(provider, values, bucket_gb)
+        except _Skip as why:
+            skipped.append(Skipped(address, str(why)))
+            continue
+        used_bucket_default |= mapping.demand is _bucket
+        group = _base_address(address)
+        if mapping.joins_cluster:
+            pools.append((r, mapping, provider, region, demand))
+            continue
+        if mapping.demand is _control_plane or rtype in (
+            "azurerm_kubernetes_cluster",
+            "google_container_cluster",
+        ):
+            for ident in ("name", "id", "uuid"):
+                if isinstance(values.get(ident), str):
+                    clusters[(provider, values[ident])] = group
+        name = _wanted_name(address, str(r.get("name") or rtype))
+        found.append(
+            Found(
+                address,
+                group,
+                name,
+                mapping.category,
+                mapping.tier,
+                demand,
+                mapping.stateful,
+                mapping.user_facing,
+                region,
+            )
+        )
+    for r, mapping, provider, region, demand in pools:
+        address = str(r.get("address"))
+        target = (r.get("values") or {}).get(mapping.joins_cluster or "")
+        same = [g for (p, _), g in clusters.items() if p == provider]
+        group = clusters.get((provider, str(target))) or (
+            same[0] if len(set(same)) == 1 else _base_address(address)
+        )
+        found.append(
+            Found(
+                address,
+                group,
+                _wanted_name(address, str(r.get("name"))),
+                mapping.category,
+                mapping.tier,
+                demand,
+                False,
+                False,
+                region,
+            )
+        )
+    # a cluster without nodes has nothing to size
+    sized = {f.group for f in found if any(v > 0 for v in f.demand.values())}
+    for f in [f for f in found if f.group not in sized]:
+        skipped.append(
+            Skipped(f.address, "a cluster without node pools in this plan: nothing to size")
+        )
+    found = [f for f in found if f.group in sized]
+    if not found:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    f"no resource of this plan maps to a service ({len(skipped)} skipped: "
+                    + "; ".join(f"{s.address}: {s.reason}" for s in skipped[:3])
+                    + ")",
+                    fix="check that it is the plan of the application (instances, databases, "
+                    "buckets, clusters); docs/interop.md lists the types read",
+                )
+            ]
+        )
+    version = plan.get("terraform_version", "?")
+    spec, mapped, notes = build_spec(
+        app, f"Imported from the Terraform plan {source}.", found, regions, max_latency_ms
+    )
+    if used_bucket_default:
+        notes.insert(
+            0,
+            f"a bucket's size is not in a Terraform plan: each bucket counts {bucket_gb:g} GB "
+            "(--bucket-gb)",
+        )
+    unknown = sorted({f.address for f in found if f.region is None})
+    if unknown:
+        notes.append(
+            "no catalog region for "
+            + ", ".join(unknown[:5])
+            + (" ..." if len(unknown) > 5 else "")
+            + ": no user group placed for them"
+        )
+    return ImportResult(
+        spec,
+        mapped,
+        skipped,
+        notes,
+        source,
+        "terraform",
+        [f"Terraform {version}, plan format {plan.get('format_version', '?')}."],
+    )
