@@ -2,7 +2,7 @@
 and the responsibility stack (who runs which layer) of a selected offering."""
 
 import streamlit as st
-from ui import charts, data, views
+from ui import charts, data, geo, views
 from ui.i18n import t
 from ui.widgets import label, names, page_body, provider_legend, table
 
@@ -43,7 +43,7 @@ with page_body():
         f"<b>{{name}}</b><br/>{{region}}<br/>{t('col.city')}: {{city}} ({{country}})<br/>"
         f"{t('col.jurisdiction')}: {{jurisdiction}} · {t('col.zones')}: {{zones}}"
     )
-    st.pydeck_chart(charts.region_map(regions, tooltip), height=460)
+    st.pydeck_chart(charts.region_map(regions, tooltip, geo.outlines()), height=480)
     provider_legend(sorted(set(regions["provider"])))
 
     st.subheader(t("catalog.prices"))

@@ -7,8 +7,8 @@ from ui import charts, data, views
 from ui.i18n import t, t_or
 from ui.widgets import (
     current_request,
-    english_note,
     label,
+    message_list,
     page_body,
     plan_banner,
     run_with_progress,
@@ -102,9 +102,7 @@ def migration(plan: Plan, req: data.PlanRequest) -> None:
         else:
             st.caption(t("whatif.no_migration"))
         st.markdown(t("learn.migration.yours", before=fixed.cost_before, after=fixed.cost_after))
-        if fixed.policy_note:
-            english_note()
-            st.warning(fixed.policy_note)
+        message_list([fixed.policy_note], kind="warning")
 
 
 def dr(plan: Plan, req: data.PlanRequest) -> None:

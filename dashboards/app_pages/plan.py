@@ -7,10 +7,11 @@ from ui import charts, data, views
 from ui.i18n import t
 from ui.widgets import (
     current_request,
-    english_note,
     label,
+    message_list,
     names,
     page_body,
+    plan_map,
     show_problems,
     solve_with_progress,
     table,
@@ -140,6 +141,8 @@ with page_body():
     st.divider()
     plan = solve_with_progress(req)
     st.header(t("plan.result", app=plan.spec.app))
+    if req.relax:
+        st.caption(t("relax.applied", relaxations=", ".join(t(f"relax.{r}") for r in req.relax)))
     try:
         avail = data.availability(req.key, plan)
     except PlannerError:  # e.g. a plan too large to evaluate: show the plan without it
@@ -170,28 +173,21 @@ with page_body():
                 chargeback_usd=total["chargeback_usd"],
             )
         )
-    if v is not None and v.ok:
+    scenarios = 0 if v is None else max(0, v.scenarios_checked - 1)
+    if v is not None and v.ok and scenarios > 0:
         st.success(
-            t("plan.verified", n=max(0, v.scenarios_checked - 1), survive=plan.spec.policy.survive),
+            t("plan.verified", n=scenarios, survive=label("survive", plan.spec.policy.survive)),
             icon=":material/verified:",
         )
+    elif v is not None and v.ok:
+        # survive: none checks no failure at all: nothing to be proud of, say what it means
+        st.info(t("plan.verified_no_failures"), icon=":material/info:")
     elif v is not None:
         st.error(t("plan.not_verified"), icon=":material/gpp_bad:")
-        english_note()
-        st.markdown("\n".join(f"- {x}" for x in v.violations[:20]))
+        message_list(v.violations[:20])
 
     st.subheader(t("plan.map"))
-    sites = views.plan_sites(plan, data.catalog())
-    tooltip = "<b>{label}</b><br/>{region}"
-    st.pydeck_chart(
-        charts.plan_map(
-            sites.assign(label=sites["services"]),
-            views.plan_links(plan, data.catalog()),
-            views.plan_users(plan),
-            tooltip,
-        ),
-        height=440,
-    )
+    plan_map(plan)
     st.caption(t("plan.map_legend"))
 
     st.subheader(t("plan.costs"))
@@ -250,10 +246,7 @@ with page_body():
             ],
             money=["usd_per_month"],
         )
-    if plan.notes:
-        english_note()
-        for note in plan.notes:
-            st.warning(note)
+    message_list(plan.notes, kind="warning")
 
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button(

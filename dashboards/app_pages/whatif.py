@@ -5,14 +5,18 @@ every single failure of one kind."""
 import streamlit as st
 from ui import charts, data, views
 from ui.i18n import t, t_or
+from ui.messages import is_incident_note
 from ui.widgets import (
     current_request,
-    english_note,
     label,
+    library_text,
+    message_list,
     names,
     page_body,
     plan_banner,
+    plan_map,
     run_with_progress,
+    show_relaxations,
     solve_with_progress,
     table,
 )
@@ -73,15 +77,7 @@ with page_body():
 
     if not any(chosen):
         st.info(t("whatif.pick_something"), icon=":material/touch_app:")
-        st.pydeck_chart(
-            charts.plan_map(
-                views.plan_sites(plan, cat).assign(label=lambda d: d["services"]),
-                views.plan_links(plan, cat),
-                views.plan_users(plan),
-                "<b>{label}</b><br/>{region}",
-            ),
-            height=380,
-        )
+        plan_map(plan)
     else:
         impact = data.failure_impact(req.key, plan, *chosen)
         summary = impact.summary
@@ -103,16 +99,7 @@ with page_body():
         else:
             st.error(t("whatif.goes_down", n=summary["services_down"]), icon=":material/cloud_off:")
 
-        hit = views.plan_sites(plan, cat, failed=impact.failure.regions)
-        st.pydeck_chart(
-            charts.plan_map(
-                hit.assign(label=hit["services"]),
-                views.plan_links(plan, cat),
-                views.plan_users(plan),
-                "<b>{label}</b><br/>{region}",
-            ),
-            height=380,
-        )
+        plan_map(plan, failed=impact.failure.regions)
         st.caption(t("whatif.map_legend"))
 
         st.subheader(t("whatif.services"))
@@ -134,12 +121,7 @@ with page_body():
             )
             if c in s
         ]
-        shown = s[cols].assign(
-            status=s["status"].map(lambda v: label("status", v)),
-            strategy=s["strategy"].map(lambda v: label("strategy", v)),
-        )
-        english_note()
-        table(shown)
+        table(views.impact_table(s[cols], label, library_text, t("whatif.no_recovery")))
         if len(impact.users):
             st.subheader(t("whatif.users"))
             u = impact.users
@@ -150,8 +132,18 @@ with page_body():
                     )
                 )
             )
-        for note in summary.get("notes", []):
-            st.info(note, icon=":material/history_edu:")
+        notes = summary.get("notes", [])
+        if incident is not None and any(is_incident_note(n) for n in notes):
+            # the catalog's own account, told in the user's language from i18n
+            row = incidents.loc[incident]
+            st.info(
+                f"**{row['date']}** · "
+                + t_or(f"incident.{incident}.story", str(row["what_failed"]))
+                + "\n\n"
+                + t_or(f"incident.{incident}.lesson", str(row["lesson"])),
+                icon=":material/history_edu:",
+            )
+        message_list([n for n in notes if not is_incident_note(n)], kind="info")
 
         st.subheader(t("whatif.repair"))
         st.caption(t("whatif.repair_intro"))
@@ -161,11 +153,22 @@ with page_body():
             fixed = run_with_progress("whatif.repairing", data.replan, req.key, plan, *chosen)
             if fixed.plan is None:
                 # nothing the spec allows survives without these regions (one building only):
-                # say why, and what a design that survives would need
+                # say why, then solve the cheapest relaxations so the learner sees what it takes
                 st.error(t("whatif.no_repair"), icon=":material/block:")
-                english_note()
-                st.markdown(fixed.policy_note)
+                message_list([fixed.policy_note])
                 st.info(t("whatif.no_repair_fix"), icon=":material/lightbulb:")
+                st.subheader(t("relax.title"))
+                options = data.relaxation_options(
+                    req, without=tuple(sorted(impact.failure.regions)), survive="none"
+                )
+                tried = run_with_progress("relax.solving", data.try_relaxations, options)
+                best = show_relaxations(tried, key="whatif_open_relaxed")
+                if best is not None and best.plan is not None:
+                    st.metric(t("relax.repaired_cost"), f"${best.plan.cost['total']:,.0f}")
+                    table(
+                        views.placements_table(best.plan, lambda r: label("role", r)),
+                        money=["usd_per_month"],
+                    )
                 st.stop()
             r = st.columns(3)
             r[0].metric(t("whatif.cost_before"), f"${fixed.cost_before:,.0f}")
@@ -179,9 +182,7 @@ with page_body():
                 t("whatif.migration_usd"),
                 f"${fixed.migration['usd'].sum():,.0f}" if len(fixed.migration) else "$0",
             )
-            if fixed.policy_note:
-                english_note()
-                st.warning(fixed.policy_note)
+            message_list([fixed.policy_note], kind="warning")
             if len(fixed.migration):
                 mig = fixed.migration.assign(
                     mode=fixed.migration["mode"].map(lambda v: label("migration", v))

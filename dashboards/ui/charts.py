@@ -28,20 +28,56 @@ def hex_colour(provider: str) -> str:
     return "#{:02x}{:02x}{:02x}".format(*PROVIDER_RGB.get(provider, GREY))
 
 
-def _view(points: pd.DataFrame, world: bool) -> pdk.ViewState:
-    if world or points.empty:
-        return pdk.ViewState(latitude=25.0, longitude=40.0, zoom=0.7)
-    lat, lon = float(points["lat"].mean()), float(points["lon"].mean())
-    spread = max(
-        float(points["lat"].max() - points["lat"].min()),
-        float(points["lon"].max() - points["lon"].min()),
-        1.0,
+OUTLINE_FILL = [236, 239, 243]
+OUTLINE_LINE = [160, 168, 178]
+MAP_HEIGHT = 460
+
+
+def _base_layer(outlines: dict) -> pdk.Layer:
+    """The countries, drawn first so that the plan sits on a map even offline."""
+    return pdk.Layer(
+        "GeoJsonLayer",
+        outlines,
+        stroked=True,
+        filled=True,
+        get_fill_color=OUTLINE_FILL,
+        get_line_color=OUTLINE_LINE,
+        line_width_min_pixels=1,
+        pickable=False,
     )
-    zoom = 5.0 if spread < 5 else 3.5 if spread < 20 else 2.0 if spread < 60 else 0.8
-    return pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom)
 
 
-def region_map(regions: pd.DataFrame, tooltip_html: str) -> pdk.Deck:
+def _labels(points: pd.DataFrame, size: int = 12) -> pdk.Layer:
+    """A text label above each point (column `label`); any script (Hangul too)."""
+    return pdk.Layer(
+        "TextLayer",
+        points,
+        get_position=["lon", "lat"],
+        get_text="label",
+        get_size=size,
+        get_color=[30, 30, 30],
+        get_pixel_offset=[0, -20],
+        character_set="auto",
+        font_family="sans-serif",
+        background=True,
+        get_background_color=[255, 255, 255, 210],
+        background_padding=[3, 1],
+        pickable=False,
+    )
+
+
+def _deck(layers: list[pdk.Layer], view: tuple[float, float, float], tooltip: str) -> pdk.Deck:
+    lat, lon, zoom = view
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
+        tooltip={"html": tooltip},
+        map_style=None,  # no tile server: the outlines are the map
+        map_provider=None,
+    )
+
+
+def region_map(regions: pd.DataFrame, tooltip_html: str, outlines: dict) -> pdk.Deck:
     """Every region as a dot coloured by its provider. Needs columns provider, lat, lon."""
     pts = regions.assign(colour=[rgb(p) for p in regions["provider"]])
     layer = pdk.Layer(
@@ -57,23 +93,25 @@ def region_map(regions: pd.DataFrame, tooltip_html: str) -> pdk.Deck:
         get_line_color=[255, 255, 255],
         line_width_min_pixels=1,
     )
-    return pdk.Deck(
-        layers=[layer],
-        initial_view_state=_view(pts, world=True),
-        tooltip={"html": tooltip_html},
-        map_style=None,
-    )
+    return _deck([_base_layer(outlines), layer], (25.0, 40.0, 0.6), tooltip_html)
 
 
 def plan_map(
-    sites: pd.DataFrame, links: pd.DataFrame, users: pd.DataFrame, tooltip_html: str
+    sites: pd.DataFrame,
+    links: pd.DataFrame,
+    users: pd.DataFrame,
+    tooltip_html: str,
+    outlines: dict,
+    view: tuple[float, float, float],
 ) -> pdk.Deck:
-    """A plan on the map: its regions (size by monthly cost; `failed` regions dark), arcs for the
-    dependencies between regions, and the user groups.
+    """A plan on the map: its regions (size by monthly cost; `failed` regions dark), each
+    labelled, arcs for the dependencies between regions, and the user groups.
 
-    sites: region, provider, lat, lon, usd_per_month, failed, label
+    sites: region, provider, lat, lon, usd_per_month, failed, label (positions already moved
+        apart where regions share a city)
     links: from_lon, from_lat, to_lon, to_lat, label
     users: lon, lat, label
+    view: latitude, longitude, zoom
     """
     top = max(float(sites["usd_per_month"].max()) if len(sites) else 1.0, 1.0)
     pts = sites.assign(
@@ -84,6 +122,7 @@ def plan_map(
         radius_m=[20_000 + 60_000 * (float(c) / top) ** 0.5 for c in sites["usd_per_month"]],
     )
     layers = [
+        _base_layer(outlines),
         pdk.Layer(
             "ArcLayer",
             links,
@@ -92,6 +131,16 @@ def plan_map(
             get_source_color=list(LINE_RGB) + [200],
             get_target_color=list(LINE_RGB) + [200],
             get_width=3,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            users,
+            get_position=["lon", "lat"],
+            get_fill_color=list(USER_RGB) + [170],
+            get_radius=8_000,
+            radius_min_pixels=5,
+            radius_max_pixels=9,
             pickable=True,
         ),
         pdk.Layer(
@@ -107,28 +156,9 @@ def plan_map(
             get_line_color=[255, 255, 255],
             line_width_min_pixels=2,
         ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            users,
-            get_position=["lon", "lat"],
-            get_fill_color=list(USER_RGB) + [170],
-            get_radius=8_000,
-            radius_min_pixels=5,
-            radius_max_pixels=9,
-            pickable=True,
-        ),
+        _labels(pts),
     ]
-    both = (
-        pd.concat([pts[["lat", "lon"]], users[["lat", "lon"]]])
-        if len(users)
-        else pts[["lat", "lon"]]
-    )
-    return pdk.Deck(
-        layers=layers,
-        initial_view_state=_view(both, world=False),
-        tooltip={"html": tooltip_html},
-        map_style=None,
-    )
+    return _deck(layers, view, tooltip_html)
 
 
 def cost_by_service(df: pd.DataFrame, x_title: str, y_title: str, colour_title: str) -> alt.Chart:

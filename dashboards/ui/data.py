@@ -13,7 +13,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -201,6 +201,8 @@ class PlanRequest:
     survive: str = ""  # "" keeps the spec's own policy
     strategy: str = ""  # "" lets the optimiser choose (the spec's own dr settings)
     time_limit: float = 60.0
+    relax: tuple[str, ...] = ()  # RELAXATIONS applied to the spec (see `relaxed_spec`)
+    without: tuple[str, ...] = ()  # regions taken out, as after a failure
 
     @property
     def key(self) -> str:
@@ -211,11 +213,96 @@ def default_request() -> PlanRequest:
     return PlanRequest(example_text(DEFAULT_EXAMPLE), DEFAULT_EXAMPLE)
 
 
+# One survival level less, for the relaxation "survive one level lower" (site and provider both
+# step down to region: a data centre lost is one kind of region lost).
+LOWER_SURVIVE = {"provider": "region", "site": "region", "region": "zone", "zone": "none"}
+RELAXATIONS = ("survive_lower", "allow_excluded_regions", "allow_all_providers", "drop_budget")
+
+
+def relaxed_spec(spec: AppSpec, relax: tuple[str, ...], without: tuple[str, ...]) -> AppSpec:
+    """`spec` with the named requirements relaxed and the regions `without` excluded."""
+    policy: dict[str, Any] = {}
+    if "survive_lower" in relax:
+        policy["survive"] = LOWER_SURVIVE.get(spec.policy.survive, spec.policy.survive)
+    excluded = () if "allow_excluded_regions" in relax else spec.policy.exclude_regions
+    policy["exclude_regions"] = tuple(sorted(set(excluded) | set(without)))
+    if "allow_all_providers" in relax:
+        policy.update(exclude_providers=(), max_providers=None)
+    if "drop_budget" in relax:
+        policy["budget_per_month"] = None
+    out = spec.with_policy(**policy)
+    if "allow_all_providers" in relax:
+        services = tuple(
+            s.model_copy(update={"providers": (), "forbid_providers": ()}) for s in spec.services
+        )
+        out = out.model_copy(update={"services": services})
+        out._source = spec.source
+    return out
+
+
+def useful_relaxations(spec: AppSpec) -> tuple[str, ...]:
+    """The relaxations that change something in this spec."""
+    out = []
+    if spec.policy.survive in LOWER_SURVIVE:
+        out.append("survive_lower")
+    if spec.policy.exclude_regions:
+        out.append("allow_excluded_regions")
+    if (
+        spec.policy.exclude_providers
+        or spec.policy.max_providers is not None
+        or any(s.providers or s.forbid_providers for s in spec.services)
+    ):
+        out.append("allow_all_providers")
+    if spec.policy.budget_per_month is not None:
+        out.append("drop_budget")
+    return tuple(out)
+
+
 def spec_of(req: PlanRequest) -> AppSpec:
     spec = check_spec(req.text, req.source)
     if req.survive and req.survive != spec.policy.survive:
-        return spec.with_policy(survive=req.survive)
+        spec = spec.with_policy(survive=req.survive)
+    if req.relax or req.without:
+        spec = relaxed_spec(spec, req.relax, req.without)
     return spec
+
+
+@dataclass(frozen=True)
+class Relaxed:
+    """One relaxation tried: the request it makes, and its plan or why there is none."""
+
+    name: str
+    request: PlanRequest
+    plan: Plan | None
+    error: PlannerError | None
+
+
+def relaxation_options(
+    req: PlanRequest, without: tuple[str, ...] = (), survive: str | None = None
+) -> list[PlanRequest]:
+    """Requests for each single relaxation of `req` (after losing `without`; under `survive`
+    when given), each with a short time limit: they answer "what would it take", not the final
+    design."""
+    base = replace(req, without=tuple(sorted(set(req.without) | set(without))))
+    if survive is not None:
+        base = replace(base, survive=survive)
+    spec = spec_of(base)
+    return [
+        replace(base, relax=(*base.relax, name), time_limit=min(base.time_limit, 20.0))
+        for name in useful_relaxations(spec)
+        if name not in base.relax
+    ]
+
+
+def try_relaxations(requests: list[PlanRequest], progress: Progress | None = None) -> list[Relaxed]:
+    """Solve each relaxed request; the ones that plan come first, cheapest first."""
+    out = []
+    for r in requests:
+        try:
+            out.append(Relaxed(r.relax[-1], r, plan(r, progress), None))
+        except PlannerError as exc:
+            out.append(Relaxed(r.relax[-1], r, None, exc))
+    return sorted(out, key=lambda x: (x.plan is None, x.plan.cost["total"] if x.plan else 0.0))
 
 
 def plan(req: PlanRequest, progress: Progress | None = None) -> Plan:

@@ -14,20 +14,43 @@ from planner.catalog import Catalog
 from planner.catalog.columns import RESOURCES
 from planner.plan import Plan
 
+from .geo import fit_view, separate
+
 Label = Callable[[str], str]
 
 
 def plan_sites(plan: Plan, catalog: Catalog, failed: Iterable[str] = ()) -> pd.DataFrame:
-    """One row per region the plan uses: provider, position, monthly cost, services, failed?"""
+    """One row per region the plan uses: provider, position (moved apart where regions share a
+    city), monthly cost, services, running vCPU, failed?"""
     p = plan.placements
+    running = p[p["role"] != "backup"]
     by = p.groupby("region").agg(
         usd_per_month=("usd_per_month", "sum"),
         services=("service", lambda s: ", ".join(sorted(set(s)))),
     )
+    vcpu = (running["vcpu"] * running["units"]).groupby(running["region"]).sum()
     reg = catalog.regions.loc[by.index, ["provider", "name", "city", "lat", "lon"]]
     out = reg.join(by).reset_index().rename(columns={"index": "region"})
+    out["vcpu"] = out["region"].map(vcpu).fillna(0.0)
     out["failed"] = out["region"].isin(set(failed))
+    out = out.sort_values("region", kind="stable").reset_index(drop=True)
+    span = max(
+        float(out["lat"].max() - out["lat"].min()) if len(out) else 0.0,
+        float(out["lon"].max() - out["lon"].min()) if len(out) else 0.0,
+        4.0,
+    )
+    moved = separate(list(out["lat"]), list(out["lon"]), radius_deg=span * 0.045)
+    out["true_lat"], out["true_lon"] = out["lat"], out["lon"]
+    out["lat"] = [lat for lat, _ in moved]
+    out["lon"] = [lon for _, lon in moved]
     return out
+
+
+def map_view(sites: pd.DataFrame, users: pd.DataFrame) -> tuple[float, float, float]:
+    """The view that shows every region and user group of a plan."""
+    lats = [*sites["lat"], *users["lat"]]
+    lons = [*sites["lon"], *users["lon"]]
+    return fit_view([float(x) for x in lats], [float(x) for x in lons])
 
 
 def plan_links(plan: Plan, catalog: Catalog) -> pd.DataFrame:
@@ -204,3 +227,26 @@ def readable(value: object) -> str:
         text = f"{value:,.4f}".rstrip("0").rstrip(".")
         return text
     return "–" if value is None else str(value)
+
+
+def impact_table(
+    services: pd.DataFrame, value_label: Callable[[str, object], str], text: Label, no_recovery: str
+) -> pd.DataFrame:
+    """A failure's per-service table for display: statuses and strategies by name, library texts
+    translated, and a service that is down shows no recovery figures (its strategy did not
+    save it: it is down until the failed regions return)."""
+    down = services["status"] == "down"
+    out = services.assign(
+        status=services["status"].map(lambda v: value_label("status", v)),
+        strategy=[
+            no_recovery if d else value_label("strategy", v)
+            for d, v in zip(down, services["strategy"], strict=True)
+        ],
+    )
+    for col in ("rto_minutes", "rpo_minutes"):
+        if col in out:
+            out[col] = out[col].astype(float).where(~down)
+    for col in ("reason", "note"):
+        if col in out:
+            out[col] = [text(str(v)) if isinstance(v, str) and v else "" for v in out[col]]
+    return out

@@ -24,6 +24,7 @@ from planner.plan import Plan
 
 from . import data
 from .i18n import has, lang, t, t_or
+from .messages import translate
 
 log = logging.getLogger("dashboards")
 
@@ -83,6 +84,35 @@ def english_note() -> None:
         st.caption(t("common.library_english"))
 
 
+def library_text(message: str) -> str:
+    """A library message in the active language (unchanged when no pattern knows it, which
+    is logged so that the catalogue in i18n/messages.yaml can grow)."""
+    text, ok = translate(message, lang())
+    if not ok:
+        log.warning("untranslated library message (%s): %s", lang(), message)
+    return text
+
+
+def message_list(
+    messages: Iterable[str], kind: Literal["markdown", "warning", "info"] = "markdown"
+) -> None:
+    """Library messages, translated; the English caption only for those left in English."""
+    shown = [(m, *translate(m, lang())) for m in messages if m]
+    if not shown:
+        return
+    if not all(ok for _, _, ok in shown):
+        english_note()
+        for m, _, ok in shown:
+            if not ok:
+                log.warning("untranslated library message (%s): %s", lang(), m)
+    texts = [text for _, text, _ in shown]
+    if kind == "markdown":
+        st.markdown("\n".join(f"- {x}" for x in texts))
+    else:
+        for x in texts:
+            getattr(st, kind)(x)
+
+
 # ----------------------------------------------------------------------------- errors
 def show_problems(
     problems: Sequence[Problem], where: st.delta_generator.DeltaGenerator | None = None
@@ -111,12 +141,10 @@ def show_error(exc: BaseException) -> None:
         show_problems(exc.problems)
     elif isinstance(exc, InfeasibleError):
         st.error(t("errors.infeasible"), icon=":material/block:")
-        english_note()
-        st.markdown("\n".join(f"- {r}" for r in exc.reasons))
+        message_list(exc.reasons)
         if exc.alternatives:
-            st.markdown(
-                t("errors.alternatives") + "\n" + "\n".join(f"- {a}" for a in exc.alternatives)
-            )
+            st.markdown(t("errors.alternatives"))
+            message_list(exc.alternatives)
         st.info(t("errors.infeasible_fix"))
     elif isinstance(exc, NoPlanError):
         st.warning(t("errors.no_plan"), icon=":material/timer:")
@@ -162,9 +190,7 @@ class LiveStatus:
     def __call__(self, message: str) -> None:
         if self.box is None:
             self.box = st.status(self.label, expanded=True)
-            if lang() != "en":
-                self.box.caption(t("common.library_english"))
-        self.box.write(message)
+        self.box.write(library_text(message))
 
     def finish(self, label: str, ok: bool = True) -> None:
         if self.box is not None:
@@ -195,6 +221,41 @@ def run_with_progress(label_key: str, fn, *args, **kwargs):  # noqa: ANN001, ANN
     return out
 
 
+def show_relaxations(results: list[data.Relaxed], key: str) -> data.Relaxed | None:
+    """The relaxations tried, each with what its plan costs, and a button to open the cheapest
+    on the Plan page. Returns the cheapest that plans (None when none does)."""
+    rows = pd.DataFrame(
+        [
+            {
+                "relaxation": t(f"relax.{r.name}"),
+                "usd_per_month": None if r.plan is None else r.plan.cost["total"],
+                "regions": "" if r.plan is None else ", ".join(r.plan.regions()),
+                "plan_status": t("relax.no_plan")
+                if r.plan is None
+                else label("plan_status", r.plan.status),
+            }
+            for r in results
+        ],
+        columns=["relaxation", "usd_per_month", "regions", "plan_status"],
+    )
+    best = next((r for r in results if r.plan is not None), None)
+    if best is None:
+        st.warning(t("relax.none_works"), icon=":material/block:")
+        if len(rows):
+            table(rows, money=["usd_per_month"])
+        return None
+    assert best.plan is not None
+    st.success(
+        t("relax.cheapest", relaxation=t(f"relax.{best.name}"), cost=best.plan.cost["total"]),
+        icon=":material/lightbulb:",
+    )
+    table(rows, money=["usd_per_month"])
+    if st.button(t("relax.open"), key=key, icon=":material/open_in_new:"):
+        st.session_state["request"] = best.request
+        st.switch_page("app_pages/plan.py")
+    return best
+
+
 def plan_banner(req: data.PlanRequest, plan: Plan) -> None:
     """Which plan this page works on, with a link to change it."""
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
@@ -208,6 +269,44 @@ def plan_banner(req: data.PlanRequest, plan: Plan) -> None:
         )
     )
     c2.page_link("app_pages/plan.py", label=t("common.change_plan"), icon=":material/edit:")
+
+
+def plan_map(plan: Plan, failed: Iterable[str] = (), height: int = 480) -> None:
+    """The plan on the offline map, full width, fitted to its regions and users. Each region is
+    labelled with its provider and name; after a failure, with the vCPU it lost or kept."""
+    from . import charts, geo, views
+
+    cat = data.catalog()
+    failed = set(failed)
+    sites = views.plan_sites(plan, cat, failed=failed)
+    if failed:
+        text = [
+            t("map.lost" if f else "map.kept", vcpu=v)
+            for f, v in zip(sites["failed"], sites["vcpu"], strict=True)
+        ]
+    else:
+        text = [""] * len(sites)
+    sites = sites.assign(
+        label=[
+            f"{label('provider', p)} {n}" + (f" · {x}" if x else "")
+            for p, n, x in zip(sites["provider"], sites["name"], text, strict=True)
+        ],
+        tip=sites["services"],
+    )
+    users = views.plan_users(plan).assign(tip="")
+    links = views.plan_links(plan, cat).assign(tip="")
+    st.pydeck_chart(
+        charts.plan_map(
+            sites,
+            links,
+            users,
+            "<b>{label}</b><br/>{region}<br/>{tip}",
+            geo.outlines(),
+            views.map_view(sites, users),
+        ),
+        height=height,
+        width="stretch",
+    )
 
 
 def provider_legend(providers: Iterable[str]) -> None:
