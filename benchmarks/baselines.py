@@ -23,7 +23,11 @@ The calculation, kept deliberately simple (what one would do in a spreadsheet):
    is taken anyway and the verifier reports the violation. A private site is only used while its
    capacity (vCPU, memory, storage) lasts, in that order of placement.
 5. The strategy is the service's own `dr`, or active/active when it says `auto`.
-6. The plan (placements, per-region fees, egress by the documented rule) is assembled with the
+6. With `max_providers: k` in the policy, each plan is drawn within one set of k providers, as a
+   person would first pick the clouds: the three sets where each service's cheapest regions in
+   two different providers of the set add up to least are tried, and the cheapest plan the
+   verifier accepts is kept (else the cheapest).
+7. The plan (placements, per-region fees, egress by the documented rule) is assembled with the
    planner's own plan tables and checked by `planner.analysis.verify.verify_plan` against the
    same spec. A plan that fails is reported as "not feasible for the policy", with its cost.
    The single-region plan is also checked against the spec with `survive: none`, to show it is a
@@ -32,6 +36,8 @@ The calculation, kept deliberately simple (what one would do in a spreadsheet):
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +53,7 @@ from planner.plan import Plan, egress_for, fees_for, placements_from_units
 from planner.spec import AppSpec
 
 KINDS = ("single-region", "pair-one-cloud", "pair-two-clouds")
+PROVIDER_SETS_TRIED = 3
 
 
 @dataclass
@@ -326,6 +333,35 @@ def hand_plan(
     return out
 
 
+def provider_sets(spec: AppSpec, options: dict[str, list[_Option]]) -> list[tuple[str, ...] | None]:
+    """The sets of providers to draw within under `max_providers` (rule 6), cheapest first by
+    the sum of each service's cheapest region in the set; [None] when there is no such limit."""
+    k = spec.policy.max_providers
+    providers = sorted({o.provider for opts in options.values() for o in opts})
+    if k is None or len(providers) <= k:
+        return [None]
+
+    def estimate(chosen: tuple[str, ...]) -> float:
+        # each service's cheapest regions in two different providers of the set (inf: none)
+        total = 0.0
+        for opts in options.values():
+            firsts: dict[str, float] = {}
+            for o in opts:
+                if o.provider in chosen and o.provider not in firsts:
+                    firsts[o.provider] = o.cost
+            total += sum(sorted(firsts.values())[:2]) if len(firsts) >= 2 else math.inf
+        return total
+
+    ranked = sorted(itertools.combinations(providers, k), key=lambda c: (estimate(c), c))
+    return list(ranked[:PROVIDER_SETS_TRIED])
+
+
+def _within(options: dict[str, list[_Option]], chosen: tuple[str, ...] | None) -> dict:
+    if chosen is None:
+        return options
+    return {s: [o for o in opts if o.provider in chosen] for s, opts in options.items()}
+
+
 def hand_baselines(
     spec: AppSpec, catalog: Catalog, cands: Candidates | None = None
 ) -> list[Baseline]:
@@ -334,7 +370,19 @@ def hand_baselines(
     cands = cands if cands is not None else build_candidates(spec, catalog)
     options = _options(cands, catalog)
     shared = time.perf_counter() - start
-    out = [hand_plan(kind, spec, catalog, cands, options) for kind in KINDS]
+    sets = provider_sets(spec, options)
+    out = []
+    for kind in KINDS:
+        drawn = []
+        for chosen in sets:
+            b = hand_plan(kind, spec, catalog, cands, _within(options, chosen))
+            if chosen is not None:
+                b.note = "; ".join(x for x in (f"within {', '.join(chosen)}", b.note) if x)
+            drawn.append(b)
+        # the cheapest accepted plan, else the cheapest drawn; the time is that of all tries
+        best = min(drawn, key=lambda b: (not b.feasible, b.cost is None, b.cost or 0.0))
+        best.seconds = sum(b.seconds for b in drawn)
+        out.append(best)
     for b in out:
         b.seconds += shared / len(out)
     return out

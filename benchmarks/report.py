@@ -2,8 +2,9 @@
 
 Takes the run's rows (`run.run_config` or `isolate`), its facts (`meta`: machine, load, catalog,
 seed, start, duration, command, planner commit) and an optional profile, and returns markdown:
-the machine and run, our method's phases per size, the baselines on the same instances, the
-planner's progress timeline, the targets with verdicts, and the profile. It exists apart from
+the machine and run, the instances, every family and size side by side with its baselines and
+verdicts, our method's phases, the baselines in full, the bundled examples, the planner's
+progress timeline, the targets with verdicts, and the profile. It exists apart from
 running so that a run's JSON can be rendered again after a fix to the report or the targets.
 """
 
@@ -11,19 +12,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fmt import md_row, money, num, pct, vs
-from .targets import at_target_of, ours_of, targets
+from .fmt import md_row, money, num, pct, verdict, vs
+from .targets import (
+    TARGET_GAP,
+    TARGET_WALL_S,
+    at_target_of,
+    best_hand,
+    cases,
+    compare_cell,
+    example_rows,
+    family_of,
+    monolithic_of,
+    ours_of,
+    speed_verdict,
+    targets,
+)
 
 Row = dict[str, Any]
 
 OURS_COLUMNS = (
-    "services", "run", "cand. s", "prune s", "build s", "solve s", "other s", "**total s**",
-    "build share", "verify s", "what-if region + provider ms", "availability s", "vars", "cons",
-    "cost $/mo", "bound", "**gap**", "status", "verified", "peak MB",
+    "family", "services", "run", "cand. s", "prune s", "build s", "solve s", "other s",
+    "**total s**", "build share", "verify s", "what-if region + provider ms", "availability s",
+    "vars", "cons", "cost $/mo", "bound", "**gap**", "status", "verified", "peak MB",
 )  # fmt: skip
 BASELINE_COLUMNS = (
-    "services", "baseline", "time s", "cost $/mo", "bound", "gap", "feasible for the policy",
-    "ours vs", "peak MB", "note",
+    "family", "services", "baseline", "time s", "cost $/mo", "bound", "gap",
+    "feasible for the policy", "ours vs", "peak MB", "note",
 )  # fmt: skip
 
 
@@ -49,12 +63,13 @@ def _ours_line(r: Row) -> str:
     wi, av = _analyses(r)
     wall = f"**{num(r.get('wall_s'))}**"
     peak = num(r.get("peak_rss_mb"), ".0f")
+    fam = family_of(r)
     if r.get("cost") is None:
-        return md_row(r["services"], r["label"], *["-"] * 5, wall, "-", "-", wi, av, *["-"] * 5,
-                      r.get("status"), "-", peak)  # fmt: skip
+        return md_row(fam, r["services"], r["label"], *["-"] * 5, wall, "-", "-", wi, av,
+                      *["-"] * 5, r.get("status"), "-", peak)  # fmt: skip
     share = r["build_s"] / r["wall_s"] if r.get("build_s") is not None and r.get("wall_s") else None
     return md_row(
-        r["services"], r["label"], num(r.get("candidates_s")), num(r.get("prune_s")),
+        fam, r["services"], r["label"], num(r.get("candidates_s")), num(r.get("prune_s")),
         num(r.get("build_s")), num(r.get("solve_s")), num(r.get("other_s")), wall, pct(share),
         num(r.get("verify_s"), ".3f"), wi, av, r.get("variables"), r.get("constraints"),
         money(r.get("cost")), money(r.get("bound")), f"**{pct(r.get('gap'))}**", r.get("status"),
@@ -62,24 +77,24 @@ def _ours_line(r: Row) -> str:
     )  # fmt: skip
 
 
-def _baseline_lines(rows: list[Row], n: int) -> list[str]:
+def _baseline_lines(rows: list[Row], fam: str, n: int) -> list[str]:
     out = []
-    ours = ours_of(rows, n)
+    ours = ours_of(rows, n, fam)
     oc = ours.get("cost") if ours else None
     if ours:
         out.append(md_row(
-            n, f"**ours** ({ours['label']})", num(ours.get("wall_s")), money(oc),
+            fam, n, f"**ours** ({ours['label']})", num(ours.get("wall_s")), money(oc),
             money(ours.get("bound")), pct(ours.get("gap")), ours.get("verified"), "-",
             num(ours.get("peak_rss_mb"), ".0f"), ours.get("status"),
         ))  # fmt: skip
     for r in rows:
-        if r["services"] != n or r is ours:
+        if (family_of(r), r["services"]) != (fam, n) or r is ours or r.get("example"):
             continue
         note = r.get("status", "")
         if r.get("error"):
             note += f": {r['error'][:90]}"
         out.append(md_row(
-            n, r["label"], num(r.get("wall_s")), money(r.get("cost")), money(r.get("bound")),
+            fam, n, r["label"], num(r.get("wall_s")), money(r.get("cost")), money(r.get("bound")),
             pct(r.get("gap")), r.get("verified", "-"), vs(oc, r.get("cost")),
             num(r.get("peak_rss_mb"), ".0f"), note,
         ))  # fmt: skip
@@ -90,7 +105,7 @@ def _baseline_lines(rows: list[Row], n: int) -> list[str]:
         if not b["feasible"] and b["first_violation"]:
             notes.append(f"{b['violations']} violations, e.g. {b['first_violation'][:90]}")
         out.append(md_row(
-            n, f"hand: {b['kind']}", num(b["seconds"]), money(b["cost"]), "-", "-",
+            fam, n, f"hand: {b['kind']}", num(b["seconds"]), money(b["cost"]), "-", "-",
             b["feasible"], vs(oc, b["cost"]), "-", "; ".join(notes),
         ))  # fmt: skip
     return out
@@ -103,13 +118,120 @@ def _machine_section(meta: dict[str, Any]) -> list[str]:
         f"- {m['nproc']} cores, {m['mem_gib']} GiB, CPU `{m['cpu']}`, {m['platform']}",
         f"- Python {m['python']}, HiGHS {m['highs']} (highspy), PuLP {m['pulp']} (bundled CBC), "
         f"numpy {m['numpy']}, pandas {m['pandas']}",
-        f"- load average (1 min) at start {la[0]:.2f}, at end {la[1]:.2f}; configurations run "
-        "one at a time, each in a fresh process",
+        f"- load average (1 min) at start {la[0]:.2f}, at end {la[1]:.2f}"
+        + _load_range(meta)
+        + "; the machine is shared with other work, so times are those of a loaded machine; "
+        "configurations run one at a time, each in a fresh process",
         f"- catalog `{meta['catalog']}` ({meta['regions']} regions), seed {meta['seed']}, "
         f"run {meta['started']} ({meta['elapsed_s'] / 60:.1f} min)",
         f"- planner code: {meta.get('planner', 'unknown')}",
         f"- command: `{meta['command']}`\n",
     ]
+
+
+def _load_range(meta: dict[str, Any]) -> str:
+    samples = [x for x in meta.get("load_samples", []) if x is not None]
+    if not samples:
+        return ""
+    mean = sum(samples) / len(samples)
+    return (
+        f", at the start of each configuration {min(samples):.2f} to {max(samples):.2f} "
+        f"(mean {mean:.2f}, {len(samples)} samples)"
+    )
+
+
+INSTANCE_COLUMNS = (
+    "family", "services", "survive", "max providers", "resident", "may use private",
+    "private site vCPU", "dependencies", "with a latency budget", "user-facing",
+    "internet GB/mo", "dependency GB/mo", "total vCPU",
+)  # fmt: skip
+
+
+def _instances_section(rows: list[Row]) -> list[str]:
+    out = ["## Instances\n", md_row(*INSTANCE_COLUMNS), "|" + "---|" * len(INSTANCE_COLUMNS)]
+    for fam, n in cases(rows):
+        r = next((x for x in rows if x.get("instance") and (family_of(x), x["services"]) ==
+                  (fam, n) and "survive" in x["instance"]), None)  # fmt: skip
+        if r is None:
+            continue
+        i = r["instance"]
+        out.append(md_row(
+            fam, n, i["survive"], i.get("max_providers") or "-", i["resident"],
+            i["private_allowed"], num(r.get("private_site_vcpu"), ",.0f"), i["dependencies"],
+            i["latency_budgets"], i["user_facing"], num(i["internet_gb"], ",.0f"),
+            num(i["dependency_gb"], ",.0f"), num(i["vcpu"], ",.0f"),
+        ))  # fmt: skip
+    return [*out, ""]
+
+
+SUMMARY_COLUMNS = (
+    "family", "services", "ours, default options", "ours, target options", "gap/time target",
+    "monolithic HiGHS", "monolithic CBC", "best feasible hand-drawn", "ours vs hand",
+)  # fmt: skip
+
+
+def result_cell(r: Row | None) -> str:
+    """cost, gap and wall time of a run; or what happened instead."""
+    if r is None:
+        return "not run"
+    late = f", {r['overrun_s']:.0f} s late" if r.get("overrun_s") is not None else ""
+    if r.get("cost") is None:
+        return f"{r.get('status', '?')}{late} ({num(r.get('wall_s'), '.0f')} s)"
+    ok = "" if r.get("verified", True) else ", NOT verified"
+    return f"${money(r['cost'])}, {pct(r.get('gap'))}, {r['wall_s']:.1f} s{late}{ok}"
+
+
+def _summary_section(rows: list[Row]) -> list[str]:
+    out = [
+        "## Every family and size side by side\n",
+        "Cells: monthly cost, proven gap, wall seconds of planning. Default options: 60 s, gap "
+        "0.1%. Target options: the size's target gap and wall time as `gap` and `time_limit`. "
+        "The monolithic baselines' limit is the command's `--time-limit`. Hand-drawn: the "
+        "cheapest of `benchmarks/baselines.py`'s plans that the verifier accepts.\n",
+        md_row(*SUMMARY_COLUMNS),
+        "|" + "---|" * len(SUMMARY_COLUMNS),
+    ]
+    for fam, n in cases(rows):
+        ours = ours_of(rows, n, fam)
+        tgt = at_target_of(rows, n, fam)
+        if n in TARGET_WALL_S:
+            ok, _ = speed_verdict(tgt, n)
+            target = f"{TARGET_GAP[n]:.0%} in {TARGET_WALL_S[n]:g} s: {verdict(ok)}"
+        else:
+            target = "-"
+        hand = best_hand(ours)
+        hand_cell = f"{hand['kind']} ${money(hand['cost'])}" if hand else "none feasible"
+        oc = (ours or {}).get("cost")
+        out.append(md_row(
+            fam, n, result_cell(ours), result_cell(tgt) if tgt else "-", target,
+            result_cell(monolithic_of(rows, n, fam, "highs")),
+            result_cell(monolithic_of(rows, n, fam, "cbc")), hand_cell,
+            vs(oc, hand["cost"]) if hand else "-",
+        ))  # fmt: skip
+    return [*out, ""]
+
+
+def _examples_section(rows: list[Row]) -> list[str]:
+    first = {r["example"]: r for r in example_rows(rows, "first-plan")}
+    comp = {r["example"]: r for r in example_rows(rows, "compare")}
+    if not first and not comp:
+        return []
+    out = [
+        "## Bundled examples\n",
+        "First plan: `make_plan` with the default options (what the dashboard computes). "
+        "Compare: `planner.compare` of every named strategy, default options, stopped at the "
+        "command's `--compare-budget`. Catalog load and spec parse not counted.\n",
+        "| example | services | survive | first plan | first plan s | compare |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in dict.fromkeys([*first, *comp]):
+        f, c = first.get(name), comp.get(name)
+        inst = (f or c or {}).get("instance", {})
+        out.append(md_row(
+            name, inst.get("services", "-"), inst.get("survive", "-"), result_cell(f),
+            num((f or {}).get("wall_s"), ".2f"), compare_cell(c) if c else "not run",
+        ))  # fmt: skip
+    return [*out, ""]
 
 
 def _ours_section(ours_rows: list[Row]) -> list[str]:
@@ -125,7 +247,7 @@ def _ours_section(ours_rows: list[Row]) -> list[str]:
         "(or of its largest child).\n",
         md_row(*OURS_COLUMNS),
         "|" + "---|" * len(OURS_COLUMNS),
-        *(_ours_line(r) for r in sorted(ours_rows, key=lambda r: r["services"])),
+        *(_ours_line(r) for r in ours_rows),
     ]
 
 
@@ -139,8 +261,8 @@ def _baselines_section(rows: list[Row]) -> list[str]:
         md_row(*BASELINE_COLUMNS),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n in sorted({r["services"] for r in rows}):
-        out += _baseline_lines(rows, n)
+    for fam, n in cases(rows):
+        out += _baseline_lines(rows, fam, n)
     out.append("")
     return out
 
@@ -150,9 +272,10 @@ def _timeline_section(ours_rows: list[Row]) -> list[str]:
     if not timeline:
         return []
     out = ["## Timeline of our method (the planner's progress messages)\n"]
-    for r in sorted(timeline, key=lambda r: r["services"]):
+    for r in timeline:
         why = f" ({r['error'][:160]})" if r.get("error") else ""
-        out.append(f"{r['services']} services, {r['label']}, {r.get('status')}{why}:\n")
+        what = r.get("example") or f"{family_of(r)}, {r['services']} services"
+        out.append(f"{what}, {r['label']}, {r.get('status')}{why}:\n")
         out.append("```\n" + "\n".join(str(x) for x in r["progress"][:40]) + "\n```\n")
     return out
 
@@ -180,11 +303,13 @@ def render(
     # our method's rows: the default run of each size and the run with the target's settings
     ours_rows = [
         r
-        for r in rows
-        if r.get("config", {}).get("extras") or r is at_target_of(rows, r["services"])
+        for fam, n in cases(rows)
+        for r in (ours_of(rows, n, fam), at_target_of(rows, n, fam))
+        if r is not None
     ]
-    out = _machine_section(meta) + _ours_section(ours_rows) + _baselines_section(rows)
-    out += _timeline_section(ours_rows)
+    out = _machine_section(meta) + _instances_section(rows) + _summary_section(rows)
+    out += _ours_section(ours_rows) + _baselines_section(rows) + _examples_section(rows)
+    out += _timeline_section(ours_rows + [r for r in rows if r.get("example")])
     out += ["## Targets\n", "| target | measured | verdict |", "|---|---|---|", *targets(rows), ""]
     if profile is not None:
         out += _profile_section(meta, profile)

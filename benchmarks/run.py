@@ -1,7 +1,9 @@
 """Benchmark configurations, and the child process that runs one.
 
-A configuration (`Config`) is (catalog, services, seed, method, solver, time limit, gap): which
-instance to generate and how to plan it. `plan_runs` lists the configurations of a benchmark run.
+A configuration (`Config`) is (catalog, family, services, seed, method, solver, time limit, gap):
+which instance to generate and how to plan it; or a bundled example and what the user does with
+it first (`first-plan`: the plan the dashboard computes, `make_plan` with the default options;
+`compare`: every named strategy). `plan_runs` lists the configurations of a benchmark run.
 `run_config` runs one in the current process and returns its result row, a JSON-safe dict. The
 catalog load and instance generation are timed apart from planning; then `make_plan` is timed
 with its phase timings (candidates, dominance pruning, model build, solve; `other` is the rest of
@@ -23,13 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .isolate import peak_rss_mb, progress_file
+from .isolate import mark_phase, peak_rss_mb, progress_file
 from .targets import TARGET_GAP, TARGET_WALL_S
 
 FULL_SIZES = (50, 200, 1000)
 MONO_SIZES = (50, 200)
 QUICK_CATALOG = "synthetic:12"
 QUICK_SIZES = (5, 20)
+EXAMPLE_METHODS = ("first-plan", "compare")
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,19 @@ class Config:
     catalog: str
     services: int
     seed: int = 1
-    method: str = "decomposed"  # decomposed | monolithic | hand (the hand-drawn baselines only)
+    # decomposed | monolithic | hand (the hand-drawn baselines only) | first-plan | compare
+    method: str = "decomposed"
     solver: str = "highs"
     time_limit: float | None = None  # None: PlanOptions' default
     extras: bool = False  # what-if, availability and hand-drawn baselines
     gap: float | None = None  # None: PlanOptions' default
+    family: str = "region"
+    example: str = ""  # a bundled example (first-plan, compare), instead of a generated instance
+    budget_s: float | None = None  # planning is killed after this; None: time limit + grace
 
     def label(self) -> str:
+        if self.method in EXAMPLE_METHODS:
+            return self.method
         return (
             f"{self.method}/{self.solver}"
             + (f" {self.time_limit:g}s" if self.time_limit else "")
@@ -51,26 +60,52 @@ class Config:
         )
 
 
-def plan_runs(
-    sizes: list[int],
-    mono_sizes: list[int],
-    catalog: str,
-    seed: int,
-    mono_limit: float,
-    our_limit: float | None,
-    cbc: bool,
-) -> list[Config]:
-    """The configurations of one benchmark run, in the order they run."""
+@dataclass(frozen=True)
+class RunPlan:
+    """What a benchmark run measures (the command line's choices)."""
+
+    families: list[str]
+    sizes: list[int]
+    mono_sizes: list[int]
+    catalog: str
+    seed: int = 1
+    mono_limit: float = 120.0
+    our_limit: float | None = None
+    cbc: bool = True
+    # size -> the only families measured at that size (a size not named: every family)
+    families_at: dict[int, list[str]] | None = None
+    mono_families: list[str] | None = None  # None: every family
+    examples: list[str] | None = None  # bundled examples to plan and compare (None: none)
+    compare_budget_s: float = 30.0
+
+
+def plan_runs(rp: RunPlan) -> list[Config]:
+    """The configurations of one benchmark run, in the order they run: per size, per family, our
+    method (default options, then the target's), then the monolithic baselines; then the
+    bundled examples."""
     runs = []
-    for n in sizes:
-        runs.append(Config(catalog, n, seed, "decomposed", "highs", our_limit, extras=True))
-        if n in TARGET_WALL_S:  # what the target asks for: its gap, within its wall time
-            runs.append(Config(catalog, n, seed, "decomposed", "highs", TARGET_WALL_S[n],
-                               gap=TARGET_GAP[n]))  # fmt: skip
-        if n in mono_sizes:
-            runs.append(Config(catalog, n, seed, "monolithic", "highs", mono_limit))
-            if cbc:
-                runs.append(Config(catalog, n, seed, "monolithic", "cbc", mono_limit))
+    at = rp.families_at or {}
+    for n in rp.sizes:
+        for fam in rp.families:
+            if n in at and fam not in at[n]:
+                continue
+            base: dict[str, Any] = {
+                "catalog": rp.catalog, "services": n, "seed": rp.seed, "family": fam
+            }  # fmt: skip
+            runs.append(Config(**base, time_limit=rp.our_limit, extras=True))
+            if n in TARGET_WALL_S:  # what the target asks for: its gap, within its wall time
+                runs.append(Config(**base, time_limit=TARGET_WALL_S[n], gap=TARGET_GAP[n]))
+            if n in rp.mono_sizes and (rp.mono_families is None or fam in rp.mono_families):
+                runs.append(Config(**base, method="monolithic", time_limit=rp.mono_limit))
+                if rp.cbc:
+                    runs.append(
+                        Config(**base, method="monolithic", solver="cbc", time_limit=rp.mono_limit)
+                    )
+    for name in rp.examples or []:
+        runs.append(Config("shipped", 0, method="first-plan", example=name))
+        runs.append(
+            Config("shipped", 0, method="compare", example=name, budget_s=rp.compare_budget_s)
+        )
     return runs
 
 
@@ -149,15 +184,18 @@ def _hand_only(spec: Any, catalog: Any, row: dict[str, Any], analyse: bool = Tru
 # ---------------------------------------------------------------- one configuration
 def _instance(config: Config, row: dict[str, Any]) -> tuple[Any, Any]:
     """The catalog and the generated spec, each timed apart (neither counts as planning)."""
-    from .generate import InstanceConfig, catalog_for, describe, make_instance
+    from .generate import InstanceConfig, build_instance, catalog_for, describe
 
     t0 = time.perf_counter()
     catalog = catalog_for(config.catalog)
     row["catalog_load_s"] = time.perf_counter() - t0
     row["regions"] = len(catalog.regions)
     t0 = time.perf_counter()
-    spec = make_instance(InstanceConfig(config.services, config.seed), catalog)
+    catalog, spec = build_instance(
+        InstanceConfig(config.services, config.seed, config.family), catalog
+    )
     row["generate_s"] = time.perf_counter() - t0
+    row["private_site_vcpu"] = float(catalog.sites["vcpu_capacity"].sum())
     row["instance"] = describe(spec)
     row["rss_before_mb"] = peak_rss_mb()
     return catalog, spec
@@ -220,6 +258,7 @@ def _plan(
     row: dict[str, Any],
     say: Callable[[str], None],
     t_start: list[float],
+    phase_path: str | None = None,
 ) -> Any:
     """`make_plan` under `config`'s options, timed; the plan, or None with the row saying why."""
     from planner.errors import PlannerError
@@ -234,36 +273,59 @@ def _plan(
     row["time_limit"] = options.time_limit
     row["gap_target"] = options.gap
     t0 = t_start[0] = time.perf_counter()
+    mark_phase(phase_path, "start")
     try:
         plan = make_plan(spec, catalog, options)
     except PlannerError as exc:
         row["wall_s"] = time.perf_counter() - t0
+        mark_phase(phase_path, "end")
         row["status"] = f"no plan: {type(exc).__name__}"
         row["error"] = str(exc)[:300]
         row["peak_rss_mb"] = peak_rss_mb()
+        _overrun(row)
         return None
     row["wall_s"] = time.perf_counter() - t0
+    mark_phase(phase_path, "end")
+    _overrun(row)
     return plan
 
 
-def run_config(config: Config, progress_path: str | None = None) -> dict[str, Any]:
+def _overrun(row: dict[str, Any]) -> None:
+    """Mark a run that returned more than `OVERRUN_TOLERANCE_S` after its time limit."""
+    from .isolate import OVERRUN_TOLERANCE_S
+
+    limit = row.get("time_limit")
+    if limit is not None and row["wall_s"] > limit + OVERRUN_TOLERANCE_S:
+        row["overrun_s"] = row["wall_s"] - limit
+
+
+def run_config(
+    config: Config, progress_path: str | None = None, phase_path: str | None = None
+) -> dict[str, Any]:
     """Run one configuration in this process; the result row (JSON-safe). The planner's progress
-    messages go, with their time since `make_plan` started, to `progress_path` and the row."""
+    messages go, with their time since `make_plan` started, to `progress_path` and the row; the
+    start and end of planning are marked in `phase_path` (how `isolate` holds the time limit)."""
     row: dict[str, Any] = {
         "config": config.__dict__,
         "label": config.label(),
         "services": config.services,
+        "family": config.family,
+        "example": config.example,
         "catalog": config.catalog,
         "method": config.method,
         "solver": config.solver,
         "load_avg_start": os.getloadavg()[0],
     }
+    if config.method in EXAMPLE_METHODS:
+        _example(config, row, progress_path, phase_path)
+        row["load_avg_end"] = os.getloadavg()[0]
+        return row
     catalog, spec = _instance(config, row)
     if config.method == "hand":
         _hand_only(spec, catalog, row)
         return row
     say, t_start = _recorder(row, progress_path)
-    plan = _plan(config, spec, catalog, row, say, t_start)
+    plan = _plan(config, spec, catalog, row, say, t_start, phase_path)
     if plan is not None:
         _plan_fields(plan, catalog, row)
         if config.extras:
@@ -277,8 +339,60 @@ def run_config(config: Config, progress_path: str | None = None) -> dict[str, An
     return row
 
 
+# ---------------------------------------------------------------- bundled examples
+def _example(
+    config: Config, row: dict[str, Any], progress_path: str | None, phase_path: str | None
+) -> None:
+    """A bundled example as a user meets it: its first plan with the default options (what the
+    dashboard computes), or `compare` of every named strategy with the default options. The
+    catalog load and the spec's parse are timed apart, as the dashboard keeps both."""
+    import planner
+    from planner.errors import PlannerError
+    from planner.examples import resolve_spec
+
+    t0 = time.perf_counter()
+    catalog = planner.load_catalog()
+    spec = planner.load_spec(resolve_spec(config.example))
+    row["catalog_load_s"] = time.perf_counter() - t0
+    row["instance"] = {"services": len(spec.services), "survive": spec.policy.survive}
+    say, t_start = _recorder(row, progress_path)
+    options = planner.PlanOptions(progress=say)
+    row["time_limit"] = options.time_limit if config.method == "first-plan" else None
+    t0 = t_start[0] = time.perf_counter()
+    mark_phase(phase_path, "start")
+    try:
+        if config.method == "first-plan":
+            plan = planner.make_plan(spec, catalog, options)
+        else:
+            table = planner.compare(spec, catalog, options)
+    except PlannerError as exc:
+        row["wall_s"] = time.perf_counter() - t0
+        row["status"] = f"no plan: {type(exc).__name__}"
+        row["error"] = str(exc)[:300]
+        return
+    row["wall_s"] = time.perf_counter() - t0
+    mark_phase(phase_path, "end")
+    if config.method == "first-plan":
+        row.update(status=plan.status, cost=plan.objective, bound=plan.bound, gap=plan.gap)
+        row["verified"] = bool(planner.verify_plan(plan, catalog).ok)
+        _overrun(row)
+        return
+    costs = table["usd_per_month"].astype(float)
+    row["status"] = "ok"
+    row["strategies"] = len(table)
+    row["strategies_planned"] = int(costs.notna().sum())
+    row["strategy_costs"] = {
+        str(k): (None if math.isnan(v) else float(v))
+        for k, v in zip(table["strategy"], costs, strict=True)
+    }
+
+
 def child_main(config_json: str, out_path: str) -> int:
     """The child process: run the configuration given as JSON, write its row to `out_path`."""
-    row = run_config(Config(**json.loads(config_json)), str(progress_file(out_path)))
+    from .isolate import phase_file
+
+    row = run_config(
+        Config(**json.loads(config_json)), str(progress_file(out_path)), str(phase_file(out_path))
+    )
     Path(out_path).write_text(json.dumps(row, default=str))
     return 0

@@ -17,11 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from .fmt import money, num, pct
+from .generate import FAMILIES
 from .isolate import kill_after, run_in_subprocess
 from .profiling import profile_default
 from .provenance import machine, planner_state
 from .report import render
-from .run import FULL_SIZES, MONO_SIZES, QUICK_CATALOG, QUICK_SIZES, Config, child_main, plan_runs
+from .run import (
+    FULL_SIZES,
+    MONO_SIZES,
+    QUICK_CATALOG,
+    QUICK_SIZES,
+    Config,
+    RunPlan,
+    child_main,
+    plan_runs,
+)
 
 # --help shows this line, as it did when this module held the whole runner
 DESCRIPTION = (
@@ -32,14 +42,43 @@ DESCRIPTION = (
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=DESCRIPTION)
     ap.add_argument(
+        "--families",
+        default=",".join(FAMILIES),
+        help=f"instance families (default all: {','.join(FAMILIES)})",
+    )
+    ap.add_argument(
         "--sizes",
         default=",".join(map(str, FULL_SIZES)),
         help="service counts (default 50,200,1000)",
     )
     ap.add_argument(
+        "--families-at",
+        action="append",
+        default=[],
+        metavar="SIZE=FAM,FAM",
+        help="measure only these families at that size (repeatable; e.g. 1000=region,mix)",
+    )
+    ap.add_argument(
         "--mono-sizes",
         default=",".join(map(str, MONO_SIZES)),
         help="sizes at which the monolithic baselines run (default 50,200)",
+    )
+    ap.add_argument(
+        "--mono-families",
+        default=None,
+        help="families on which the monolithic baselines run (default: every family run)",
+    )
+    ap.add_argument(
+        "--examples",
+        default="all",
+        help="bundled examples to plan (default options) and compare: all (default), none, "
+        "or NAME,NAME",
+    )
+    ap.add_argument(
+        "--compare-budget",
+        type=float,
+        default=30.0,
+        help="seconds after which a compare of an example is stopped (default 30)",
     )
     ap.add_argument(
         "--time-limit",
@@ -80,16 +119,61 @@ def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
+def _names(text: str, known: list[str], what: str) -> list[str]:
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    unknown = [x for x in names if x not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)}; use {', '.join(known)}")
+    return names
+
+
+def _families_at(items: list[str]) -> dict[int, list[str]]:
+    out = {}
+    for item in items:
+        size, _, fams = item.partition("=")
+        out[int(size)] = _names(fams, list(FAMILIES), "family")
+    return out
+
+
+def _examples(text: str) -> list[str]:
+    from planner.examples import bundled_examples
+
+    known = [e.name for e in bundled_examples()]
+    if text == "all":
+        return known
+    if text == "none":
+        return []
+    return _names(text, known, "example")
+
+
 def _runs(args: argparse.Namespace) -> tuple[list[Config], str]:
     """The configurations the arguments ask for, and the catalog they run on."""
+    families = _names(args.families, list(FAMILIES), "family")
+    mono_families = (
+        None if args.mono_families is None else _names(args.mono_families, families, "family")
+    )
     if args.quick:
         sizes, mono, catalog = list(QUICK_SIZES), list(QUICK_SIZES), QUICK_CATALOG
         limit = min(args.time_limit, 10.0)
     else:
         sizes, mono, catalog = _ints(args.sizes), _ints(args.mono_sizes), args.catalog
         limit = args.time_limit
-    runs = plan_runs(sizes, mono, catalog, args.seed, limit, args.our_time_limit, not args.no_cbc)
-    return runs, catalog
+    rp = RunPlan(
+        families,
+        sizes,
+        mono,
+        catalog,
+        seed=args.seed,
+        mono_limit=limit,
+        our_limit=args.our_time_limit,
+        cbc=not args.no_cbc,
+        families_at=_families_at(args.families_at),
+        mono_families=mono_families,
+        # the examples need the shipped catalog's names: not on a synthetic one
+        examples=_examples(args.examples) if catalog == "shipped" else [],
+        compare_budget_s=args.compare_budget,
+    )
+    return plan_runs(rp), catalog
 
 
 def _say(text: str) -> None:
@@ -102,7 +186,8 @@ def _run_one(config: Config) -> dict[str, Any]:
         # our run died before the hand-drawn baselines: compute them (and the analyses) apart
         _say("    hand-drawn baselines in a separate process ...")
         hand = run_in_subprocess(
-            Config(config.catalog, config.services, config.seed, "hand"), timeout=900
+            Config(config.catalog, config.services, config.seed, "hand", family=config.family),
+            timeout=900,
         )
         for key, value in hand.items():
             if key == "baselines" or key.startswith(("whatif", "availability", "analysed")):
@@ -113,12 +198,13 @@ def _run_one(config: Config) -> dict[str, Any]:
 def _run_all(runs: list[Config]) -> list[dict[str, Any]]:
     rows = []
     for k, config in enumerate(runs):
-        _say(f"[{k + 1}/{len(runs)}] {config.services} services, {config.label()} ...")
+        what = config.example or f"{config.family}, {config.services} services"
+        _say(f"[{k + 1}/{len(runs)}] {time.strftime('%H:%M:%S')} {what}, {config.label()} ...")
         row = _run_one(config)
         rows.append(row)
         _say(
             f"    {row.get('status')} cost {money(row.get('cost'))} gap {pct(row.get('gap'))} "
-            f"in {num(row.get('wall_s'))} s"
+            f"in {num(row.get('wall_s'))} s (load {os.getloadavg()[0]:.2f})"
         )
     return rows
 
@@ -157,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m benchmarks " + " ".join(argv),
         "profile_size": args.profile,
         "planner": state,
+        "load_samples": [r.get("load_avg_start") for r in rows if r.get("load_avg_start")],
     }
     text = render(rows, meta, prof)
     if args.json:

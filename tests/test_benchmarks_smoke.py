@@ -3,8 +3,9 @@
 A tiny instance on a small synthetic catalog: the generator is deterministic for a seed, the
 runner's row carries every field with a verified plan and timings that add up, no feasible
 hand-drawn baseline is cheaper than our plan, a child that overruns its budget becomes a row
-saying so, and the report holds every row. No assertion is about how fast anything ran: the
-machine may be busy.
+saying so, and the report holds every row. Every instance family at a tiny size: it validates,
+has what makes it that family, plans to a verified plan, and the report has its row. No
+assertion is about how fast anything ran: the machine may be busy.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ import math
 import pytest
 
 from benchmarks.baselines import KINDS, hand_baselines
-from benchmarks.generate import InstanceConfig, catalog_for, spec_data
+from benchmarks.generate import (
+    FAMILIES,
+    USER_GROUPS,
+    InstanceConfig,
+    build_instance,
+    catalog_for,
+    spec_data,
+)
 from benchmarks.isolate import run_in_subprocess
 from benchmarks.report import render
-from benchmarks.run import Config, run_config
+from benchmarks.run import Config, RunPlan, plan_runs, run_config
 from benchmarks.targets import targets
 
 CATALOG = "synthetic:12"
@@ -139,7 +147,32 @@ def test_subprocess_run_and_report(row) -> None:
     assert fresh["config"] == config.__dict__ and fresh["label"] == "monolithic/highs 10s"
     _positive(fresh, "wall_s", "process_wall_s")
     assert fresh["wall_s"] <= fresh["process_wall_s"]  # the child's planning is inside its life
-    meta = {
+    text = render([row, fresh], _meta(), None)
+    lines = text.splitlines()
+    sections = [ln for ln in lines if ln.startswith("## ")]
+    assert sections == [
+        "## Machine and run",
+        "## Instances",
+        "## Every family and size side by side",
+        "## Our method: phases, model, result",
+        "## Baselines on the same instances",
+        "## Timeline of our method (the planner's progress messages)",
+        "## Targets",
+    ]
+    # our run in the phases table (with its verified plan) and first among the 5-service rows
+    ours = [ln for ln in lines if ln.startswith("| region | 5 | decomposed/highs |")]
+    assert len(ours) == 1 and "| optimal | True |" in ours[0]
+    assert any(ln.startswith("| region | 5 | **ours** (decomposed/highs) |") for ln in lines)
+    assert any(ln.startswith("| region | 3 | monolithic/highs 10s |") for ln in lines)
+    for kind in KINDS:
+        assert any(ln.startswith(f"| region | 5 | hand: {kind} |") for ln in lines), kind
+    for line in targets([row, fresh]):
+        assert line in lines
+    assert "python -m benchmarks --quick" in text
+
+
+def _meta() -> dict:
+    return {
         "machine": {
             "nproc": 2,
             "mem_gib": 1,
@@ -160,26 +193,6 @@ def test_subprocess_run_and_report(row) -> None:
         "command": "python -m benchmarks --quick",
         "profile_size": None,
     }
-    text = render([row, fresh], meta, None)
-    lines = text.splitlines()
-    sections = [ln for ln in lines if ln.startswith("## ")]
-    assert sections == [
-        "## Machine and run",
-        "## Our method: phases, model, result",
-        "## Baselines on the same instances",
-        "## Timeline of our method (the planner's progress messages)",
-        "## Targets",
-    ]
-    # our run in the phases table (with its verified plan) and first among the 5-service rows
-    ours = [ln for ln in lines if ln.startswith("| 5 | decomposed/highs |")]
-    assert len(ours) == 1 and "| optimal | True |" in ours[0]
-    assert any(ln.startswith("| 5 | **ours** (decomposed/highs) |") for ln in lines)
-    assert any(ln.startswith("| 3 | monolithic/highs 10s |") for ln in lines)
-    for kind in KINDS:
-        assert any(ln.startswith(f"| 5 | hand: {kind} |") for ln in lines), kind
-    for line in targets([row, fresh]):
-        assert line in lines
-    assert "python -m benchmarks --quick" in text
 
 
 def test_a_child_past_its_budget_becomes_a_killed_row() -> None:
@@ -249,3 +262,145 @@ def test_profile_phases_name_functions_the_planner_has() -> None:
     for label, names in PHASES:
         for name in names:
             assert re.search(rf"^\s*def {name}\(", source, re.M), (label, name)
+
+
+def test_a_child_still_planning_past_its_budget_is_killed_as_an_overrun() -> None:
+    """The time limit holds: planning that goes on past its budget is stopped, and the row says
+    it overran and for how long it had run, rather than waiting for it."""
+    # 1000 services cannot be planned in a second: planning is killed at its 1 s budget, past
+    # its 0.1 s limit
+    config = Config(CATALOG, 1000, seed=1, method="monolithic", time_limit=0.1, budget_s=1.0)
+    row = run_in_subprocess(config, timeout=300)
+    assert row["status"].startswith("overrun: still planning at"), row
+    assert row["status"].endswith("for a 0.1 s limit, killed")
+    assert row["killed"] is True and row["time_limit"] == 0.1
+    assert row["wall_s"] >= 1.0 and row["overrun_s"] == pytest.approx(row["wall_s"] - 0.1)
+    assert "cost" not in row
+    line = targets([row])[-1]
+    assert "1 of 1 late" in line and "(killed)" in line and line.endswith("| **not met** |")
+
+
+# ---------------------------------------------------------------- instance families
+TINY = 6
+
+
+@pytest.fixture(scope="module")
+def family_rows():
+    return [run_config(Config(CATALOG, TINY, seed=2, family=f, extras=True)) for f in FAMILIES]
+
+
+def test_every_family_is_seeded_and_is_what_it_says(small_catalog) -> None:
+    # 30 services: enough that every family's traits show (user-facing services among them)
+    for name, family in FAMILIES.items():
+        config = InstanceConfig(30, seed=4, family=name)
+        data = spec_data(config, small_catalog)
+        assert data == spec_data(config, small_catalog), name
+        assert data != spec_data(InstanceConfig(30, seed=5, family=name), small_catalog)
+        catalog, spec = build_instance(config, small_catalog)  # validates the spec
+        assert spec.policy.survive == family.survive
+        assert spec.policy.max_providers == family.max_providers
+        budgets = {d.max_latency_ms for d in spec.dependencies if d.max_latency_ms}
+        assert budgets <= set(family.latency_budgets_ms), (name, budgets)
+        may = [s for s in spec.services if not s.forbid_providers]
+        assert len(may) == round(family.private_share * 30), name
+        facing = [s for s in spec.services if s.user_facing]
+        if family.user_facing_share:
+            assert [u.name for u in spec.users] == [g["name"] for g in USER_GROUPS]
+            assert facing and all(s.internet_gb_per_month > 0 and not s.residency for s in facing)
+        else:
+            assert not spec.users and not facing
+        site_vcpu = catalog.sites["vcpu_capacity"].sum()
+        if family.private_capacity_share is None:
+            assert site_vcpu == small_catalog.sites["vcpu_capacity"].sum()
+        else:  # the private sites hold the family's share of what may use them: it binds
+            want = family.private_capacity_share * sum(s.demand.vcpu for s in may)
+            assert site_vcpu == pytest.approx(want)
+
+
+def test_the_region_family_is_the_earlier_instance(small_catalog) -> None:
+    """Families change the application on one skeleton: the default family is the earlier
+    sessions' instance, and every family has the same services and dependency graph."""
+    base = spec_data(InstanceConfig(12, seed=7), small_catalog)
+    assert base["policy"] == {"survive": "region"} and "users" not in base
+    assert base == spec_data(InstanceConfig(12, seed=7, family="region"), small_catalog)
+    for name in FAMILIES:
+        other = spec_data(InstanceConfig(12, seed=7, family=name), small_catalog)
+        assert [s["demand"] for s in other["services"]] == [s["demand"] for s in base["services"]]
+        pairs = [(d["from"], d["to"]) for d in other["dependencies"]]
+        assert pairs == [(d["from"], d["to"]) for d in base["dependencies"]], name
+    with pytest.raises(ValueError, match="unknown family"):
+        spec_data(InstanceConfig(5, family="nope"), small_catalog)
+
+
+def test_every_family_plans_to_a_verified_plan(family_rows) -> None:
+    for r in family_rows:
+        assert r["verified"] is True and r["violations"] == [], (r["family"], r.get("status"))
+        assert r["instance"]["services"] == TINY
+        assert r["bound"] <= r["cost"] + 1e-6
+        assert {b["kind"] for b in r["baselines"]} == set(KINDS)
+        for b in r["baselines"]:
+            if b["feasible"]:
+                assert b["cost"] >= r["cost"] * (1 - r["gap_target"]) - 1e-6, (r["family"], b)
+
+
+def test_the_report_has_a_row_per_family(family_rows) -> None:
+    text = render(family_rows, _meta(), None)
+    lines = text.splitlines()
+    start = lines.index("## Every family and size side by side")
+    summary = lines[start : start + 20]
+    for name in FAMILIES:
+        assert sum(ln.startswith(f"| {name} | {TINY} | $") for ln in summary) == 1, name
+        assert any(ln.startswith(f"| {name} | {TINY} | **ours** (") for ln in lines), name
+        assert any(ln.startswith(f"| {name} | {TINY} | hand: pair-two-clouds |") for ln in lines)
+        survive = FAMILIES[name].survive  # the instances table
+        assert any(ln.startswith(f"| {name} | {TINY} | {survive} |") for ln in lines), name
+    for line in targets(family_rows):
+        assert line in lines
+
+
+def test_run_plan_lists_families_sizes_baselines_and_examples() -> None:
+    rp = RunPlan(
+        ["region", "provider", "zone"], [50, 1000], [50], "shipped", mono_limit=120.0,
+        families_at={1000: ["zone"]}, mono_families=["provider"], examples=["kr-ecommerce"],
+    )  # fmt: skip
+    runs = plan_runs(rp)
+    keys = [(c.family, c.services, c.method, c.solver, c.gap is not None) for c in runs]
+    assert keys == [
+        ("region", 50, "decomposed", "highs", False),
+        ("region", 50, "decomposed", "highs", True),
+        ("provider", 50, "decomposed", "highs", False),
+        ("provider", 50, "decomposed", "highs", True),
+        ("provider", 50, "monolithic", "highs", False),
+        ("provider", 50, "monolithic", "cbc", False),
+        ("zone", 50, "decomposed", "highs", False),
+        ("zone", 50, "decomposed", "highs", True),
+        ("zone", 1000, "decomposed", "highs", False),
+        ("zone", 1000, "decomposed", "highs", True),
+        ("region", 0, "first-plan", "highs", False),
+        ("region", 0, "compare", "highs", False),
+    ]
+    assert runs[1].time_limit == 5.0 and runs[1].gap == 0.01
+    assert runs[-1].example == "kr-ecommerce" and runs[-1].budget_s == 30.0
+
+
+def test_example_and_sweep_targets_read_their_rows() -> None:
+    def example(method: str, name: str, wall: float, **kw: object) -> dict:
+        return {"services": 0, "family": "region", "example": name, "method": method,
+                "label": method, "wall_s": wall, "config": {"example": name}, **kw}  # fmt: skip
+
+    rows = [
+        example("first-plan", "a", 1.5, cost=10.0, time_limit=60.0, status="optimal"),
+        example("first-plan", "b", 3.0, cost=10.0, time_limit=60.0, status="optimal"),
+        example("compare", "a", 8.0, status="ok", strategies=5, strategies_planned=5),
+        example("compare", "b", 30.2, status="stopped at 30 s, still running", killed=True,
+                progress=["  1.0 s  strategy x: $1.00/month, optimal"]),
+        example("first-plan", "c", 62.0, cost=10.0, time_limit=60.0, status="optimal",
+                overrun_s=2.0),
+    ]  # fmt: skip
+    lines = targets(rows)
+    first = next(x for x in lines if "first plan" in x)
+    assert "1 of 3 within; over: b 3.0 s, c 62.0 s" in first and first.endswith("| **not met** |")
+    comp = next(x for x in lines if x.startswith("| compare"))
+    assert "1 of 2 within" in comp
+    assert "b stopped at 30 s, still running (1 strategies done)" in comp
+    assert "1 of 3 late: c first-plan: 62.0 s for 60 s" in lines[-1]
