@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
+BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")  # an object key that needs no quotes
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,13 @@ def value(v: Any) -> str:
     if isinstance(v, list | tuple):
         return "[" + ", ".join(value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{ " + ", ".join(f"{quote(str(k))} = {value(x)}" for k, x in v.items()) + " }"
+        items = (f"{_key(str(k))} = {value(x)}" for k, x in v.items())
+        return "{ " + ", ".join(items) + " }"
     raise TypeError(f"no HCL form for {type(v).__name__}")
+
+
+def _key(key: str) -> str:
+    return key if BARE_KEY.match(key) else quote(key)
 
 
 def render(block: Block, indent: int = 0) -> str:
