@@ -488,3 +488,23 @@ def run(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+
+
+def test_strategy_diff_for_compare(catalog: Catalog) -> None:
+    """What `mcplan compare --format infracost-diff` returns: two strategies' plans, diffed."""
+    from planner.interop.infracost import strategy_diff
+    from planner.spec import load_spec
+
+    spec = load_spec(ROOT / "examples" / "single-dc.yaml")
+    options = PlanOptions(time_limit=20)
+    diff = strategy_diff(spec, catalog, options, ["single_region", "optimal"])
+    past, head = Decimal(diff["pastTotalMonthlyCost"]), Decimal(diff["totalMonthlyCost"])
+    assert Decimal(diff["diffTotalMonthlyCost"]) == head - past
+    assert diff["projects"][0]["metadata"]["strategies"] == {
+        "base": "single_region",
+        "head": "optimal",
+    }
+    with pytest.raises(InputError, match="two strategies"):
+        strategy_diff(spec, catalog, options, ["optimal"])
+    with pytest.raises(InputError, match="unknown strategy"):
+        strategy_diff(spec, catalog, options, ["optimal", "cheapest"])

@@ -116,6 +116,18 @@ def add_commands(
     e.set_defaults(func=cmd_export)
 
 
+def bundled(argument: str) -> Path:
+    """The path itself when it exists; else, for `examples/interop/...` given outside a clone,
+    the bundled sample of that name (the README's lines run from any folder)."""
+    from ..examples import examples_dir
+
+    path = Path(argument)
+    if path.exists() or path.parts[:2] != ("examples", "interop"):
+        return path
+    candidate = examples_dir() / Path(*path.parts[1:])
+    return candidate if candidate.exists() else path
+
+
 # ------------------------------------------------------------------ import
 def _catalog(args: argparse.Namespace) -> Any:
     from ..catalog import load_catalog
@@ -156,6 +168,7 @@ def cmd_import_terraform(args: argparse.Namespace) -> int:
     from .terraform_in import import_terraform
 
     how = "write it with `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"
+    args.source = bundled(args.source)
     data = read_json(Path(args.source), how)
     catalog = _catalog(args)
     result = import_terraform(
@@ -172,6 +185,7 @@ def cmd_import_terraform(args: argparse.Namespace) -> int:
 def cmd_import_kubernetes(args: argparse.Namespace) -> int:
     from .kubernetes_in import import_kubernetes, read_manifests
 
+    args.source = bundled(args.source)
     docs = read_manifests(Path(args.source))
     catalog = _catalog(args)
     result = import_kubernetes(
@@ -254,7 +268,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .planjson import check_plan, read_json
     from .terraform_out import export_terraform
 
-    source = Path(args.plan)
+    source = bundled(args.plan)
     to, target = _export_target(args.to)
     args.to, args.target = to, target
     if args.to in ("terraform", "karmada") and not args.target:

@@ -243,3 +243,26 @@ def infracost_diff(base_plan: dict[str, Any], head_plan: dict[str, Any]) -> dict
         "diffTotalMonthlyCost": _text(diff_total),
         "summary": _summary(head_resources),
     }
+
+
+def strategy_diff(spec: Any, catalog: Any, options: Any, names: list[str]) -> dict[str, Any]:
+    """`mcplan compare --format infracost-diff`: plan the spec under two named strategies (base,
+    then head) and return the head's difference from the base in Infracost's diff shape."""
+    from ..errors import InputError
+    from ..report import plan_to_dict
+    from ..strategies import STRATEGIES, plan_with_strategy
+
+    if len(names) != 2:
+        raise InputError(
+            "--format infracost-diff compares two strategies: give them as "
+            "`--strategies BASE,HEAD`, e.g. `--strategies multi_region_single_cloud,optimal`"
+        )
+    for name in names:
+        if name not in STRATEGIES:
+            from ..errors import did_you_mean
+
+            raise InputError(f"unknown strategy `{name}`: {did_you_mean(name, STRATEGIES)}")
+    base, head = (plan_to_dict(plan_with_strategy(spec, catalog, n, options)) for n in names)
+    out = infracost_diff(base, head)
+    out["projects"][0]["metadata"]["strategies"] = {"base": names[0], "head": names[1]}
+    return out
