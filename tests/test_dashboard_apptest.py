@@ -326,10 +326,16 @@ def test_compare_two_strategies(no_missing_keys: None) -> None:
     at = _open("app_pages/compare.py")
     _assert_clean(at)
     assert at.get("vega_lite_chart"), "the trade-off chart is missing"
+    # one point per survival level and strategy plus this plan, each with its frontier flag
+    points = at.dataframe[0].value
+    assert len(points) == 1 + 4 + 5, points
+    assert set(points["on_frontier"]) <= {"yes", "no"} and "yes" in set(points["on_frontier"])
+    assert not points["status_label"].str.contains("nan").any()
     at.selectbox(key="compare_a").select("optimal").run()
     at.selectbox(key="compare_b").select("multi_cloud_active_active").run()
     _assert_clean(at)
-    assert any("placed differently" in m.value for m in at.markdown)
+    assert any("change from" in m.value for m in at.markdown)
+    assert any(m.label.startswith("Cost of") and m.delta for m in at.metric)
 
 
 def test_every_learn_topic(no_missing_keys: None) -> None:

@@ -12,9 +12,11 @@ from ui.widgets import (
     names,
     page_body,
     plan_map,
+    run_with_progress,
     show_problems,
     solve_with_progress,
     table,
+    tradeoff_view,
 )
 
 from planner.errors import PlannerError, SpecError
@@ -189,6 +191,18 @@ with page_body():
     st.subheader(t("plan.map"))
     plan_map(plan)
     st.caption(t("plan.map_legend"))
+
+    st.subheader(t("tradeoff.title"))
+    # at a glance when the spec solves quickly; a button otherwise (each point is a solve)
+    quick = plan.timings.get("total_s", 99.0) <= 3.0 and len(plan.spec.services) <= 12
+    if quick or st.session_state.get("tradeoff_for") == req.key:
+        tradeoff_view(run_with_progress("tradeoff.solving", data.tradeoff, req))
+    elif st.button(
+        t("tradeoff.solve_button", n=len(data.point_requests(req)) - 1),
+        icon=":material/scatter_plot:",
+    ):
+        st.session_state["tradeoff_for"] = req.key
+        st.rerun()
 
     st.subheader(t("plan.costs"))
     a, b = st.columns(2)

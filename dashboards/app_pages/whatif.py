@@ -14,6 +14,7 @@ from ui.widgets import (
     names,
     page_body,
     plan_banner,
+    plan_diff,
     plan_map,
     run_with_progress,
     show_relaxations,
@@ -185,14 +186,22 @@ with page_body():
             message_list([fixed.policy_note], kind="warning")
             if len(fixed.migration):
                 mig = fixed.migration.assign(
-                    mode=fixed.migration["mode"].map(lambda v: label("migration", v))
+                    mode=fixed.migration["mode"].map(lambda v: label("migration", v)),
+                    from_region=fixed.migration["from_region"].map(
+                        lambda r: r if "/" in str(r) or r == "-" else t("whatif.no_copy_source")
+                    ),
                 )
                 table(mig, money=["usd"])
+                st.caption(t("whatif.migration_note"))
             else:
                 st.caption(t("whatif.no_migration"))
-            table(
-                views.placements_table(fixed.plan, lambda r: label("role", r)),
-                money=["usd_per_month"],
+            st.subheader(t("whatif.repair_diff"))
+            plan_diff(
+                plan,
+                fixed.plan,
+                t("whatif.before"),
+                t("whatif.after"),
+                (req.key, data.digest("repaired", req.key, *chosen)),
             )
 
 with page_body():

@@ -57,8 +57,10 @@ def _labels(points: pd.DataFrame, size: int = 12) -> pdk.Layer:
         get_size=size,
         get_color=[30, 30, 30],
         get_pixel_offset=[0, -20],
-        character_set="auto",
-        font_family="sans-serif",
+        # any script, Hangul too (deck.gl's default atlas is ASCII only). pydeck passes a bare
+        # string as an expression: a quoted one is passed as it is
+        character_set='"auto"',
+        font_family='"Noto Sans CJK KR, NanumGothic, sans-serif"',
         background=True,
         get_background_color=[255, 255, 255, 210],
         background_padding=[3, 1],
@@ -225,46 +227,60 @@ def responsibility(
     return (blocks + text).properties(height=260)
 
 
+KIND_COLOURS = {"this": "#d62728", "survive": "#1f77b4", "strategy": "#9467bd"}
+
+
 def tradeoff(
     points: pd.DataFrame,
-    frontier: pd.DataFrame | None,
+    frontier: pd.DataFrame,
     x_title: str,
     y_title: str,
-    name_title: str,
-    frontier_label: str,
-) -> alt.LayerChart | alt.Chart:
-    """Cost against availability, one point per strategy, with the Pareto frontier as a line.
-    points: strategy_label, usd_per_month, availability_pct;
-    frontier: usd_per_month, availability_pct."""
-    dots = (
-        alt.Chart(points)
-        .mark_circle(size=160)
-        .encode(
-            x=alt.X("availability_pct:Q", title=x_title, scale=alt.Scale(zero=False)),
-            y=alt.Y("usd_per_month:Q", title=y_title),
-            color=alt.Color("strategy_label:N", title=name_title),
-            tooltip=[
-                alt.Tooltip("strategy_label:N", title=name_title),
-                alt.Tooltip("availability_pct:Q", title=x_title, format=".4f"),
-                alt.Tooltip("usd_per_month:Q", title=y_title, format="$,.2f"),
-            ],
-        )
+    kind_title: str,
+    kind_labels: dict[str, str],
+    status_title: str,
+) -> alt.LayerChart:
+    """Cost against downtime (log scale, less downtime to the left), one point per plan, each
+    labelled; the Pareto frontier of the points shown as a dashed line; time-limited plans drawn
+    hollow, their label carrying the gap.
+
+    points: label, kind, usd_per_month, downtime_min_per_month, status_label, hollow (bool);
+    frontier: usd_per_month, downtime_min_per_month (in line order)."""
+    shown = points.assign(
+        x=points["downtime_min_per_month"].clip(lower=0.001),
+        kind_label=points["kind"].map(kind_labels),
+        size=[420 if k == "this" else 160 for k in points["kind"]],
     )
-    if frontier is None or frontier.empty:
-        return dots.properties(height=360)
+    x = alt.X("x:Q", title=x_title, scale=alt.Scale(type="log"))
+    y = alt.Y("usd_per_month:Q", title=y_title, scale=alt.Scale(zero=False))
+    colour = alt.Color(
+        "kind_label:N",
+        title=kind_title,
+        scale=alt.Scale(
+            domain=[kind_labels[k] for k in KIND_COLOURS],
+            range=list(KIND_COLOURS.values()),
+        ),
+        legend=alt.Legend(orient="bottom"),
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title=kind_title),
+        alt.Tooltip("downtime_min_per_month:Q", title=x_title, format=",.2f"),
+        alt.Tooltip("usd_per_month:Q", title=y_title, format="$,.0f"),
+        alt.Tooltip("status_label:N", title=status_title),
+    ]
+    base = alt.Chart(shown).encode(x=x, y=y)
+    filled = base.transform_filter("!datum.hollow").mark_point(filled=True, opacity=0.9)
+    hollow = base.transform_filter("datum.hollow").mark_point(filled=False, strokeWidth=2.5)
+    dots = [
+        layer.encode(color=colour, size=alt.Size("size:Q", legend=None), tooltip=tooltip)
+        for layer in (filled, hollow)
+    ]
+    text = base.mark_text(align="left", dx=9, dy=-7, fontSize=11).encode(text="label:N")
     line = (
-        alt.Chart(frontier.assign(series=frontier_label))
-        .mark_line(point=True, strokeDash=[6, 3], color="#888")
-        .encode(
-            x="availability_pct:Q",
-            y="usd_per_month:Q",
-            tooltip=[
-                alt.Tooltip("availability_pct:Q", title=x_title, format=".4f"),
-                alt.Tooltip("usd_per_month:Q", title=y_title, format="$,.2f"),
-            ],
-        )
+        alt.Chart(frontier.assign(x=frontier["downtime_min_per_month"].clip(lower=0.001)))
+        .mark_line(strokeDash=[6, 3], color="#777")
+        .encode(x="x:Q", y="usd_per_month:Q")
     )
-    return (line + dots).properties(height=360)
+    return alt.layer(line, *dots, text).properties(height=420)
 
 
 def sweep_heatmap(df: pd.DataFrame, x_title: str, y_title: str, value_title: str) -> alt.LayerChart:

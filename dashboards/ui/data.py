@@ -401,3 +401,56 @@ def replan(
         )
 
     return solved(digest("replan", key, regions, providers, sites, incident), compute)
+
+
+# ----------------------------------------------------------------------------- the trade-off
+SURVIVAL_LEVELS = ("none", "zone", "region", "provider")
+POINT_TIME_LIMIT = 10.0  # each point of the trade-off is a quick solve, its gap shown
+
+
+def point_requests(req: PlanRequest) -> list[tuple[str, str, PlanRequest]]:
+    """(kind, name, request) of every point of the trade-off chart: this plan, the spec under
+    each survival level, and under each named strategy."""
+    quick = min(req.time_limit, POINT_TIME_LIMIT)
+    out = [("this", "this", req)]
+    out += [
+        ("survive", level, replace(req, survive=level, strategy="", time_limit=quick))
+        for level in SURVIVAL_LEVELS
+    ]
+    out += [
+        ("strategy", name, strategy_request(req, name))
+        for name in strategy_names()
+        if name != "optimal"
+    ]
+    return out
+
+
+def strategy_request(req: PlanRequest, name: str) -> PlanRequest:
+    """The request for `req` under a named strategy ("optimal": the spec's own settings)."""
+    quick = min(req.time_limit, POINT_TIME_LIMIT)
+    return replace(req, strategy="" if name == "optimal" else name, time_limit=quick)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def plan_summary(key: str, _plan: Plan) -> dict[str, Any]:
+    """One comparison row for a plan (cost, availability, downtime, latency, RTO/RPO...)."""
+    from planner.strategies import summarize
+
+    row = summarize(_plan, catalog())
+    row["downtime_min_per_month"] = float(row.pop("downtime_minutes_per_year")) / 12.0
+    row["time_limited"] = bool(_plan.time_limited or _plan.status != "optimal")
+    return row
+
+
+def tradeoff(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame:
+    """Every point of the trade-off, solved (or from the memo): one row each, with kind, name,
+    the plan's summary, and `error` for a point without a plan."""
+    rows = []
+    for kind, name, r in point_requests(req):
+        row: dict[str, Any] = {"kind": kind, "name": name, "key": r.key, "error": ""}
+        try:
+            row.update(plan_summary(r.key, plan(r, progress)))
+        except PlannerError as exc:
+            row["error"] = type(exc).__name__
+        rows.append(row)
+    return pd.DataFrame(rows)

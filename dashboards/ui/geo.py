@@ -42,12 +42,12 @@ def fit_view(
         return 25.0, 40.0, 0.6
     lon_lo, lon_hi = min(lons), max(lons)
     y_lo, y_hi = _mercator_y(min(lats)), _mercator_y(max(lats))
-    lon_span = max(lon_hi - lon_lo, 4.0)  # about 400 km at least: a city's regions stay apart
-    y_span = max(y_hi - y_lo, math.radians(3.0))
+    lon_span = max(lon_hi - lon_lo, 7.0)  # a country at least: a city's regions stay apart
+    y_span = max(y_hi - y_lo, math.radians(6.0))
     margin = 0.7  # share of the frame the points may fill
     zoom_x = math.log2(width_px * margin * 360.0 / (256.0 * lon_span))
     zoom_y = math.log2(height_px * margin * 2 * math.pi / (256.0 * y_span))
-    zoom = max(0.0, min(zoom_x, zoom_y, 7.0))
+    zoom = max(0.0, min(zoom_x, zoom_y, 6.0))
     y_mid = (y_lo + y_hi) / 2
     lat_mid = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
     return lat_mid, (lon_lo + lon_hi) / 2, zoom

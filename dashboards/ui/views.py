@@ -37,9 +37,9 @@ def plan_sites(plan: Plan, catalog: Catalog, failed: Iterable[str] = ()) -> pd.D
     span = max(
         float(out["lat"].max() - out["lat"].min()) if len(out) else 0.0,
         float(out["lon"].max() - out["lon"].min()) if len(out) else 0.0,
-        4.0,
+        6.0,
     )
-    moved = separate(list(out["lat"]), list(out["lon"]), radius_deg=span * 0.045)
+    moved = separate(list(out["lat"]), list(out["lon"]), radius_deg=span * 0.06)
     out["true_lat"], out["true_lon"] = out["lat"], out["lon"]
     out["lat"] = [lat for lat, _ in moved]
     out["lon"] = [lon for _, lon in moved]
@@ -250,3 +250,60 @@ def impact_table(
         if col in out:
             out[col] = [text(str(v)) if isinstance(v, str) and v else "" for v in out[col]]
     return out
+
+
+def service_diff(
+    a: Plan, b: Plan, avail_a: pd.DataFrame | None, avail_b: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per service, plan A against plan B, as a cost diff reads: where it runs, its monthly cost
+    and availability in each, and the change (`change`: added, removed, changed or unchanged)."""
+
+    def summary(plan: Plan, avail: pd.DataFrame | None) -> pd.DataFrame:
+        p = plan.placements
+        g = p.groupby("service")
+        out = pd.DataFrame(
+            {
+                "regions": g["region"].apply(lambda s: ", ".join(sorted(set(s)))),
+                "usd_per_month": g["usd_per_month"].sum(),
+                "strategy": pd.Series(plan.strategies),
+            }
+        )
+        if avail is not None and len(avail):
+            pct = avail.set_index("service")["effective_availability_pct"]
+            out["availability_pct"] = pct.reindex(out.index)
+        else:
+            out["availability_pct"] = float("nan")
+        return out
+
+    left, right = summary(a, avail_a), summary(b, avail_b)
+    out = left.merge(
+        right, left_index=True, right_index=True, how="outer", suffixes=("_a", "_b")
+    ).reset_index(names="service")
+    out["delta_usd"] = out["usd_per_month_b"].fillna(0.0) - out["usd_per_month_a"].fillna(0.0)
+    out["change"] = [
+        "added"
+        if pd.isna(ra)
+        else "removed"
+        if pd.isna(rb)
+        else "unchanged"
+        if ra == rb and sa == sb
+        else "changed"
+        for ra, rb, sa, sb in zip(
+            out["regions_a"], out["regions_b"], out["strategy_a"], out["strategy_b"], strict=True
+        )
+    ]
+    return out[
+        [
+            "service",
+            "change",
+            "regions_a",
+            "regions_b",
+            "strategy_a",
+            "strategy_b",
+            "usd_per_month_a",
+            "usd_per_month_b",
+            "delta_usd",
+            "availability_pct_a",
+            "availability_pct_b",
+        ]
+    ]

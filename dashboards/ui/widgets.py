@@ -271,6 +271,133 @@ def plan_banner(req: data.PlanRequest, plan: Plan) -> None:
     c2.page_link("app_pages/plan.py", label=t("common.change_plan"), icon=":material/edit:")
 
 
+def plan_diff(a: Plan, b: Plan, name_a: str, name_b: str, keys: tuple[str, str]) -> None:
+    """Plan A against plan B, the way a cost diff reads: totals with their change, then every
+    service with where it runs, its cost and availability in each."""
+    from . import views
+
+    def avail(plan: Plan, key: str) -> dict[str, Any] | None:
+        try:
+            return data.availability(key, plan)
+        except PlannerError:
+            return None
+
+    av_a, av_b = avail(a, keys[0]), avail(b, keys[1])
+    m = st.columns(3)
+    m[0].metric(
+        t("diff.cost", name=name_b),
+        f"${b.cost['total']:,.0f}",
+        delta=f"{b.cost['total'] - a.cost['total']:+,.0f} $ " + t("diff.versus", name=name_a),
+        delta_color="inverse",
+    )
+    if av_a is not None and av_b is not None:
+        dt_a, dt_b = av_a["minutes_per_year"] / 12, av_b["minutes_per_year"] / 12
+        m[1].metric(
+            t("diff.availability", name=name_b),
+            f"{100 * av_b['availability']:.4f}%",
+            delta=f"{100 * (av_b['availability'] - av_a['availability']):+.4f} pp",
+        )
+        m[2].metric(
+            t("diff.downtime", name=name_b),
+            f"{dt_b:,.1f}",
+            delta=f"{dt_b - dt_a:+,.1f}",
+            delta_color="inverse",
+        )
+    diff = views.service_diff(
+        a, b, None if av_a is None else av_a["services"], None if av_b is None else av_b["services"]
+    )
+    n = int((diff["change"] != "unchanged").sum())
+    st.markdown(t("diff.summary", n=n, total=len(diff), a=name_a, b=name_b))
+    shown = diff.assign(
+        change=diff["change"].map(lambda c: t(f"diff.{c}")),
+        strategy_a=diff["strategy_a"].map(
+            lambda s: label("strategy", s) if isinstance(s, str) else ""
+        ),
+        strategy_b=diff["strategy_b"].map(
+            lambda s: label("strategy", s) if isinstance(s, str) else ""
+        ),
+    )
+    table(
+        shown,
+        money=["usd_per_month_a", "usd_per_month_b", "delta_usd"],
+        pct=["availability_pct_a", "availability_pct_b"],
+    )
+
+
+def tradeoff_view(points: pd.DataFrame) -> None:
+    """The trade-off chart and its table: every point labelled (a time-limited plan with its
+    gap, never as optimal), the frontier computed from the points shown."""
+    from . import charts
+    from .tradeoff import frontier_line, pareto_front
+
+    def name(kind: str, value: str) -> str:
+        if kind == "this":
+            return t("tradeoff.this_plan")
+        if kind == "survive":
+            return t("tradeoff.survive", level=label("survive", value))
+        return label("placement", value)
+
+    def status(row: dict) -> str:
+        if row.get("error"):
+            return t("tradeoff.no_plan")
+        shown = label("plan_status", row["status"])
+        gap = row.get("gap")
+        if row["status"] != "optimal" and gap is not None and gap == gap:
+            shown += " · " + t("tradeoff.gap", gap=gap)
+        return shown
+
+    pts = points.assign(
+        label=[name(k, v) for k, v in zip(points["kind"], points["name"], strict=True)],
+        status_label=[status(r) for r in points.to_dict(orient="records")],
+    )
+    pts["hollow"] = (
+        pts["time_limited"].fillna(False).astype(bool) if "time_limited" in pts else False
+    )
+    gap_note = pts["hollow"] & pts["gap"].notna() if "gap" in pts else pts["hollow"]
+    pts.loc[gap_note, "label"] = [
+        f"{lab} ({t('tradeoff.gap', gap=g)})"
+        for lab, g in zip(pts.loc[gap_note, "label"], pts.loc[gap_note, "gap"], strict=True)
+    ]
+    drawable = pts[pts["error"] == ""] if "usd_per_month" in pts else pts.iloc[0:0]
+    if drawable.empty:
+        st.info(t("tradeoff.nothing"), icon=":material/info:")
+        return
+    pts["on_frontier"] = pareto_front(drawable).reindex(pts.index, fill_value=False)
+    kinds = {k: t(f"tradeoff.kind_{k}") for k in ("this", "survive", "strategy")}
+    st.altair_chart(
+        charts.tradeoff(
+            drawable.assign(status_label=pts.loc[drawable.index, "status_label"]),
+            frontier_line(drawable),
+            t("col.downtime_min_per_month"),
+            t("col.usd_per_month"),
+            t("tradeoff.kind"),
+            kinds,
+            t("col.status"),
+        ),
+        width="stretch",
+    )
+    st.caption(t("tradeoff.note"))
+    cols = [
+        c
+        for c in (
+            "label",
+            "usd_per_month",
+            "availability_pct",
+            "downtime_min_per_month",
+            "status_label",
+            "on_frontier",
+            "providers",
+            "regions",
+            "worst_latency_ms",
+        )
+        if c in pts
+    ]
+    shown = pts[cols].assign(
+        on_frontier=pts["on_frontier"].map(lambda b: t("common.yes") if b else t("common.no"))
+    )
+    table(shown, money=["usd_per_month"], pct=["availability_pct"])
+
+
 def plan_map(plan: Plan, failed: Iterable[str] = (), height: int = 480) -> None:
     """The plan on the offline map, full width, fitted to its regions and users. Each region is
     labelled with its provider and name; after a failure, with the vCPU it lost or kept."""
