@@ -259,6 +259,11 @@ def test_every_provider_and_category_exports(every_provider_plan: dict[str, Any]
     assert {"openstack_compute_instance_v2", "openstack_blockstorage_volume_v3"} <= types[
         "openstack"
     ]
+    azure_db = [
+        b for t, _, b in _resources(main_tf["azure"]) if t == "azurerm_postgresql_flexible_server"
+    ]
+    assert azure_db and all(_strip(b["sku_name"]).startswith("GP_Standard_D") for b in azure_db)
+    assert all(int(b["storage_mb"]) >= 32768 for b in azure_db)
     # load balancers are listed for the user to create, not silently dropped
     assert "## Not generated" in files["aws/README.md"] and "network.lb" in files["aws/README.md"]
 
@@ -508,3 +513,35 @@ def test_strategy_diff_for_compare(catalog: Catalog) -> None:
         strategy_diff(spec, catalog, options, ["optimal"])
     with pytest.raises(InputError, match="unknown strategy"):
         strategy_diff(spec, catalog, options, ["optimal", "cheapest"])
+
+
+def test_zip_files_is_deterministic_and_complete(tf_plan: dict[str, Any]) -> None:
+    import io
+    import zipfile
+
+    from planner.interop import zip_files
+
+    files = export_terraform(tf_plan)
+    first, again = (
+        zip_files(files, "terraform"),
+        zip_files(dict(reversed(list(files.items()))), "terraform"),
+    )
+    assert first == again
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert {
+            n.removeprefix("terraform/"): archive.read(n).decode() for n in archive.namelist()
+        } == files
+
+
+def test_the_command_line_does_not_load_the_formats_to_start() -> None:
+    """`mcplan plan` registers import/export but must not pay for them (nor for the catalog)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, planner.cli; planner.cli.build_parser(); "
+        "print(sorted(m for m in sys.modules "
+        "if m.startswith('planner.interop.') or m == 'networkx'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['planner.interop.commands', 'planner.interop.defaults']"

@@ -188,3 +188,25 @@ def test_compliance_fails_what_the_plan_cannot_meet(region_plan: Any, catalog: C
     assert not table.loc["Provider", "survived"] and not table.loc["Provider", "passed"]
     assert table.loc["Provider", "note"].startswith("not survived")
     assert not table.iloc[-1]["passed"] and "KR" in table.iloc[-1]["note"]
+
+
+def test_apply_names_the_spec_file_and_the_key(catalog: Catalog) -> None:
+    bad = {"policy": {"Region": {"rtoInSecs": "an hour", "rpoInSecs": 60}}}
+    with pytest.raises(SpecError) as caught:
+        apply_resilience_policy(SPEC, bad, source="app.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.where) == (
+        "app.yaml",
+        "resilience_policy.policy.Region.rtoInSecs",
+    )
+    continent = {
+        "dataLocationConstraint": "SameContinent",
+        "home": "KR",
+        "policy": {"Region": {"rtoInSecs": 3600, "rpoInSecs": 900}},
+    }
+    out = apply_resilience_policy(SPEC, continent)  # no regions given: the embedded catalog's
+    assert set(out["services"][0]["residency"]) == set(
+        policy_fields(parse_resilience_policy(continent), catalog.regions).service_defaults[
+            "residency"
+        ]
+    )

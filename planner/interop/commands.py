@@ -14,10 +14,13 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, OutputExistsError
-from .imported import DEFAULT_MAX_LATENCY_MS, ImportResult
+from .defaults import DEFAULT_BUCKET_GB, DEFAULT_MAX_LATENCY_MS
+
+if TYPE_CHECKING:  # the formats load on use: `mcplan plan` does not pay for them
+    from .imported import ImportResult
 
 EXPORT_TARGETS = ("terraform", "karmada", "infracost")
 
@@ -71,9 +74,10 @@ def add_commands(
     t.add_argument(
         "--bucket-gb",
         type=_positive,
-        default=100.0,
+        default=DEFAULT_BUCKET_GB,
         metavar="GB",
-        help="storage to assume per bucket, which a plan does not state (default 100)",
+        help=f"storage to assume per bucket, which a plan does not state (default "
+        f"{DEFAULT_BUCKET_GB:g})",
     )
     t.set_defaults(func=cmd_import_terraform)
     k = kinds.add_parser(

@@ -18,9 +18,9 @@ import pandas as pd
 import yaml
 
 from ..catalog.columns import RESOURCES
+from .defaults import DEFAULT_MAX_LATENCY_MS
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_\-]+")
-DEFAULT_MAX_LATENCY_MS = 100.0
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..safeyaml import MAX_YAML_BYTES, _AliasCappedLoader
-from .imported import DEFAULT_MAX_LATENCY_MS, Found, ImportResult, Skipped, build_spec
+from .defaults import DEFAULT_MAX_LATENCY_MS
+from .imported import Found, ImportResult, Skipped, build_spec
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILES = 500

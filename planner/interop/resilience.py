@@ -90,13 +90,16 @@ def _number(value: Any) -> bool:
     )
 
 
-def parse_resilience_policy(data: Any, source: str = "resilience_policy") -> ResiliencePolicy:
-    """Check a Resilience Hub-shaped mapping; raise SpecError listing every problem."""
+def parse_resilience_policy(
+    data: Any, source: str = "resilience policy", prefix: str = ""
+) -> ResiliencePolicy:
+    """Check a Resilience Hub-shaped mapping; raise SpecError listing every problem, each at
+    `prefix` + its path (a spec loader passes its file and `resilience_policy.`)."""
     problems: list[Problem] = []
-    where = source
 
     def problem(path: str, message: str, value: Any = None, fix: str = "") -> None:
-        problems.append(Problem(where, path, "", message, value=value, fix=fix))
+        where = (prefix + path).rstrip(".")
+        problems.append(Problem(source, where, "", message, value=value, fix=fix))
 
     if not isinstance(data, Mapping):
         problem(
@@ -235,12 +238,21 @@ def policy_fields(policy: ResiliencePolicy, regions: pd.DataFrame | None = None)
 
 
 def apply_resilience_policy(
-    spec_data: Mapping[str, Any], data: Any, regions: pd.DataFrame | None = None
+    spec_data: Mapping[str, Any],
+    data: Any,
+    regions: pd.DataFrame | None = None,
+    source: str = "resilience policy",
 ) -> dict[str, Any]:
-    """Spec data with a resilience policy applied (pure: a new mapping). A service keeps what it
-    sets itself: its own `dr`, `rto_minutes`, `rpo_minutes` or `residency` win over the policy's
-    defaults. An explicit `policy.survive` that differs from the policy's is an error."""
-    policy = parse_resilience_policy(data)
+    """Spec data with a resilience policy applied (a new mapping; the input is not changed). A
+    service keeps what it sets itself: its own `dr`, `rto_minutes`, `rpo_minutes` or `residency`
+    win over the policy's defaults. An explicit `policy.survive` that differs from the policy's
+    is an error. `SameContinent` without `regions` reads the embedded catalog's regions (a spec
+    loader has no catalog at hand)."""
+    policy = parse_resilience_policy(data, source, "resilience_policy.")
+    if regions is None and policy.data_location == "SameContinent":
+        from ..catalog import load_catalog
+
+        regions = load_catalog().regions
     fields = policy_fields(policy, regions)
     out = dict(spec_data)
     given = dict(out.get("policy") or {})
@@ -248,7 +260,7 @@ def apply_resilience_policy(
         raise SpecError(
             [
                 Problem(
-                    "resilience_policy",
+                    source,
                     "policy.survive",
                     "",
                     f"the spec says survive `{given['survive']}` but the resilience policy's "

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, Problem
+from .defaults import DEFAULT_BUCKET_GB, DEFAULT_MAX_LATENCY_MS
 from .imported import (
-    DEFAULT_MAX_LATENCY_MS,
     GENERIC_NAMES,
     Found,
     ImportResult,
@@ -39,8 +39,6 @@ PROVIDERS = {
     "ncloud": "naver",
     "openstack": "openstack",
 }
-
-DEFAULT_BUCKET_GB = 100.0
 
 
 class _Skip(Exception):

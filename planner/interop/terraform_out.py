@@ -377,7 +377,7 @@ def _azure_db(ctx: Context, service: str, region: str, rows: list[dict[str, Any]
             ("resource_group_name", Ref(_az_group(ctx, region))),
             ("location", code),
             ("version", ctx.var("postgresql_version")),
-            ("sku_name", f"GP_{sku.removeprefix('Standard_')}"),
+            ("sku_name", f"GP_{sku}"),  # General Purpose tier: GP_Standard_D2ds_v5
             ("storage_mb", storage_mb),
             ("administrator_login", ctx.var("db_admin_login")),
             ("administrator_password", ctx.var("db_admin_password")),
