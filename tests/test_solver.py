@@ -162,9 +162,16 @@ class _CutAtItsLimit(HighsBackend):
         if not self.found_one:
             for v in prob.variables():
                 v.varValue = None
-            return SolveResult(SolveStatus.NO_SOLUTION, seconds=options.time_limit, detail=stopped)
+            return SolveResult(
+                SolveStatus.NO_SOLUTION, seconds=options.time_limit, detail=stopped, clock_cut=True
+            )
         return SolveResult(
-            SolveStatus.FEASIBLE, real.objective, 0.9 * real.objective, real.seconds, detail=stopped
+            SolveStatus.FEASIBLE,
+            real.objective,
+            0.9 * real.objective,
+            real.seconds,
+            detail=stopped,
+            clock_cut=True,
         )
 
 

@@ -24,6 +24,19 @@ from .diagnose import explain_infeasible
 from .parts import FALLBACK_NOTE, check_result, fallback_if_error
 
 FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solved unpruned
+# Work limit of the decomposed method's last stage (branch-and-bound nodes, not seconds, so the
+# plan does not depend on the machine's load); the monolithic method has none: it is the
+# reference of what the solver does in the time given.
+COUPLED_NODES = 1000
+# Nonzeros above which the decomposed method does not try the coupled model once it holds a
+# verified plan: global-saas's whole model has 660,000 (user shares after each of 132 failures),
+# and HiGHS spent 9 s presolving it and 25 s on part of its root (measured), which no node limit
+# bounds. The monolithic method and a run with no verified plan yet solve it whatever its size.
+COUPLED_NONZEROS = 150_000
+
+
+class CoupledTooLarge(Exception):
+    """The coupled model has more nonzeros than the caller allowed (`max_nonzeros`)."""
 
 
 def solve_coupled(
@@ -37,15 +50,23 @@ def solve_coupled(
     full: bool = False,
     start: Plan | None = None,
     diagnose: bool = True,
+    node_limit: int | None = None,
+    max_nonzeros: int | None = None,
 ) -> Plan:
     """The coupled model over `cands`, solved until `deadline`, as a verified plan labelled with
     `label` (the method). Its bound is the larger of `bound` (valid from outside) and the solver's
     own, which counts only when no candidate was pruned (`full`, or the monolithic method).
     `start`: a plan to warm-start from if verified. `diagnose`: explain an infeasible model in the
-    user's terms (off for a pruned model, whose infeasibility is our own restriction)."""
+    user's terms (off for a pruned model, whose infeasibility is our own restriction).
+    `node_limit`: the solve's work limit; `max_nonzeros`: raise CoupledTooLarge, unsolved, when the
+    model is larger."""
     t0 = time.perf_counter()
     built = build_model(cands, catalog, BuildOptions(couple=True))
     timings["build_s"] = timings.get("build_s", 0.0) + time.perf_counter() - t0
+    if max_nonzeros is not None:
+        nonzeros = sum(len(row) for row in built.prob.constraints.values())
+        if nonzeros > max_nonzeros:
+            raise CoupledTooLarge(f"{nonzeros} nonzeros")
     say(
         options,
         f"solving {built.size['variables']} variables x {built.size['constraints']} constraints "
@@ -60,7 +81,13 @@ def solve_coupled(
     result = get_backend(options.solver).solve(
         built.prob,
         SolverOptions(
-            options.solver, left, options.gap, options.threads, start=warm, stop_at=stop_at
+            options.solver,
+            left,
+            options.gap,
+            options.threads,
+            start=warm,
+            stop_at=stop_at,
+            node_limit=node_limit,
         ),
     )
     result = fallback_if_error(result, built, options, left)
@@ -91,7 +118,7 @@ def solve_coupled(
     )
     if result.detail.startswith(FALLBACK_NOTE):
         plan.notes.append(result.detail)
-    if result.status == SolveStatus.FEASIBLE and result.detail != "target reached":
+    if result.clock_cut:
         plan.time_limited = True
         plan.notes.append("time limit reached: the plan is the best found, not proven optimal")
     if not plan.verification.ok:

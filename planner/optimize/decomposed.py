@@ -27,8 +27,15 @@ from ..errors import InfeasibleError, NoPlanError
 from ..model.candidates import Candidates, prune_dominated
 from ..plan import Plan
 from .common import Placement, PlanOptions, assemble, say, where
-from .coupled import FULL_MODEL_LIMIT, pruned_regions, solve_coupled
-from .latency import GROUP_SHARE, GroupBounds, latency_violations, seat_latency_groups
+from .coupled import (
+    COUPLED_NODES,
+    COUPLED_NONZEROS,
+    FULL_MODEL_LIMIT,
+    CoupledTooLarge,
+    pruned_regions,
+    solve_coupled,
+)
+from .latency import GroupBounds, latency_violations, seat_latency_groups
 from .neighbourhood import coordinate_locally
 from .parts import egress_floor, solve_each
 from .private import lagrangian_bound, overfills_private, repair_private
@@ -70,7 +77,12 @@ class _Run:
     deadline: float
     timings: dict[str, float]
     size: dict[str, int]  # of the stand-alone models, reported as the plan's model size
-    per_service_limit: float
+
+    @property
+    def per_service_limit(self) -> float:
+        """The wall-clock limit of one part's solve: the time left, a safety net only (parts stop
+        at their work limits, `parts.PART_NODES`)."""
+        return _time_left(self.deadline)
 
     def incumbent(
         self, units: dict[int, int], strategies: dict[str, str], bound: float
@@ -90,9 +102,10 @@ class _Run:
         return Incumbent(plan, units, strategies, bound)
 
 
-def _per_service_limit(options: PlanOptions) -> float:
-    """The time limit of one service's (or one part's) solve."""
-    return max(2.0, options.time_limit / 4)
+def _time_left(deadline: float) -> float:
+    """Seconds to the deadline (at least one): the safety net given to each solve, whose own work
+    limit decides where it stops so that the plan does not depend on the machine's speed."""
+    return max(1.0, deadline - time.perf_counter())
 
 
 def solve_decomposed(
@@ -104,10 +117,8 @@ def solve_decomposed(
 ) -> Plan:
     """The decomposed method's stages, in order (see the module docstring)."""
     pruned = _prune(cands, options, timings)
-    alone = _solve_alone(cands, pruned, catalog, options, timings)
-    run = _Run(
-        cands, pruned, catalog, options, deadline, timings, alone.size, _per_service_limit(options)
-    )
+    alone = _solve_alone(cands, pruned, catalog, options, deadline, timings)
+    run = _Run(cands, pruned, catalog, options, deadline, timings, alone.size)
     best = run.incumbent(alone.units, alone.strategies, alone.bound)
     if _good_enough(best.plan, options):
         return best.plan
@@ -156,6 +167,7 @@ def _solve_alone(
     pruned: Candidates,
     catalog: Catalog,
     options: PlanOptions,
+    deadline: float,
     timings: dict[str, float],
 ) -> StandAlone:
     """Every service solved alone over the pruned candidates (see `parts.solve_each`)."""
@@ -169,7 +181,7 @@ def _solve_alone(
     def counted(done: int, total: int) -> None:
         say(options, f"solving services alone: {done}/{total} done")
 
-    for s, out in solve_each(pruned, catalog, options, _per_service_limit(options), counted):
+    for s, out in solve_each(pruned, catalog, options, _time_left(deadline), counted):
         if isinstance(out, BaseException):
             raise out
         build_s += out.build_s
@@ -194,7 +206,6 @@ def _repair_private_capacity(run: _Run, alone: StandAlone, best: Incumbent) -> I
     """The union repaired to fit the private sites, its bound raised by pricing private vCPU; the
     union as it was when no service can move to a public region."""
     options = run.options
-    t_repair = time.perf_counter()
     repaired = repair_private(
         run.pruned,
         run.catalog,
@@ -213,21 +224,17 @@ def _repair_private_capacity(run: _Run, alone: StandAlone, best: Incumbent) -> I
         f"repaired shared private capacity greedily (largest saving per vCPU first): "
         f"${before:,.2f} -> ${plan.objective:,.2f}/month",
     )
-    # each price re-solves the services that may go private, about as long as the repair took
-    step = time.perf_counter() - t_repair
-    bound = _price_private_vcpu(run, alone, repaired.prices, best.bound, step)
+    bound = _price_private_vcpu(run, alone, repaired.prices, best.bound)
     plan.bound = bound
     return Incumbent(plan, repaired.units, repaired.strategies, bound)
 
 
-def _price_private_vcpu(
-    run: _Run, alone: StandAlone, prices: list[float], bound: float, step: float
-) -> float:
+def _price_private_vcpu(run: _Run, alone: StandAlone, prices: list[float], bound: float) -> float:
     """The lower bound, raised by the first of `prices` per private vCPU that raise it."""
     options = run.options
     for price in prices:
-        if time.perf_counter() + step > run.deadline - 0.25 * options.time_limit:
-            break  # the bound is a refinement: keep time for the plan itself
+        if time.perf_counter() > run.deadline:
+            break  # the safety net: the bound is a refinement, the plan comes first
         lagrangian = (
             lagrangian_bound(
                 run.pruned, run.catalog, options, alone.service_bound, price, run.per_service_limit
@@ -254,6 +261,9 @@ def _price_private_vcpu(
 
 # ------------------------------------------------------------------ 2b. the provider limit
 PROVIDER_CHOICES = 4  # sets of providers tried, the most promising first
+# Work limit of a service's re-solve within a set of providers: a plan is wanted, not a bound
+# (measured on global-saas: its web tier needed 25 s to prove within azure, gcp and aws).
+REPAIR_NODES = 500
 
 
 def _repair_providers(run: _Run, best: Incumbent, limit: int) -> Incumbent:
@@ -270,8 +280,8 @@ def _repair_providers(run: _Run, best: Incumbent, limit: int) -> Incumbent:
     for k, keep in enumerate(
         itertools.islice(itertools.combinations(ranked, limit), PROVIDER_CHOICES)
     ):
-        if k and time.perf_counter() > run.deadline - 0.5 * options.time_limit:
-            break
+        if k and time.perf_counter() > run.deadline:
+            break  # the safety net; every choice is tried when the run keeps to its time
         affected = sorted(set(p.loc[~p["provider"].isin(keep), "service"]))
         offers = pruned.offers[pruned.offers["service"].isin(affected)]
         offers = offers[offers["provider"].isin(keep)]
@@ -282,7 +292,11 @@ def _repair_providers(run: _Run, best: Incumbent, limit: int) -> Incumbent:
         strategies = dict(best.strategies)
         solved = True
         for _s, out in solve_each(
-            pruned.restrict(affected, regions), run.catalog, options, run.per_service_limit
+            pruned.restrict(affected, regions),
+            run.catalog,
+            options,
+            run.per_service_limit,
+            node_limit=REPAIR_NODES,
         ):
             if isinstance(out, BaseException):
                 solved = False  # e.g. a service these providers cannot carry: next choice
@@ -379,7 +393,7 @@ def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _S
         # not cut by the deadline: seating is bounded work and, with budgets missed, the only
         # quick way to a verified plan (cut at 50 services and 5 s, planning ended with none)
         seating = seat_latency_groups(
-            cands, catalog, options, best.units, best.strategies, min(run.per_service_limit, 2.0)
+            cands, catalog, options, best.units, best.strategies, run.per_service_limit
         )
         seat = run.incumbent(seating.units, seating.strategies, best.bound)
     except BaseException:
@@ -394,11 +408,8 @@ def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _S
     fallback = Placement(seating.units, seating.strategies)
     if not groups.tried:
         return _Seated([seat], fallback, best.bound)
-    joined = groups.collect(
-        time.perf_counter() + GROUP_SHARE * (deadline - time.perf_counter()),
-        seating.units,
-        seating.strategies,
-    )
+    # every group to its work limit: waiting on the clock would make the plan depend on load
+    joined = groups.collect(deadline, seating.units, seating.strategies)
     run.timings["groups_s"] = time.perf_counter() - t0
     bound = best.bound
     if alone.bound + joined.gain > bound:
@@ -437,15 +448,14 @@ def _finish(run: _Run, best: Incumbent) -> Plan:
             f"no verified plan within the time limit ({options.time_limit:g} s): the services "
             "were solved alone but not coordinated in time; raise --time-limit"
         )
-    # coordination improves a plan we already hold (when the union verifies): bound its time
-    box = (
-        run.deadline
-        if not union.verification.ok
-        else min(run.deadline, time.perf_counter() + max(2.0, 0.25 * options.time_limit))
-    )
-    if len(run.cands.offers) <= FULL_MODEL_LIMIT:
-        return _solve_whole(run, best, box)
-    return _solve_pruned(run, best, box)
+    box = run.deadline  # the safety net: the coupled model stops at COUPLED_NODES
+    try:
+        if len(run.cands.offers) <= FULL_MODEL_LIMIT:
+            return _solve_whole(run, best, box)
+        return _solve_pruned(run, best, box)
+    except CoupledTooLarge as size:
+        say(options, f"the coupled model is too large to improve the plan ({size}): kept as is")
+        return union
 
 
 def _solve_whole(run: _Run, best: Incumbent, box: float) -> Plan:
@@ -463,6 +473,8 @@ def _solve_whole(run: _Run, best: Incumbent, box: float) -> Plan:
         label="decomposed",
         full=True,
         start=union,
+        node_limit=COUPLED_NODES,
+        max_nonzeros=COUPLED_NONZEROS if union.verification.ok else None,
     )
     if union.verification.ok and union.objective <= coupled.objective + 1e-9:
         union.bound = coupled.bound
@@ -491,6 +503,8 @@ def _solve_pruned(run: _Run, best: Incumbent, box: float) -> Plan:
             label="decomposed",
             start=union,
             diagnose=False,
+            node_limit=COUPLED_NODES,
+            max_nonzeros=COUPLED_NONZEROS if union.verification.ok else None,
         )
     except (InfeasibleError, NoPlanError):
         if union.verification.ok:

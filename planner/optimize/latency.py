@@ -32,8 +32,8 @@ from .private import PrivateUse
 
 SEAT_REGIONS = 8  # regions a service may choose from when seated next to its latency partners
 SEAT_TRIES = 4  # seed regions tried per group before leaving it to the neighbourhood search
+SEAT_NODES = 500  # work limit of one member's seating solve (a plan within 1% is all it needs)
 GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see GroupBounds)
-GROUP_SHARE = 0.3  # of the time left, the most the joint group models may take
 
 
 def latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
@@ -96,7 +96,9 @@ def latency_clique(
     for r in seed[1:]:
         if all(near(r, x) for x in clique):
             clique.append(r)
-    for r in sorted(regions - set(clique), key=lambda r: max(rtt[pos[r], pos[x]] for x in clique)):
+    # ties by name: a set's order changes from one interpreter to the next (hash seeds)
+    far = {r: max(rtt[pos[r], pos[x]] for x in clique) for r in regions - set(clique)}
+    for r in sorted(far, key=lambda r: (far[r], r)):
         if all(near(r, x) for x in clique):
             clique.append(r)
     return clique
@@ -130,7 +132,8 @@ def seat_latency_groups(
     group's budgets. When a member has no plan there, the next seed region is tried (at most
     SEAT_TRIES); a group that cannot be seated is left as it was, for the neighbourhood search.
     There is no deadline: the work is bounded (groups x tries x members, each a small solve of at
-    most `limit` seconds), and when budgets are missed it is the quick way to a verified plan."""
+    most SEAT_NODES nodes, `limit` seconds its safety net), and when budgets are missed it is the
+    quick way to a verified plan."""
     tied = nx.Graph(
         [
             (d.source, d.target, {"budget": d.max_latency_ms})
@@ -202,7 +205,7 @@ class _Seats:
         for i, n in self.mine.get(anchor, {}).items():
             if i in self.serving:
                 weight[self.region_of[i]] = weight.get(self.region_of[i], 0.0) + n
-        held = sorted(weight, key=lambda r: -weight[r])
+        held = sorted(weight, key=lambda r: (-weight[r], r))
         seeds = held + sorted(allowed.get(anchor, set()) - set(held))
         for seed in seeds[:SEAT_TRIES]:
             clique = latency_clique(self.catalog, [seed, *held], pool, budget)
@@ -257,6 +260,7 @@ class _Seats:
                 max(options.gap, 0.01),
                 options.threads,
                 small_model=True,
+                node_limit=SEAT_NODES,
             ),
         )
         return built if result.status.has_plan else None
@@ -285,7 +289,9 @@ class GroupBounds:
     so its proven bound may replace the sum of its members' stand-alone bounds; each member's own
     bound is a row of the model (a valid cut that lifts its weak linear relaxation). Groups run
     smallest first, on `processes` workers; those finished when `collect` is called count, the rest
-    keep their members' bounds and plans."""
+    keep their members' bounds and plans. Each stops at its work limit (`parts.GROUP_NODES`), and
+    `collect` waits for all of them unless the run reaches its deadline, so the result does not
+    depend on the machine's speed."""
 
     def __init__(
         self,
@@ -322,9 +328,7 @@ class GroupBounds:
         self.tried = len(groups)
         self.floors = {s: service_bound[s] for g in groups for s in g}
         self.offers = cands.offers
-        limit = min(
-            max(0.5, GROUP_SHARE * left * processes / len(groups)), 0.1 * options.time_limit, 10.0
-        )
+        limit = left  # the safety net: each joint model stops at parts.GROUP_NODES
         self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
         quiet = replace(options, progress=None)
         for w in range(min(processes, len(groups))):  # smallest first on every worker

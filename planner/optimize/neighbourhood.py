@@ -28,8 +28,9 @@ from .latency import latency_groups, latency_violations
 from .private import PrivateUse
 
 # One neighbourhood re-solve starts from a plan it can only improve, so a short limit loses little;
-# mending a missed latency budget starts from no plan and gets four times as long.
-BLOCK_TIME_LIMIT = 0.5
+# mending a missed latency budget starts from no plan and gets four times as long. Limits on work
+# (branch-and-bound nodes), not time, so the search takes the same moves on any machine.
+BLOCK_NODES = 50
 STAGE_NAMES = {
     "latency": "services tied by latency budgets together",
     "single": "one service at a time",
@@ -85,6 +86,7 @@ class Neighbourhoods:
         time_limit: float,
         gap: float,
         start: Placement | None = None,
+        node_limit: int = BLOCK_NODES,
     ) -> Placement | None:
         """New units and strategies for the block's services, or None when the solve found no plan.
         `start`: another placement of the block's services that meets the couplings, to start
@@ -131,6 +133,7 @@ class Neighbourhoods:
                 self.options.threads,
                 small_model=True,
                 start=tuple(warm),
+                node_limit=node_limit,
             ),
         )
         self.seconds["solve_s"] += result.seconds
@@ -321,16 +324,16 @@ class _Search:
     ) -> None:
         """Re-solve the block; take its new placement when it differs from the current one."""
         latency = stage == "latency"
-        limit = BLOCK_TIME_LIMIT * (4 if latency else 1)
         out = self.hood.resolve(
             block,
             self.units,
             self.strategies,
-            max(0.2, min(limit, deadline - time.perf_counter())),
+            max(1.0, deadline - time.perf_counter()),  # the safety net
             # mending a budget needs a plan, not a proof
             max(self.options.gap, 0.02) if latency else self.options.gap,
             # from the fallback's placement, which meets the budgets
             fallback if latency else None,
+            BLOCK_NODES * (4 if latency else 1),
         )
         if out is None:
             return

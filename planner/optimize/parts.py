@@ -46,6 +46,12 @@ PART_GAP = 0.001
 # workers; 100 services 4.7 s and 3.8 s).
 WORKERS_FROM = 64
 PROGRESS_EVERY_S = 5.0  # how often long phases report progress
+# Work limits (branch-and-bound nodes), so the same input gives the same plan on any machine; time
+# limits are only the safety net of the whole run. A service alone proves its bound well within
+# PART_NODES on the bundled examples (global-saas's web tier, the hardest, takes 3,412 nodes); a
+# joint group model gets GROUP_NODES before its members keep their own bounds and plans.
+PART_NODES = 20_000
+GROUP_NODES = 5_000
 
 
 @dataclass
@@ -73,10 +79,15 @@ class Worker:
 
 
 def solve_one(
-    cands: Candidates, catalog: Catalog, options: PlanOptions, service: str, limit: float
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    service: str,
+    limit: float,
+    node_limit: int | None = None,
 ) -> PartResult:
     """One service alone, without coupling: its proven bound, units and strategy."""
-    return solve_block(cands, catalog, options, (service,), limit)
+    return solve_block(cands, catalog, options, (service,), limit, node_limit=node_limit)
 
 
 def solve_block(
@@ -86,9 +97,11 @@ def solve_block(
     block: tuple[str, ...],
     limit: float,
     floors: dict[str, float] | None = None,
+    node_limit: int | None = None,
 ) -> PartResult:
     """One service alone without coupling, or a group tied by latency budgets with those budgets
-    (see GROUP_OMITS) and each member's stand-alone bound as a floor on its cost."""
+    (see GROUP_OMITS) and each member's stand-alone bound as a floor on its cost. `node_limit`:
+    the work limit, PART_NODES or GROUP_NODES when not given."""
     sub = cands.restrict(list(block))
     t0 = time.perf_counter()
     alone = len(block) == 1
@@ -102,7 +115,12 @@ def solve_block(
     result = get_backend(options.solver).solve(
         built.prob,
         SolverOptions(
-            options.solver, limit, min(options.gap, PART_GAP), options.threads, small_model=True
+            options.solver,
+            limit,
+            min(options.gap, PART_GAP),
+            options.threads,
+            small_model=True,
+            node_limit=node_limit or (PART_NODES if alone else GROUP_NODES),
         ),
     )
     if result.status == SolveStatus.INFEASIBLE:
@@ -125,16 +143,18 @@ def solve_each(
     options: PlanOptions,
     limit: float,
     on_count: Callable[[int, int], None] | None = None,
+    node_limit: int | None = None,
 ) -> Iterator[tuple[str, PartResult | BaseException]]:
     """Yield (service, result or exception) for each service alone, in spec order: in worker
     processes when there are enough services to pay for starting them (see planner._worker), else
-    here."""
+    here. A `node_limit` other than PART_NODES (a search for plans rather than bounds) solves here:
+    the workers keep to PART_NODES."""
     services = cands.services()
     workers = options.workers or min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(services) < WORKERS_FROM:
+    if workers <= 1 or len(services) < WORKERS_FROM or node_limit is not None:
         for s in services:
             try:
-                yield s, solve_one(cands, catalog, options, s, limit)
+                yield s, solve_one(cands, catalog, options, s, limit, node_limit)
             except Exception as exc:
                 yield s, exc
         return
@@ -234,7 +254,8 @@ def fallback_if_error(
         return result
     other = "cbc" if options.solver == "highs" else "highs"
     retry = get_backend(other).solve(
-        built.prob, SolverOptions(other, limit, options.gap, options.threads)
+        built.prob,
+        SolverOptions(other, limit, options.gap, options.threads, node_limit=PART_NODES),
     )
     if retry.status.has_plan or retry.status == SolveStatus.INFEASIBLE:
         names = {"highs": "HiGHS", "cbc": "CBC"}

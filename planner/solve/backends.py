@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # highspy is imported when HiGHS is used, not when this modul
 
 FEAS_TOL = 1e-6
 INT_TOL = 1e-5
+GUARD_SLACK_S = 1.0  # how long past its time limit a HiGHS run may go before it is interrupted
 
 
 class SolveStatus(enum.Enum):
@@ -54,6 +55,9 @@ class SolverOptions:
     small_model: bool = (
         False  # HiGHS settings measured faster on many small models (SMALL_MODEL_HIGHS)
     )
+    # Branch-and-bound nodes after which to stop: a limit on work, not on time, so the answer is
+    # the same whatever the machine's load (the time limit is then only a safety net).
+    node_limit: int | None = None
 
 
 # For the many small stand-alone service models (tens to a few hundred integer columns): no restart
@@ -77,6 +81,9 @@ class SolveResult:
     solver: str = ""
     detail: str = ""
     values: dict[str, float] = field(default_factory=dict, repr=False)
+    # stopped by the wall clock (the time limit or the guard), so the answer depends on how fast
+    # the machine ran; a node limit or a proof gives the same answer on any machine
+    clock_cut: bool = False
 
     @property
     def gap(self) -> float | None:
@@ -143,6 +150,11 @@ def to_matrix(prob: pulp.LpProblem) -> MatrixForm:
             idx.append(col[v.name])
             val.append(c)
         starts[i + 1] = len(idx)
+    index = np.asarray(idx, dtype=np.int64)
+    value = np.asarray(val, dtype=float)
+    # each row's terms by column: an expression's order can follow a set's, which changes between
+    # interpreters (hash seeds), and the solver's path may depend on it
+    order = np.lexsort((index, np.repeat(np.arange(m), np.diff(starts))))
     return MatrixForm(
         variables,
         cost,
@@ -153,8 +165,8 @@ def to_matrix(prob: pulp.LpProblem) -> MatrixForm:
         row_lo,
         row_hi,
         starts,
-        np.asarray(idx, dtype=np.int64),
-        np.asarray(val, dtype=float),
+        index[order],
+        value[order],
         names,
     )
 
@@ -243,8 +255,9 @@ class HighsBackend:
             return SolveResult(SolveStatus.OPTIMAL, mf.offset, mf.offset, 0.0, self.name)
         h.passModel(lp)
         _set_start_and_target(h, mf, options)
-        # HiGHS has been measured running far past time_limit on large MILPs: guard the wall clock.
-        guard = threading.Timer(options.time_limit * 1.2 + 2.0, h.cancelSolve)
+        # HiGHS has been measured running far past time_limit on large MILPs: guard the wall clock
+        # (cancelSolve interrupts it at its next check, well within a second on our models).
+        guard = threading.Timer(options.time_limit + GUARD_SLACK_S, h.cancelSolve)
         guard.daemon = True
         guard.start()
         try:
@@ -259,9 +272,28 @@ class HighsBackend:
         """What HiGHS found, checked against the model: a plan, a bound, or why there is none."""
         import highspy
 
-        seconds = time.perf_counter() - start
         model_status = h.getModelStatus()
         info = h.getInfo()
+        ms = highspy.HighsModelStatus
+        result = self._read(h, mf, options, start, model_status, info)
+        # an interrupt that is not our target is the wall-clock guard
+        result.clock_cut = model_status == ms.kTimeLimit or (
+            model_status == ms.kInterrupt and result.detail != "target reached"
+        )
+        return result
+
+    def _read(
+        self,
+        h: highspy.Highs,
+        mf: MatrixForm,
+        options: SolverOptions,
+        start: float,
+        model_status: highspy.HighsModelStatus,
+        info: highspy.HighsInfo,
+    ) -> SolveResult:
+        import highspy
+
+        seconds = time.perf_counter() - start
         ms = highspy.HighsModelStatus
         has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
         if model_status == ms.kInfeasible:
@@ -328,6 +360,8 @@ def _configure(h: highspy.Highs, options: SolverOptions) -> None:
     h.setOptionValue("mip_rel_gap", float(options.gap))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", 0)
+    if options.node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(options.node_limit))
     if options.small_model:
         for key, value in SMALL_MODEL_HIGHS.items():
             h.setOptionValue(key, value)
@@ -396,6 +430,7 @@ class CbcBackend:
             gapRel=options.gap,
             threads=options.threads,
             options=["preprocess off"],
+            maxNodes=options.node_limit,
         )
         try:
             prob.solve(solver)
@@ -411,12 +446,15 @@ class CbcBackend:
         sol = prob.sol_status
         if sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
             return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, solver=self.name)
+        # CBC does not say which limit stopped it: a run that lasted its time limit was cut by it
+        clock_cut = sol != pulp.LpSolutionOptimal and seconds >= options.time_limit
         if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
             return SolveResult(
                 SolveStatus.NO_SOLUTION,
                 seconds=seconds,
                 solver=self.name,
                 detail=pulp.LpStatus.get(prob.status, "?"),
+                clock_cut=clock_cut,
             )
         x = np.array(
             [np.nan if v.varValue is None else v.varValue for v in mf.variables], dtype=float
@@ -441,6 +479,7 @@ class CbcBackend:
             seconds,
             self.name,
             values={v.name: float(v.varValue or 0.0) for v in mf.variables},
+            clock_cut=clock_cut,
         )
 
 
