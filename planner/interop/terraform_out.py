@@ -99,7 +99,8 @@ def _split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[
 
 
 def _tags(service: str, role: str) -> dict[str, str]:
-    return {"service": service, "role": role, "planned-by": "mcplan"}
+    # lower case: Google labels accept no capitals, and one spelling everywhere reads better
+    return {"service": service.lower(), "role": role, "planned-by": "mcplan"}
 
 
 def _comment(rows: list[dict[str, Any]]) -> str:
