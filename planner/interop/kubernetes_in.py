@@ -159,21 +159,38 @@ def read_manifests(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return docs
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """A mapping of a manifest, or {} where the manifest has something else (manifests are user
+    input: a malformed one is reported, never a crash)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The mappings of a manifest's list, or [] where it has something else."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _at(doc: Any, *path: str) -> Any:
+    """doc[path[0]][path[1]]..., None where a step is missing or not a mapping."""
+    for key in path:
+        doc = _dict(doc).get(key)
+    return doc
+
+
 def _name(doc: dict[str, Any]) -> str:
-    return str((doc.get("metadata") or {}).get("name") or "?")
+    return str(_at(doc, "metadata", "name") or "?")
 
 
 def _pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
-    return ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return _dict(_at(doc, "spec", "template", "spec"))
 
 
 def _requests(pod: dict[str, Any]) -> tuple[float, float, list[str]]:
     """(cores, GiB, containers without requests or limits) of one pod."""
     cores = gib = 0.0
     unsized: list[str] = []
-    for c in pod.get("containers") or []:
-        resources = c.get("resources") or {}
-        asked = resources.get("requests") or resources.get("limits") or {}
+    for c in _items(pod.get("containers")):
+        asked = _dict(_at(c, "resources", "requests")) or _dict(_at(c, "resources", "limits"))
         if "cpu" not in asked and "memory" not in asked:
             unsized.append(str(c.get("name", "?")))
             continue
@@ -183,27 +200,31 @@ def _requests(pod: dict[str, Any]) -> tuple[float, float, list[str]]:
 
 
 def _claim_gb(claim: dict[str, Any]) -> float:
-    storage = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get(
-        "storage"
-    )
+    storage = _at(claim, "spec", "resources", "requests", "storage")
     return memory_gib(storage) * 2.0**30 / 1e9 if storage is not None else 0.0
+
+
+def _mounted_gb(pod: dict[str, Any], claims: dict[str, dict[str, Any]], mounted: set[str]) -> float:
+    """GB of the claims a pod mounts (recorded in `mounted`)."""
+    total = 0.0
+    for vol in _items(pod.get("volumes")):
+        claim_name = _at(vol, "persistentVolumeClaim", "claimName")
+        if isinstance(claim_name, str) and claim_name in claims:
+            total += _claim_gb(claims[claim_name])
+            mounted.add(claim_name)
+    return total
 
 
 def _env_text(pod: dict[str, Any]) -> str:
     values = [
-        str(e.get("value", ""))
-        for c in pod.get("containers") or []
-        for e in c.get("env") or []
-        if isinstance(e, dict)
+        str(e.get("value", "")) for c in _items(pod.get("containers")) for e in _items(c.get("env"))
     ]
     return "\n".join(values)
 
 
 def _selects(service: dict[str, Any], workload: dict[str, Any]) -> bool:
-    selector = (service.get("spec") or {}).get("selector") or {}
-    labels = ((workload.get("spec") or {}).get("template") or {}).get("metadata", {}).get(
-        "labels"
-    ) or {}
+    selector = _dict(_at(service, "spec", "selector"))
+    labels = _dict(_at(workload, "spec", "template", "metadata", "labels"))
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
@@ -234,7 +255,7 @@ def import_kubernetes(
     balancers: list[Found] = []
     named: list[str] = []  # ClusterIP Services: read for their names, no capacity of their own
     for _, svc in services:
-        spec = svc.get("spec") or {}
+        spec = _dict(svc.get("spec"))
         targets = [_name(w) for _, w in workloads if _selects(svc, w)]
         address = f"Service/{_name(svc)}"
         if spec.get("type") == "LoadBalancer":
@@ -263,12 +284,16 @@ def import_kubernetes(
         kind, name = str(w.get("kind")), _name(w)
         address = f"{kind}/{name}"
         pod = _pod_spec(w)
-        replicas = (w.get("spec") or {}).get("replicas", 1)
+        replicas = _dict(w.get("spec")).get("replicas", 1)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             skipped.append(Skipped(address, f"replicas `{replicas}` is not a whole number"))
             continue
         try:
             cores, gib, unsized = _requests(pod)
+            storage = _mounted_gb(pod, claims, mounted)
+            if kind == "StatefulSet":
+                templates = _items(_at(w, "spec", "volumeClaimTemplates"))
+                storage += sum(_claim_gb(t) for t in templates) * replicas
         except ValueError as exc:
             skipped.append(Skipped(address, f"{exc}; fix the quantity"))
             continue
@@ -281,15 +306,6 @@ def import_kubernetes(
                 )
             )
             continue
-        storage = 0.0
-        for vol in pod.get("volumes") or []:
-            claim_name = (vol.get("persistentVolumeClaim") or {}).get("claimName")
-            if claim_name in claims:
-                storage += _claim_gb(claims[claim_name])
-                mounted.add(claim_name)
-        if kind == "StatefulSet":
-            for template in (w.get("spec") or {}).get("volumeClaimTemplates") or []:
-                storage += _claim_gb(template) * replicas
         demand = {"vcpu": cores * replicas, "mem_gib": gib * replicas, "storage_gb": storage}
         if replicas == 0 or not any(demand.values()):
             skipped.append(Skipped(address, "scaled to zero replicas: nothing to place"))
@@ -312,7 +328,11 @@ def import_kubernetes(
     for claim_name, claim in claims.items():
         if claim_name not in mounted:
             address = f"PersistentVolumeClaim/{claim_name}"
-            gb = _claim_gb(claim)
+            try:
+                gb = _claim_gb(claim)
+            except ValueError as exc:
+                skipped.append(Skipped(address, f"{exc}; fix the quantity"))
+                continue
             if gb > 0:
                 found.append(
                     Found(

@@ -11,6 +11,7 @@ with the reason.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -65,7 +66,10 @@ def _first(values: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _number(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    """A size or count the plan states: a finite, non-negative number, else 0 (not stated)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return float(value) if math.isfinite(value) and value >= 0 else 0.0
 
 
 def _sized(provider: str, size: Any, count: float = 1.0) -> dict[str, float]:
@@ -279,14 +283,22 @@ def _skip_reason(resource_type: str, provider: str | None) -> str:
     )
 
 
-def _resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _dict(value: Any) -> dict[str, Any]:
+    """A mapping of the plan, or {} where it holds something else (a malformed plan is reported
+    resource by resource, never a crash)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _resources(module: dict[str, Any], depth: int = 0) -> Iterator[dict[str, Any]]:
     """Every resource of a planned-values module and its child modules, depth first."""
-    for r in module.get("resources") or []:
-        if isinstance(r, dict):
-            yield r
-    for child in module.get("child_modules") or []:
-        if isinstance(child, dict):
-            yield from _resources(child)
+    yield from _items(module.get("resources"))
+    if depth < 64:  # deeper nesting is no real configuration
+        for child in _items(module.get("child_modules")):
+            yield from _resources(child, depth + 1)
 
 
 def _provider(provider_name: str) -> str | None:
@@ -297,25 +309,25 @@ def _config_keys(configuration: dict[str, Any]) -> dict[str, str]:
     """Resource address without instance key -> the provider block it uses (`aws.seoul`)."""
     out: dict[str, str] = {}
 
-    def walk(module: dict[str, Any], prefix: str) -> None:
-        for r in module.get("resources") or []:
-            if isinstance(r, dict) and r.get("address") and r.get("provider_config_key"):
+    def walk(module: dict[str, Any], prefix: str, depth: int) -> None:
+        for r in _items(module.get("resources")):
+            if r.get("address") and r.get("provider_config_key"):
                 out[prefix + str(r["address"])] = str(r["provider_config_key"])
-        for name, call in (module.get("module_calls") or {}).items():
-            if isinstance(call, dict) and isinstance(call.get("module"), dict):
-                walk(call["module"], f"{prefix}module.{name}.")
+        for name, call in _dict(module.get("module_calls")).items():
+            if isinstance(call, dict) and isinstance(call.get("module"), dict) and depth < 64:
+                walk(call["module"], f"{prefix}module.{name}.", depth + 1)
 
-    walk(configuration.get("root_module") or {}, "")
+    walk(_dict(configuration.get("root_module")), "", 0)
     return out
 
 
 def _provider_regions(configuration: dict[str, Any]) -> dict[str, str]:
     """Provider block key -> the region (or location) it sets as a literal."""
     out: dict[str, str] = {}
-    for key, block in (configuration.get("provider_config") or {}).items():
-        expressions = block.get("expressions") if isinstance(block, dict) else None
+    for key, block in _dict(configuration.get("provider_config")).items():
+        expressions = _dict(_dict(block).get("expressions"))
         for attr in ("region", "location"):
-            value = ((expressions or {}).get(attr) or {}).get("constant_value")
+            value = _dict(expressions.get(attr)).get("constant_value")
             if isinstance(value, str):
                 out[key] = value
                 break
@@ -360,7 +372,7 @@ def check_plan_json(data: Any, source: str) -> dict[str, Any]:
                 )
             ]
         )
-    root = (data.get("planned_values") or {}).get("root_module")
+    root = _dict(data.get("planned_values")).get("root_module")
     if root is not None and not isinstance(root, dict):
         raise InputError(
             [Problem(source, "planned_values.root_module", "", "must be an object", fix=how)]
@@ -379,15 +391,15 @@ def import_terraform(
     """A spec from a Terraform plan's JSON (`regions`: the catalog's regions table, for the user
     groups; None leaves them out)."""
     plan = check_plan_json(data, source)
-    configuration = plan.get("configuration") or {}
+    configuration = _dict(plan.get("configuration"))
     config_key = _config_keys(configuration)
     provider_region = _provider_regions(configuration)
     deleted = [
         str(c.get("address"))
-        for c in plan.get("resource_changes") or []
-        if isinstance(c, dict) and (c.get("change") or {}).get("actions") == ["delete"]
+        for c in _items(plan.get("resource_changes"))
+        if _dict(c.get("change")).get("actions") == ["delete"]
     ]
-    root = (plan.get("planned_values") or {}).get("root_module") or {}
+    root = _dict(_dict(plan.get("planned_values")).get("root_module"))
     found: list[Found] = []
     skipped = [Skipped(a, "the plan deletes it") for a in deleted]
     clusters: dict[tuple[str, str], str] = {}  # (provider, cluster name or id) -> group
@@ -413,6 +425,13 @@ def import_terraform(
             demand = mapping.demand(provider, values, bucket_gb)
         except _Skip as why:
             skipped.append(Skipped(address, str(why)))
+            continue
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+            skipped.append(
+                Skipped(
+                    address, f"its values are not as `terraform show -json` writes them ({exc})"
+                )
+            )
             continue
         used_bucket_default |= mapping.demand is _bucket
         group = _base_address(address)
@@ -442,7 +461,7 @@ def import_terraform(
         )
     for r, mapping, provider, region, demand in pools:
         address = str(r.get("address"))
-        target = (r.get("values") or {}).get(mapping.joins_cluster or "")
+        target = _dict(r.get("values")).get(mapping.joins_cluster or "")
         same = [g for (p, _), g in clusters.items() if p == provider]
         group = clusters.get((provider, str(target))) or (
             same[0] if len(set(same)) == 1 else _base_address(address)
