@@ -22,6 +22,9 @@ The calculation, kept deliberately simple (what one would do in a spreadsheet):
    person would put an API next to its database. If nothing meets the budget the cheapest choice
    is taken anyway and the verifier reports the violation. A private site is only used while its
    capacity (vCPU, memory, storage) lasts, in that order of placement.
+   A user-facing service in a surviving plan is placed instead so that every user group has two
+   of its regions within the group's budget (losing one leaves one): greedily the region that
+   serves the most groups still short, cheaper first, within one provider for `pair-one-cloud`.
 5. The strategy is the service's own `dr`, or active/active when it says `auto`.
 6. With `max_providers: k` in the policy, each plan is drawn within one set of k providers, as a
    person would first pick the clouds: the three sets where each service's cheapest regions in
@@ -227,6 +230,50 @@ def _choose(kind: str, opts: list[_Option]) -> list[_Option] | None:
     return min(pairs, key=lambda p: (p[0].cost + p[1].cost, p[0].region, p[1].region))
 
 
+def _near_users(
+    service: str,
+    chosen: list[_Option],
+    opts: list[_Option],
+    reach: dict[tuple[str, str], frozenset[str]],
+    kind: str,
+) -> list[_Option]:
+    """Regions for a user-facing service: greedily the region that gives the most user groups
+    still short of two regions within their budget one more (the cheaper first among equals),
+    until none is short; within one provider for `pair-one-cloud` (the cheapest that covers),
+    and topped up from `chosen` to at least two regions."""
+    groups = [regions for (svc, _g), regions in sorted(reach.items()) if svc == service]
+
+    def cover(pool: list[_Option]) -> tuple[list[_Option], bool]:
+        out: list[_Option] = []
+        while True:
+            short = [g for g in groups if sum(o.region in g for o in out) < 2]
+            if not short:
+                return out, True
+            gain = [
+                (sum(o.region in g for g in short), o)
+                for o in pool
+                if all(o.region != x.region for x in out)
+            ]
+            gain = [(k, o) for k, o in gain if k > 0]
+            if not gain:
+                return out, False
+            out.append(min(gain, key=lambda ko: (-ko[0], ko[1].cost, ko[1].region))[1])
+
+    pools = [opts]
+    if kind == "pair-one-cloud":
+        providers = sorted({o.provider for o in opts})
+        pools = [[o for o in opts if o.provider == p] for p in providers] + [opts]
+    tries = [cover(pool) for pool in pools]
+    done = [out for out, ok in tries if ok]
+    best = min(done, key=lambda out: sum(o.cost for o in out)) if done else tries[-1][0]
+    for o in chosen:
+        if len(best) >= 2:
+            break
+        if all(o.region != x.region for x in best):
+            best.append(o)
+    return best
+
+
 def hand_plan(
     kind: str,
     spec: AppSpec,
@@ -281,6 +328,8 @@ def hand_plan(
         if chosen is None:
             missing.append(s)
             continue
+        if kind != "single-region" and svc.user_facing:
+            chosen = _near_users(s, chosen, at_home or usable, cands.user_reach, kind)
         where[s] = [o.region for o in chosen]
         for o in chosen:
             units.update({int(i): int(n) for i, n in zip(o.rows, o.units, strict=True) if n > 0})

@@ -259,7 +259,7 @@ def _baselines_section(rows: list[Row]) -> list[str]:
         "coupled model, same spec. Hand-drawn plans: `benchmarks/baselines.py`, checked by "
         "`verify_plan` against the same policy.\n",
         md_row(*BASELINE_COLUMNS),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|" + "---|" * len(BASELINE_COLUMNS),
     ]
     for fam, n in cases(rows):
         out += _baseline_lines(rows, fam, n)
