@@ -9,6 +9,7 @@ Every string comes from dashboards/i18n/<lang>.yaml.
 
 import streamlit as st
 from ui.i18n import init_language, language_switch, t
+from ui.widgets import sync_url
 
 st.set_page_config(page_title="mcplan", page_icon=":material/cloud:", layout="wide")
 init_language()
@@ -29,5 +30,7 @@ page = st.navigation(pages)
 st.sidebar.markdown(f"**{t('app.name')}**")
 st.sidebar.caption(t("app.tagline"))
 language_switch()
+sync_url()
 
 page.run()
+sync_url()  # after the page: a Solve or a relaxation may have changed the plan

@@ -411,3 +411,49 @@ def test_errors_become_friendly_messages(kind: str, caplog: pytest.LogCaptureFix
         assert "db may only run in KR" in shown
     else:
         assert "Something went wrong" in at.error[0].value
+
+
+# ------------------------------------------------------------------------------------ the URL
+def test_a_shared_link_shows_the_same_plan_and_keeps_the_language(no_missing_keys: None) -> None:
+    """Issue 18: the spec choice, policy and language live in the URL; a reload or a shared link
+    shows the same plan, and moving between pages keeps ?lang=ko."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"lang": "ko", "example": "hybrid-dr.yaml", "survive": "region"})
+    at.run()
+    at.switch_page("app_pages/plan.py").run()
+    _assert_clean(at)
+    assert at.title[0].value == "배치 계획"
+    assert any("hybrid-dr" in h.value for h in at.header)
+    assert at.selectbox(key="plan_survive").value == "region"
+    assert at.selectbox(key="plan_example").value == "hybrid-dr.yaml"
+    at.switch_page("app_pages/whatif.py").run()
+    _assert_clean(at)
+    assert at.query_params["lang"] == "ko"
+    assert at.query_params["example"] == "hybrid-dr.yaml"
+    assert at.query_params["survive"] == "region"
+    # solving another example puts it in the URL
+    at.switch_page("app_pages/plan.py").run()
+    at.selectbox(key="plan_example").select("single-dc.yaml").run()
+    at.selectbox(key="plan_survive").select("").run()
+    at.button[0].click().run()
+    assert at.query_params["example"] == "single-dc.yaml"
+    assert "survive" not in at.query_params
+
+
+def test_an_infeasible_plan_offers_the_cheapest_relaxations_in_korean(
+    no_missing_keys: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """single-dc asked to survive a site: one building cannot. The page says why in Korean (the
+    library's reasons translated) and solves the relaxations that would make a plan."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"lang": "ko", "example": "single-dc.yaml", "survive": "site"})
+    at.run()
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "계획이 없습니다" in at.error[0].value
+    reasons = " ".join(m.value for m in at.markdown)
+    assert "openstack/seoul-dc1" in reasons and "두 번째 리전" in reasons
+    assert not any("untranslated" in r.getMessage() for r in caplog.records)
+    assert any("가장 싼 방법" in s.value for s in at.success)
+    relaxations = at.dataframe[-1].value
+    assert relaxations["usd_per_month"].notna().any()

@@ -13,13 +13,15 @@ from ui.widgets import (
     page_body,
     plan_map,
     run_with_progress,
+    show_error,
     show_problems,
+    show_relaxations,
     solve_with_progress,
     table,
     tradeoff_view,
 )
 
-from planner.errors import PlannerError, SpecError
+from planner.errors import InfeasibleError, PlannerError, SpecError
 
 SURVIVE = ("", "none", "zone", "region", "site", "provider")
 
@@ -57,6 +59,8 @@ with page_body():
     st.session_state.setdefault(
         "plan_example", req.source if req.source in data.examples() else None
     )
+    st.session_state.setdefault("plan_survive", req.survive)  # as a link or a reload asks
+    st.session_state.setdefault("plan_strategy", req.strategy)
 
     st.subheader(t("plan.spec"))
     c1, c2 = st.columns(2)
@@ -141,7 +145,17 @@ with page_body():
         st.info(t("plan.unsolved_changes"), icon=":material/info:")
 
     st.divider()
-    plan = solve_with_progress(req)
+    try:
+        plan = solve_with_progress(req)
+    except InfeasibleError as exc:
+        # what conflicts, then the cheapest single relaxations, solved, to pick from
+        show_error(exc)
+        st.subheader(t("relax.title"))
+        tried = run_with_progress(
+            "relax.solving", data.try_relaxations, data.relaxation_options(req)
+        )
+        show_relaxations(tried, key="plan_open_relaxed")
+        st.stop()
     st.header(t("plan.result", app=plan.spec.app))
     if req.relax:
         st.caption(t("relax.applied", relaxations=", ".join(t(f"relax.{r}") for r in req.relax)))

@@ -274,7 +274,15 @@ def tradeoff(
         layer.encode(color=colour, size=alt.Size("size:Q", legend=None), tooltip=tooltip)
         for layer in (filled, hollow)
     ]
-    text = base.mark_text(align="left", dx=9, dy=-7, fontSize=11).encode(text="label:N")
+    # one label per position: plans that come out the same share it ("A = B")
+    same = shown.groupby(["usd_per_month", "x"], as_index=False, sort=False)["label"].agg(
+        " = ".join
+    )
+    text = (
+        alt.Chart(same)
+        .mark_text(align="left", dx=10, dy=-9, fontSize=11, limit=420)
+        .encode(x="x:Q", y="usd_per_month:Q", text="label:N")
+    )
     line = (
         alt.Chart(frontier.assign(x=frontier["downtime_min_per_month"].clip(lower=0.001)))
         .mark_line(strokeDash=[6, 3], color="#777")

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 FILE = Path(__file__).resolve().parent.parent / "i18n" / "messages.yaml"
-NESTED_SEPARATORS = ("; ", ", or ")  # how the library joins sentences inside one message
+NESTED_SEPARATORS = ("; ", ", or ", " and ")  # how the library joins sentences in one
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,15 @@ def translate(message: str, lang: str) -> tuple[str, bool]:
     """(the message in `lang`, whether it was translated). English comes back unchanged."""
     if lang == "en":
         return message, True
+    split: tuple[str, bool] | None = None
+    if "; " in message:  # sentences the library joined into one message: each on its own
+        parts = [translate(part, lang) for part in message.split("; ")]
+        split = "; ".join(text for text, _ in parts), all(ok for _, ok in parts)
+        if split[1]:
+            return split
     hit = match(message)
     if hit is None:
-        if "; " in message:  # sentences the library joined into one message
-            parts = [translate(part, lang) for part in message.split("; ")]
-            return "; ".join(text for text, _ in parts), all(ok for _, ok in parts)
-        return message, False
+        return split or (message, False)
     pattern, found = hit
     template = pattern.templates.get(lang)
     if template is None:

@@ -174,9 +174,53 @@ def page_body() -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------- the plan in use
+URL_KEYS = ("example", "survive", "strategy")  # what a link carries besides the language
+
+
+def request_from_url() -> data.PlanRequest | None:
+    """The plan a shared link or a reload asks for: ?example=NAME&survive=...&strategy=...
+    (anything unknown is ignored)."""
+    params = st.query_params
+    example = params.get("example")
+    if example not in data.examples():
+        return None
+    survive = params.get("survive", "")
+    strategy = params.get("strategy", "")
+    return data.PlanRequest(
+        data.example_text(example),
+        example,
+        survive if survive in ("none", "zone", "region", "site", "provider") else "",
+        strategy if strategy in data.strategy_names() and strategy != "optimal" else "",
+    )
+
+
 def current_request() -> data.PlanRequest:
     req = st.session_state.get("request")
-    return req if isinstance(req, data.PlanRequest) else data.default_request()
+    if isinstance(req, data.PlanRequest):
+        return req
+    req = request_from_url() or data.default_request()
+    st.session_state["request"] = req
+    return req
+
+
+def sync_url() -> None:
+    """Keep the language and the plan in use in the URL on every page, so that a reload, a
+    shared link or a move to another page shows the same plan in the same language. A spec
+    typed or uploaded by hand has no name to put there: the link then carries the language."""
+    req = current_request()
+    wanted = {"lang": lang()}
+    if req.source in data.examples() and req.text == data.example_text(req.source):
+        wanted["example"] = req.source
+        if req.survive:
+            wanted["survive"] = req.survive
+        if req.strategy:
+            wanted["strategy"] = req.strategy
+    for key in ("lang", *URL_KEYS):
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
 
 
 class LiveStatus:
@@ -334,6 +378,8 @@ def tradeoff_view(points: pd.DataFrame) -> None:
         if kind == "this":
             return t("tradeoff.this_plan")
         if kind == "survive":
+            if value == "none":
+                return t("tradeoff.survive_none")
             return t("tradeoff.survive", level=label("survive", value))
         return label("placement", value)
 
