@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, cast
 
@@ -21,6 +22,7 @@ from .errors import InputError, OutputExistsError, PlannerError
 
 if TYPE_CHECKING:  # for annotations only: the CLI imports the library lazily, inside functions
     from . import Catalog, Plan, PlanOptions
+    from .analysis.whatif_price import PriceChange
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
@@ -30,6 +32,69 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"mcplan: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
+
+
+def _number(text: str, option: str, example: str, *, whole: bool = False) -> float:
+    """`text` as a finite number, or argparse's refusal naming `option` with an example."""
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not {kind}; write e.g. {option} {example}"
+        ) from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, inf: float() takes both
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a finite number; write e.g. {option} {example}"
+        )
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text, "--time-limit", "60")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a time limit is a positive number of seconds; write e.g. --time-limit 60"
+        )
+    return value
+
+
+def _gap(text: str) -> float:
+    value = _number(text, "--gap", "0.001")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the gap is a fraction from 0 up to (not including) 1, e.g. 0.001 for "
+            "0.1%; write e.g. --gap 0.001"
+        )
+    return value
+
+
+def _threads(text: str) -> int:
+    value = int(_number(text, "--threads", "1", whole=True))
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the solver needs at least one thread; write e.g. --threads 1 (the default)"
+        )
+    return value
+
+
+def _gbps(text: str) -> float:
+    value = _number(text, "--bandwidth-gbps", "1")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a bandwidth is a positive number of Gbit/s; write e.g. --bandwidth-gbps 1"
+        )
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(_number(text, "--port", "8501", whole=True))
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a port is a whole number from 1 to 65535; write e.g. --port 8501 "
+            "(Streamlit's usual)"
+        )
+    return value
 
 
 def _catalog(args: argparse.Namespace) -> Catalog:
@@ -89,10 +154,16 @@ def _emit(text: str, args: argparse.Namespace, protect: Sequence[Path] = ()) -> 
     print(f"wrote {path}", file=sys.stderr)
 
 
-def _format_table(df: pd.DataFrame, fmt: str) -> str:
+def _format_table(
+    df: pd.DataFrame, fmt: str, cents: tuple[str, ...] = (), digits: int | None = None
+) -> str:
+    """`df` as text, JSON or CSV; in text and CSV the money columns in `cents` to the cent (and
+    in text, with `digits`, every other number to that many significant digits)."""
     from .report import table_csv, table_json, table_text
 
-    return {"table": table_text, "json": table_json, "csv": table_csv}[fmt](df)
+    if fmt == "table":
+        return table_text(df, cents, digits)
+    return table_csv(df, cents) if fmt == "csv" else table_json(df)
 
 
 # ------------------------------------------------------------------ catalog
@@ -151,15 +222,7 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
 def _plan_options(args: argparse.Namespace) -> PlanOptions:
     from . import PlanOptions
 
-    if not args.time_limit > 0 or args.time_limit == float("inf"):  # NaN compares false
-        raise InputError(
-            f"--time-limit must be a positive number of seconds (got {args.time_limit}); "
-            "e.g. --time-limit 60"
-        )
-    if not 0 <= args.gap < 1:
-        raise InputError("--gap is a fraction between 0 and 1, e.g. 0.001 for 0.1%")
-    if args.threads < 1:
-        raise InputError("--threads must be at least 1")
+    # --time-limit, --gap and --threads were checked while parsing (_seconds, _gap, _threads)
     return PlanOptions(
         method=args.method,
         solver=args.solver,
@@ -310,11 +373,11 @@ def _price_whatif(args: argparse.Namespace) -> int:
     """Plan on today's prices and on the changed ones; show what moves and what it costs."""
     import json
 
-    from .analysis.whatif_price import parse_price_change, plan_changes, repriced
+    from .analysis.whatif_price import plan_changes, repriced
     from .report import plan_to_dict, records, table_text
 
     cat = _catalog(args)
-    changes = [parse_price_change(text, cat) for text in args.price]  # checked before solving
+    changes = [_price_change(text, cat) for text in args.price]  # checked before solving
     cat, before = _make_plan(args, cat)
     _, after = _make_plan(args, repriced(cat, changes))
     moved = plan_changes(before, after)
@@ -328,7 +391,7 @@ def _price_whatif(args: argparse.Namespace) -> int:
         }
         text = json.dumps(out, indent=2, ensure_ascii=False, default=str)
     elif args.format == "csv":
-        text = _format_table(moved, "csv")
+        text = _format_table(moved, "csv", cents=("usd_before", "usd_after"))
     else:
         n = int(moved["moved"].sum())
         lines = [
@@ -344,6 +407,25 @@ def _price_whatif(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_PRICE_FIX = (
+    "write KIND=NAME:CHANGE, e.g. --price provider=naver:+20% or --price region=aws/"
+    "ap-northeast-2:-10% (a price falls by at most 100%, i.e. -100%)"
+)
+
+
+def _price_change(text: str, cat: Catalog) -> PriceChange:
+    """One --price argument, parsed; a refusal that says only what is wrong gets the way to
+    write it."""
+    from .analysis.whatif_price import parse_price_change
+
+    try:
+        return parse_price_change(text, cat)
+    except InputError as exc:
+        raise InputError(
+            [p if p.fix else replace(p, fix=_PRICE_FIX) for p in exc.problems]
+        ) from None
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from . import STRATEGIES, compare, load_spec
 
@@ -356,8 +438,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
             raise InputError(f"unknown strategy `{n}`: {did_you_mean(n, STRATEGIES)}")
     table = compare(spec, cat, _plan_options(args), names)
-    _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
+    # numbers as docs/json.md writes them: money to the cent, the rest to 6 significant digits
+    text = _format_table(table, args.format, cents=("usd_per_month",), digits=6)
+    if args.format == "table":
+        text += "\n\n" + "\n".join(_COMPARE_LEGEND)
+    _emit(text, args, protect=[Path(args.spec)])
     return EXIT_OK
+
+
+# What each column of `mcplan compare` means, printed under its text table: a cell that is a
+# number without its meaning, or an n/a without its reason, explains nothing.
+_COMPARE_LEGEND = (
+    "usd_per_month: the plan's monthly cost; gap: how far it may be from the cheapest plan "
+    "(0: proven cheapest).",
+    "availability_pct, downtime_minutes_per_year: estimated from SLAs and the catalog's outage "
+    "assumptions (a model, not a provider promise).",
+    "worst_latency_ms: the slowest round trip from a user group to the nearest region running a "
+    "user-facing service (0 when the spec has no users).",
+    "rto_minutes, rpo_minutes: recovery time and data loss of the slowest DR strategy in the "
+    "plan; n/a when the plan survives no failure, so no recovery applies.",
+    "survives_single_region_failures: single-region outages the plan survives / outages tried.",
+    "A row of n/a is a strategy with no plan: its status says why and what to relax.",
+)
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
@@ -380,7 +482,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     table = frontier(spec, _catalog(args), args.x, _plan_options(args))
-    _emit(_format_table(table, args.format), args, protect=[Path(args.spec)])
+    text = _format_table(table, args.format, cents=("usd_per_month",), digits=6)
+    _emit(text, args, protect=[Path(args.spec)])
     return EXIT_OK
 
 
@@ -413,8 +516,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
-    if not 1 <= args.port <= 65535:
-        raise InputError(f"--port must be between 1 and 65535 (got {args.port}); 8501 is the usual")
+    # --port was checked while parsing (_port)
     if not args.address.strip():
         raise InputError("--address is empty; use 127.0.0.1 (this machine) or 0.0.0.0 (all)")
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -486,15 +588,15 @@ def _add_solver(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
     p.add_argument(
-        "--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)"
+        "--time-limit", type=_seconds, default=60.0, metavar="S", help="seconds (default 60)"
     )
     p.add_argument(
         "--gap",
-        type=float,
+        type=_gap,
         default=0.001,
         help="relative optimality gap to stop at (default 0.001)",
     )
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=_threads, default=1)
     p.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
 
 
@@ -544,7 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--replan", action="store_true", help="repair the plan without the failed domains"
     )
     p.add_argument(
-        "--bandwidth-gbps", type=float, default=1.0, help="for migration time (default 1)"
+        "--bandwidth-gbps", type=_gbps, default=1.0, help="for migration time (default 1)"
     )
     p.add_argument(
         "--sweep",
@@ -613,7 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_examples)
 
     p = sub.add_parser("dashboard", help="start the Streamlit dashboard")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=_port, default=8501)
     p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(func=cmd_dashboard)
 

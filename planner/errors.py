@@ -108,8 +108,25 @@ class OutputExistsError(PlannerError):
     exit_code = 2
 
 
-# Names people write for a value that the catalog spells another way (ISO 3166 codes).
-_ALIASES = {"UK": "GB", "EN": "GB", "KOREA": "KR", "JAPAN": "JP", "USA": "US"}
+# Names people write for a value that the catalog spells another way: ISO 3166 codes, and the
+# providers' product or company names (`ncp` is Naver Cloud Platform: without this entry it is
+# two letters from `gcp`, and following that hint would exclude Google instead).
+_ALIASES = {
+    "UK": "GB",
+    "EN": "GB",
+    "KOREA": "KR",
+    "JAPAN": "JP",
+    "USA": "US",
+    "NCP": "naver",
+    "NCLOUD": "naver",
+    "NAVERCLOUD": "naver",
+    "NAVER-CLOUD": "naver",
+    "AMAZON": "aws",
+    "GOOGLE": "gcp",
+    "GOOGLE-CLOUD": "gcp",
+    "MICROSOFT": "azure",
+    "OPENSTACK-PRIVATE": "openstack",
+}
 
 
 def did_you_mean(value: str, options: Iterable[str], n: int = 3) -> str:

@@ -140,11 +140,8 @@ def plan_to_csv(plan: Plan) -> str:
         "usd_per_unit_month",
         "usd_per_month",
     ]
-    buf = io.StringIO()
     # money per row to the cent, every other number to 6 significant digits (docs/json.md)
-    rows = plan.placements[cols].assign(usd_per_month=plan.placements["usd_per_month"].round(2))
-    rows.to_csv(buf, index=False, float_format="%.6g")
-    return buf.getvalue()
+    return table_csv(plan.placements[cols], cents=("usd_per_month",))
 
 
 def plan_to_text(plan: Plan, availability: Any = None) -> str:
@@ -214,7 +211,9 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
     return "\n".join(lines)
 
 
-def table_text(df: pd.DataFrame) -> str:
+def table_text(df: pd.DataFrame, cents: tuple[str, ...] = (), digits: int | None = None) -> str:
+    """A text table; unknown cells print as n/a. With `digits`, every other number has at most
+    that many significant digits, and the money columns in `cents` are written to the cent."""
     if df.empty:
         return "(no rows)"
     # a count column with a missing cell turns float in pandas (2 shows as 2.0): show the whole
@@ -226,12 +225,24 @@ def table_text(df: pd.DataFrame) -> str:
         gappy = values.dtype.kind == "f" and 0 < len(present) < len(values)
         if gappy and (present == present.round()).all() and present.abs().max() < 1e15:
             shown[col] = [("n/a" if pd.isna(v) else f"{int(v)}") for v in values]
-    return shown.to_string(index=False, na_rep="n/a")
+    for col in cents:
+        if col in shown.columns and shown[col].dtype.kind in "fi":
+            shown[col] = ["n/a" if pd.isna(v) else f"{float(v):,.2f}" for v in shown[col]]
+    float_format = None if digits is None else (lambda v: f"{v:.{digits}g}")
+    return shown.to_string(index=False, na_rep="n/a", float_format=float_format)
 
 
-def table_csv(df: pd.DataFrame) -> str:
+def table_csv(df: pd.DataFrame, cents: tuple[str, ...] = ()) -> str:
+    """CSV with every number at most 6 significant digits, except the money columns in `cents`,
+    written to the cent (docs/json.md): 6 digits alone would print $13,239.98 as 13240."""
+    shown = df.copy()
+    for col in cents:
+        if col in shown.columns:
+            shown[col] = [
+                "" if pd.isna(v) else f"{float(v):.2f}" for v in shown[col]
+            ]  # strings: float_format below does not touch them
     buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.6g")
+    shown.to_csv(buf, index=False, float_format="%.6g")
     return buf.getvalue()
 
 

@@ -523,8 +523,12 @@ def test_whatif_without_a_failure_is_refused_before_solving() -> None:
 
 @pytest.mark.parametrize("port", ["99999", "0"])
 def test_dashboard_port_out_of_range(port: str) -> None:
+    """A port out of range is refused while parsing: exit 2, the option named, a fix, no
+    server started."""
     run = mcplan("dashboard", "--port", port)
-    assert run.code == 2 and "--port must be between 1 and 65535" in run.stderr
+    assert run.code == 2 and "argument --port" in run.stderr, run.stderr
+    assert "from 1 to 65535" in run.stderr and "e.g. --port 8501" in run.stderr
+    assert "Traceback" not in run.stderr and run.stdout == ""
 
 
 def test_csv_numbers_are_rounded_as_documented(runs: Callable[..., Run]) -> None:

@@ -8,6 +8,7 @@ jurisdictions) are checked in `check_against_catalog`, which needs the catalog.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ..errors import Problem, SpecError, did_you_mean
 from ..safeyaml import load_yaml_file, parse_yaml_text
@@ -153,11 +155,27 @@ class AppSpec(_Strict):
         for item in items:
             first = seen.get(item.name.lower())
             if first == item.name:
-                raise ValueError(f"{what} `{item.name}` is used twice; names must be unique")
+                # the fix travels in the error's context: spec_from_data puts it after `Fix:`
+                raise PydanticCustomError(
+                    "name_used_twice",
+                    "{what} `{name}` is used twice; names must be unique",
+                    {
+                        "what": what,
+                        "name": item.name,
+                        "fix": "rename one of the two, or remove the copy",
+                    },
+                )
             if first is not None:
-                raise ValueError(
-                    f"{what}s `{first}` and `{item.name}` differ only in upper/lower case; "
-                    "names must be unique ignoring case (rename one)"
+                raise PydanticCustomError(
+                    "names_differ_in_case",
+                    "{what}s `{first}` and `{name}` differ only in upper/lower case; names must "
+                    "be unique ignoring case",
+                    {
+                        "what": what,
+                        "first": first,
+                        "name": item.name,
+                        "fix": "rename one of the two so the names differ in more than case",
+                    },
                 )
             seen[item.name.lower()] = item.name
         return items
@@ -232,8 +250,11 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
                     source,
                     "",
                     "",
-                    "the top level must be a mapping with app, services, ...",
+                    "the top level must be a mapping of `key: value` lines such as `app:` and "
+                    "`services:`",
                     value=type(data).__name__,
+                    fix="start from a bundled example (`mcplan examples` lists them) or the "
+                    "layout in docs/spec.md",
                 )
             ]
         )
@@ -255,8 +276,8 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
                 msg = msg[len("Value error, ") :]
             if msg.startswith("Assertion failed, "):
                 msg = msg[len("Assertion failed, ") :]
-            fix = _FIXES.get(err["type"], "")
             ctx = err.get("ctx") or {}
+            fix = str(ctx.get("fix") or _FIXES.get(err["type"], ""))
             if (
                 err["type"] in ("greater_than_equal", "greater_than")
                 and "ge" in ctx
@@ -281,6 +302,8 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
             value = err.get("input")
             if isinstance(value, dict | list):
                 value = None
+            elif isinstance(value, date):  # YAML reads 2024-05-01 as a date: show it as written
+                value = value.isoformat()
             problems.append(Problem(source, _path(loc), "", msg.rstrip("."), value=value, fix=fix))
         raise SpecError(problems) from None
 
@@ -390,7 +413,13 @@ def _dependency_references(source: str, spec: AppSpec) -> list[Problem]:
                 problems.append(_unknown(source, f"dependencies[{i}].{key}", "service", val, names))
         if d.source == d.target:
             problems.append(
-                Problem(source, f"dependencies[{i}]", "", "a service cannot depend on itself")
+                Problem(
+                    source,
+                    f"dependencies[{i}]",
+                    "",
+                    f"a service cannot depend on itself (`{d.source}` -> `{d.target}`)",
+                    fix="remove this dependency: calls inside one service need no entry",
+                )
             )
     cycle = dependency_cycle(spec.dependencies, source)
     if cycle is not None and not problems:
