@@ -545,3 +545,22 @@ def test_the_command_line_does_not_load_the_formats_to_start() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['planner.interop.commands', 'planner.interop.defaults']"
+
+
+def test_the_same_input_gives_the_same_files(catalog: Catalog, tf_plan: dict[str, Any]) -> None:
+    data = json.loads(TF_SAMPLE.read_text(encoding="utf-8"))
+    first = import_terraform(data, catalog.regions, "a.json").text()
+    assert (
+        import_terraform(json.loads(TF_SAMPLE.read_text()), catalog.regions, "a.json").text()
+        == first
+    )
+    docs = read_manifests(K8S_SAMPLE)
+    assert (
+        import_kubernetes(docs, catalog.regions).text()
+        == import_kubernetes(read_manifests(K8S_SAMPLE), catalog.regions).text()
+    )
+    assert export_terraform(tf_plan) == export_terraform(json.loads(json.dumps(tf_plan)))
+    assert export_karmada(tf_plan) == export_karmada(json.loads(json.dumps(tf_plan)))
+    assert json.dumps(export_infracost(tf_plan)) == json.dumps(
+        export_infracost(json.loads(json.dumps(tf_plan)))
+    )

@@ -4,6 +4,7 @@ plans and manifests whose values are random JSON in the right skeleton."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from hypothesis import given
@@ -211,3 +212,58 @@ def test_any_manifests_give_a_spec_or_an_input_error(docs: list[dict[str, Any]])
             [("fuzz.yaml", d) for d in docs], REGIONS, "fuzz", region="aws/ap-northeast-2"
         )
     )
+
+
+# ------------------------------------------------------------------ the exporters
+def _valid_plan() -> dict[str, Any]:
+    placement = {
+        "service": "web",
+        "provider": "aws",
+        "region": "aws/ap-northeast-2",
+        "sku": "eks-m5.large",
+        "offering": "aws/ap-northeast-2/eks-m5.large",
+        "category": "compute.k8s",
+        "tier": "PaaS",
+        "role": "active",
+        "units": 2,
+        "capacity": {"per_unit": {"vcpu": 2.0, "mem_gib": 8.0}},
+        "usd_per_unit_month": 70.08,
+        "usd_per_month": 140.16,
+    }
+    return {
+        "app": "fuzz",
+        "objective_usd_per_month": 213.16,
+        "services": [],
+        "placements": [placement, {**placement, "sku": "m5.large", "category": "compute.vm"}],
+        "fees": [
+            {
+                "service": "web",
+                "region": "aws/ap-northeast-2",
+                "category": "compute.k8s",
+                "usd_per_month": 73.0,
+            }
+        ],
+        "traffic": [],
+    }
+
+
+@st.composite
+def damaged_plans(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid plan with one field of one row, or one top-level key, replaced by random JSON."""
+    plan = _valid_plan()
+    where = draw(st.sampled_from(["top", "placements", "fees"]))
+    if where == "top":
+        plan[draw(st.sampled_from(sorted(plan)))] = draw(json_values)
+    else:
+        row = plan[where][0]
+        row[draw(st.sampled_from(sorted(row)))] = draw(json_values)
+    return plan
+
+
+@given(damaged_plans())
+def test_any_damaged_plan_exports_or_is_refused(plan: dict[str, Any]) -> None:
+    from planner.interop import export_infracost, export_karmada, export_terraform
+
+    for export in (export_terraform, export_karmada, export_infracost):
+        with contextlib.suppress(InputError):  # refused with the problem: exit 2
+            export(plan)

@@ -4,6 +4,7 @@ say how to get a right one."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ from ..errors import InputError, Problem
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024
 HOW = "write it with `mcplan plan SPEC --format json --out plan.json`"
-_PLACEMENT_KEYS = ("service", "provider", "region", "sku", "category", "role", "units")
 
 
 def read_json(path: Path, how: str = HOW) -> Any:
@@ -39,9 +39,48 @@ def read_json(path: Path, how: str = HOW) -> Any:
         ) from None
 
 
+# what the exporters read of each row, and the JSON type each must have (docs/json.md)
+_TEXT, _COUNT, _NUMBER = "text", "whole number", "number"
+_ROWS: dict[str, dict[str, str]] = {
+    "placements": {
+        "service": _TEXT,
+        "provider": _TEXT,
+        "region": _TEXT,
+        "sku": _TEXT,
+        "category": _TEXT,
+        "role": _TEXT,
+        "units": _COUNT,
+        "usd_per_unit_month": _NUMBER,
+        "usd_per_month": _NUMBER,
+    },
+    "fees": {"service": _TEXT, "region": _TEXT, "category": _TEXT, "usd_per_month": _NUMBER},
+    "traffic": {
+        "kind": _TEXT,
+        "service": _TEXT,
+        "flow": _TEXT,
+        "source_region": _TEXT,
+        "destination": _TEXT,
+        "gb_per_month": _NUMBER,
+        "usd_per_gb": _NUMBER,
+        "usd_per_month": _NUMBER,
+    },
+}
+_MAX_PROBLEMS = 20
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == _TEXT:
+        return isinstance(value, str) and value != ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not math.isfinite(value):
+        return False
+    return value >= 0 and float(value).is_integer() if kind == _COUNT else True
+
+
 def check_plan(data: Any, source: str = "plan") -> dict[str, Any]:
-    """The plan JSON itself when it has the shape the exporters read; else an InputError listing
-    every missing piece."""
+    """The plan JSON itself when it has the shape the exporters read (every field they use, of
+    its type); else an InputError listing the problems (the first 20)."""
     if not isinstance(data, dict):
         raise InputError([Problem(source, "", "", "the top level must be a JSON object", fix=HOW)])
     problems: list[Problem] = []
@@ -56,18 +95,45 @@ def check_plan(data: Any, source: str = "plan") -> dict[str, Any]:
                 "then export the plan",
             )
         )
-    for key, kind in (("placements", list), ("services", list), ("objective_usd_per_month", float)):
-        if not isinstance(data.get(key), kind | int if kind is float else kind):
-            problems.append(Problem(source, key, "", f"missing or not a {kind.__name__}", fix=HOW))
-    for i, p in enumerate(data.get("placements") or []):
-        missing = [k for k in _PLACEMENT_KEYS if not isinstance(p, dict) or k not in p]
-        if missing:
-            problems.append(
-                Problem(source, f"placements[{i}]", "", f"lacks {', '.join(missing)}", fix=HOW)
-            )
-            break
+    for key in ("placements", "services"):
+        if not isinstance(data.get(key), list):
+            problems.append(Problem(source, key, "", "missing or not a list", fix=HOW))
+    if not _is(data.get("objective_usd_per_month"), _NUMBER):
+        problems.append(
+            Problem(source, "objective_usd_per_month", "", "missing or not a number", fix=HOW)
+        )
+    for table, fields in _ROWS.items():
+        rows = data.get(table, [])
+        if table != "placements" and not isinstance(rows, list):
+            problems.append(Problem(source, table, "", "not a list", fix=HOW))
+            continue
+        for i, row in enumerate(rows if isinstance(rows, list) else []):
+            if not isinstance(row, dict):
+                problems.append(Problem(source, f"{table}[{i}]", "", "not an object", fix=HOW))
+                continue
+            for key, kind in fields.items():
+                if not _is(row.get(key), kind):
+                    what = "missing" if key not in row else f"not a {kind}"
+                    value = row.get(key) if key in row else None
+                    problems.append(
+                        Problem(source, f"{table}[{i}].{key}", "", what, value=value, fix=HOW)
+                    )
+            capacity = row.get("capacity")
+            per_unit = capacity.get("per_unit", {}) if isinstance(capacity, dict) else None
+            if capacity is not None and not (
+                isinstance(per_unit, dict) and all(_is(v, _NUMBER) for v in per_unit.values())
+            ):
+                problems.append(
+                    Problem(
+                        source,
+                        f"{table}[{i}].capacity",
+                        "",
+                        "not an object whose `per_unit` maps resources to numbers",
+                        fix=HOW,
+                    )
+                )
     if problems:
-        raise InputError(problems)
+        raise InputError(problems[:_MAX_PROBLEMS])
     return data
 
 
