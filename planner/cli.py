@@ -544,25 +544,33 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "--client.showErrorDetails",
         "false",
     ]
-    server = subprocess.Popen(cmd)
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    # Ctrl-C or a kill of this process stops the server it started, instead of leaving it serving
-    previous = signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C, a kill of this process or its terminal closing (SIGHUP) stops the server it
+    # started, instead of leaving it serving; the handlers come first, so a signal that arrives
+    # while the server starts cannot leave it behind
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, stop) for sig in stopping}
+    server: subprocess.Popen[bytes] | None = None
     try:
+        server = subprocess.Popen(cmd)
         return server.wait()
     except KeyboardInterrupt:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for sig in stopping:  # a second Ctrl-C must not cut the shutdown short
+            signal.signal(sig, signal.SIG_IGN)
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # ------------------------------------------------------------------ wiring
