@@ -68,6 +68,14 @@ def make_plan(
         )
     else:
         plan = solve_decomposed(cands, catalog, options, deadline, timings)
+        # Its solves stop at work limits, the time limit being a safety net: a run that reached it
+        # may have been cut anywhere, and another run on a faster or idler machine may differ.
+        if time.perf_counter() >= deadline and plan.status != "optimal" and not plan.time_limited:
+            plan.time_limited = True
+            plan.notes.append(
+                "time limit reached: the search was cut short, so the plan may differ on a less "
+                "loaded machine or with a higher --time-limit; its gap is against the proven bound"
+            )
     plan.trust = cost_trust(plan, catalog)
     plan.traffic = with_invoice(plan.traffic, catalog)
     plan.placements = writers_primary(plan.traffic, plan.placements)

@@ -98,17 +98,17 @@ def solve_block(
     limit: float,
     floors: dict[str, float] | None = None,
     node_limit: int | None = None,
+    omit: frozenset[str] = GROUP_OMITS,
 ) -> PartResult:
     """One service alone without coupling, or a group tied by latency budgets with those budgets
     (see GROUP_OMITS) and each member's stand-alone bound as a floor on its cost. `node_limit`:
-    the work limit, PART_NODES or GROUP_NODES when not given."""
+    the work limit, PART_NODES or GROUP_NODES when not given; `omit`: the coupling families a
+    group's model leaves out (each left out keeps it a relaxation of the group's part)."""
     sub = cands.restrict(list(block))
     t0 = time.perf_counter()
     alone = len(block) == 1
     build = (
-        BuildOptions(couple=False)
-        if alone
-        else BuildOptions(omit=GROUP_OMITS, service_floor=floors or {})
+        BuildOptions(couple=False) if alone else BuildOptions(omit=omit, service_floor=floors or {})
     )
     built = build_model(sub, catalog, build)
     build_s = time.perf_counter() - t0
@@ -283,14 +283,19 @@ def check_result(result: SolveResult) -> None:
         raise SolverError(f"solver failed: {result.status.value} {result.detail}")
 
 
-def egress_floor(cands: Candidates, catalog: Catalog) -> float:
+def egress_floor(
+    cands: Candidates, catalog: Catalog, skip: frozenset[tuple[str, str]] = frozenset()
+) -> float:
     """Traffic every plan pays: a dependency between services that share no allowed region sends
     its declared requests and replies between them, at no less than the cheapest pair of allowed
-    regions. Stand-alone bounds price no dependency traffic, so this adds to them."""
+    regions. Stand-alone bounds price no dependency traffic, so this adds to them. `skip`:
+    dependencies (source, target) priced elsewhere (by a pair's joint model)."""
     off = cands.offers[cands.offers["serves"].astype(bool)]
     allowed = {s: sorted(set(g)) for s, g in off.groupby("service")["region"]}
     total = 0.0
     for dep in cands.spec.dependencies:
+        if (dep.source, dep.target) in skip:
+            continue
         src, dst = allowed.get(dep.source, []), allowed.get(dep.target, [])
         sent, back = dep.gb_per_month, dep.reply_gb_per_month
         if sent + back > 0 and src and dst and not set(src) & set(dst):
