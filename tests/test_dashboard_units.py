@@ -166,3 +166,99 @@ def test_relaxations_of_single_dc_after_the_pangyo_fire(lang: str) -> None:
     assert all(not s.providers for s in public.services)
     assert set(public.policy.exclude_regions) == {"openstack/busan-dc2", *lost}
     assert PlanRequest("x", "y", relax=("a",)).key != PlanRequest("x", "y").key
+
+
+# ------------------------------------------------------------------ figures that reconcile
+@pytest.fixture(scope="module")
+def kr_plan():  # noqa: ANN201 - a Plan and the catalog
+    from planner import PlanOptions, load_catalog, load_spec, make_plan
+    from planner.examples import examples_dir
+
+    catalog = load_catalog()
+    spec = load_spec(examples_dir() / "kr-ecommerce.yaml")
+    return make_plan(spec, catalog, PlanOptions(time_limit=60)), catalog
+
+
+def test_the_availability_table_lists_every_element_in_series(kr_plan) -> None:  # noqa: ANN001
+    """Issue 18: the headline availability did not reconcile with the per-service table (a front
+    door in series was not listed). The table now ends with the front door and the whole app."""
+    from ui.views import availability_rows
+
+    import planner
+
+    plan, catalog = kr_plan
+    res = planner.plan_availability(plan, catalog)
+    front = res.unavailability - res.unavailability_without_front_door
+    assert front > 0, "kr-ecommerce serves users from several regions: a front door in series"
+    rows = availability_rows(
+        pd.DataFrame(res.service_rows()),
+        float(catalog.availability["front_door"]),
+        res.availability,
+        res.minutes_per_month,
+        "front door",
+        "whole application",
+    )
+    assert list(rows["service"])[-2:] == ["front door", "whole application"]
+    whole = rows.iloc[-1]
+    assert whole["effective_availability_pct"] == pytest.approx(100 * res.availability)
+    assert whole["effective_downtime_min_per_month"] == pytest.approx(res.minutes_per_month)
+    # elements in series: the whole is down at least as often as its worst element and at most
+    # as often as all of them apart (they share regions, so their outages overlap)
+    parts = rows.iloc[:-1]["effective_downtime_min_per_month"]
+    assert parts.max() <= res.minutes_per_month <= parts.sum() * (1 + 1e-9)
+
+
+def test_the_json_download_carries_the_availability_shown(kr_plan) -> None:  # noqa: ANN001
+    import planner
+
+    plan, catalog = kr_plan
+    res = planner.plan_availability(plan, catalog)
+    shown = json.loads(planner.plan_to_json(plan, res))["availability"]
+    assert shown is not None
+    assert shown["availability_pct"] == pytest.approx(100 * res.availability)
+    source = (DASH / "app_pages" / "plan.py").read_text(encoding="utf-8")
+    assert 'data.plan_json(req.key, plan, None if avail is None else avail["result"])' in source
+
+
+def test_compliance_per_failure_kind(kr_plan) -> None:  # noqa: ANN001
+    from ui.compliance import compliance, service_weights, weighted_shortfall
+
+    import planner
+
+    plan, catalog = kr_plan
+    rows = compliance(plan, catalog).set_index("failure_kind")
+    assert list(rows.index) == ["zone", "region", "site", "provider"]
+    assert plan.spec.policy.survive == "region"
+    assert rows.loc["region", "required"] and not rows.loc["provider", "required"]
+    # the verifier accepted the plan: every required kind passes, with no service down
+    assert plan.verification.ok
+    for kind in ("zone", "region"):
+        assert rows.loc[kind, "passed"] is True or rows.loc[kind, "passed"] == True  # noqa: E712
+        assert rows.loc[kind, "services_down"] == 0
+        assert rows.loc[kind, "achieved_rto_minutes"] <= rows.loc[kind, "target_rto_minutes"]
+    # the demand-weighted shortfall: each service's unmet share weighted by its cost share
+    weights = service_weights(plan)
+    assert weights.sum() == pytest.approx(1.0)
+    sweep = planner.sweep(plan, catalog, "region").set_index("scenario")
+    weighted = weighted_shortfall(plan, catalog, "region")
+    assert list(weighted.index) == list(sweep.index)
+    hit = sweep[sweep["services_degraded"] > 0]
+    assert len(hit), "some region's loss leaves a service short"
+    for scenario in hit.index:
+        assert 0 < weighted[scenario] < 100
+    assert rows.loc["region", "weighted_shortfall_pct"] == pytest.approx(weighted.max())
+
+
+def test_a_plan_that_survives_nothing_fails_every_kind_without_being_required() -> None:
+    from ui.compliance import compliance
+
+    from planner import PlanOptions, load_catalog, load_spec, make_plan
+    from planner.examples import examples_dir
+
+    catalog = load_catalog()
+    plan = make_plan(load_spec(examples_dir() / "single-dc.yaml"), catalog, PlanOptions())
+    rows = compliance(plan, catalog)
+    assert not rows["required"].any()
+    assert (rows["passed"] == False).all()  # noqa: E712
+    assert (rows["achieved_rto_minutes"] == math.inf).all()
+    assert rows["weighted_shortfall_pct"].to_numpy() == pytest.approx([100.0] * 4)

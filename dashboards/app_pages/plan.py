@@ -6,6 +6,7 @@ import streamlit as st
 from ui import charts, data, views
 from ui.i18n import t
 from ui.widgets import (
+    compliance_view,
     current_request,
     label,
     message_list,
@@ -170,7 +171,7 @@ with page_body():
     m[1].metric(
         t("plan.availability"), "-" if avail is None else f"{100 * avail['availability']:.4f}%"
     )
-    m[2].metric(t("plan.downtime"), "-" if avail is None else f"{avail['minutes_per_year']:,.0f}")
+    m[2].metric(t("plan.downtime"), "-" if avail is None else f"{avail['minutes_per_month']:,.1f}")
     m[3].metric(
         t("plan.status"),
         label("plan_status", plan.status),
@@ -201,6 +202,9 @@ with page_body():
     elif v is not None:
         st.error(t("plan.not_verified"), icon=":material/gpp_bad:")
         message_list(v.violations[:20])
+
+    st.subheader(t("compliance.title"))
+    compliance_view(plan, req.key)
 
     st.subheader(t("plan.map"))
     plan_map(plan)
@@ -242,9 +246,14 @@ with page_body():
         st.subheader(t("plan.availability_by_service"))
         st.caption(t("plan.availability_note", method=label("method", avail["method"])))
         table(
-            avail["services"][
-                ["service", "effective_availability_pct", "effective_downtime_min_per_month"]
-            ],
+            views.availability_rows(
+                avail["services"],
+                avail["front_door_unavailability"] if avail["front_door"] else None,
+                avail["availability"],
+                avail["minutes_per_month"],
+                t("plan.front_door"),
+                t("plan.whole_app"),
+            ),
             pct=["effective_availability_pct"],
         )
 
@@ -279,7 +288,7 @@ with page_body():
     d1, d2, _ = st.columns([1, 1, 3])
     d1.download_button(
         t("plan.download_json"),
-        data.plan_json(req.key, plan),
+        data.plan_json(req.key, plan, None if avail is None else avail["result"]),
         file_name=f"{plan.spec.app}-plan.json",
         mime="application/json",
         icon=":material/download:",

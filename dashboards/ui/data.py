@@ -343,8 +343,9 @@ def frontier(req: PlanRequest, progress: Progress | None = None) -> pd.DataFrame
 
 # ----------------------------------------------------------------------------- plan analyses
 @st.cache_data(show_spinner=False, max_entries=64)
-def plan_json(key: str, _plan: Plan) -> str:
-    return plan_to_json(_plan)
+def plan_json(key: str, _plan: Plan, _availability: Any = None) -> str:
+    """The plan's JSON with the availability the screen shows (not null when it is shown)."""
+    return plan_to_json(_plan, _availability)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -358,8 +359,12 @@ def availability(key: str, _plan: Plan) -> dict[str, Any]:
     return {
         "availability": res.availability,
         "minutes_per_year": res.minutes_per_year,
+        "minutes_per_month": res.minutes_per_month,
         "method": res.method,
         "services": pd.DataFrame(res.service_rows()),
+        "front_door": res.unavailability - res.unavailability_without_front_door > 1e-15,
+        "front_door_unavailability": float(catalog().availability["front_door"]),
+        "result": res,
     }
 
 
@@ -380,7 +385,22 @@ def failure_impact(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def sweep(key: str, _plan: Plan, kind: str) -> pd.DataFrame:
-    return planner.sweep(_plan, catalog(), kind=kind)
+    """The library's sweep, with its unweighted mean shortfall replaced by the demand-weighted
+    one (each service's unmet share weighted by its share of the running cost)."""
+    from .compliance import weighted_shortfall
+
+    out = planner.sweep(_plan, catalog(), kind=kind)
+    weighted = weighted_shortfall(_plan, catalog(), kind)
+    if len(out) and len(weighted) == len(out):
+        out = out.assign(demand_shortfall_pct=weighted.to_numpy())
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def compliance(key: str, _plan: Plan) -> pd.DataFrame:
+    from .compliance import compliance as compute
+
+    return compute(_plan, catalog())
 
 
 def replan(

@@ -307,3 +307,38 @@ def service_diff(
             "availability_pct_b",
         ]
     ]
+
+
+def availability_rows(
+    services: pd.DataFrame,
+    front_door: float | None,
+    availability: float,
+    minutes_per_month: float,
+    front_door_label: str,
+    whole_label: str,
+) -> pd.DataFrame:
+    """The per-service availability table with every element in series listed: each service,
+    the front door when users are served from more than one region, and the whole application
+    (the headline figure), so that the rows reconcile with it."""
+    rows = services[
+        ["service", "effective_availability_pct", "effective_downtime_min_per_month"]
+    ].copy()
+    # minutes in a month, as the library counts them (downtime = unavailability x this)
+    month = minutes_per_month / (1.0 - availability) if availability < 1.0 else 43_830.0
+    extra = []
+    if front_door is not None:
+        extra.append(
+            {
+                "service": front_door_label,
+                "effective_availability_pct": 100 * (1 - front_door),
+                "effective_downtime_min_per_month": front_door * month,
+            }
+        )
+    extra.append(
+        {
+            "service": whole_label,
+            "effective_availability_pct": 100 * availability,
+            "effective_downtime_min_per_month": minutes_per_month,
+        }
+    )
+    return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True)

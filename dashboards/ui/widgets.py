@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -366,6 +367,44 @@ def plan_diff(a: Plan, b: Plan, name_a: str, name_b: str, keys: tuple[str, str])
         money=["usd_per_month_a", "usd_per_month_b", "delta_usd"],
         pct=["availability_pct_a", "availability_pct_b"],
     )
+
+
+def compliance_view(plan: Plan, key: str) -> None:
+    """Per kind of failure: what the policy requires, target against achieved RTO and RPO, the
+    worst demand-weighted shortfall, and pass or fail (as AWS Resilience Hub reports it)."""
+    rows = data.compliance(key, plan)
+
+    def minutes(v: object) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "–"
+        if isinstance(v, float) and math.isinf(v):
+            return t("compliance.until_back")
+        return f"{float(v):,.0f}"
+
+    def verdict(required: bool, passed: object) -> str:
+        if passed is None:
+            return t("compliance.no_scenario")
+        if not required:
+            return t("compliance.not_required_pass" if passed else "compliance.not_required_fail")
+        return t("compliance.pass" if passed else "compliance.fail")
+
+    shown = pd.DataFrame(
+        {
+            "failure_kind": rows["failure_kind"].map(lambda k: label("domain", k)),
+            "verdict": [
+                verdict(r, p) for r, p in zip(rows["required"], rows["passed"], strict=True)
+            ],
+            "scenarios": rows["scenarios"],
+            "services_down": rows["services_down"],
+            "weighted_shortfall_pct": rows["weighted_shortfall_pct"],
+            "rto_target": rows["target_rto_minutes"].map(minutes),
+            "rto_achieved": rows["achieved_rto_minutes"].map(minutes),
+            "rpo_target": rows["target_rpo_minutes"].map(minutes),
+            "rpo_achieved": rows["achieved_rpo_minutes"].map(minutes),
+        }
+    )
+    table(shown)
+    st.caption(t("compliance.note"))
 
 
 def tradeoff_view(points: pd.DataFrame) -> None:
