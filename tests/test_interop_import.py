@@ -62,6 +62,12 @@ def test_terraform_sample_maps_each_tier(catalog: Catalog) -> None:
     # the EKS cluster takes its node group's size: 2 x m5.xlarge
     assert services["app_cluster"]["category"] == "compute.k8s"
     assert services["app_cluster"]["demand"] == {"vcpu": 8, "mem_gib": 32}
+    # the web servers' user_data names the database and the bucket: they call them; references
+    # to subnets, security groups and the password are to skipped resources and say nothing
+    assert result.spec["dependencies"] == [
+        {"from": "web", "to": "orders"},
+        {"from": "web", "to": "assets"},
+    ]
     # the source region becomes a user group, not a constraint
     assert [u["name"] for u in result.spec["users"]] == ["near aws/ap-northeast-2"]
     assert all("providers" not in s and "residency" not in s for s in result.spec["services"])
@@ -360,3 +366,10 @@ def test_a_plan_of_only_plumbing_is_refused(catalog: Catalog) -> None:
     }
     with pytest.raises(InputError, match="no resource of this plan maps"):
         import_terraform(plan, catalog.regions, "vpc.json")
+
+
+def test_dependencies_keep_the_first_pairs_and_never_a_loop() -> None:
+    from planner.interop.imported import acyclic
+
+    pairs = [("a", "b"), ("b", "c"), ("c", "a"), ("a", "b"), ("a", "a"), ("a", "x"), ("c", "d")]
+    assert acyclic(pairs, {"a", "b", "c", "d"}) == [("a", "b"), ("b", "c"), ("c", "d")]

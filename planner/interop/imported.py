@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 import yaml
 
@@ -188,14 +190,27 @@ def build_spec(
         spec["users"] = users
     spec["policy"] = {"survive": "region"}
     spec["services"] = services
-    deps = [
-        {"from": names[a], "to": names[b]}
-        for a, b in dependencies or []
-        if a in names and b in names and a != b
-    ]
+    deps = [{"from": names[a], "to": names[b]} for a, b in acyclic(dependencies or [], names)]
     if deps:
         spec["dependencies"] = deps
     return spec, mapped, notes
+
+
+def acyclic(pairs: list[tuple[str, str]], known: Iterable[str]) -> list[tuple[str, str]]:
+    """The (caller, callee) pairs between known groups, in order, without repeats, self-calls or
+    a pair that would close a loop (the spec refuses cycles: the first pairs seen win)."""
+    known = set(known)
+    graph: nx.DiGraph = nx.DiGraph()
+    kept: list[tuple[str, str]] = []
+    for a, b in pairs:
+        if a not in known or b not in known or a == b or (a, b) in kept:
+            continue
+        graph.add_edge(a, b)
+        if nx.is_directed_acyclic_graph(graph):
+            kept.append((a, b))
+        else:
+            graph.remove_edge(a, b)
+    return kept
 
 
 def _user_groups(

@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pandas as pd
 import yaml
 
@@ -394,10 +393,8 @@ def _dependencies(
     groups: dict[str, str],
 ) -> list[tuple[str, str]]:
     """(caller group, callee group) for every workload whose environment names a Service that
-    selects another workload; an edge that would close a loop is left out (the spec refuses
-    cycles)."""
-    graph: nx.DiGraph = nx.DiGraph()
-    edges: list[tuple[str, str]] = []
+    selects another workload (`build_spec` drops a pair that would close a loop)."""
+    pairs: list[tuple[str, str]] = []
     for _, w in workloads:
         caller = groups.get(_name(w))
         text = _env_text(_pod_spec(w))
@@ -406,13 +403,9 @@ def _dependencies(
         for _, svc in services:
             if not re.search(rf"(?<![\w.-]){re.escape(_name(svc))}(?![\w-])", text):
                 continue
-            for _, target in workloads:
-                callee = groups.get(_name(target))
-                if callee is None or callee == caller or not _selects(svc, target):
-                    continue
-                graph.add_edge(caller, callee)
-                if not nx.is_directed_acyclic_graph(graph):
-                    graph.remove_edge(caller, callee)
-                elif (caller, callee) not in edges:
-                    edges.append((caller, callee))
-    return edges
+            pairs += [
+                (caller, groups[_name(t)])
+                for _, t in workloads
+                if _name(t) in groups and _selects(svc, t)
+            ]
+    return pairs

@@ -321,6 +321,48 @@ def _config_keys(configuration: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+_NOT_RESOURCES = ("var.", "local.", "data.", "module.", "count.", "each.", "path.", "self.")
+
+
+def _reference_lists(expression: Any, depth: int = 0) -> Iterator[str]:
+    """Every `references` entry of an expression tree (blocks nest as lists of mappings)."""
+    if depth > 64:
+        return
+    if isinstance(expression, dict):
+        for key, value in expression.items():
+            if key == "references" and isinstance(value, list):
+                yield from (v for v in value if isinstance(v, str))
+            else:
+                yield from _reference_lists(value, depth + 1)
+    elif isinstance(expression, list):
+        for value in expression:
+            yield from _reference_lists(value, depth + 1)
+
+
+def _references(configuration: dict[str, Any]) -> list[tuple[str, str]]:
+    """(resource, resource it refers to) by address without instance keys, from the expressions
+    of the configuration: a web server whose `user_data` names the database's address calls the
+    database. References to variables, locals, data sources and module outputs are not read."""
+    out: list[tuple[str, str]] = []
+
+    def walk(module: dict[str, Any], prefix: str, depth: int) -> None:
+        for r in _items(module.get("resources")):
+            if not isinstance(r.get("address"), str):
+                continue
+            for ref in _reference_lists(r.get("expressions")):
+                if ref.startswith(_NOT_RESOURCES):
+                    continue
+                parts = re.sub(r"\[[^\]]*\]", "", ref).split(".")
+                if len(parts) >= 2:
+                    out.append((prefix + r["address"], prefix + ".".join(parts[:2])))
+        for name, call in _dict(module.get("module_calls")).items():
+            if isinstance(call, dict) and isinstance(call.get("module"), dict) and depth < 64:
+                walk(call["module"], f"{prefix}module.{name}.", depth + 1)
+
+    walk(_dict(configuration.get("root_module")), "", 0)
+    return out
+
+
 def _provider_regions(configuration: dict[str, Any]) -> dict[str, str]:
     """Provider block key -> the region (or location) it sets as a literal."""
     out: dict[str, str] = {}
@@ -501,9 +543,16 @@ def import_terraform(
                 )
             ]
         )
+    group_of = {_base_address(f.address): f.group for f in found}
+    refs = _references(configuration)
     version = plan.get("terraform_version", "?")
     spec, mapped, notes = build_spec(
-        app, f"Imported from the Terraform plan {source}.", found, regions, max_latency_ms
+        app,
+        f"Imported from the Terraform plan {source}.",
+        found,
+        regions,
+        max_latency_ms,
+        [(group_of[a], group_of[b]) for a, b in refs if a in group_of and b in group_of],
     )
     if used_bucket_default:
         notes.insert(
