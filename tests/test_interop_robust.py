@@ -72,6 +72,12 @@ PROVIDERS = [
 ]
 
 
+REFERENCES = st.sampled_from(
+    [f"{t}.{n}.id" for t in list(MAPPINGS)[:8] for n in ("a", "b")]
+    + ["var.x", "module.m.out", "x", ""]
+)
+
+
 @st.composite
 def resources(draw: st.DrawFn) -> Any:
     rtype = draw(st.sampled_from([*MAPPINGS, "aws_vpc", "random_id"]))
@@ -119,7 +125,47 @@ plans = st.fixed_dictionaries(
             json_values,
         ),
         "resource_changes": json_values,
-        "configuration": json_values,
+        "configuration": st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {
+                    "root_module": st.fixed_dictionaries(
+                        {
+                            "resources": st.lists(
+                                st.fixed_dictionaries(
+                                    {
+                                        "address": st.sampled_from(
+                                            [
+                                                f"{t}.{n}"
+                                                for t in list(MAPPINGS)[:8]
+                                                for n in ("a", "b")
+                                            ]
+                                        ),
+                                        "expressions": st.one_of(
+                                            json_values,
+                                            st.dictionaries(
+                                                KEYS,
+                                                st.fixed_dictionaries(
+                                                    {
+                                                        "references": st.lists(
+                                                            st.one_of(REFERENCES, json_values),
+                                                            max_size=3,
+                                                        )
+                                                    }
+                                                ),
+                                                max_size=2,
+                                            ),
+                                        ),
+                                    }
+                                ),
+                                max_size=4,
+                            ),
+                            "module_calls": json_values,
+                        }
+                    )
+                }
+            ),
+        ),
     }
 )
 
