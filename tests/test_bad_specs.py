@@ -1334,3 +1334,44 @@ def test_did_you_mean_lists_what_is_valid_when_nothing_is_close() -> None:
     assert did_you_mean("zz", ["a", "b"]) == "use one of: a, b"
     many = [f"r{i:02d}" for i in range(40)]
     assert did_you_mean("xxxxxxx", many).endswith(", ... (40 in all)")
+
+
+# ---------------------------------------------------------------- the in-process runner itself
+def test_in_process_run_reports_what_a_process_would_show(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An exception that escapes the CLI is a traceback on standard error and exit 1, as under
+    `python -m planner`; argparse's refusal is its exit code; the folder is the case's and is
+    left afterwards."""
+    import planner.cli
+
+    def escapes(argv: list[str]) -> int:
+        assert Path.cwd() == tmp_path
+        raise RuntimeError("escaped")
+
+    here = Path.cwd()
+    monkeypatch.setattr(planner.cli, "main", escapes)
+    run = run_in_process(("plan", "ok.yaml"), tmp_path)
+    assert run.code == 1 and "Traceback" in run.stderr and "RuntimeError: escaped" in run.stderr
+    assert Path.cwd() == here
+    monkeypatch.undo()
+    refused = run_in_process(("plan", "ok.yaml", "--format", "yaml"), tmp_path)
+    assert refused.code == 2 and "invalid choice" in refused.stderr and refused.stdout == ""
+
+
+def test_in_process_run_stops_a_hang(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A run still going after the timeout is stopped and reported as timed out, even through
+    the CLI's own `except Exception`."""
+    import planner.cli
+
+    def hangs(argv: list[str]) -> int:
+        try:
+            time.sleep(30)
+        except Exception:  # noqa: BLE001 - what main's last line of defence does
+            return 1
+        return 0
+
+    monkeypatch.setattr(planner.cli, "main", hangs)
+    monkeypatch.setattr(sys.modules[__name__], "TIMEOUT", 1)
+    run = run_in_process(("plan", "ok.yaml"), tmp_path)
+    assert run.timed_out and run.code != 0
