@@ -10,6 +10,7 @@ or fails under CI (run .ci/install-browser first).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.browser
 
@@ -133,11 +135,11 @@ def _rendered(page, main: str, heading: str) -> None:  # noqa: ANN001 - playwrig
     page.locator(f"[data-stale='false'] {main}").first.wait_for(state="visible", timeout=90_000)
 
 
-def _settle(page) -> None:  # noqa: ANN001 - playwright Page
+def _settle(page, timeout: float = 90_000) -> None:  # noqa: ANN001 - playwright Page
     """Wait until the script run has finished (the app says so on its root element), so that
     the page is judged and photographed complete."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=90_000
+        state="attached", timeout=timeout
     )
     page.wait_for_timeout(800)
 
@@ -226,3 +228,252 @@ def test_every_page_renders_in_both_languages(server: tuple[str, Path]) -> None:
     assert "Traceback" not in log.read_text(errors="replace"), (
         f"the server logged an error; see {log}"
     )
+
+
+# ------------------------------------------------------------------------------------ the walk
+# Issue 18's done-when: after planning each bundled example, every page in both languages shows
+# no exception and no "nan", and in Korean no English word outside proper nouns, identifiers and
+# units; the map is drawn with outlines and labels (screenshots); the Pangyo repair ends with a
+# repaired plan and its cost.
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
+WALK = ["plan", "compare", "whatif", "learn", ""]
+NAN = re.compile(r"\bnan\b", re.IGNORECASE)
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z&]+")
+# Words that stay as they are in Korean text: names of companies, products, places and standards,
+# units, and the identifiers a user types in a spec (policy keys, file types).
+PROPER = [
+    "aws",
+    "azure",
+    "google",
+    "cloud",
+    "gcp",
+    "naver",
+    "openstack",
+    "kakao",
+    "kakaotalk",
+    "kakaopay",
+    "sk",
+    "kt",
+    "ovhcloud",
+    "microsoft",
+    "amazon",
+    "dynamodb",
+    "ec",
+    "ebs",
+    "sts",
+    "route",
+    "lambda",
+    "ecs",
+    "eks",
+    "fargate",
+    "cloudkitty",
+    "highs",
+    "pulp",
+    "mcplan",
+    "streamlit",
+    "natural",
+    "earth",
+    "ups",
+    "dns",
+    "api",
+    "apis",
+    "sla",
+    "rto",
+    "rpo",
+    "iaas",
+    "paas",
+    "saas",
+    "vcpu",
+    "vcpus",
+    "gib",
+    "gb",
+    "tb",
+    "mb",
+    "usd",
+    "ms",
+    "min",
+    "yaml",
+    "yml",
+    "json",
+    "csv",
+    "dr",
+    "ha",
+    "hpc",
+    "sku",
+    "skus",
+    "vm",
+    "vms",
+    "lb",
+    "cpu",
+    "gbit",
+    "pp",
+    "id",
+    "kst",
+    "utc",
+    "iso",
+    "ai",
+    "ad",
+    "vsts",
+    "pangyo",
+    "seoul",
+    "busan",
+    "paris",
+    "strasbourg",
+    "sbg",
+    "tokyo",
+    "kubernetes",
+    "k8s",
+    "nat",
+    "vpc",
+    "uri",
+    "url",
+    "aa",
+    "survive",
+    "none",
+    "zone",
+    "region",
+    "site",
+    "provider",
+    "policy",
+    "exclude_regions",
+    "max_latency_ms",
+    "max_regions",
+    "max_providers",
+    "budget_per_month",
+    "private_share_min",
+    "rto_minutes",
+    "rpo_minutes",
+    "providers",
+    "residency",
+]
+
+
+def _allowed_words(example: str) -> set[str]:
+    """PROPER, plus every word of the catalog's names (regions, cities, SKUs, offerings) and of
+    the example's own names (app, services, user groups): data, not prose."""
+    from planner import load_catalog, load_spec
+    from planner.examples import examples_dir
+
+    catalog = load_catalog()
+    regions = catalog.regions.reset_index()
+    offerings = catalog.offerings.reset_index()
+    texts = [
+        *regions["region"],
+        *regions["name"],
+        *regions["city"],
+        *regions["country"],
+        *offerings["sku"],
+        *offerings["offering"],
+        *offerings["category"],
+        *catalog.providers.index,
+        *EXAMPLES,
+    ]
+    spec = load_spec(examples_dir() / example)
+    texts += [spec.app, *(s.name for s in spec.services), *(u.name for u in spec.users)]
+    words = {w.lower() for text in texts for w in LATIN_WORD.findall(str(text))}
+    return words | set(PROPER)
+
+
+_PROSE_JS = """() => {
+  // the text a reader sees: rendered text nodes, without code (YAML, identifiers in backticks)
+  // and the spec editor, which are data, not prose
+  const main = document.querySelector('[data-testid="stMain"]');
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const out = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!el || el.closest('textarea, pre, code, [data-testid="stCode"]')) continue;
+    if (!el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || parseFloat(style.fontSize) === 0) continue;
+    out.push(node.textContent);
+  }
+  return out.join(' ');
+}"""
+
+
+def _walk_problems(page, where: str, lang: str, allowed: set[str]) -> list[str]:  # noqa: ANN001
+    found = []
+    if page.locator("[data-testid='stException']").count():
+        found.append(f"{where}: an exception box is shown")
+    text = page.locator("[data-testid='stMain']").inner_text()
+    if "Traceback" in text or "Something went wrong" in text or "문제가 생겼습니다" in text:
+        found.append(f"{where}: the page failed")
+    if NAN.search(text):
+        found.append(
+            f"{where}: 'nan' on screen: ...{text[max(0, NAN.search(text).start() - 60) :][:120]}"
+        )
+    if MISSING_MARK in text:
+        found.append(f"{where}: a translation is missing")
+    if lang == "ko":
+        prose = page.evaluate(_PROSE_JS)
+        english = sorted({w for w in LATIN_WORD.findall(prose) if w.lower() not in allowed})
+        if english:
+            found.append(f"{where}: English words on a Korean page: {english[:20]}")
+    return found
+
+
+@pytest.mark.slow
+def test_walk_every_page_after_planning_each_example(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, log = server
+    problems: list[str] = []
+    shots: list[Path] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            for example in EXAMPLES:
+                allowed = _allowed_words(example)
+                for lang in ("en", "ko"):
+                    for path in WALK:
+                        where = f"{example} {path or 'catalog'}/{lang}"
+                        # the link carries the plan: a fresh session plans the example
+                        page.goto(f"{url}/{path}?example={example}&lang={lang}")
+                        start = time.perf_counter()
+                        page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=180_000)
+                        _settle(page, timeout=240_000)
+                        print(f"{where}: {time.perf_counter() - start:.1f} s", flush=True)
+                        problems += _walk_problems(page, where, lang, allowed)
+                        if path == "plan" and (lang == "ko" or example == "global-saas.yaml"):
+                            shot = tmp_path / f"plan-{example[:-5]}-{lang}.png"
+                            _screenshot(page, shot)
+                            shots.append(shot)
+                            if not page.locator(DECK).count():
+                                problems.append(f"{where}: no map")
+            problems += _pangyo_repair(page, url, tmp_path, shots)
+        finally:
+            browser.close()
+    print("\nscreenshots:", *map(str, shots), sep="\n  ")
+    assert not problems, "\n".join(problems)
+    assert "Traceback" not in log.read_text(errors="replace"), f"the server logged an error: {log}"
+
+
+def _pangyo_repair(page, url: str, tmp_path: Path, shots: list[Path]) -> list[str]:  # noqa: ANN001
+    """The README's teaching case in Korean: single-dc, the Pangyo fire, Repair. Nothing the spec
+    allows survives it, so the page solves the relaxations and shows the repaired plan's cost."""
+    ko = yaml.safe_load((ROOT / "dashboards" / "i18n" / "ko.yaml").read_text(encoding="utf-8"))
+    page.goto(f"{url}/whatif?example=single-dc.yaml&lang=ko")
+    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=180_000)
+    _settle(page)
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=ko["whatif"]["incident"])
+    box.locator("[data-baseweb='select']").click()
+    page.get_by_role("option", name=ko["incident"]["pangyo-2022"]["title"]).click()
+    _settle(page)
+    page.get_by_role("button", name=ko["whatif"]["repair_button"]).click()
+    page.get_by_text(ko["relax"]["repaired_cost"]).wait_for(timeout=180_000)
+    _settle(page)
+    shot = tmp_path / "whatif-pangyo-repair-ko.png"
+    _screenshot(page, shot)
+    shots.append(shot)
+    found = _walk_problems(page, "pangyo repair/ko", "ko", _allowed_words("single-dc.yaml"))
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=ko["relax"]["repaired_cost"])
+    value = metric.locator("[data-testid='stMetricValue']").inner_text()
+    if not re.fullmatch(r"\$[\d,]+", value.strip()) or value.strip() == "$0":
+        found.append(f"pangyo repair: the repaired plan's cost reads {value!r}")
+    return found

@@ -4,7 +4,7 @@ and the responsibility stack (who runs which layer) of a selected offering."""
 import streamlit as st
 from ui import charts, data, geo, views
 from ui.i18n import t
-from ui.widgets import label, names, page_body, provider_legend, table
+from ui.widgets import label, names, page_body, provider_legend, table, who_labels
 
 st.title(t("catalog.title"))
 st.caption(t("catalog.intro"))
@@ -87,17 +87,21 @@ with page_body():
             columns,
             data.LAYERS,
             lambda x: label("layer", x),
-            t("catalog.vendor_runs"),
-            t("catalog.you_run"),
+            who_labels(),
+            private=[choice] if data.is_private(choice) else [],
         )
         st.altair_chart(
             charts.responsibility(rows, t("catalog.layer"), t("catalog.who"), ""), width="stretch"
         )
         vendor = [label("layer", x) for x in data.LAYERS if x in managed]
+        if data.is_private(choice):  # your own cloud: its team, not a vendor, runs those layers
+            st.caption(t("catalog.private_stack"))
         you = [label("layer", x) for x in data.LAYERS if x not in managed]
         st.markdown(
             t(
-                "catalog.stack_summary",
+                "catalog.stack_summary_private"
+                if data.is_private(choice)
+                else "catalog.stack_summary",
                 vendor=", ".join(vendor) or t("common.nothing"),
                 you=", ".join(you) or t("common.nothing"),
             )

@@ -15,6 +15,7 @@ from ui.widgets import (
     show_problems,
     solve_with_progress,
     table,
+    who_labels,
 )
 
 from planner.errors import SpecError
@@ -51,14 +52,14 @@ def virtualization(plan: Plan, req: data.PlanRequest) -> None:
 def tiers(plan: Plan, req: data.PlanRequest) -> None:
     p = plan.placements.drop_duplicates("offering").head(8)
     columns: dict[str, tuple[str, ...]] = {t("catalog.on_premises"): ()}
+    private = []
     for r in p.itertuples():
-        columns[f"{r.service}: {r.sku} ({r.tier})"] = data.managed_layers(r.offering)
+        name = f"{r.service}: {r.sku} ({r.tier})"
+        columns[name] = data.managed_layers(r.offering)
+        if data.is_private(r.offering):
+            private.append(name)
     rows = views.stack_rows(
-        columns,
-        data.LAYERS,
-        lambda x: label("layer", x),
-        t("catalog.vendor_runs"),
-        t("catalog.you_run"),
+        columns, data.LAYERS, lambda x: label("layer", x), who_labels(), private=private
     )
     st.altair_chart(
         charts.responsibility(rows, t("catalog.layer"), t("catalog.who"), ""), width="stretch"

@@ -9,6 +9,7 @@ from ui.widgets import (
     compliance_view,
     current_request,
     label,
+    library_text,
     message_list,
     names,
     page_body,
@@ -20,6 +21,7 @@ from ui.widgets import (
     solve_with_progress,
     table,
     tradeoff_view,
+    uploader_texts,
 )
 
 from planner.errors import InfeasibleError, PlannerError, SpecError
@@ -73,6 +75,8 @@ with page_body():
         placeholder=t("plan.pick_example"),
         persist_state="session",
     )
+    with c2:
+        uploader_texts()
     c2.file_uploader(
         t("plan.upload"),
         type=["yaml", "yml"],
@@ -101,7 +105,7 @@ with page_body():
                 "plan.spec_ok",
                 app=spec.app,
                 services=len(spec.services),
-                survive=spec.policy.survive,
+                survive=label("survive", spec.policy.survive),
             ),
             icon=":material/check_circle:",
         )
@@ -238,6 +242,7 @@ with page_body():
             t("col.usd_per_month"),
             t("col.service"),
             t("col.role"),
+            {r: label("role", r) for r in ("primary", "active", "standby", "backup")},
         ),
         width="stretch",
     )
@@ -269,18 +274,9 @@ with page_body():
     table(views.placements_table(plan, lambda r: label("role", r)), money=["usd_per_month"])
     if len(plan.traffic) and plan.traffic["usd_per_month"].sum() > 0:
         st.subheader(t("plan.egress"))
+        flows = plan.traffic[plan.traffic["usd_per_month"] > 0]
         table(
-            plan.traffic[plan.traffic["usd_per_month"] > 0][
-                [
-                    "kind",
-                    "service",
-                    "flow",
-                    "source_region",
-                    "destination",
-                    "gb_per_month",
-                    "usd_per_month",
-                ]
-            ],
+            views.traffic_table(flows, lambda k: label("traffic", k), library_text),
             money=["usd_per_month"],
         )
     message_list(plan.notes, kind="warning")

@@ -219,7 +219,7 @@ with page_body():
     )
     sweep = data.sweep(req.key, plan, kind)
     measures = {m: t(f"col.{m}") for m in SWEEP_MEASURES}
-    long = views.sweep_long(sweep, measures)
+    long = views.sweep_long(sweep, measures, lambda k: label("domain", k))
     st.altair_chart(
         charts.sweep_heatmap(long, t("whatif.measure"), t("whatif.scenario"), t("whatif.value")),
         width="stretch",

@@ -163,23 +163,47 @@ def plan_map(
     return _deck(layers, view, tooltip_html)
 
 
-def cost_by_service(df: pd.DataFrame, x_title: str, y_title: str, colour_title: str) -> alt.Chart:
-    """Stacked bars: monthly cost per service, split by role.
-    Columns service, role_label, usd_per_month."""
+# One colour per role, whatever the language: the legend's labels change, the colours do not.
+ROLE_COLOURS = {
+    "primary": "#1f77b4",
+    "active": "#2ca02c",
+    "standby": "#9ecae1",
+    "backup": "#bcbd22",
+}
+
+
+def cost_by_service(
+    df: pd.DataFrame, x_title: str, y_title: str, colour_title: str, role_labels: dict[str, str]
+) -> alt.Chart:
+    """Stacked bars: monthly cost per service, split by role (colours fixed per role).
+    Columns service, role, role_label, usd_per_month."""
+    roles = [r for r in ROLE_COLOURS if r in set(df["role"])]
     return (
         alt.Chart(df)
         .mark_bar()
         .encode(
             x=alt.X("sum(usd_per_month):Q", title=x_title),
-            y=alt.Y("service:N", title=y_title, sort="-x"),
-            color=alt.Color("role_label:N", title=colour_title),
+            y=alt.Y(
+                "service:N",
+                title=y_title,
+                sort="-x",
+                axis=alt.Axis(labelLimit=320, labelOverlap=False),
+            ),
+            color=alt.Color(
+                "role_label:N",
+                title=colour_title,
+                scale=alt.Scale(
+                    domain=[role_labels.get(r, r) for r in roles],
+                    range=[ROLE_COLOURS[r] for r in roles],
+                ),
+            ),
             tooltip=[
                 alt.Tooltip("service:N", title=y_title),
                 alt.Tooltip("role_label:N", title=colour_title),
                 alt.Tooltip("sum(usd_per_month):Q", title=x_title, format="$,.2f"),
             ],
         )
-        .properties(height=max(120, 34 * df["service"].nunique()))
+        .properties(height=max(140, 30 * df["service"].nunique()))
     )
 
 
@@ -204,7 +228,7 @@ def responsibility(
     df: pd.DataFrame, layer_title: str, who_title: str, column_title: str
 ) -> alt.Chart:
     """The layer stack (hardware at the bottom) per column, coloured by who runs the layer.
-    Columns column, layer_label, level (0 = hardware), who_label, vendor (bool)."""
+    Columns column, layer_label, level (0 = hardware), who (you, team, vendor), who_label."""
     base = alt.Chart(df).encode(
         x=alt.X(
             "column:N",
@@ -214,9 +238,16 @@ def responsibility(
         ),
         y=alt.Y("level:O", title=layer_title, sort="descending", axis=None),
     )
+    ordered = df.sort_values("who_order")  # you, your own cloud team, the vendor
+    colours = {"you": "#4c78a8", "team": "#54a24b", "vendor": "#f2a93b"}
     blocks = base.mark_rect(stroke="white", strokeWidth=3).encode(
         color=alt.Color(
-            "who_label:N", title=who_title, scale=alt.Scale(range=["#4c78a8", "#f2a93b"])
+            "who_label:N",
+            title=who_title,
+            scale=alt.Scale(
+                domain=list(dict.fromkeys(ordered["who_label"])),
+                range=[colours[k] for k in dict.fromkeys(ordered["who"])],
+            ),
         ),
         tooltip=[
             alt.Tooltip("layer_label:N", title=layer_title),

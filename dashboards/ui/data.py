@@ -100,6 +100,12 @@ def managed_layers(offering: str) -> tuple[str, ...]:
     return tuple(catalog().offerings.at[offering, "managed_layers"])
 
 
+def is_private(offering: str) -> bool:
+    """The offering runs on your own private cloud (its provider is of kind private)."""
+    provider = catalog().offerings.at[offering, "provider"]
+    return bool(catalog().providers.at[provider, "kind"] == "private")
+
+
 # ----------------------------------------------------------------------------- examples and specs
 @st.cache_data(show_spinner=False)
 def examples() -> list[str]:
@@ -425,7 +431,7 @@ def replan(
 
 # ----------------------------------------------------------------------------- the trade-off
 SURVIVAL_LEVELS = ("none", "zone", "region", "provider")
-POINT_TIME_LIMIT = 10.0  # each point of the trade-off is a quick solve, its gap shown
+POINT_TIME_LIMIT = 4.0  # each point of the trade-off is a quick look: its gap is shown
 
 
 def point_requests(req: PlanRequest) -> list[tuple[str, str, PlanRequest]]:

@@ -121,37 +121,52 @@ def placements_table(plan: Plan, role_label: Label) -> pd.DataFrame:
     )
 
 
+WHO_ORDER = {"you": 0, "team": 1, "vendor": 2}
+
+
 def stack_rows(
     columns: dict[str, tuple[str, ...]],
     layers: tuple[str, ...],
     layer_label: Label,
-    vendor_label: str,
-    you_label: str,
+    who_labels: dict[str, str],
+    private: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Long table for the responsibility chart: for each column (an offering, or on-premises),
-    each layer and whether the vendor runs it (`columns` maps column name -> managed layers)."""
+    each layer and who runs it (`columns` maps column name -> managed layers). In the columns
+    named in `private` (offerings of your own private cloud) the managed layers are run by your
+    own cloud team, not by a vendor. `who_labels` names you, team and vendor."""
+    own = set(private)
     rows = []
     for name, managed in columns.items():
         for level, layer in enumerate(layers):
-            vendor = layer in managed
+            who = ("team" if name in own else "vendor") if layer in managed else "you"
             rows.append(
                 {
                     "column": name,
                     "layer": layer,
                     "layer_label": layer_label(layer),
                     "level": level,
-                    "vendor": vendor,
-                    "who_label": vendor_label if vendor else you_label,
+                    "who": who,
+                    "who_order": WHO_ORDER[who],
+                    "who_label": who_labels[who],
                 }
             )
     return pd.DataFrame(rows)
 
 
-def sweep_long(sweep: pd.DataFrame, measures: dict[str, str]) -> pd.DataFrame:
+def sweep_long(
+    sweep: pd.DataFrame, measures: dict[str, str], kind_label: Label = str
+) -> pd.DataFrame:
     """Long format of a failure sweep for the heat map; share = value / the worst value of its
-    measure."""
+    measure. A scenario ("region aws/ap-northeast-2") is named with `kind_label` of its kind."""
+
+    def scenario(name: str) -> str:
+        kind, _, what = str(name).partition(" ")
+        return f"{kind_label(kind)} {what}" if what else str(name)
+
     keep = [m for m in measures if m in sweep.columns]
-    long = sweep.melt(id_vars="scenario", value_vars=keep, var_name="measure", value_name="value")
+    named = sweep.assign(scenario=sweep["scenario"].map(scenario))
+    long = named.melt(id_vars="scenario", value_vars=keep, var_name="measure", value_name="value")
     worst = long.groupby("measure")["value"].transform("max").replace(0, 1)
     return long.assign(measure_label=long["measure"].map(measures), share=long["value"] / worst)
 
@@ -342,3 +357,15 @@ def availability_rows(
         }
     )
     return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True)
+
+
+def traffic_table(flows: pd.DataFrame, word: Label, text: Label) -> pd.DataFrame:
+    """The flows a plan pays for, for display: kinds and the internet by name, the library's
+    flow descriptions ("copy in REGION", "all users") translated."""
+    out = flows[
+        ["kind", "service", "flow", "source_region", "destination", "gb_per_month", "usd_per_month"]
+    ].copy()
+    out["kind"] = out["kind"].map(word)
+    out["destination"] = [d if "/" in str(d) else word(str(d)) for d in out["destination"]]
+    out["flow"] = [f if "->" in str(f) else text(str(f)) for f in out["flow"]]
+    return out

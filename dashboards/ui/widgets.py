@@ -4,6 +4,7 @@ solving with live progress, and the current plan request."""
 from __future__ import annotations
 
 import html
+import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +44,34 @@ def names(kind: str, values: Iterable[object], **special: str) -> Callable[[obje
     table_ = {v: label(kind, v) for v in values}
     table_.update(special)
     return table_.__getitem__
+
+
+def uploader_texts() -> None:
+    """Streamlit writes its file uploader's own words (drop here, the size limit, the button) in
+    English and offers no option for them: in another language they are hidden with CSS and ours
+    drawn in their place (CSS generated text; the uploader's label and help stay as given)."""
+    if lang() == "en":
+        return
+    drop, button = (t("plan.upload_drop"), t("plan.upload_button"))
+    css = (
+        '[data-testid="stFileUploaderDropzoneInstructions"] span,'
+        '[data-testid="stFileUploaderDropzoneInstructions"] small {display: none;}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] > div::after'
+        f" {{content: {json.dumps(drop)}; font-size: 0.875rem;}}"
+        '[data-testid="stFileUploaderDropzone"] button {font-size: 0;}'
+        '[data-testid="stFileUploaderDropzone"] button::after'
+        f" {{content: {json.dumps(button)}; font-size: 0.875rem;}}"
+    )
+    st.html(f"<style>{css}</style>")
+
+
+def who_labels() -> dict[str, str]:
+    """Who runs a layer of the stack: you, your own private-cloud team, or the vendor."""
+    return {
+        "you": t("catalog.you_run"),
+        "team": t("catalog.team_runs"),
+        "vendor": t("catalog.vendor_runs"),
+    }
 
 
 def column_label(col: str) -> str:
