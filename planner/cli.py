@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 import pandas as pd
 
 from . import __version__
-from .errors import InputError, OutputExistsError, PlannerError
+from .errors import InputError, OutputExistsError, PlannerError, Problem
 
 if TYPE_CHECKING:  # for annotations only: the CLI imports the library lazily, inside functions
     from . import Catalog, Plan, PlanOptions
@@ -93,6 +93,26 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{text!r}: a port is a whole number from 1 to 65535; write e.g. --port 8501 "
             "(Streamlit's usual)"
+        )
+    return value
+
+
+def _workers(text: str) -> int:
+    value = int(_number(text, "--workers", "2", whole=True))
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a study needs at least one worker; write e.g. --workers 2, or leave it "
+            "out for one per core"
+        )
+    return value
+
+
+def _max_failures(text: str) -> float:
+    value = _number(text, "--max-failures", "0.1")
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a fraction of the tasks below 1 or a count of them, not negative; write "
+            "e.g. --max-failures 0.1"
         )
     return value
 
@@ -269,6 +289,20 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     failing = args.sweep or args.fail or args.fail_provider or args.fail_site or args.incident
     if args.price and failing:
         raise InputError("ask one what-if at a time: a failure, or --price changes, not both")
+    if args.replan and (args.sweep or args.price):
+        other = "--sweep" if args.sweep else "--price"
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "",
+                    "--replan",
+                    f"repairs the plan after one failure, and {other} names none",
+                    fix="drop --replan, or name the failure with --fail, --fail-provider, "
+                    "--fail-site or --incident",
+                )
+            ]
+        )
     if not failing and not args.price:
         raise InputError(
             "say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
@@ -407,6 +441,30 @@ def _price_whatif(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _strategy_names(text: str, option: str) -> list[str]:
+    """The comma-separated strategy names of `option`, each one known; checked before any file
+    is read."""
+    from . import STRATEGIES
+    from .errors import did_you_mean
+
+    names = [n.strip() for n in text.split(",")]
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "",
+                    option,
+                    f"unknown strategy `{n}`",
+                    fix=f"{did_you_mean(n, STRATEGIES)} (`mcplan compare --help`)",
+                )
+                for n in unknown
+            ]
+        )
+    return names
+
+
 _PRICE_FIX = (
     "write KIND=NAME:CHANGE, e.g. --price provider=naver:+20% or --price region=aws/"
     "ap-northeast-2:-10% (a price falls by at most 100%, i.e. -100%)"
@@ -427,16 +485,11 @@ def _price_change(text: str, cat: Catalog) -> PriceChange:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import STRATEGIES, compare, load_spec
+    from . import compare, load_spec
 
+    names = _strategy_names(args.strategies, "--strategies") if args.strategies else None
     spec = load_spec(args.spec)
     cat = _catalog(args)
-    names = args.strategies.split(",") if args.strategies else None
-    for n in names or ():
-        if n not in STRATEGIES:
-            from .errors import did_you_mean
-
-            raise InputError(f"unknown strategy `{n}`: {did_you_mean(n, STRATEGIES)}")
     table = compare(spec, cat, _plan_options(args), names)
     # numbers as docs/json.md writes them: money to the cent, the rest to 6 significant digits
     text = _format_table(table, args.format, cents=("usd_per_month",), digits=6)
@@ -707,12 +760,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler", default=None, help='Dask scheduler address or "local-cluster" (implies dask)'
     )
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=_workers, default=None)
     p.add_argument(
         "--max-failures",
-        type=float,
+        type=_max_failures,
         default=None,
-        help="stop after this many failed tasks (a fraction below 1, default 0.1)",
+        help="stop after this many failed tasks: a fraction of them below 1, or a count "
+        "(default 0.1)",
     )
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--catalog", type=Path, default=None)
@@ -749,6 +803,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.study_file != given and args.out is None:
                 # a bundled study writes beside the user, never into the installed package
                 args.out = Path.cwd() / args.study_file.stem
+        if getattr(args, "strategy", None) and args.strategy != "optimal":
+            _strategy_names(args.strategy, "--strategy")
         if getattr(args, "out", None) and args.func is not cmd_study:
             check_output(args.out, args.force, [args.spec] if getattr(args, "spec", None) else [])
         return int(args.func(args))

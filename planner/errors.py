@@ -7,6 +7,7 @@ fixes a file in one pass instead of one error per run.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -140,8 +141,21 @@ def did_you_mean(value: str, options: Iterable[str], n: int = 3) -> str:
     )
     if same is not None:
         return f"did you mean `{same}`?"
+    # `multi-cloud` for `multi_cloud_active_active`: the same words with other separators, or the
+    # start of exactly one option, is too far for difflib's ratio but plainly meant
+    key = _words(text)
+    starting = [o for o in opts if _words(o) == key] or [
+        o for o in opts if len(key) >= 3 and _words(o).startswith(key)
+    ]
+    if len(starting) == 1:
+        return f"did you mean `{starting[0]}`?"
     close = difflib.get_close_matches(text.lower(), list(by_lower), n=n, cutoff=0.6)
     if close:
         return "did you mean " + " or ".join(f"`{by_lower[c]}`" for c in close) + "?"
     shown = ", ".join(opts[:30]) + (f", ... ({len(opts)} in all)" if len(opts) > 30 else "")
     return f"use one of: {shown}"
+
+
+def _words(text: str) -> str:
+    """`Multi-Cloud` and `multi_cloud` alike: lower case, `-`, `_`, `.`, `/` and spaces as one."""
+    return re.sub(r"[-_ ./]+", "_", text.strip().lower())
