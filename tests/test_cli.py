@@ -792,3 +792,35 @@ def test_dashboard_stops_its_server_when_interrupted(tmp_path: Path, stop: str) 
             proc.kill()
             proc.wait()
         stop_group(proc.pid)
+
+
+ONE_REGION_WITH_USERS = """\
+app: one
+policy: {survive: none}
+users:
+  - {name: seoul, lat: 37.57, lon: 126.98, share: 1, max_latency_ms: 30}
+services:
+  - {name: web, category: compute.vm, demand: {vcpu: 4, mem_gib: 8}, user_facing: true}
+  - {name: db, category: compute.vm, demand: {vcpu: 4, mem_gib: 8}}
+dependencies:
+  - {from: web, to: db, max_latency_ms: 5}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="planner/analysis/whatif_sweep.py sweep_frame names the services behind its service "
+    "counts (down, recovering, degraded) but gives users_affected, groups_unserved and "
+    "dependencies_out_of_budget as counts only",
+)
+def test_sweep_names_the_user_groups_behind_its_counts(tmp_path: Path) -> None:
+    """A failure that cuts users off says which groups, as it says which services."""
+    (tmp_path / "one.yaml").write_text(ONE_REGION_WITH_USERS, encoding="utf-8")
+    rows = csv_rows(
+        ok("whatif", "one.yaml", "--sweep", "region", "--format", "csv", "--quiet", cwd=tmp_path)
+    )
+    cut = [r for r in rows if int(r["users_affected"])]
+    assert cut, rows
+    for row in cut:
+        named = [v for k, v in row.items() if k not in ("scenario",) and "seoul" in v]
+        assert named, f"no column names the group cut off: {row}"
