@@ -29,10 +29,12 @@ FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solve
 # reference of what the solver does in the time given.
 COUPLED_NODES = 1000
 # Nonzeros above which the decomposed method does not try the coupled model once it holds a
-# verified plan: global-saas's whole model has 660,000 (user shares after each of 132 failures),
-# and HiGHS spent 9 s presolving it and 25 s on part of its root (measured), which no node limit
-# bounds. The monolithic method and a run with no verified plan yet solve it whatever its size.
-COUPLED_NONZEROS = 150_000
+# verified plan, which no node limit bounds the time of: global-saas's whole model has 663,000
+# (user shares after each of 132 failures), and HiGHS spent 9 s presolving it and 25 s on part of
+# its root; under survive: provider it has 118,000 and 1,000 nodes took more than 45 s (measured).
+# The examples whose plan this stage improves have at most 12,000. The monolithic method and a run
+# with no verified plan yet solve it whatever its size.
+COUPLED_NONZEROS = 50_000
 
 
 class CoupledTooLarge(Exception):
@@ -90,7 +92,8 @@ def solve_coupled(
             node_limit=node_limit,
         ),
     )
-    result = fallback_if_error(result, built, options, left)
+    # the other solver gets what is left of the time limit, not a second one
+    result = fallback_if_error(result, built, options, max(1.0, deadline - time.perf_counter()))
     timings["solve_s"] = timings.get("solve_s", 0.0) + result.seconds
     if result.status == SolveStatus.INFEASIBLE:
         # a pruned attempt is our restriction, not the user's problem: no diagnosis then

@@ -18,6 +18,7 @@ This module decides only the order, how long each stage may take, and what it re
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import time
 from dataclasses import dataclass, replace
@@ -37,7 +38,7 @@ from .coupled import (
 )
 from .latency import GroupBounds, latency_groups, latency_violations, seat_latency_groups
 from .neighbourhood import coordinate_locally
-from .parts import egress_floor, solve_block, solve_each
+from .parts import PartResult, egress_floor, relaxed_block_bound, solve_block, solve_each
 from .private import lagrangian_bound, overfills_private, repair_private
 
 
@@ -133,7 +134,7 @@ def solve_decomposed(
             return best.plan
     limit = cands.spec.policy.max_providers
     if limit is not None and len(best.plan.providers()) > limit:
-        best = _repair_providers(run, best, limit)
+        best = _repair_providers(run, alone, best, limit)
         if _good_enough(best.plan, options):
             return best.plan
     # Past the deadline with no verified plan, still seat the groups that miss latency budgets: the
@@ -209,21 +210,20 @@ def _solve_alone(
 # placed) as a pair: the stand-alone bounds price none of it.
 PAIR_SHARE = 0.01
 PAIR_OMITS = frozenset({"max_providers", "budget"})  # a pair's model prices its own traffic
-# Candidate rows above which a pair is not solved: dominance does not compare egress, so a pair's
-# model holds every candidate of both (global-saas's api and db: 1,280 rows, 8 to 10 s for a bound
-# 21% above their stand-alone bounds, measured; it proves that within 50 nodes).
+# Candidate rows above which a pair is not bounded. Dominance compares no egress, so a pair's model
+# holds every candidate of both: global-saas's api and db have 1,280 rows and 400,000 nonzeros
+# (survival rows for 132 failures); its linear relaxation took 0.8 s and raised their bounds by
+# $428, where the integer model took 8-17 s to raise them by $515 (measured).
 PAIR_ROWS = 1500
-PAIR_NODES = 200
 
 
 def _bound_pairs(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
     """The dependencies that cost the union most, as disjoint pairs of services outside latency
-    groups (whose joint bounds `_seat_groups` adds): each pair solved as one model over all its
-    candidates, with the traffic between them and each member's stand-alone bound as a floor.
-    The model is a relaxation of the pair's part of the whole problem (it leaves out the couplings
-    to other services and the plan-wide limits), so its bound replaces the members' and that
-    dependency's traffic floor; its placement replaces theirs when the plan then verifies and is
-    cheaper."""
+    groups (whose joint bounds `_seat_groups` adds): each pair's joint model over all its
+    candidates, with the traffic between them and each member's stand-alone bound as a row, is a
+    relaxation of the pair's part of the whole problem (it leaves out the couplings to other
+    services and the plan-wide limits), and so is its linear relaxation, whose bound replaces the
+    members' and that dependency's traffic floor."""
     plan, options = best.plan, run.options
     flows = plan.traffic[plan.traffic["kind"].isin(["dependency", "reply"])]
     if not len(flows):
@@ -244,25 +244,12 @@ def _bound_pairs(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
         return best
     t0 = time.perf_counter()
     gain = 0.0
-    units, strategies = dict(best.units), dict(best.strategies)
-    service_of = run.cands.offers["service"]
     for pair in pairs:
         floors = {s: alone.service_bound[s] for s in pair}
-        out = solve_block(
-            run.cands,
-            run.catalog,
-            options,
-            pair,
-            run.per_service_limit,
-            floors,
-            node_limit=PAIR_NODES,
-            omit=PAIR_OMITS,
+        bound = relaxed_block_bound(
+            run.cands, run.catalog, options, pair, run.per_service_limit, floors, PAIR_OMITS
         )
-        gain += max(0.0, out.bound - sum(floors.values()))
-        if out.strategies:
-            units = {i: n for i, n in units.items() if service_of[i] not in pair}
-            units.update(out.units)
-            strategies.update(out.strategies)
+        gain += max(0.0, bound - sum(floors.values()))
     bound = sum(alone.service_bound.values()) + gain
     bound += egress_floor(run.cands, run.catalog, skip=frozenset(pairs))
     run.timings["pairs_s"] = time.perf_counter() - t0
@@ -275,10 +262,6 @@ def _bound_pairs(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
         best.bound = best.plan.bound = bound
         # disjoint from the latency groups, whose gains `_seat_groups` adds to this
         alone.bound = bound
-    tried = run.incumbent(units, strategies, best.bound)
-    if _better(tried.plan, best.plan):
-        say(options, f"placed as pairs: ${tried.plan.objective:,.2f}/month, verified")
-        return tried
     return best
 
 
@@ -341,61 +324,107 @@ def _price_private_vcpu(run: _Run, alone: StandAlone, prices: list[float], bound
 
 
 # ------------------------------------------------------------------ 2b. the provider limit
-PROVIDER_CHOICES = 4  # sets of providers tried, the most promising first
-# Work limit of a service's re-solve within a set of providers: a plan is wanted, not a bound
-# (measured on global-saas: its web tier needed 25 s to prove within azure, gcp and aws).
-REPAIR_NODES = 500
+# Work limit of a service's re-solve within a set of providers. Its bound stays valid when it
+# stops early (the solver's proven bound, and never below the service's bound over every provider).
+SUBSET_NODES = 200
 
 
-def _repair_providers(run: _Run, best: Incumbent, limit: int) -> Incumbent:
-    """The union on more providers than `policy.max_providers` allows: keep the `limit` providers
-    that carry most of its cost, re-solve alone (restricted to them) only the services that used
-    the others, and keep the cheapest verified result; then the next sets of providers while the
-    first half of the time lasts. The coupled model alone often finds no plan at all in time."""
+def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int) -> Incumbent:
+    """The union on more providers than `policy.max_providers` = k allows. Every plan uses the
+    providers of some k-subset of those the services may use, so each subset is bounded and planned
+    on its own: every service re-solved alone over the subset's regions (or its stand-alone plan
+    kept when that already lies within the subset, which is then optimal there too), the subset's
+    bound the sum of those bounds plus the egress floor, its plan their union. The least subset
+    bound is a lower bound of the whole problem (it prices the limit exactly, which the
+    stand-alone bounds do not); the cheapest verified subset plan is kept. A subset whose partial
+    sum already exceeds the best verified plan is left (that sum bounds it). Each (service,
+    providers it may use in the subset) is solved once."""
     options, pruned = run.options, run.pruned
-    p = best.plan.placements
-    carried = p.groupby("provider")["usd_per_month"].sum().sort_values(ascending=False)
-    others = sorted(set(pruned.offers["provider"]) - set(carried.index))
-    ranked = [str(x) for x in carried.index] + others
+    off = pruned.offers
+    allowed = {s: frozenset(g) for s, g in off.groupby("service")["provider"]}
+    provider_of = run.cands.offers["provider"]
     service_of = run.cands.offers["service"]
-    for k, keep in enumerate(
-        itertools.islice(itertools.combinations(ranked, limit), PROVIDER_CHOICES)
-    ):
-        if k and time.perf_counter() > run.deadline:
-            break  # the safety net; every choice is tried when the run keeps to its time
-        affected = sorted(set(p.loc[~p["provider"].isin(keep), "service"]))
-        offers = pruned.offers[pruned.offers["service"].isin(affected)]
-        offers = offers[offers["provider"].isin(keep)]
-        regions = {s: set(g["region"]) for s, g in offers.groupby("service")}
-        if any(not regions.get(s) for s in affected):
-            continue
-        units = {i: n for i, n in best.units.items() if service_of[i] not in affected}
-        strategies = dict(best.strategies)
-        solved = True
-        for _s, out in solve_each(
-            pruned.restrict(affected, regions),
-            run.catalog,
-            options,
-            run.per_service_limit,
-            node_limit=REPAIR_NODES,
-        ):
-            if isinstance(out, BaseException):
-                solved = False  # e.g. a service these providers cannot carry: next choice
+    own: dict[str, set[str]] = {}
+    for i, n in alone.units.items():
+        if n > 0:
+            own.setdefault(str(service_of[i]), set()).add(str(provider_of[i]))
+    services = sorted(run.cands.services(), key=lambda s: (len(pruned.rows_of.get(s, ())), s))
+    solved: dict[tuple[str, frozenset[str]], PartResult | None] = {}
+    least = float("inf")
+    t0 = time.perf_counter()
+    subsets = list(itertools.combinations(sorted(set(off["provider"])), limit))
+    for subset in subsets:
+        if time.perf_counter() > run.deadline:
+            least = -float("inf")  # the safety net: unexplored subsets bound nothing
+            break
+        keep = frozenset(subset)
+        total = alone.floor + sum(alone.service_bound.values())
+        units: dict[int, int] = {}
+        strategies: dict[str, str] = {}
+        feasible = True
+        for s in services:
+            here = allowed.get(s, frozenset()) & keep
+            if not here:
+                feasible = False
                 break
+            if own.get(s, set()) <= keep:
+                units.update({i: n for i, n in alone.units.items() if service_of[i] == s})
+                strategies[s] = alone.strategies[s]
+                continue
+            key = (s, here)
+            if key not in solved:
+                solved[key] = _solve_within(run, s, here)
+            out = solved[key]
+            if out is None:
+                feasible = False
+                break
+            total += max(0.0, out.bound - alone.service_bound[s])
             units.update(out.units)
             strategies.update(out.strategies)
-        if not solved:
+            if best.plan.verification.ok and total >= best.plan.objective:
+                break  # no plan within this subset beats the one held; `total` bounds it
+        if not feasible:
             continue
+        least = min(least, total)
+        if len(strategies) < len(services):
+            continue  # left early: no plan of its own
         tried = run.incumbent(units, strategies, best.bound)
-        say(
-            options,
-            f"kept providers {', '.join(keep)} (policy.max_providers = {limit}), re-solved "
-            f"{len(affected)} services alone: ${tried.plan.objective:,.2f}/month, "
-            f"{'verified' if tried.plan.verification.ok else 'not verified'}",
-        )
         if _better(tried.plan, best.plan):
             best = tried
+    run.timings["providers_s"] = time.perf_counter() - t0
+    say(
+        options,
+        f"planned within each of {len(subsets)} sets of {limit} providers "
+        f"(policy.max_providers): best ${best.plan.objective:,.2f}/month, "
+        f"{'verified' if best.plan.verification.ok else 'not verified'}",
+    )
+    if math.isfinite(least) and least > best.bound:
+        say(
+            options,
+            f"the provider limit raises the lower bound from ${best.bound:,.2f} to ${least:,.2f}",
+        )
+        best.bound = best.plan.bound = least
     return best
+
+
+def _solve_within(run: _Run, service: str, providers: frozenset[str]) -> PartResult | None:
+    """`service` alone over the pruned regions of `providers`; None when it has no plan there."""
+    off = run.pruned.offers
+    mine = off[(off["service"] == service) & off["provider"].isin(providers)]
+    regions = {service: set(mine["region"])}
+    try:
+        out = solve_block(
+            run.pruned.restrict([service], regions),
+            run.catalog,
+            run.options,
+            (service,),
+            run.per_service_limit,
+            node_limit=SUBSET_NODES,
+            diagnose=False,
+        )
+    except (InfeasibleError, NoPlanError):
+        return None
+    return out if out.strategies else None
 
 
 def _better(a: Plan, b: Plan) -> bool:

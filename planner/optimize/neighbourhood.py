@@ -21,7 +21,7 @@ from ..catalog import Catalog
 from ..model.build import BuildOptions, build_model
 from ..model.candidates import Candidates
 from ..model.readout import strategies_of, units_of
-from ..plan import egress_for, placements_from_units
+from ..plan import egress_for, fees_for, placements_from_units
 from ..solve import SolverOptions, get_backend
 from .common import Placement, PlanOptions, column_lookup, say
 from .latency import latency_groups, latency_violations
@@ -67,6 +67,10 @@ class Neighbourhoods:
         self.service_of = column_lookup(off, "service")
         self.region_of = column_lookup(off, "region")
         self.serves = column_lookup(off, "serves")
+        self.provider_of = column_lookup(off, "provider")
+        self.region_provider = dict(
+            zip(off["region"].tolist(), off["provider"].tolist(), strict=True)
+        )
         self.private_use = PrivateUse(off)
         self.seconds = {"build_s": 0.0, "solve_s": 0.0}
 
@@ -105,7 +109,7 @@ class Neighbourhoods:
                 self.regions({i: n for i, n in units.items() if self.service_of[i] in inside})
             )
         fixed_partners = sorted(set().union(*(self.partners[s] for s in block)) - inside)
-        keep = self._regions_for(block, where)
+        keep = self._within_provider_limit(self._regions_for(block, where), units)
         held = [i for i, n in units.items() if n > 0 and self.service_of[i] in fixed_partners]
         sub = self._candidates(block, keep, held, fixed_partners)
         others = set(self.full.services()) - inside - set(fixed_partners)
@@ -141,6 +145,21 @@ class Neighbourhoods:
             return None
         new_units = {i: n for i, n in units_of(built).items() if self.service_of[i] in inside}
         return Placement(new_units, {s: v for s, v in strategies_of(built).items() if s in inside})
+
+    def _within_provider_limit(
+        self, keep: dict[str, set[str]], units: dict[int, int]
+    ) -> dict[str, set[str]]:
+        """`keep` limited to the providers the plan uses when it uses as many as
+        `policy.max_providers` allows: the re-solve holds only the block and its partners, so its
+        own provider row cannot see the providers of the rest of the plan."""
+        limit = self.full.spec.policy.max_providers
+        if limit is None:
+            return keep
+        used = {self.provider_of[i] for i, n in units.items() if n > 0}
+        if len(used) < limit:
+            return keep
+        region_provider = self.region_provider
+        return {s: {r for r in regs if region_provider[r] in used} for s, regs in keep.items()}
 
     def _regions_for(self, block: list[str], where: dict[str, set[str]]) -> dict[str, set[str]]:
         """Regions each service of the block may use in its re-solve: those dominance keeps, where
@@ -339,14 +358,34 @@ class _Search:
             return
         service_of = self.hood.service_of
         old = {i: n for i, n in self.units.items() if service_of[i] in block}
-        if out.units != old:
-            for i in old:
-                del self.units[i]
-            self.units.update(out.units)
-            self.strategies.update(out.strategies)
-            for b in block:
-                self.version[b] += 1
-            self.moves += 1
+        if out.units == old:
+            return
+        units = {i: n for i, n in self.units.items() if service_of[i] not in block}
+        units.update(out.units)
+        strategies = {**self.strategies, **out.strategies}
+        # A re-solve whose warm start the solver could not complete may stop at its node limit
+        # dearer than where it started: only a cheaper whole plan is a move. (A block still
+        # missing its budget moves whatever the cost: meeting it comes first.)
+        if (
+            not latency
+            and self._cost(units, strategies) >= self._cost(self.units, self.strategies) - 1e-9
+        ):
+            return
+        self.units, self.strategies = units, strategies
+        for b in block:
+            self.version[b] += 1
+        self.moves += 1
+
+    def _cost(self, units: dict[int, int], strategies: dict[str, str]) -> float:
+        """The monthly cost of a placement as the bill counts it: units, fees and traffic."""
+        placements = placements_from_units(units, self.full.offers, strategies)
+        fees = fees_for(placements, self.catalog)
+        flows = egress_for(placements, self.full.spec, self.catalog)
+        return float(
+            placements["usd_per_month"].sum()
+            + (fees["usd_per_month"].sum() if len(fees) else 0.0)
+            + (flows["usd_per_month"].sum() if len(flows) else 0.0)
+        )
 
     def take_unmended(self, fallback: Placement) -> None:
         """Each group whose budgets are still missed takes its place from `fallback`."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import IO
 
 from ..catalog import Catalog
-from ..errors import NoPlanError, SolverError
+from ..errors import InfeasibleError, NoPlanError, SolverError
 from ..model.build import BuildOptions, BuiltModel, build_model
 from ..model.candidates import Candidates
 from ..model.readout import strategies_of, units_of
@@ -99,11 +99,14 @@ def solve_block(
     floors: dict[str, float] | None = None,
     node_limit: int | None = None,
     omit: frozenset[str] = GROUP_OMITS,
+    diagnose: bool = True,
 ) -> PartResult:
     """One service alone without coupling, or a group tied by latency budgets with those budgets
     (see GROUP_OMITS) and each member's stand-alone bound as a floor on its cost. `node_limit`:
     the work limit, PART_NODES or GROUP_NODES when not given; `omit`: the coupling families a
-    group's model leaves out (each left out keeps it a relaxation of the group's part)."""
+    group's model leaves out (each left out keeps it a relaxation of the group's part);
+    `diagnose`: explain an infeasible model in the user's terms (off for a restriction of our
+    own)."""
     sub = cands.restrict(list(block))
     t0 = time.perf_counter()
     alone = len(block) == 1
@@ -124,7 +127,8 @@ def solve_block(
         ),
     )
     if result.status == SolveStatus.INFEASIBLE:
-        raise explain_infeasible(sub, catalog, options)
+        # a restriction of our own (`diagnose` off) needs no explanation in the user's terms
+        raise explain_infeasible(sub, catalog, options) if diagnose else InfeasibleError([])
     result = fallback_if_error(result, built, options, limit)
     floor = sum((floors or {}).get(s, 0.0) for s in block)
     if not alone and result.status == SolveStatus.NO_SOLUTION:  # the members keep their own plans
@@ -135,6 +139,31 @@ def solve_block(
     return PartResult(
         units_of(built), strategies_of(built), bound, build_s, result.seconds, built.size
     )
+
+
+def relaxed_block_bound(
+    cands: Candidates,
+    catalog: Catalog,
+    options: PlanOptions,
+    block: tuple[str, ...],
+    limit: float,
+    floors: dict[str, float],
+    omit: frozenset[str],
+) -> float:
+    """A lower bound on the cost of `block` in any plan: the linear relaxation of its joint model
+    (the couplings in `omit` left out, each member's `floors` a row), or the floors' sum when the
+    relaxation is not solved. A relaxation of a relaxation, so valid; solved without branching, so
+    its time does not grow with the depth of a search."""
+    built = build_model(
+        cands.restrict(list(block)), catalog, BuildOptions(omit=omit, service_floor=floors)
+    )
+    result = get_backend("highs").solve(
+        built.prob, SolverOptions("highs", limit, 0.0, options.threads, relax=True)
+    )
+    floor = sum(floors.get(s, 0.0) for s in block)
+    if result.status != SolveStatus.OPTIMAL or result.bound is None:
+        return floor
+    return max(result.bound, floor)
 
 
 def solve_each(
