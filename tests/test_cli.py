@@ -807,12 +807,6 @@ dependencies:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner/analysis/whatif_sweep.py sweep_frame names the services behind its service "
-    "counts (down, recovering, degraded) but gives users_affected, groups_unserved and "
-    "dependencies_out_of_budget as counts only",
-)
 def test_sweep_names_the_user_groups_behind_its_counts(tmp_path: Path) -> None:
     """A failure that cuts users off says which groups, as it says which services."""
     (tmp_path / "one.yaml").write_text(ONE_REGION_WITH_USERS, encoding="utf-8")

@@ -214,6 +214,7 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
         ]  # fmt: skip
         degraded = [s for s in services if own[s] == "degraded" and s not in down + recovering]
         cut = unserved = 0
+        cut_names: list[str] = []
         for svc in spec.services:
             if not svc.user_facing:
                 continue
@@ -225,7 +226,13 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
             unserved += ok.count(False)
             up = svc.name not in down + recovering
             cut += sum(not (g and up) for g in ok)
+            cut_names += [
+                f"{svc.name}@{group.name}"
+                for group, g in zip(spec.users, ok, strict=True)
+                if not (g and up)
+            ]
         out_of_budget = 0
+        late: list[str] = []
         for dep in spec.dependencies:
             if dep.max_latency_ms is None or dep.source in down + recovering:
                 continue
@@ -236,6 +243,7 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
                 for r in callers
             ):
                 out_of_budget += 1
+                late.append(f"{dep.source}->{dep.target}")
         shortfall = [
             max(0.0, x.demand[x.main] - state[s]["main_left"]) / x.demand[x.main]
             for s, x in services.items()
@@ -254,6 +262,8 @@ def _reference_sweep(plan, catalog, kind: str) -> pd.DataFrame:
                 "degraded": ", ".join(degraded),
                 "groups_unserved": unserved,
                 "survived": not down and not unserved and not out_of_budget,
+                "users_cut_off": ", ".join(cut_names),
+                "out_of_budget": ", ".join(late),
             }
         )
     return pd.DataFrame(rows)

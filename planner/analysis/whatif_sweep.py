@@ -85,7 +85,9 @@ def sweep(
     demand shortfall, the (user-facing service, group) pairs cut off (the group is not served by
     the rules, or the service is down or recovering), the pairs the rules leave unserved, the
     dependencies out of their latency budget, and `survived`: no service down, every group
-    served and every dependency within budget, which is what the verifier asks of a failure."""
+    served and every dependency within budget, which is what the verifier asks of a failure.
+    `users_cut_off` names the pairs behind `users_affected` (``service@group``) and
+    `out_of_budget` the dependencies behind `dependencies_out_of_budget` (``caller->callee``)."""
     t = tables if tables is not None else sweep_tables(plan, catalog)
     batch = failures_of_kind(t, catalog, kind)
     return sweep_frame(t, batch, evaluate(t, batch))
@@ -101,6 +103,13 @@ def sweep_frame(t: FailureTables, batch: FailureBatch, ev: Evaluation) -> pd.Dat
     unserved = ~ev.groups_ok.reshape(len(batch), -1)
     out_of_budget = ev.dependencies_out.sum(axis=1)
     names = np.array(t.services, dtype=object)
+    u, dt = t.users, t.dependencies
+    # the (user-facing service, group) pairs and the dependencies behind the counts, by name
+    pairs = np.array([f"{t.services[s]}@{g}" for s in u.services for g in u.groups], dtype=object)
+    links = np.array(
+        [f"{t.services[a]}->{t.services[b]}" for a, b in zip(dt.caller, dt.callee, strict=True)],
+        dtype=object,
+    )
     return pd.DataFrame(
         {
             "scenario": batch.names,
@@ -115,5 +124,7 @@ def sweep_frame(t: FailureTables, batch: FailureBatch, ev: Evaluation) -> pd.Dat
             "degraded": _joined_names(names, degraded),
             "groups_unserved": unserved.sum(axis=1),
             "survived": ~down.any(axis=1) & ~unserved.any(axis=1) & (out_of_budget == 0),
+            "users_cut_off": _joined_names(pairs, ~ev.served.reshape(len(batch), -1)),
+            "out_of_budget": _joined_names(links, ev.dependencies_out.astype(bool)),
         }
     )
