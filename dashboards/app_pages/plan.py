@@ -64,6 +64,7 @@ with page_body():
     )
     st.session_state.setdefault("plan_survive", req.survive)  # as a link or a reload asks
     st.session_state.setdefault("plan_strategy", req.strategy)
+    st.session_state.setdefault("plan_time_limit", int(req.time_limit))
 
     st.subheader(t("plan.spec"))
     c1, c2 = st.columns(2)
@@ -134,7 +135,6 @@ with page_body():
         t("plan.time_limit"),
         min_value=5,
         max_value=600,
-        value=60,
         step=5,
         key="plan_time_limit",
         persist_state="session",
@@ -281,7 +281,7 @@ with page_body():
         )
     message_list(plan.notes, kind="warning")
 
-    d1, d2, _ = st.columns([1, 1, 3])
+    d1, d2, d3, d4, d5 = st.columns(5)
     d1.download_button(
         t("plan.download_json"),
         data.plan_json(req.key, plan, None if avail is None else avail["result"]),
@@ -298,3 +298,16 @@ with page_body():
         icon=":material/download:",
         on_click="ignore",
     )
+    exports = data.plan_exports(req.key, plan, None if avail is None else avail["result"])
+    for column, name in zip((d3, d4, d5), ("terraform", "karmada", "infracost"), strict=True):
+        if name in exports:
+            payload, file_name = exports[name]
+            column.download_button(
+                t(f"plan.download_{name}"),
+                payload,
+                file_name=file_name,
+                mime="application/zip" if file_name.endswith(".zip") else "application/json",
+                icon=":material/download:",
+                on_click="ignore",
+                help=t(f"plan.download_{name}_help"),
+            )

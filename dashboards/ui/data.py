@@ -355,6 +355,40 @@ def plan_json(key: str, _plan: Plan, _availability: Any = None) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def plan_exports(key: str, _plan: Plan, _availability: Any = None) -> dict[str, tuple[Any, str]]:
+    """The plan for the tools architects use (planner.interop, when the library has it):
+    Terraform and Karmada as zip archives and an Infracost-shaped JSON, by name -> (data,
+    file name). A format the library refuses for this plan is left out."""
+    try:
+        from planner import interop
+    except ImportError:
+        return {}
+    contract = planner.plan_to_dict(_plan, _availability)
+    app = _plan.spec.app
+    makers = {
+        "terraform": lambda: (
+            interop.zip_files(interop.export_terraform(contract), f"{app}-terraform"),
+            f"{app}-terraform.zip",
+        ),
+        "karmada": lambda: (
+            interop.zip_files(interop.export_karmada(contract), f"{app}-karmada"),
+            f"{app}-karmada.zip",
+        ),
+        "infracost": lambda: (
+            json.dumps(interop.export_infracost(contract), indent=2, ensure_ascii=False),
+            f"{app}-infracost.json",
+        ),
+    }
+    out: dict[str, tuple[Any, str]] = {}
+    for name, make in makers.items():
+        try:
+            out[name] = make()
+        except (PlannerError, AttributeError, ValueError):
+            continue
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def plan_csv(key: str, _plan: Plan) -> str:
     return plan_to_csv(_plan)
 

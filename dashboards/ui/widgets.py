@@ -204,7 +204,7 @@ def page_body() -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------- the plan in use
-URL_KEYS = ("example", "survive", "strategy")  # what a link carries besides the language
+URL_KEYS = ("example", "survive", "strategy", "time_limit")  # a link's plan, besides language
 
 
 def request_from_url() -> data.PlanRequest | None:
@@ -216,11 +216,18 @@ def request_from_url() -> data.PlanRequest | None:
         return None
     survive = params.get("survive", "")
     strategy = params.get("strategy", "")
+    try:
+        limit = min(max(float(params.get("time_limit", "60")), 5.0), 600.0)
+    except ValueError:
+        limit = 60.0
+    if limit != limit:  # NaN
+        limit = 60.0
     return data.PlanRequest(
         data.example_text(example),
         example,
         survive if survive in ("none", "zone", "region", "site", "provider") else "",
         strategy if strategy in data.strategy_names() and strategy != "optimal" else "",
+        limit,
     )
 
 
@@ -245,6 +252,8 @@ def sync_url() -> None:
             wanted["survive"] = req.survive
         if req.strategy:
             wanted["strategy"] = req.strategy
+        if req.time_limit != 60.0:
+            wanted["time_limit"] = f"{req.time_limit:g}"
     for key in ("lang", *URL_KEYS):
         if key in wanted:
             if st.query_params.get(key) != wanted[key]:
