@@ -8,6 +8,7 @@ example is solved once. Only the small examples (single-dc, hybrid-dr) are solve
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import string
@@ -192,7 +193,16 @@ def test_choose_an_example_and_solve(no_missing_keys: None) -> None:
     assert not any("Independently verified" in s.value for s in at.success)
     assert any("no failure scenario was checked" in i.value for i in at.info)
     assert len(at.get("download_button")) >= 2
-    assert at.get("deck_gl_json_chart")
+    # the map: country outlines shipped with the dashboard (no tile server), each region
+    # labelled with its provider and name, the view fitted to the plan (Korea, close)
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["@@type"]: layer for layer in deck["layers"]}
+    assert {"GeoJsonLayer", "TextLayer", "ScatterplotLayer"} <= set(layers)
+    assert len(layers["GeoJsonLayer"]["data"]["features"]) > 150
+    labels = [row["label"] for row in layers["TextLayer"]["data"]]
+    assert labels == ["OpenStack (private) Seoul DC1 (primary)"], labels
+    assert deck["initialViewState"]["zoom"] > 4
+    assert deck.get("mapStyle") in (None, "")
 
 
 def test_repair_with_nowhere_to_go_says_what_would_survive(no_missing_keys: None) -> None:
@@ -457,3 +467,26 @@ def test_an_infeasible_plan_offers_the_cheapest_relaxations_in_korean(
     assert any("가장 싼 방법" in s.value for s in at.success)
     relaxations = at.dataframe[-1].value
     assert relaxations["usd_per_month"].notna().any()
+
+
+def test_the_incident_story_and_library_notes_are_korean(
+    no_missing_keys: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18: the What-if incident story comes from ko.yaml, and the library's notes on each
+    service are translated (none is left in English and logged as such)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"lang": "ko", "example": "kr-ecommerce.yaml"})
+    at.run()
+    at.switch_page("app_pages/whatif.py").run()
+    at.selectbox(key="whatif_incident").select("pangyo-2022").run()
+    _assert_clean(at)
+    story = _strings("ko")["incident.pangyo-2022.story"]
+    assert any(story in i.value for i in at.info), [i.value for i in at.info]
+    assert not any("Lesson:" in i.value for i in at.info)
+    services = at.dataframe[0].value
+    notes = [n for n in services["note"] if n]
+    assert notes and all(HANGUL.search(n) for n in notes), notes
+    assert set(services["status"]) <= {"정상", "성능 저하", "중단", "복구 중"} | set(
+        _strings("ko")[f"status.{s}"] for s in ("ok", "degraded", "down", "recovering")
+    )
+    assert not any("untranslated" in r.getMessage() for r in caplog.records)
