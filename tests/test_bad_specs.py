@@ -268,11 +268,14 @@ CORPUS = [
 HOSTILE = ["python_tag.yaml", "billion_laughs.yaml", "alias_bomb_wide.yaml"]
 INFEASIBLE_CASES = [
     # (file, fragments of the explanation, in the user's terms)
-    ("kr_aws_survive_provider.yaml", ["`web`", "provider outage", "two providers", "aws"]),
+    (
+        "kr_aws_survive_provider.yaml",
+        ["`web`", "provider outage", "two providers", "aws", "relax policy.survive to `zone`"],
+    ),
     ("latency_1ms.yaml", ["`web`", "latency"]),
     ("rto_zero_warm_standby.yaml", ["`web`", "warm_standby", "RTO"]),
-    ("budget_one_dollar.yaml", ["budget of $1.00"]),
-    ("budget_below_cheapest.yaml", ["budget of $100.00"]),
+    ("budget_one_dollar.yaml", ["budget of $1.00", "raise policy.budget_per_month to at least"]),
+    ("budget_below_cheapest.yaml", ["budget of $100.00", "raise policy.budget_per_month"]),
 ]
 
 
@@ -759,6 +762,8 @@ CASES: list[Case] = [
         "`web`",
         "provider outage",
         "naver",
+        "allow `web` a second provider (aws, azure, gcp",
+        "relax policy.survive to `zone`",
         code=3,
         bug="explains the conflict but says nothing to relax: `web` may only run in KR and is "
         "limited to naver; surviving a provider outage needs two providers that offer "
@@ -774,6 +779,19 @@ CASES: list[Case] = [
     ),
     bad("infeasible_saas_on_openstack.yaml", "`sso`", "no region left", code=3),
     bad("infeasible_one_region_survive_region.yaml", "`web`", "at most 1 region", code=3),
+    bad(
+        "infeasible_max_providers_one_survive_provider.yaml",
+        "at most 1 provider(s)",
+        "raise policy.max_providers to 2",
+        code=3,
+    ),
+    bad(
+        "infeasible_dependency_latency_kr_jp.yaml",
+        "`web`",
+        "within 3 ms",
+        "raise the max_latency_ms of the dependency web -> db to at least",
+        code=3,
+    ),
     # ------------------------------------------------------------ command-line misuse
     cli(
         "time-limit-negative",
@@ -1367,6 +1385,10 @@ def test_budget_explanation_blames_only_the_budget(
     assert quoted[0] == pytest.approx(cheapest, rel=0.01), (
         f"the explanation quotes ${quoted[0]:,.2f}, the cheapest plan costs ${cheapest:,.2f}"
     )
+    # what to relax, by how much: a budget that the cheapest plan fits
+    raise_to = re.search(r"raise policy\.budget_per_month to at least ([\d,]+)", run.stderr)
+    assert raise_to, run.stderr
+    assert float(raise_to.group(1).replace(",", "")) == pytest.approx(cheapest, rel=0.01)
 
 
 @pytest.mark.parametrize(

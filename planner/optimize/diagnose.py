@@ -151,10 +151,19 @@ def _sentence(
             "providers, raise its max_regions, or relax policy.survive"
         )
     if family == "dependency_latency":
+        target, region = meta["target"], meta["region"]
+        offers = cands.offers[cands.offers["service"] == target]
+        nearest = min(((catalog.rtt_ms(region, r), r) for r in set(offers["region"])), default=None)
+        enough = (
+            f" to at least {math.ceil(nearest[0]):g} ms (the nearest region `{target}` may use, "
+            f"{nearest[1]}, is {nearest[0]:.1f} ms away)"
+            if nearest is not None and "scenario" not in meta
+            else ""
+        )
         return (
-            f"`{s}` in {meta['region']} has no region of `{meta['target']}` within "
-            f"{meta['budget']:g} ms it may use; raise that dependency's max_latency_ms, or allow "
-            f"`{meta['target']}` a region near {meta['region']}"
+            f"`{s}` in {region} has no region of `{target}` within {meta['budget']:g} ms it may "
+            f"use; raise the max_latency_ms of the dependency {s} -> {target}{enough}, or allow "
+            f"`{target}` a region near {region}"
         )
     if family == "private_capacity":
         return (
