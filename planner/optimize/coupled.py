@@ -28,6 +28,10 @@ FULL_MODEL_LIMIT = 4000  # candidate rows up to which the coupled model is solve
 # plan does not depend on the machine's load); the monolithic method has none: it is the
 # reference of what the solver does in the time given.
 COUPLED_NODES = 1000
+# Over pruned regions (more than FULL_MODEL_LIMIT candidate rows) its bound does not count and it
+# can only polish the plan: fewer nodes (50 services under survive: provider, 5,475 columns: 1,000
+# nodes did not end within 10 s; the plan gained $8 of $50,144).
+COUPLED_NODES_PRUNED = 100
 # Nonzeros above which the decomposed method does not try the coupled model once it holds a
 # verified plan, which no node limit bounds the time of: global-saas's whole model has 663,000
 # (user shares after each of 132 failures), and HiGHS spent 9 s presolving it and 25 s on part of

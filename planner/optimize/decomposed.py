@@ -30,6 +30,7 @@ from ..plan import Plan
 from .common import Placement, PlanOptions, assemble, say, where
 from .coupled import (
     COUPLED_NODES,
+    COUPLED_NODES_PRUNED,
     COUPLED_NONZEROS,
     FULL_MODEL_LIMIT,
     CoupledTooLarge,
@@ -78,6 +79,11 @@ class _Run:
     deadline: float
     timings: dict[str, float]
     size: dict[str, int]  # of the stand-alone models, reported as the plan's model size
+    # the candidates were narrowed to one set of providers (`_repair_providers`): a bound proven
+    # over them holds for that set only, not for the whole problem
+    narrowed: bool = False
+    # the cheapest verified plan on other providers than those the run was narrowed to
+    reserve: Incumbent | None = None
 
     @property
     def per_service_limit(self) -> float:
@@ -143,7 +149,24 @@ def solve_decomposed(
         best = _coordinate(run, alone, best)
         if _good_enough(best.plan, options):
             return best.plan
-    return _finish(run, best)
+    return _finish_or_reserve(run, best)
+
+
+def _finish_or_reserve(run: _Run, best: Incumbent) -> Plan:
+    """`_finish`, or the plan in reserve (other providers) when it is verified and cheaper, or
+    when `_finish` has no verified plan."""
+    reserve = run.reserve
+    if reserve is None:
+        return _finish(run, best)
+    try:
+        plan = _finish(run, best)
+    except NoPlanError:
+        plan = None
+    if plan is None or not plan.verification.ok or reserve.plan.objective < plan.objective - 1e-9:
+        reserve.plan.bound = max(reserve.plan.bound or 0.0, best.bound)
+        say(run.options, f"kept the plan on other providers: ${reserve.plan.objective:,.2f}/month")
+        return reserve.plan
+    return plan
 
 
 def _good_enough(plan: Plan, options: PlanOptions) -> bool:
@@ -351,6 +374,7 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
     services = sorted(run.cands.services(), key=lambda s: (len(pruned.rows_of.get(s, ())), s))
     solved: dict[tuple[str, frozenset[str]], PartResult | None] = {}
     least = float("inf")
+    planned: list[tuple[float, float, list[str], Incumbent]] = []
     t0 = time.perf_counter()
     subsets = list(itertools.combinations(sorted(set(off["provider"])), limit))
     for subset in subsets:
@@ -389,7 +413,8 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
         if len(strategies) < len(services):
             continue  # left early: no plan of its own
         tried = run.incumbent(units, strategies, best.bound)
-        if _better(tried.plan, best.plan):
+        planned.append((total, tried.plan.objective, sorted(keep), tried))
+        if _cheaper_subset_plan(tried.plan, best.plan):
             best = tried
     run.timings["providers_s"] = time.perf_counter() - t0
     say(
@@ -404,7 +429,40 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
             f"the provider limit raises the lower bound from ${best.bound:,.2f} to ${least:,.2f}",
         )
         best.bound = best.plan.bound = least
-    return best
+    if not planned or _good_enough(best.plan, options):
+        return best
+    # Later stages (latency groups, the neighbourhood search, the coupled model) see only part of
+    # the plan at a time, so none can keep the limit for the whole: they work within the subset
+    # of least bound (where a cheaper plan is likeliest; its union may miss latency budgets, which
+    # they mend), and the cheapest verified plan elsewhere stays in reserve.
+    _total, _cost, names, start = min(planned, key=lambda x: (x[0], x[1], x[2]))
+    _narrow(run, frozenset(names))
+    say(options, f"coordinating within providers {', '.join(names)}")
+    if start is not best:
+        run.reserve = best if best.plan.verification.ok else None
+        start.bound = start.plan.bound = best.bound
+    return start
+
+
+def _cheaper_subset_plan(a: Plan, b: Plan) -> bool:
+    """A verified plan beats an unverified one; otherwise the cheaper (every subset plan keeps
+    the provider limit; latency budgets, which the stand-alone solves ignore, may be missed)."""
+    if a.verification.ok != b.verification.ok:
+        return bool(a.verification.ok)
+    if not b.verification.ok and len(b.providers()) > (a.spec.policy.max_providers or 10**6):
+        return True  # the union over the limit
+    return a.objective < b.objective - 1e-9
+
+
+def _narrow(run: _Run, providers: frozenset[str]) -> None:
+    """The run's candidates limited to `providers`."""
+
+    def within(c: Candidates) -> Candidates:
+        off = c.offers[c.offers["provider"].isin(providers)]
+        regions = {s: set(g) for s, g in off.groupby("service")["region"]}
+        return c.restrict(c.services(), regions)
+
+    run.cands, run.pruned, run.narrowed = within(run.cands), within(run.pruned), True
 
 
 def _solve_within(run: _Run, service: str, providers: frozenset[str]) -> PartResult | None:
@@ -522,7 +580,8 @@ def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _S
     joined = groups.collect(deadline, seating.units, seating.strategies)
     run.timings["groups_s"] = time.perf_counter() - t0
     bound = best.bound
-    if alone.bound + joined.gain > bound:
+    # over narrowed candidates the groups' bounds hold for those providers only
+    if not run.narrowed and alone.bound + joined.gain > bound:
         bound = alone.bound + joined.gain
         for plan in (best.plan, seat.plan):
             plan.bound = bound
@@ -581,7 +640,7 @@ def _solve_whole(run: _Run, best: Incumbent, box: float) -> Plan:
         run.timings,
         bound=best.bound,
         label="decomposed",
-        full=True,
+        full=not run.narrowed,  # over one set of providers its bound holds for that set only
         start=union,
         node_limit=COUPLED_NODES,
         max_nonzeros=COUPLED_NONZEROS if union.verification.ok else None,
@@ -613,7 +672,7 @@ def _solve_pruned(run: _Run, best: Incumbent, box: float) -> Plan:
             label="decomposed",
             start=union,
             diagnose=False,
-            node_limit=COUPLED_NODES,
+            node_limit=COUPLED_NODES_PRUNED,
             max_nonzeros=COUPLED_NONZEROS if union.verification.ok else None,
         )
     except (InfeasibleError, NoPlanError):
