@@ -117,6 +117,11 @@ def _max_failures(text: str) -> float:
     return value
 
 
+def _refused(option: str, message: str, fix: str) -> InputError:
+    """A command-line mistake as one problem: the option, what is wrong, and what to do."""
+    return InputError([Problem("", "", option, message, fix=fix)])
+
+
 def _catalog(args: argparse.Namespace) -> Catalog:
     from . import load_catalog
 
@@ -288,26 +293,26 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     # what fails is checked before planning: a mistake there is not worth a solve
     failing = args.sweep or args.fail or args.fail_provider or args.fail_site or args.incident
     if args.price and failing:
-        raise InputError("ask one what-if at a time: a failure, or --price changes, not both")
+        raise _refused(
+            "--price",
+            "a price change and a failure in one what-if",
+            "ask one what-if at a time: once with the failure, once with --price",
+        )
     if args.replan and (args.sweep or args.price):
-        other = "--sweep" if args.sweep else "--price"
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    "",
-                    "--replan",
-                    f"repairs the plan after one failure, and {other} names none",
-                    fix="drop --replan, or name the failure with --fail, --fail-provider, "
-                    "--fail-site or --incident",
-                )
-            ]
+        raise _refused(
+            "--replan",
+            f"repairs the plan after one failure, and {'--sweep' if args.sweep else '--price'} "
+            "names none",
+            "drop --replan, or name the failure with --fail, --fail-provider, --fail-site or "
+            "--incident",
         )
     if not failing and not args.price:
-        raise InputError(
+        raise _refused(
+            "--fail",
+            "nothing to ask: no failure and no price change",
             "say what fails: --fail REGION, --fail-provider P, --fail-site S, --incident ID "
             "(see `mcplan catalog regions` and catalogs/incidents.csv), or use --sweep; or "
-            "what costs change: --price provider=naver:+20%"
+            "what costs change: --price provider=naver:+20%",
         )
     if args.price:
         return _price_whatif(args)
@@ -461,7 +466,7 @@ def _strategy_names(text: str, option: str) -> list[str]:
                 )
                 for n in unknown
             ]
-        )
+        )  # one problem per unknown name, all at once
     return names
 
 
@@ -571,13 +576,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     # --port was checked while parsing (_port)
     if not args.address.strip():
-        raise InputError("--address is empty; use 127.0.0.1 (this machine) or 0.0.0.0 (all)")
+        raise _refused("--address", "is empty", "use 127.0.0.1 (this machine) or 0.0.0.0 (all)")
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     if not app.exists():
         app = Path(__file__).resolve().parent / "data" / "dashboards" / "app.py"
     if not app.exists():
-        raise InputError(
-            "the dashboard files are not installed; run from a checkout or reinstall the package"
+        raise _refused(
+            "dashboard",
+            "the dashboard files are not installed",
+            "run from a checkout, or reinstall the package",
         )
     # the settings of .streamlit/config.toml, passed explicitly so they hold from any folder
     cmd = [

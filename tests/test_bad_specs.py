@@ -997,6 +997,12 @@ CASES: list[Case] = [
         fix="write e.g. --max-failures 0.1",
     ),
     cli(
+        "dashboard-address-empty",
+        "an empty address for the dashboard to listen on",
+        *("dashboard", "--address", " "),
+        names="--address",
+    ),
+    cli(
         "bandwidth-negative",
         "a negative migration bandwidth for --replan",
         *("whatif", "ok.yaml", "--fail", "aws/ap-northeast-2", "--replan"),
