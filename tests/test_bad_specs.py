@@ -1244,14 +1244,16 @@ def test_huge_file_is_refused_by_size(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     """A path that does not exist is an input error that says so."""
     spec = tmp_path / "no-such-spec.yaml"
-    assert_input_error(plan(spec, tmp_path), spec, "no such file", "mcplan examples")
+    run = run_in_process(("plan", str(spec), "--quiet"), tmp_path)
+    assert_input_error(run, spec, "no such file", "mcplan examples")
 
 
 def test_directory_as_spec(tmp_path: Path) -> None:
     """A folder passed as the spec is an input error, not an IsADirectoryError traceback."""
     folder = tmp_path / "specs"
     folder.mkdir()
-    assert_input_error(plan(folder, tmp_path), folder, "not a regular file")
+    run = run_in_process(("plan", str(folder), "--quiet"), tmp_path)
+    assert_input_error(run, folder, "not a regular file")
 
 
 def test_endless_device_is_refused_in_bounded_memory(tmp_path: Path) -> None:
