@@ -242,111 +242,18 @@ NAN = re.compile(r"\bnan\b", re.IGNORECASE)
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z&]+")
 # Words that stay as they are in Korean text: names of companies, products, places and standards,
 # units, and the identifiers a user types in a spec (policy keys, file types).
-PROPER = [
-    "aws",
-    "azure",
-    "google",
-    "cloud",
-    "gcp",
-    "naver",
-    "openstack",
-    "kakao",
-    "kakaotalk",
-    "kakaopay",
-    "sk",
-    "kt",
-    "ovhcloud",
-    "microsoft",
-    "amazon",
-    "dynamodb",
-    "ec",
-    "ebs",
-    "sts",
-    "route",
-    "lambda",
-    "ecs",
-    "eks",
-    "fargate",
-    "cloudkitty",
-    "highs",
-    "pulp",
-    "mcplan",
-    "streamlit",
-    "natural",
-    "earth",
-    "ups",
-    "dns",
-    "api",
-    "apis",
-    "sla",
-    "rto",
-    "rpo",
-    "iaas",
-    "paas",
-    "saas",
-    "vcpu",
-    "vcpus",
-    "gib",
-    "gb",
-    "tb",
-    "mb",
-    "usd",
-    "ms",
-    "min",
-    "yaml",
-    "yml",
-    "json",
-    "csv",
-    "dr",
-    "ha",
-    "hpc",
-    "sku",
-    "skus",
-    "vm",
-    "vms",
-    "lb",
-    "cpu",
-    "gbit",
-    "pp",
-    "id",
-    "kst",
-    "utc",
-    "iso",
-    "ai",
-    "ad",
-    "vsts",
-    "pangyo",
-    "seoul",
-    "busan",
-    "paris",
-    "strasbourg",
-    "sbg",
-    "tokyo",
-    "kubernetes",
-    "k8s",
-    "nat",
-    "vpc",
-    "uri",
-    "url",
-    "aa",
-    "survive",
-    "none",
-    "zone",
-    "region",
-    "site",
-    "provider",
-    "policy",
-    "exclude_regions",
-    "max_latency_ms",
-    "max_regions",
-    "max_providers",
-    "budget_per_month",
-    "private_share_min",
-    "rto_minutes",
-    "rpo_minutes",
-    "providers",
-    "residency",
-]
+_PROPER_TEXT = """
+aws azure google cloud gcp naver openstack kakao kakaotalk kakaopay sk kt ovhcloud microsoft
+amazon dynamodb ec ebs sts route lambda ecs eks fargate cloudkitty highs pulp mcplan streamlit
+natural earth ups dns api apis sla rto rpo iaas paas saas vcpu vcpus gib gb tb mb usd ms min
+yaml yml json csv dr ha hpc sku skus vm vms lb cpu gbit pp id kst utc iso ai ad vsts
+pangyo seoul busan paris strasbourg sbg tokyo kubernetes k8s nat vpc uri url aa c&c
+terraform karmada infracost zip kvm xen vmware hyper virtualbox workstation intel vt amd nitro
+virtio pv
+survive none zone region site provider policy exclude_regions max_latency_ms max_regions
+max_providers budget_per_month private_share_min rto_minutes rpo_minutes providers residency
+"""
+PROPER = set(_PROPER_TEXT.split())
 
 
 def _allowed_words(example: str) -> set[str]:
@@ -372,7 +279,7 @@ def _allowed_words(example: str) -> set[str]:
     spec = load_spec(examples_dir() / example)
     texts += [spec.app, *(s.name for s in spec.services), *(u.name for u in spec.users)]
     words = {w.lower() for text in texts for w in LATIN_WORD.findall(str(text))}
-    return words | set(PROPER)
+    return words | PROPER
 
 
 _PROSE_JS = """() => {
@@ -385,6 +292,7 @@ _PROSE_JS = """() => {
     const node = walker.currentNode, el = node.parentElement;
     if (!el || el.closest('textarea, pre, code, [data-testid="stCode"]')) continue;
     if (el.closest('[data-testid="stIconMaterial"]')) continue;  // an icon's ligature name
+    if (getComputedStyle(el).fontFamily.includes('Material')) continue;
     if (!el.getClientRects().length) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || parseFloat(style.fontSize) === 0) continue;

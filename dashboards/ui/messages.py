@@ -67,6 +67,9 @@ def match(message: str) -> tuple[Pattern, re.Match[str]] | None:
 
 
 def _nested(value: str, lang: str) -> tuple[str, bool]:
+    whole = translate(value, lang)
+    if whole[1]:
+        return whole
     for sep in NESTED_SEPARATORS:
         if sep in value:
             parts = [translate(p, lang) for p in value.split(sep)]

@@ -58,7 +58,7 @@ def uploader_texts() -> None:
         '[data-testid="stFileUploaderDropzoneInstructions"] small {display: none;}'
         '[data-testid="stFileUploaderDropzoneInstructions"] > div::after'
         f" {{content: {json.dumps(drop)}; font-size: 0.875rem;}}"
-        '[data-testid="stFileUploaderDropzone"] button {font-size: 0;}'
+        '[data-testid="stFileUploaderDropzone"] button > * {display: none;}'
         '[data-testid="stFileUploaderDropzone"] button::after'
         f" {{content: {json.dumps(button)}; font-size: 0.875rem;}}"
     )
