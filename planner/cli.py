@@ -495,6 +495,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = _strategy_names(args.strategies, "--strategies") if args.strategies else None
     spec = load_spec(args.spec)
     cat = _catalog(args)
+    if args.format == "infracost-diff":  # BASE,HEAD in Infracost's diff shape (docs/interop.md)
+        import json
+
+        from .interop.infracost import strategy_diff
+
+        diff = strategy_diff(spec, cat, _plan_options(args), names or [])
+        _emit(json.dumps(diff, indent=2, ensure_ascii=False), args, protect=[Path(args.spec)])
+        return EXIT_OK
     table = compare(spec, cat, _plan_options(args), names)
     # numbers as docs/json.md writes them: money to the cent, the rest to 6 significant digits
     text = _format_table(table, args.format, cents=("usd_per_month",), digits=6)
@@ -634,11 +642,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ wiring
-def _add_common(p: argparse.ArgumentParser, out: bool = True) -> None:
+def _add_common(
+    p: argparse.ArgumentParser,
+    out: bool = True,
+    formats: tuple[str, ...] = ("table", "json", "csv"),
+) -> None:
     p.add_argument(
         "--catalog", metavar="DIR", help="catalog folder (default: the embedded catalog)"
     )
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--format", choices=formats, default="table")
     if out:
         p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
         p.add_argument(
@@ -735,8 +747,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="plan the app under each named strategy, side by side")
     p.add_argument("spec")
-    p.add_argument("--strategies", help="comma-separated subset (default: all)")
-    _add_common(p)
+    p.add_argument(
+        "--strategies",
+        help="comma-separated subset (default: all); BASE,HEAD with --format infracost-diff",
+    )
+    _add_common(p, formats=("table", "json", "csv", "infracost-diff"))
     _add_solver(p)
     p.set_defaults(func=cmd_compare)
 

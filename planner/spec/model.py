@@ -258,6 +258,16 @@ def spec_from_data(data: Any, source: str) -> AppSpec:
                 )
             ]
         )
+    if "resilience_policy" in data:
+        # a resilience policy in AWS Resilience Hub's shape (docs/interop.md), mapped onto
+        # policy.survive and each service's dr, rto_minutes, rpo_minutes and residency
+        from ..interop.resilience import apply_resilience_policy
+
+        data = apply_resilience_policy(
+            {k: v for k, v in data.items() if k != "resilience_policy"},
+            data["resilience_policy"],
+            source=source,
+        )
     try:
         spec = AppSpec.model_validate(data)
         spec._source = source
