@@ -13,7 +13,7 @@ decimal arithmetic, so `totalMonthlyCost` is the plan's `objective_usd_per_month
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from .planjson import check_plan
@@ -29,7 +29,9 @@ def _dec(x: Any) -> Decimal:
 
 def _text(d: Decimal) -> str:
     """A decimal amount as Infracost writes it: plain notation, no exponent, no trailing zeros."""
-    q = d.quantize(Decimal("1e-10")).normalize()
+    with localcontext() as ctx:  # room for ten decimals of any amount a plan can hold
+        ctx.prec = max(28, d.adjusted() + 12)
+        q = d.quantize(Decimal("1e-10")).normalize()
     text = format(q, "f")
     return "0" if text in ("-0", "0") else text
 
