@@ -243,6 +243,13 @@ def build_candidates(spec: AppSpec, catalog: Catalog) -> Candidates:
             single_writer.add(svc.name)
         if svc.user_facing:
             reach.update(_user_reach(svc.name, set(serving["region"]), spec, user_rtt))
+    if policy.survive == "provider" and policy.max_providers == 1:
+        # known before any solve: surviving a provider needs one to lose and one to carry on
+        reasons.append(
+            "the policy allows at most 1 provider(s), fewer than surviving the loss of a whole "
+            "provider needs (one to lose and one to carry on); raise policy.max_providers to 2, "
+            "or survive `region`"
+        )
     if reasons:
         raise InfeasibleError(reasons)
     offers = _offers_table(parts)
