@@ -283,3 +283,41 @@ def test_the_dashboard_serves_from_outside_the_clone_and_stops(tmp_path: Path) -
             stop_group(proc.pid)
             proc.wait()
         stop_group(proc.pid)
+
+
+def console_sessions() -> list[list[list[str]]]:
+    """Each ```console block of README.md whose lines are `$ mcplan ...`: a session whose commands
+    depend on one another (a file one writes, the next reads), as argument lists."""
+    sessions = []
+    for block in re.findall(r"^```console\n(.*?)^```", README.read_text("utf-8"), re.M | re.S):
+        steps = [shlex.split(line[2:], comments=True) for line in block.splitlines()]
+        steps = [argv for argv in steps if argv and argv[0] == "mcplan"]
+        if steps:
+            sessions.append(steps)
+    return sessions
+
+
+def test_the_readme_still_has_its_round_trip() -> None:
+    """The Terraform round trip of issue 20: import, plan, the three exports, the strategy diff."""
+    (steps,) = console_sessions()
+    commands = [argv[1] for argv in steps]
+    assert commands == ["import", "plan", "export", "export", "export", "compare"]
+
+
+@pytest.mark.slow
+def test_the_readme_round_trip_runs_in_order_outside_the_clone(tmp_path: Path) -> None:
+    """Each `$ mcplan` line of the round trip, in order, in one folder outside the clone: each
+    exits 0 without a traceback, and what one writes the next reads."""
+    (steps,) = console_sessions()
+    for argv in steps:
+        run = run_in(tmp_path, argv[1:], SLOW_TIMEOUT)
+        shown = f"`{shlex.join(argv)}`"
+        assert run.code == 0, f"{shown} exited {run.code}:\n{run.stderr}"
+        assert "Traceback" not in run.stdout + run.stderr, f"{shown}:\n{run.stderr}"
+    plan = json.loads((tmp_path / "shop-plan.json").read_text(encoding="utf-8"))
+    bill = json.loads((tmp_path / "shop-infracost.json").read_text(encoding="utf-8"))
+    assert round(float(bill["totalMonthlyCost"]), 2) == round(plan["objective_usd_per_month"], 2)
+    assert any((tmp_path / "shop-terraform").rglob("*.tf"))
+    assert any((tmp_path / "shop-karmada").rglob("*.yaml"))
+    diff = json.loads(run.stdout)  # the last step prints the diff
+    assert diff["projects"][0]["metadata"]["strategies"]["head"] == "optimal"
