@@ -34,6 +34,11 @@ SEAT_REGIONS = 8  # regions a service may choose from when seated next to its la
 SEAT_TRIES = 4  # seed regions tried per group before leaving it to the neighbourhood search
 SEAT_NODES = 500  # work limit of one member's seating solve (a plan within 1% is all it needs)
 GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see GroupBounds)
+# Nor are joint models above this many candidate rows in all: each is waited for to its node limit
+# (the plan must not depend on the machine's speed), and under survive: region their presolve and
+# root take the time (50-service benchmark, loaded machine: three two-member groups of 680-790 rows
+# took 44 s at 100 nodes, for a bound 0.4% higher).
+GROUP_ROWS = 500
 
 
 def latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
@@ -321,7 +326,12 @@ class GroupBounds:
         # such joint models rarely close in the time a group gets (measured: 2 services x 130
         # regions, no bound above the stand-alone ones in 20 s), so they are not tried.
         groups = sorted(
-            (g for g in groups if rows[g] <= GROUP_ROWS_PER_MEMBER * len(g)), key=lambda g: rows[g]
+            (
+                g
+                for g in groups
+                if rows[g] <= GROUP_ROWS_PER_MEMBER * len(g) and rows[g] <= GROUP_ROWS
+            ),
+            key=lambda g: (rows[g], g),
         )
         if not groups:
             return

@@ -31,6 +31,11 @@ from .private import PrivateUse
 # mending a missed latency budget starts from no plan and gets four times as long. Limits on work
 # (branch-and-bound nodes), not time, so the search takes the same moves on any machine.
 BLOCK_NODES = 50
+# A group still missing its budgets whose re-solve model has more nonzeros than this is not
+# re-solved whole when a fallback placement meets its budgets: it takes that placement, and the
+# single and pair stages improve it. No node limit bounds the presolve and root of such models
+# (50-service benchmark, survive: region, loaded machine: a five-service group took 38 s).
+LATENCY_NONZEROS = 30_000
 STAGE_NAMES = {
     "latency": "services tied by latency budgets together",
     "single": "one service at a time",
@@ -91,6 +96,7 @@ class Neighbourhoods:
         gap: float,
         start: Placement | None = None,
         node_limit: int = BLOCK_NODES,
+        max_nonzeros: int | None = None,
     ) -> Placement | None:
         """New units and strategies for the block's services, or None when the solve found no plan.
         `start`: another placement of the block's services that meets the couplings, to start
@@ -123,6 +129,10 @@ class Neighbourhoods:
             ),
         )
         self.seconds["build_s"] += time.perf_counter() - t0
+        if max_nonzeros is not None:
+            nonzeros = sum(len(row) for row in built.prob.constraints.values())
+            if nonzeros > max_nonzeros:
+                return None
         warm = [(v.name, float(units.get(i, 0))) for i, v in built.n.items()]
         warm += [(u.name, 1.0 if r in where.get(s, ()) else 0.0) for (s, r), u in built.u.items()]
         warm += [
@@ -246,6 +256,7 @@ def coordinate_locally(
     solved again only after it or a partner changed. A group tied by latency budgets that the
     search could not mend in time takes its place from `fallback` (a plan that meets them)."""
     search = _Search(full, pruned, catalog, options, units, strategies)
+    search.fallback_ready = fallback is not None
     for stage in ("latency", "single", "pair"):
         for _ in range(3):  # a move elsewhere can make a dependency worth another look
             if time.perf_counter() > deadline:
@@ -280,6 +291,8 @@ class _Search:
         self.version = dict.fromkeys(full.services(), 0)
         self.solved: set[tuple[tuple[str, ...], tuple[int, ...]]] = set()
         self.moves = 0
+        self._cost_now: float | None = None  # the bill of `units`, once asked for
+        self.fallback_ready = False  # a placement meeting every budget is at hand
         # services tied by latency budgets move together: one alone may have no region near both
         # sides
         self.component = {s: group for group in latency_groups(full.spec) for s in group}
@@ -353,6 +366,7 @@ class _Search:
             # from the fallback's placement, which meets the budgets
             fallback if latency else None,
             BLOCK_NODES * (4 if latency else 1),
+            LATENCY_NONZEROS if latency and self.fallback_ready else None,
         )
         if out is None:
             return
@@ -366,12 +380,14 @@ class _Search:
         # A re-solve whose warm start the solver could not complete may stop at its node limit
         # dearer than where it started: only a cheaper whole plan is a move. (A block still
         # missing its budget moves whatever the cost: meeting it comes first.)
-        if (
-            not latency
-            and self._cost(units, strategies) >= self._cost(self.units, self.strategies) - 1e-9
-        ):
-            return
-        self.units, self.strategies = units, strategies
+        cost = None
+        if not latency:
+            cost = self._cost(units, strategies)
+            if self._cost_now is None:
+                self._cost_now = self._cost(self.units, self.strategies)
+            if cost >= self._cost_now - 1e-9:
+                return
+        self.units, self.strategies, self._cost_now = units, strategies, cost
         for b in block:
             self.version[b] += 1
         self.moves += 1
@@ -405,6 +421,7 @@ class _Search:
                 del self.units[i]
             self.units.update(take)
             self.strategies.update({s: fallback.strategies[s] for s in group})
+            self._cost_now = None
             for b in group:
                 self.version[b] += 1
             self.moves += 1
