@@ -490,3 +490,18 @@ def test_the_incident_story_and_library_notes_are_korean(
         _strings("ko")[f"status.{s}"] for s in ("ok", "degraded", "down", "recovering")
     )
     assert not any("untranslated" in r.getMessage() for r in caplog.records)
+
+
+def test_a_plan_that_survives_nothing_claims_no_recovery_on_learn(no_missing_keys: None) -> None:
+    """Issue 18: single-dc's services are down with their building; Learn must not show them as
+    "Active/active, RTO 1 min"."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"lang": "en", "example": "single-dc.yaml"})
+    at.run()
+    at.switch_page("app_pages/learn.py").run()
+    at.radio(key="learn_topic").set_value("dr").run()
+    _assert_clean(at)
+    assert any("survives nothing" in i.value for i in at.info)
+    ours = at.dataframe[-1].value
+    assert set(ours["strategy"]) == {"none (down until the failed regions return)"}
+    assert ours["rto_minutes"].isna().all()

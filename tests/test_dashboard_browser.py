@@ -237,7 +237,7 @@ def test_every_page_renders_in_both_languages(server: tuple[str, Path]) -> None:
 # repaired plan and its cost.
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
 WALK = ["plan", "compare", "whatif", "learn", ""]
-WALK_TIME_LIMIT = 10  # seconds per plan: the walk checks pages, not the solver's best
+WALK_TIME_LIMIT = 30  # seconds per plan: enough for global-saas on a busy machine, not its best
 NAN = re.compile(r"\bnan\b", re.IGNORECASE)
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z&]+")
 # Words that stay as they are in Korean text: names of companies, products, places and standards,

@@ -127,12 +127,24 @@ def dr(plan: Plan, req: data.PlanRequest) -> None:
         width="stretch",
     )
     st.markdown(t("learn.dr.yours"))
+    # a plan that survives nothing has no recovery to speak of: its services stop with their
+    # region, whatever strategy name the optimiser kept for them
+    recovers = plan.spec.policy.survive != "none"
+    if not recovers:
+        st.info(t("learn.dr.no_recovery"), icon=":material/info:")
+    strategies = data.catalog().strategies
     ours = [
         {
             "service": s.name,
-            "strategy": label("strategy", plan.strategies[s.name]),
-            "rto_minutes": data.catalog().strategies.at[plan.strategies[s.name], "rto_minutes"],
-            "rpo_minutes": data.catalog().strategies.at[plan.strategies[s.name], "rpo_minutes"],
+            "strategy": label("strategy", plan.strategies[s.name])
+            if recovers
+            else t("whatif.no_recovery"),
+            "rto_minutes": strategies.at[plan.strategies[s.name], "rto_minutes"]
+            if recovers
+            else None,
+            "rpo_minutes": strategies.at[plan.strategies[s.name], "rpo_minutes"]
+            if recovers
+            else None,
             "rto_target_minutes": s.rto_minutes,
             "rpo_target_minutes": s.rpo_minutes,
         }
