@@ -332,3 +332,30 @@ def test_a_crashing_solver_falls_back_to_the_other(
     assert plan.objective == pytest.approx(expected, rel=1e-6)
     if method == "monolithic":  # the one coupled solve says who answered
         assert any("HiGHS answered after CBC error" in n for n in plan.notes), plan.notes
+
+
+def _covering() -> pulp.LpProblem:
+    """A covering model that one node does not prove: 40 integers, six knapsack rows."""
+    prob = pulp.LpProblem("cover", pulp.LpMinimize)
+    xs = [pulp.LpVariable(f"x{k}", 0, 3, pulp.LpInteger) for k in range(40)]
+    prob += pulp.LpAffineExpression([(x, 10 + (k * 37) % 23 + 0.1 * k) for k, x in enumerate(xs)])
+    for j in range(6):
+        coefficients = [1 + (k * (j + 3) * 7919) % 17 for k in range(len(xs))]
+        prob += pulp.LpAffineExpression(list(zip(xs, coefficients, strict=True))) >= 97 + 13 * j
+    return prob
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_node_limit_stops_on_work_not_the_clock(solver: str) -> None:
+    """A solve stopped by its node limit is not marked as cut by the clock, whatever the time
+    limit, and two runs give the same answer (issue 17: the same input, the same plan)."""
+    options = SolverOptions(solver, 60.0, 0.0, 1, node_limit=1)
+    first = get_backend(solver).solve(_covering(), options)
+    again = get_backend(solver).solve(_covering(), options)
+    # stopped before its proof (177.70 is the optimum), by the node limit
+    assert first.status is SolveStatus.FEASIBLE and not first.clock_cut
+    assert (first.objective, first.bound, first.values) == (
+        again.objective,
+        again.bound,
+        again.values,
+    )
