@@ -17,8 +17,11 @@
    (a group not mended in time takes its seated places), then each service and each linked pair
    with its partners fixed, warm-started so no move makes the plan worse; every re-solve uses the
    one model builder (`neighbourhood.py`);
-5. with time left, one coupled model (unpruned when small) is solved warm-started from the best
-   verified plan; its bound counts only when nothing was pruned (`coupled.py`).
+5. with the gap still open, one coupled model (unpruned when small, skipped when large) is solved
+   warm-started from the best verified plan; its bound counts only when nothing was pruned
+   (`coupled.py`).
+Every solve stops at a work limit (branch-and-bound nodes), never on the clock, so the same input
+gives the same plan on any machine; `time_limit` is a safety net, and a run that reaches it says so.
 `monolithic`: the single coupled model, the reference (`coupled.py`).
 
 When the solver proves there is no plan, `diagnose.py` says which requirements conflict.

@@ -9,9 +9,14 @@ each skipped once a plan is verified within the requested gap of the lower bound
 3. groups tied by latency budgets seated within their budgets and bounded jointly (`latency`),
    then the neighbourhood search over dependencies (`neighbourhood`); the cheapest verified plan
    of those tried goes on;
-4. with time left, the coupled model warm-started from that plan (`coupled`).
+4. with the gap still open, the coupled model warm-started from that plan (`coupled`).
 
-This module decides only the order, how long each stage may take, and what it reports; the
+Besides, costly dependencies are bounded as pairs, and `max_providers` is handled exactly: every
+subset of providers bounded and planned, the later stages kept within the most promising one.
+Every solve stops at a work limit, so the plan does not depend on the machine's speed; the
+deadline is a safety net only.
+
+This module decides only the order, how much work each stage may do, and what it reports; the
 `Incumbent` (the best plan so far and the proven bound) is what passes from stage to stage.
 """
 
