@@ -1,0 +1,537 @@
+"""An outside reviewer's checks: the CLI's JSON read against docs/json.md, and the plan re-checked
+against docs/model.md "The rules a plan must meet" by a small checker written here from the JSON,
+the spec and the catalog's CSV files alone (it imports nothing of planner.analysis, the model or
+the optimiser), then the other commands' output and a corpus of mistaken input.
+
+Each bundled example is planned once per module, through the command line as a user would.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+CATALOG = ROOT / "catalogs"
+EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
+SLOW_EXAMPLES = {"global-saas"}  # about 20 s on its own
+CENT = 0.005
+COMPUTE_TOLERANCE = 1e-6
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def mcplan(*args: str, cwd: Path | None = None, timeout: int = 300) -> Run:
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _refuse_constant(name: str) -> float:
+    raise AssertionError(f"the JSON holds {name}, which docs/json.md promises never to print")
+
+
+def strict_json(text: str) -> Any:
+    """json.loads that fails on NaN and Infinity instead of reading them."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def example_param(name: str) -> Any:
+    marks = [pytest.mark.slow] if name in SLOW_EXAMPLES else []
+    return pytest.param(name, marks=marks, id=name)
+
+
+EXAMPLE_PARAMS = [example_param(n) for n in EXAMPLE_NAMES]
+
+
+@pytest.fixture(scope="module")
+def planned() -> Callable[[str], dict[str, Any]]:
+    """The JSON of `mcplan plan NAME --format json`, planned once per example per module."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def get(name: str) -> dict[str, Any]:
+        if name not in cache:
+            run = mcplan("plan", name, "--format", "json")
+            assert run.code == 0, run.stderr
+            assert "Traceback" not in run.stderr
+            cache[name] = strict_json(run.stdout)
+        return cache[name]
+
+    return get
+
+
+def spec_of(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+# ------------------------------------------------------------------ the catalog, read as CSV
+@dataclass(frozen=True)
+class Region:
+    provider: str
+    jurisdiction: str
+    zones: int
+    site: str
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def catalog_regions() -> dict[str, Region]:
+    out: dict[str, Region] = {}
+    for path in sorted(CATALOG.glob("*/regions.csv")):
+        provider = path.parent.name
+        for row in _read_csv(path):
+            rid = f"{provider}/{row['region']}"
+            site = row.get("site") or ""
+            out[rid] = Region(provider, row["jurisdiction"], int(float(row["zones"] or 0)), site)
+    sites = yaml.safe_load((CATALOG / "openstack" / "sites.yaml").read_text(encoding="utf-8"))
+    for s in sites["sites"]:
+        rid = f"openstack/{s['site']}"
+        out[rid] = Region("openstack", s["jurisdiction"], int(s.get("zones", 1)), "")
+    # a region without a shared site is its own failure domain
+    return {
+        rid: Region(r.provider, r.jurisdiction, r.zones, r.site or rid) for rid, r in out.items()
+    }
+
+
+def catalog_strategies() -> dict[str, tuple[float, float, bool]]:
+    """strategy -> (compute fraction alpha, data fraction beta, backup copies allowed)."""
+    return {
+        row["strategy"]: (
+            float(row["compute_fraction"]),
+            float(row["data_fraction"]),
+            row["backup_copies"].strip().lower() == "true",
+        )
+        for row in _read_csv(CATALOG / "strategies.csv")
+    }
+
+
+def multi_writer_skus() -> set[tuple[str, str]]:
+    return {
+        (row["provider"], row["sku"])
+        for row in _read_csv(CATALOG / "writers.csv")
+        if row["writers"].strip() == "multi"
+    }
+
+
+def global_saas_skus() -> set[tuple[str, str]]:
+    return {
+        (row["provider"], row["sku"])
+        for row in _read_csv(CATALOG / "saas_scope.csv")
+        if row["scope"].strip() == "global"
+    }
+
+
+REGIONS = catalog_regions()
+STRATEGIES = catalog_strategies()
+DATA = "storage_gb"
+MAIN_ORDER = ("vcpu", "requests_m", "users", "lb", "mem_gib", "storage_gb")
+
+
+# ------------------------------------------------------------------ the independent checker
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    lost: frozenset[str]  # regions lost whole
+    zone_of: str | None  # a multi-zone region that loses one zone
+
+
+def failures(policy: dict[str, Any], used: set[str]) -> list[Failure]:
+    """docs/spec.md "What `survive` means", over the regions the plan uses."""
+    survive = policy["survive"]
+    if survive == "none":
+        return []
+    if survive == "provider":
+        by: dict[str, set[str]] = defaultdict(set)
+        for r in used:
+            by[REGIONS[r].provider].add(r)
+        return [Failure(f"provider {p}", frozenset(rs), None) for p, rs in sorted(by.items())]
+    if survive == "site":
+        by = defaultdict(set)
+        for r in used:
+            by[REGIONS[r].site].add(r)
+        # a site takes every catalog region on it, used or not: only the used ones matter here
+        return [Failure(f"site {s}", frozenset(rs), None) for s, rs in sorted(by.items())]
+    if survive == "zone":
+        return [
+            Failure(f"zone of {r}", frozenset(), r)
+            if REGIONS[r].zones >= 2
+            else Failure(f"zone of {r}", frozenset({r}), None)
+            for r in sorted(used)
+        ]
+    assert survive == "region", survive
+    return [Failure(f"region {r}", frozenset({r}), None) for r in sorted(used)]
+
+
+def units_left(row: dict[str, Any], failure: Failure | None) -> int:
+    if failure is None:
+        return int(row["units"])
+    if row["region"] in failure.lost:
+        return 0
+    if row["region"] == failure.zone_of:
+        zones = REGIONS[row["region"]].zones
+        return int(row["units"]) - math.ceil(int(row["units"]) / zones)
+    return int(row["units"])
+
+
+def main_resource(demand: dict[str, float]) -> str:
+    return next(r for r in MAIN_ORDER if demand.get(r, 0) > 0)
+
+
+def is_global(rows: list[dict[str, Any]]) -> bool:
+    scope = global_saas_skus()
+    return bool(rows) and all((r["provider"], r["sku"]) in scope for r in rows)
+
+
+def single_writer(service: dict[str, Any], spec_service: dict[str, Any], rows: list[Any]) -> bool:
+    if not spec_service.get("stateful") or service["category"] not in ("db.relational", "cache"):
+        return False
+    main = main_resource(service["demand"])
+    serving = [r for r in rows if r["capacity"]["per_unit"].get(main, 0) > 0]
+    multi = multi_writer_skus()
+    return not all((r["provider"], r["sku"]) in multi for r in serving)
+
+
+def violations(plan: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """What the plan breaks among the rules that need no latency model: residency, excluded
+    regions and providers, the provider limit, capacity in normal operation and after each
+    failure (rule 4), and the single writer's one region (rule 3)."""
+    found: list[str] = []
+    policy = plan["policy"]
+    rows_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in plan["placements"]:
+        rows_of[row["service"]].append(row)
+        if row["region"] not in REGIONS:
+            found.append(f"{row['service']}: unknown region {row['region']}")
+    used = {row["region"] for row in plan["placements"]}
+    providers = {REGIONS[r].provider for r in used if r in REGIONS}
+    if policy.get("max_providers") is not None and len(providers) > policy["max_providers"]:
+        found.append(f"{len(providers)} providers, limit {policy['max_providers']}")
+    for r in used & set(policy.get("exclude_regions") or []):
+        found.append(f"excluded region {r} used")
+    for p in providers & set(policy.get("exclude_providers") or []):
+        found.append(f"excluded provider {p} used")
+    spec_services = {s["name"]: s for s in spec["services"]}
+    scenarios: list[Failure | None] = [None, *failures(policy, used)]
+    for service in plan["services"]:
+        name, demand = service["name"], service["demand"]
+        rows = rows_of[name]
+        residency = set(service["residency"])
+        for row in rows:
+            if residency and REGIONS[row["region"]].jurisdiction not in residency:
+                found.append(f"{name}: {row['region']} is outside {sorted(residency)}")
+        alpha, beta, backups = STRATEGIES[service["strategy"]]
+        writer = single_writer(service, spec_services[name], rows)
+        global_saas = is_global(rows)
+        for failure in scenarios:
+            if failure is not None and global_saas and not failure.name.startswith("provider"):
+                continue
+            label = "normal operation" if failure is None else failure.name
+            for res, d in demand.items():
+                if d <= 0:
+                    continue
+                if res == DATA:
+                    counted = [r for r in rows if r["role"] != "backup" or backups]
+                    need = d if failure is None else beta * d
+                else:
+                    counted = [r for r in rows if r["role"] != "backup"]
+                    need = d if failure is None else alpha * d
+                left = sum(
+                    units_left(r, failure) * r["capacity"]["per_unit"].get(res, 0.0)
+                    for r in counted
+                )
+                if left < need * (1 - COMPUTE_TOLERANCE) - COMPUTE_TOLERANCE:
+                    found.append(f"{name}, {label}: {res} {left:g} < {need:g}")
+            if writer:
+                need_share = 1.0 if failure is None else alpha
+                by_region: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+                for r in rows:
+                    if r["role"] == "backup":
+                        continue
+                    for res, cap in r["capacity"]["per_unit"].items():
+                        by_region[r["region"]][res] += units_left(r, failure) * cap
+                compute = [res for res, d in demand.items() if d > 0 and res != DATA]
+                if need_share > 0 and not any(
+                    all(
+                        have[res] >= need_share * demand[res] * (1 - COMPUTE_TOLERANCE)
+                        for res in compute
+                    )
+                    for have in by_region.values()
+                ):
+                    found.append(f"{name}, {label}: no one region holds the writer's share")
+    return found
+
+
+# ------------------------------------------------------------------ docs/json.md, field by field
+NUMBER = (int, float)
+TOP_KEYS: dict[str, Any] = {
+    "schema_version": int,
+    "status": str,
+    "app": str,
+    "objective_usd_per_month": NUMBER,
+    "bound_usd_per_month": (*NUMBER, type(None)),
+    "gap": (*NUMBER, type(None)),
+    "cost_breakdown_usd_per_month": dict,
+    "traffic_invoice_usd_per_month": (*NUMBER, type(None)),
+    "policy": dict,
+    "services": list,
+    "placements": list,
+    "fees": list,
+    "traffic": list,
+    "trust": (list, type(None)),
+    "providers": list,
+    "regions": list,
+    "verification": dict,
+    "availability": (dict, type(None)),
+    "solve": dict,
+    "notes": list,
+}
+BREAKDOWN = (
+    "compute",
+    "storage",
+    "standby",
+    "fees",
+    "internet_egress",
+    "replication",
+    "dependency_traffic",
+)
+PLACEMENT_KEYS: dict[str, Any] = {
+    "service": str,
+    "provider": str,
+    "region": str,
+    "sku": str,
+    "offering": str,
+    "category": str,
+    "tier": str,
+    "role": str,
+    "units": int,
+    "capacity": dict,
+    "usd_per_unit_month": NUMBER,
+    "usd_per_month": NUMBER,
+}
+TRAFFIC_KEYS: dict[str, Any] = {
+    "kind": str,
+    "service": str,
+    "flow": str,
+    "source_region": str,
+    "destination": str,
+    "gb_per_month": NUMBER,
+    "usd_per_gb": NUMBER,
+    "usd_per_month": NUMBER,
+    "usd_invoice": NUMBER,
+}
+TRUST_KEYS = (
+    "provider",
+    "usd_per_month",
+    "unverified_usd",
+    "chargeback_usd",
+    "traffic_usd",
+    "unverified_share",
+    "chargeback_share",
+)
+SERVICE_KEYS: dict[str, Any] = {
+    "name": str,
+    "category": str,
+    "demand": dict,
+    "strategy": str,
+    "rto_minutes": (*NUMBER, type(None)),
+    "rpo_minutes": (*NUMBER, type(None)),
+    "residency": list,
+    "user_facing": bool,
+}
+POLICY_KEYS = (
+    "survive",
+    "availability_target",
+    "max_providers",
+    "budget_per_month",
+    "exclude_regions",
+    "exclude_providers",
+    "private_share_min",
+)
+RESOURCES = {"vcpu", "mem_gib", "storage_gb", "requests_m", "users", "lb"}
+
+
+def has_type(value: Any, kind: Any) -> bool:
+    if (
+        isinstance(value, bool)
+        and kind is not bool
+        and bool not in (kind if isinstance(kind, tuple) else (kind,))
+    ):
+        return False
+    return isinstance(value, kind)
+
+
+def typed(row: dict[str, Any], keys: dict[str, Any], where: str) -> None:
+    for key, kind in keys.items():
+        assert key in row, f"{where}: `{key}` missing"
+        assert has_type(row[key], kind), f"{where}.{key}: {row[key]!r} is not {kind}"
+
+
+def cents(a: float, b: float) -> bool:
+    return abs(a - b) <= CENT
+
+
+def documented_json_keys() -> str:
+    return (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+
+
+def iter_numbers(value: Any) -> Iterator[float]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from iter_numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from iter_numbers(v)
+    elif isinstance(value, float):
+        yield value
+
+
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
+def test_plan_json_matches_docs_json_md(
+    planned: Callable[[str], dict[str, Any]], name: str
+) -> None:
+    plan = planned(name)
+    typed(plan, TOP_KEYS, "plan")
+    assert plan["schema_version"] == 2
+    assert plan["status"] in ("optimal", "feasible", "feasible_time_limit")
+    assert all(math.isfinite(x) for x in iter_numbers(plan))
+    assert set(plan["policy"]) >= set(POLICY_KEYS)
+    for i, s in enumerate(plan["services"]):
+        typed(s, SERVICE_KEYS, f"services[{i}]")
+        assert set(s["demand"]) <= RESOURCES and all(v > 0 for v in s["demand"].values())
+    for i, p in enumerate(plan["placements"]):
+        typed(p, PLACEMENT_KEYS, f"placements[{i}]")
+        assert p["role"] in ("active", "primary", "standby", "backup")
+        assert p["tier"] in ("IaaS", "PaaS", "SaaS")
+        assert p["offering"] == f"{p['region']}/{p['sku']}"
+        assert p["region"].split("/")[0] == p["provider"]
+    for i, t in enumerate(plan["traffic"]):
+        typed(t, TRAFFIC_KEYS, f"traffic[{i}]")
+        assert t["kind"] in ("internet", "dependency", "reply", "replication")
+    for i, f in enumerate(plan["fees"]):
+        typed(
+            f,
+            {"service": str, "region": str, "category": str, "usd_per_month": NUMBER},
+            f"fees[{i}]",
+        )
+    for row in plan["trust"] or []:
+        assert set(TRUST_KEYS) <= set(row)
+    availability = plan["availability"]
+    if availability is not None:
+        assert availability["method"] in ("exact", "monte_carlo")
+        assert 0 <= availability["availability_pct"] <= 100
+        if availability["method"] == "exact":
+            assert availability["confidence_interval"] is None
+    verification = plan["verification"]
+    assert verification["ok"] is True and verification["violations"] == []
+    assert isinstance(verification["scenarios_checked"], int)
+    solve = plan["solve"]
+    assert solve["method"] in ("decomposed", "monolithic") and solve["solver"] in ("highs", "cbc")
+    doc = documented_json_keys()
+    for key in solve["timings_s"]:
+        assert f"`{key}`" in doc, f"solve.timings_s.{key} is not in docs/json.md"
+
+
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
+def test_plan_json_adds_up_to_the_cent(planned: Callable[[str], dict[str, Any]], name: str) -> None:
+    plan = planned(name)
+    lines = plan["cost_breakdown_usd_per_month"]
+    assert cents(lines["total"], sum(lines[k] for k in BREAKDOWN))
+    assert cents(plan["objective_usd_per_month"], lines["total"])
+    assert cents(plan["verification"]["cost_usd_per_month"], plan["objective_usd_per_month"])
+    for p in plan["placements"]:
+        assert cents(p["units"] * p["usd_per_unit_month"], p["usd_per_month"]), p
+        per_unit, total = p["capacity"]["per_unit"], p["capacity"]["total"]
+        assert set(per_unit) == set(total)
+        for res, cap in per_unit.items():
+            assert math.isclose(cap * p["units"], total[res], rel_tol=1e-9, abs_tol=1e-6), p
+    placed = sum(p["usd_per_month"] for p in plan["placements"])
+    assert cents(lines["compute"] + lines["storage"] + lines["standby"], placed)
+    standby = sum(
+        p["usd_per_month"] for p in plan["placements"] if p["role"] in ("standby", "backup")
+    )
+    assert cents(lines["standby"], standby)
+    assert cents(lines["fees"], sum(f["usd_per_month"] for f in plan["fees"]))
+    by_kind: dict[str, float] = defaultdict(float)
+    for t in plan["traffic"]:
+        assert cents(t["gb_per_month"] * t["usd_per_gb"], t["usd_per_month"]), t
+        by_kind[t["kind"]] += t["usd_per_month"]
+    assert cents(lines["internet_egress"], by_kind["internet"])
+    assert cents(lines["replication"], by_kind["replication"])
+    assert cents(lines["dependency_traffic"], by_kind["dependency"] + by_kind["reply"])
+    invoice = plan["traffic_invoice_usd_per_month"]
+    if invoice is not None:
+        assert cents(invoice, sum(t["usd_invoice"] for t in plan["traffic"]))
+    if plan["bound_usd_per_month"] is not None and plan["objective_usd_per_month"] > 0:
+        objective, bound = plan["objective_usd_per_month"], plan["bound_usd_per_month"]
+        assert bound <= objective + CENT
+        assert math.isclose(plan["gap"], max(0.0, (objective - bound) / objective), abs_tol=1e-7)
+    trust = plan["trust"]
+    if trust:
+        total = trust[-1]
+        assert total["provider"] == "total"
+        assert cents(total["usd_per_month"], plan["objective_usd_per_month"])
+        for field in ("usd_per_month", "unverified_usd", "chargeback_usd", "traffic_usd"):
+            assert cents(total[field], sum(r[field] for r in trust[:-1])), field
+        for r in trust:
+            if r["usd_per_month"] > 0:
+                assert math.isclose(
+                    r["unverified_share"], r["unverified_usd"] / r["usd_per_month"], abs_tol=1e-5
+                )
+    assert plan["providers"] == sorted({p["provider"] for p in plan["placements"]})
+    assert plan["regions"] == sorted({p["region"] for p in plan["placements"]})
+    order = [(p["service"], p["role"], p["region"], p["sku"]) for p in plan["placements"]]
+    assert order == sorted(order)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
+def test_independent_checker_agrees_with_the_verifier(
+    planned: Callable[[str], dict[str, Any]], name: str
+) -> None:
+    """The planner's verifier said ok; a checker written from docs/model.md alone agrees."""
+    plan = planned(name)
+    assert plan["verification"]["ok"]
+    assert violations(plan, spec_of(name)) == []
+
+
+def test_the_checker_can_fail(planned: Callable[[str], dict[str, Any]]) -> None:
+    """Remove the standby site of kr-ecommerce's database and the checker sees the loss."""
+    plan = json.loads(json.dumps(planned("kr-ecommerce")))
+    plan["placements"] = [
+        p
+        for p in plan["placements"]
+        if not (p["service"] == "orders-db" and p["role"] == "standby")
+    ]
+    found = violations(plan, spec_of("kr-ecommerce"))
+    assert any(v.startswith("orders-db, region openstack/seoul-dc1") for v in found), found
+    plan["policy"]["max_providers"] = 1
+    plan["policy"]["exclude_regions"] = ["naver/KR"]
+    found = violations(plan, spec_of("kr-ecommerce"))
+    assert any("providers, limit 1" in v for v in found)
+    assert "excluded region naver/KR used" in found
