@@ -190,7 +190,9 @@ def _run_one(config: Config) -> dict[str, Any]:
             timeout=900,
         )
         for key, value in hand.items():
-            if key == "baselines" or key.startswith(("whatif", "availability", "analysed")):
+            if key in ("baselines", "instance", "private_site_vcpu", "regions") or key.startswith(
+                ("whatif", "availability", "analysed")
+            ):
                 row[key] = value
     return row
 
