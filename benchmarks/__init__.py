@@ -2,7 +2,7 @@
 in docs/benchmarks.md.
 
 Where things are:
-  * `generate`: seeded instances (a catalog and a spec of N services);
+  * `generate`: seeded instances (a catalog and a spec of N services) of six families;
   * `baselines`: the plans a person would draw by hand, verified;
   * `run`: the configurations of a run, and running one (timed phases, analyses, baselines);
   * `isolate`: each configuration in a fresh process; killed or crashed runs become rows;
