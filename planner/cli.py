@@ -128,13 +128,16 @@ def _catalog(args: argparse.Namespace) -> Catalog:
     return load_catalog(args.catalog)
 
 
-def check_output(out: str | Path, force: bool, protect: Sequence[Path] = ()) -> Path:
+def check_output(
+    out: str | Path, force: bool, protect: Sequence[Path] = (), option: str = "--out"
+) -> Path:
     """Why --out cannot be written, before any work is done (a refusal after a minute of
     solving wastes the minute): an input file, an existing file without --force, a folder, a
-    missing folder, or a place where no file can be created (read-only, /proc, /sys)."""
+    missing folder, or a place where no file can be created (read-only, /proc, /sys). `option`
+    is how the user named the file (`--out`, or `--to infracost` for an export)."""
     path = Path(out)
     if any(path.resolve() == Path(p).resolve() for p in protect):
-        raise OutputExistsError(f"--out {path} is one of the input files; choose another name")
+        raise OutputExistsError(f"{option} {path} is one of the input files; choose another name")
     if path.is_dir():
         raise OutputExistsError(f"{path} is a folder; give a file name")
     if path.exists() and not force:
@@ -151,7 +154,7 @@ def check_output(out: str | Path, force: bool, protect: Sequence[Path] = ()) -> 
         os.unlink(probe)
     except OSError as exc:
         raise OutputExistsError(
-            f"cannot write to the folder {path.parent} ({exc.strerror}); choose another --out"
+            f"cannot write to the folder {path.parent} ({exc.strerror}); choose another {option}"
         ) from None
     return path
 
@@ -380,10 +383,13 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             ),
         ]
         if len(impact.users):
-            lines += ["", "Users:", table_text(impact.users)]
+            lines += ["", "Users:", table_text(impact.users, digits=6)]
         if len(impact.dependencies):
-            lines += ["", "Dependency latency:", table_text(impact.dependencies)]
-        lines.append(f"Failover egress: {sm['failover_egress_usd_per_month']:+,.2f} USD/month")
+            lines += ["", "Dependency latency:", table_text(impact.dependencies, digits=6)]
+        lines.append(
+            "Failover egress, change from normal operation: "
+            f"{sm['failover_egress_usd_per_month']:+,.2f} USD/month"
+        )
         lines += [f"Note: {n}" for n in sm["notes"]]
         if fixed is not None and fixed.plan is None:
             lines += ["", f"Repair: {fixed.policy_note}"]

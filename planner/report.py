@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .catalog.columns import RESOURCES
@@ -211,6 +212,17 @@ def plan_to_text(plan: Plan, availability: Any = None) -> str:
     return "\n".join(lines)
 
 
+def _unknown_for_infinite(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose infinite numbers are missing: the tables mark "nothing reachable" (the
+    latency to a service that is down) as infinite, which JSON prints as null; text and CSV
+    show it the same way, as unknown, and never as `inf`."""
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype.kind == "f":
+            shown[col] = shown[col].where(np.isfinite(shown[col]))
+    return shown
+
+
 def table_text(df: pd.DataFrame, cents: tuple[str, ...] = (), digits: int | None = None) -> str:
     """A text table; unknown cells print as n/a. With `digits`, every other number has at most
     that many significant digits, and the money columns in `cents` are written to the cent."""
@@ -218,7 +230,7 @@ def table_text(df: pd.DataFrame, cents: tuple[str, ...] = (), digits: int | None
         return "(no rows)"
     # a count column with a missing cell turns float in pandas (2 shows as 2.0): show the whole
     # numbers it holds as such, and the missing cells as n/a
-    shown = df.copy()
+    shown = _unknown_for_infinite(df)
     for col in shown.columns:
         values = shown[col]
         present = values.dropna()
@@ -235,7 +247,7 @@ def table_text(df: pd.DataFrame, cents: tuple[str, ...] = (), digits: int | None
 def table_csv(df: pd.DataFrame, cents: tuple[str, ...] = ()) -> str:
     """CSV with every number at most 6 significant digits, except the money columns in `cents`,
     written to the cent (docs/json.md): 6 digits alone would print $13,239.98 as 13240."""
-    shown = df.copy()
+    shown = _unknown_for_infinite(df)
     for col in cents:
         if col in shown.columns:
             shown[col] = [

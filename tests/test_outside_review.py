@@ -535,3 +535,86 @@ def test_the_checker_can_fail(planned: Callable[[str], dict[str, Any]]) -> None:
     found = violations(plan, spec_of("kr-ecommerce"))
     assert any("providers, limit 1" in v for v in found)
     assert "excluded region naver/KR used" in found
+
+
+# ------------------------------------------------------------------ exports of every example
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
+def test_every_example_exports_with_its_cost(
+    planned: Callable[[str], dict[str, Any]], name: str
+) -> None:
+    """The Infracost bill of every example is its objective to the cent; Terraform writes a
+    folder per provider the plan uses."""
+    from planner.interop import export_infracost, export_terraform
+
+    plan = planned(name)
+    bill = export_infracost(plan)
+    assert cents(float(bill["totalMonthlyCost"]), plan["objective_usd_per_month"])
+    folders = {path.split("/")[0] for path in export_terraform(plan) if "/" in path}
+    assert folders == set(plan["providers"])
+
+
+# ------------------------------------------------------------------ the other commands' output
+def _no_unknown_words(text: str) -> None:
+    """A text table says n/a for what is unknown, never Python's nan or inf."""
+    words = set(text.replace(",", " ").split())
+    assert not words & {"nan", "NaN", "inf", "-inf", "Infinity"}, text
+
+
+def test_whatif_of_a_lost_site_is_honest_json_and_text() -> None:
+    """single-dc loses everything in the Pangyo replay: users and dependencies have no latency
+    after it; JSON says null and the text n/a (it printed `inf` before)."""
+    as_json = mcplan("whatif", "single-dc", "--incident", "pangyo-2022", "--format", "json")
+    assert as_json.code == 0, as_json.stderr
+    data = strict_json(as_json.stdout)
+    assert data["failure"]["survived"] is False
+    assert [u["after_ms"] for u in data["users"]] == [None]
+    assert all(d["after_ms"] is None for d in data["dependencies"])
+    text = mcplan("whatif", "single-dc", "--incident", "pangyo-2022")
+    assert text.code == 0, text.stderr
+    _no_unknown_words(text.stdout)
+    assert "Failover egress, change from normal operation: -" in text.stdout
+
+
+def test_whatif_replan_costs_match_the_plans(planned: Callable[[str], dict[str, Any]]) -> None:
+    run = mcplan(
+        "whatif", "kr-ecommerce", "--fail", "openstack/seoul-dc1", "--replan", "--format", "json"
+    )
+    assert run.code == 0, run.stderr
+    data = strict_json(run.stdout)
+    replan = data["replan"]
+    assert cents(
+        replan["cost_before_usd_per_month"], planned("kr-ecommerce")["objective_usd_per_month"]
+    )
+    assert cents(replan["cost_after_usd_per_month"], replan["plan"]["objective_usd_per_month"])
+    assert "openstack/seoul-dc1" not in replan["plan"]["regions"]
+    assert replan["plan"]["verification"]["ok"] is True
+    for row in replan["migration"]:
+        assert row["gb"] >= 0 and row["usd"] >= 0 and row["hours"] >= 0
+
+
+def test_region_sweep_csv_has_no_unknown_words() -> None:
+    run = mcplan("whatif", "kr-ecommerce", "--sweep", "region", "--format", "csv")
+    assert run.code == 0, run.stderr
+    rows = list(csv.DictReader(run.stdout.splitlines()))
+    assert rows and all(r["survived"] == "True" for r in rows)
+    _no_unknown_words(run.stdout)
+
+
+@pytest.mark.slow
+def test_compare_and_frontier_agree_with_the_plan(
+    planned: Callable[[str], dict[str, Any]],
+) -> None:
+    objective = planned("kr-ecommerce")["objective_usd_per_month"]
+    compare = mcplan("compare", "kr-ecommerce", "--format", "json", timeout=900)
+    assert compare.code == 0, compare.stderr
+    rows = {r["strategy"]: r for r in strict_json(compare.stdout)}
+    assert cents(rows["optimal"]["usd_per_month"], objective)
+    assert all(r["usd_per_month"] >= objective - CENT for r in rows.values() if r["usd_per_month"])
+    frontier = mcplan("frontier", "kr-ecommerce", "--x", "availability", "--format", "json")
+    assert frontier.code == 0, frontier.stderr
+    points = {r["requirement"]: r for r in strict_json(frontier.stdout)}
+    assert cents(points["survive region"]["usd_per_month"], objective)
+    costs = [
+        points[f"survive {s}"]["usd_per_month"] for s in ("none", "zone", "region", "provider")
+    ]
+    assert costs == sorted(costs)

@@ -209,6 +209,12 @@ def _export_target(values: list[str]) -> tuple[str, str | None]:
     from ..errors import did_you_mean
 
     kind = values[0]
+    if kind == "infracost-diff":
+        raise InputError(
+            "--to `infracost-diff` is not an export format: a diff compares two strategies, "
+            "so it comes from `mcplan compare SPEC --strategies BASE,HEAD --format infracost-diff`"
+            "; `--to infracost` writes one plan's bill"
+        )
     if kind not in EXPORT_TARGETS:
         raise InputError(f"--to `{kind}` is not a format: {did_you_mean(kind, EXPORT_TARGETS)}")
     if len(values) > 2:
@@ -280,8 +286,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"--to {args.to} writes a folder: give it after the plan, e.g. "
             f"`mcplan export {source} --to {args.to} {args.to}-out/`"
         )
+    named = f"--to {args.to}"
     if args.to == "infracost" and args.target:
-        check_output(args.target, args.force, [source])  # before reading: a refusal costs nothing
+        # before reading: a refusal costs nothing
+        check_output(args.target, args.force, [source], option=named)
     plan = check_plan(read_json(source), str(source))
     if args.to == "terraform":
         write_files(Path(args.target), export_terraform(plan), args.force, [source])
@@ -290,7 +298,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(export_infracost(plan), indent=2, ensure_ascii=False) + "\n"
         if args.target:
-            path = check_output(args.target, args.force, [source])
+            path = check_output(args.target, args.force, [source], option=named)
             _atomic_write(path, text)
             print(f"wrote {path}", file=sys.stderr)
         else:

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import InputError, Problem
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024
+SCHEMA_VERSION = 2  # the plan JSON the exporters read (planner.report.plan_to_dict)
 HOW = "write it with `mcplan plan SPEC --format json --out plan.json`"
 
 
@@ -22,21 +23,40 @@ def read_json(path: Path, how: str = HOW) -> Any:
     if path.stat().st_size > MAX_PLAN_BYTES:
         raise InputError([Problem(str(path), "", "", "larger than 64 MiB", fix=how)])
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError([Problem(str(path), "", "", "not UTF-8 text", fix=how)]) from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
+        instead = _what_else(text) if how == HOW else None
         raise InputError(
             [
                 Problem(
                     str(path),
                     f"line {exc.lineno}, column {exc.colno}",
                     "",
-                    f"not JSON ({exc.msg})",
+                    f"not JSON ({exc.msg})" if instead is None else f"not JSON: {instead}",
                     fix=how,
                 )
             ]
         ) from None
+
+
+# the first line of a plan's CSV (docs/json.md) and the keys that only a spec has at its top
+_PLAN_CSV_HEADER = "service,provider,region,sku,"
+_SPEC_KEYS = ("app:", "services:", "policy:", "users:", "dependencies:")
+
+
+def _what_else(text: str) -> str | None:
+    """What a file given as a plan's JSON seems to be instead, when it is one of ours."""
+    lines = [ln.strip() for ln in text.lstrip("\ufeff").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith("#")]
+    if lines and lines[0].startswith(_PLAN_CSV_HEADER):
+        return "this is a plan's CSV (`--format csv`), which has no traffic, fees or totals"
+    if any(ln.startswith(_SPEC_KEYS) for ln in lines[:200]):
+        return "this looks like a spec (YAML); plan it first"
+    return None
 
 
 # what the exporters read of each row, and the JSON type each must have (docs/json.md)
@@ -84,6 +104,21 @@ def check_plan(data: Any, source: str = "plan") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError([Problem(source, "", "", "the top level must be a JSON object", fix=HOW)])
     problems: list[Problem] = []
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        # version 1 billed traffic in an `egress` table the exporters do not read: its bill
+        # would silently miss the traffic
+        problems.append(
+            Problem(
+                source,
+                "schema_version",
+                "",
+                f"the exporters read plans of schema version {SCHEMA_VERSION} (docs/json.md)",
+                value=version,
+                fix="plan the spec again with this mcplan: "
+                "`mcplan plan SPEC --format json --out plan.json`",
+            )
+        )
     if "resource_changes" in data or "planned_values" in data:
         problems.append(
             Problem(

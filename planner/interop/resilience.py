@@ -40,6 +40,7 @@ NOT_MODELLED = ("Software", "Hardware")
 DATA_LOCATIONS = ("AnyLocation", "SameContinent", "SameCountry")
 TOP_KEYS = ("policyName", "policyDescription", "tier", "dataLocationConstraint", "home", "policy")
 TARGET_KEYS = ("rtoInSecs", "rpoInSecs")
+_EXAMPLE_TARGET = "{rtoInSecs: 3600, rpoInSecs: 300}"  # an hour to recover, five minutes lost
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def parse_resilience_policy(
             "",
             "must be a mapping with `policy` (and `dataLocationConstraint`)",
             type(data).__name__,
+            fix=f"write e.g. `resilience_policy: {{policy: {{Region: {_EXAMPLE_TARGET}}}}}`",
         )
         raise SpecError(problems)
     for key in data:
@@ -146,7 +148,12 @@ def parse_resilience_policy(
                 )
                 continue
             if not isinstance(target, Mapping):
-                problem(path, "must be a mapping of rtoInSecs and rpoInSecs", type(target).__name__)
+                problem(
+                    path,
+                    "must be a mapping of rtoInSecs and rpoInSecs",
+                    type(target).__name__,
+                    fix=f"write e.g. `{kind}: {_EXAMPLE_TARGET}`",
+                )
                 continue
             for key in target:
                 if key not in TARGET_KEYS:
