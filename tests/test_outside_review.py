@@ -618,3 +618,295 @@ def test_compare_and_frontier_agree_with_the_plan(
         points[f"survive {s}"]["usd_per_month"] for s in ("none", "zone", "region", "provider")
     ]
     assert costs == sorted(costs)
+
+
+# ------------------------------------------------------------------ mistaken and hostile input
+def run_here(args: tuple[str, ...], cwd: Path) -> Run:
+    """`mcplan ARGS` in `cwd` through planner.cli.main, as `python -m planner` runs it, with
+    argparse's exits and any escaping exception (written as the traceback a user would see)."""
+    import io
+    import os
+    import traceback
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from planner.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 2
+            except BaseException:  # noqa: BLE001 - what would reach the user as a traceback
+                err.write(traceback.format_exc())
+                code = 1
+    finally:
+        os.chdir(here)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def _spec_with(change: Callable[[dict[str, Any]], None]) -> str:
+    spec = spec_of("kr-ecommerce")
+    change(spec)
+    return yaml.safe_dump(spec, sort_keys=False)
+
+
+def _set(*path: Any, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(spec: dict[str, Any]) -> None:
+        node: Any = spec
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return change
+
+
+def _policy(value: Any, survive: str | None = None) -> Callable[[dict[str, Any]], None]:
+    def change(spec: dict[str, Any]) -> None:
+        spec["resilience_policy"] = value
+        if survive is not None:
+            spec["policy"]["survive"] = survive
+
+    return change
+
+
+REGION_TARGET = {"rtoInSecs": 3600, "rpoInSecs": 300}
+SPEC_CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
+    (
+        "internet-list",
+        _set("services", 0, "internet_gb_per_month", value=[1, 2]),
+        ["services[0].internet_gb_per_month", "valid number", "Fix:"],
+    ),
+    (
+        "internet-with-unit",
+        _set("services", 0, "internet_gb_per_month", value="3000 GB"),
+        ["services[0].internet_gb_per_month", "got '3000 GB'", "Fix:"],
+    ),
+    (
+        "internet-above-limit",
+        _set("services", 0, "internet_gb_per_month", value=1e12),
+        ["services[0].internet_gb_per_month", "less than or equal to", "Fix:"],
+    ),
+    (
+        "write-on-stateless",
+        _set("services", 0, "write_gb_per_month", value=10),
+        ["services[0]", "stateful: true"],
+    ),
+    (
+        "write-null",
+        _set("services", 2, "write_gb_per_month", value=None),
+        ["services[2].write_gb_per_month", "Fix:"],
+    ),
+    (
+        "write-negative",
+        _set("services", 2, "write_gb_per_month", value=-5),
+        ["services[2].write_gb_per_month", "got -5", "Fix:"],
+    ),
+    (
+        "reply-mapping",
+        _set("dependencies", 0, "reply_gb_per_month", value={"a": 1}),
+        ["dependencies[0].reply_gb_per_month", "Fix:"],
+    ),
+    (
+        "dependency-volume-infinite",
+        _set("dependencies", 0, "gb_per_month", value=float("inf")),
+        ["dependencies[0].gb_per_month", "finite", "Fix:"],
+    ),
+    (
+        "resilience-string",
+        _policy("high"),
+        ["resilience_policy", "must be a mapping", "Fix:", "rtoInSecs"],
+    ),
+    ("resilience-list", _policy([1]), ["resilience_policy", "got 'list'", "Fix:"]),
+    (
+        "resilience-target-null",
+        _policy({"policy": {"Region": None}}),
+        ["resilience_policy.policy.Region", "Fix:", "rpoInSecs"],
+    ),
+    (
+        "resilience-rto-word",
+        _policy({"policy": {"Region": {"rtoInSecs": "fast", "rpoInSecs": 60}}}),
+        ["resilience_policy.policy.Region.rtoInSecs", "got 'fast'", "Fix:"],
+    ),
+    (
+        "resilience-rto-nan",
+        _policy({"policy": {"Region": {"rtoInSecs": float("nan"), "rpoInSecs": 60}}}),
+        ["resilience_policy.policy.Region.rtoInSecs", "Fix:"],
+    ),
+    (
+        "resilience-lower-case-type",
+        _policy({"policy": {"region": REGION_TARGET}}),
+        ["resilience_policy.policy.region", "did you mean `Region`"],
+    ),
+    (
+        "resilience-location-number",
+        _policy({"policy": {"Region": REGION_TARGET}, "dataLocationConstraint": 5}),
+        ["resilience_policy.dataLocationConstraint", "AnyLocation"],
+    ),
+    (
+        "resilience-wider-than-survive",
+        _policy({"policy": {"Region": REGION_TARGET, "Provider": REGION_TARGET}}),
+        ["policy.survive", "`provider`", "remove `survive`"],
+    ),
+    (
+        "resilience-narrower-than-survive",
+        _policy({"policy": {"Region": REGION_TARGET}}, survive="zone"),
+        ["policy.survive", "`zone`", "remove `survive`"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory, planned: Any) -> Path:
+    """A folder of wrong inputs beside a good plan, its spec and its CSV."""
+    folder = tmp_path_factory.mktemp("hostile")
+    plan = planned("kr-ecommerce")
+    (folder / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    (folder / "spec.yaml").write_text(
+        (EXAMPLES / "kr-ecommerce.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (folder / "plan.csv").write_text(
+        "service,provider,region,sku,category,tier,role,units,vcpu,mem_gib,storage_gb,"
+        "requests_m,users,lb,usd_per_unit_month,usd_per_month\n"
+        "web,aws,aws/ap-northeast-2,m5.large,compute.vm,IaaS,active,2,2,8,0,0,0,0,86.14,172.28\n",
+        encoding="utf-8",
+    )
+    (folder / "v1.json").write_text(json.dumps({**plan, "schema_version": 1}), encoding="utf-8")
+    (folder / "nan.json").write_text(
+        json.dumps({**plan, "objective_usd_per_month": float("nan")}), encoding="utf-8"
+    )
+    (folder / "latin1.json").write_bytes(b'{"app": "caf\xe9"}')
+    (folder / "empty.json").write_text("", encoding="utf-8")
+    (folder / "bill.json").write_text("keep\n", encoding="utf-8")
+    (folder / "a-folder").mkdir()
+    filled = folder / "filled"
+    filled.mkdir()
+    (filled / "README.md").write_text("keep\n", encoding="utf-8")
+    (folder / "tf.json").write_text(
+        (EXAMPLES / "interop" / "three-tier.tfplan.json").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    for case, change, _ in SPEC_CASES:
+        (folder / f"{case}.yaml").write_text(_spec_with(change), encoding="utf-8")
+    return folder
+
+
+CLI_CASES: list[tuple[str, tuple[str, ...], list[str]]] = [
+    ("export-csv", ("export", "plan.csv", "--to", "infracost"), ["plan.csv", "plan's CSV"]),
+    ("export-spec", ("export", "spec.yaml", "--to", "infracost"), ["spec.yaml", "a spec"]),
+    (
+        "export-schema-1",
+        ("export", "v1.json", "--to", "infracost"),
+        ["v1.json, schema_version", "got 1", "plan the spec again"],
+    ),
+    (
+        "export-nan-objective",
+        ("export", "nan.json", "--to", "karmada", "out-k"),
+        ["objective_usd_per_month", "not a number"],
+    ),
+    ("export-latin1", ("export", "latin1.json", "--to", "infracost"), ["not UTF-8"]),
+    ("export-empty", ("export", "empty.json", "--to", "infracost"), ["empty.json", "not JSON"]),
+    ("export-folder", ("export", "a-folder", "--to", "infracost"), ["a-folder", "a folder"]),
+    (
+        "export-over-its-plan",
+        ("export", "plan.json", "--to", "infracost", "plan.json", "--force"),
+        ["--to infracost plan.json is one of the input files"],
+    ),
+    (
+        "export-over-a-file",
+        ("export", "plan.json", "--to", "infracost", "bill.json"),
+        ["bill.json exists", "--force"],
+    ),
+    (
+        "export-terraform-onto-a-file",
+        ("export", "plan.json", "--to", "terraform", "bill.json"),
+        ["bill.json is a file"],
+    ),
+    (
+        "export-into-a-filled-folder",
+        ("export", "plan.json", "--to", "terraform", "filled"),
+        ["README.md", "refusing to overwrite", "--force"],
+    ),
+    (
+        "export-two-destinations",
+        ("export", "plan.json", "--to", "karmada", "a", "b"),
+        ["takes one destination"],
+    ),
+    (
+        "export-infracost-diff",
+        ("export", "plan.json", "--to", "infracost-diff"),
+        ["mcplan compare", "--format infracost-diff"],
+    ),
+    (
+        "export-folder-in-missing-parent",
+        ("export", "plan.json", "--to", "terraform", "nowhere/deeper/out"),
+        ["nowhere/deeper", "does not exist"],
+    ),
+    (
+        "import-our-plan-as-terraform",
+        ("import", "terraform", "plan.json"),
+        ["not the JSON of a Terraform plan", "terraform show -json"],
+    ),
+    (
+        "import-terraform-onto-its-source",
+        ("import", "terraform", "tf.json", "--out", "tf.json", "--force"),
+        ["tf.json is one of the input files"],
+    ),
+    (
+        "import-spec-as-manifests",
+        ("import", "kubernetes", "spec.yaml"),
+        ["spec.yaml", "no workload"],
+    ),
+    (
+        "import-unknown-region",
+        ("import", "kubernetes", "examples/interop/k8s-three-tier", "--region", "aws/mars-1"),
+        ["aws/mars-1", "did you mean"],
+    ),
+    ("import-no-source", ("import", "kubernetes", "nowhere"), ["nowhere", "no such file"]),
+]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(("case", "args", "expected"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_mistaken_commands_exit_2_with_a_fix_and_touch_nothing(
+    hostile: Path, case: str, args: tuple[str, ...], expected: list[str]
+) -> None:
+    before = _snapshot(hostile)
+    run = run_here(args, hostile)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.code == 2, f"{case}: exit {run.code}\n{run.stderr}"
+    assert run.stdout == ""
+    for text in expected:
+        assert text in run.stderr, f"{case}: {text!r} not in\n{run.stderr}"
+    assert _snapshot(hostile) == before, f"{case} changed files"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"), [(c[0], c[2]) for c in SPEC_CASES], ids=[c[0] for c in SPEC_CASES]
+)
+def test_mistaken_traffic_and_resilience_fields_exit_2_with_a_fix(
+    hostile: Path, case: str, expected: list[str]
+) -> None:
+    run = run_here(("plan", f"{case}.yaml"), hostile)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.code == 2, f"{case}: exit {run.code}\n{run.stderr}"
+    assert run.stdout == ""
+    assert f"{case}.yaml" in run.stderr
+    for text in expected:
+        assert text in run.stderr, f"{case}: {text!r} not in\n{run.stderr}"
+
+
+def test_export_schema_version_is_the_reports() -> None:
+    """The version the exporters accept is the one plan_to_dict writes."""
+    from planner.interop.planjson import SCHEMA_VERSION
+    from planner.report import JSON_VERSION
+
+    assert SCHEMA_VERSION == JSON_VERSION
