@@ -910,3 +910,40 @@ def test_export_schema_version_is_the_reports() -> None:
     from planner.report import JSON_VERSION
 
     assert SCHEMA_VERSION == JSON_VERSION
+
+
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
+def test_roles_breakdown_and_scenarios_as_docs_json_md_says(
+    planned: Callable[[str], dict[str, Any]], name: str
+) -> None:
+    """`active` only under active_active; `primary` is the region holding the most capacity;
+    compute and storage split by what a row provides; one scenario per failure domain used."""
+    plan = planned(name)
+    strategy = {s["name"]: s["strategy"] for s in plan["services"]}
+    rows_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in plan["placements"]:
+        rows_of[p["service"]].append(p)
+    for service, rows in rows_of.items():
+        roles = {r["role"] for r in rows} - {"backup"}
+        if strategy[service] == "active_active":
+            assert roles == {"active"}, (service, roles)
+            continue
+        assert "active" not in roles and "primary" in roles, (service, roles)
+        held: dict[str, float] = defaultdict(float)
+        for r in rows:
+            if r["role"] != "backup":
+                held[r["region"]] += sum(r["capacity"]["total"].values())
+        primary = {r["region"] for r in rows if r["role"] == "primary"}
+        assert len(primary) == 1, (service, primary)
+        assert held[primary.pop()] >= max(held.values()) - 1e-6, (service, dict(held))
+    lines = plan["cost_breakdown_usd_per_month"]
+    running = [p for p in plan["placements"] if p["role"] in ("active", "primary")]
+    only_storage = [p for p in running if set(p["capacity"]["per_unit"]) == {"storage_gb"}]
+    assert cents(lines["storage"], sum(p["usd_per_month"] for p in only_storage))
+    assert cents(
+        lines["compute"],
+        sum(p["usd_per_month"] for p in running) - sum(p["usd_per_month"] for p in only_storage),
+    )
+    used = {p["region"] for p in plan["placements"]}
+    expected = 1 + len(failures(plan["policy"], used))
+    assert plan["verification"]["scenarios_checked"] == expected
