@@ -119,8 +119,8 @@ def test_co_located_regions_are_set_apart_deterministically() -> None:
 
 
 def _pixels(lat: float, lon: float, zoom: float) -> tuple[float, float]:
-    """Web-Mercator pixel position at `zoom` (256 px world at zoom 0)."""
-    size = 256 * 2**zoom
+    """Web-Mercator pixel position at `zoom` (deck.gl: a 512 px world at zoom 0)."""
+    size = 512 * 2**zoom
     y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
     return (lon + 180) / 360 * size, (math.pi - y) / (2 * math.pi) * size
 
@@ -134,7 +134,7 @@ def _pixels(lat: float, lon: float, zoom: float) -> tuple[float, float]:
     ],
 )
 def test_the_view_fits_every_point(lats: list[float], lons: list[float]) -> None:
-    width, height = 1100, 440
+    width, height = 900, 480
     lat, lon, zoom = geo.fit_view(lats, lons, width, height)
     cx, cy = _pixels(lat, lon, zoom)
     for a, b in zip(lats, lons, strict=True):

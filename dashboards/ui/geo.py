@@ -33,11 +33,15 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
+TILE_PX = 512  # deck.gl's web-Mercator world is 512 px wide at zoom 0
+
+
 def fit_view(
-    lats: list[float], lons: list[float], width_px: float = 1100, height_px: float = 440
+    lats: list[float], lons: list[float], width_px: float = 900, height_px: float = 480
 ) -> tuple[float, float, float]:
-    """(latitude, longitude, zoom) of a web-Mercator view that shows every point with a margin.
-    A single point, or points close together, get a regional zoom rather than a street."""
+    """(latitude, longitude, zoom) of a web-Mercator view that shows every point with a margin,
+    in a map of about `width_px` x `height_px` (the main column of a wide page at 1440 px). A
+    single point, or points close together, get a regional zoom rather than a street."""
     if not lats:
         return 25.0, 40.0, 0.6
     lon_lo, lon_hi = min(lons), max(lons)
@@ -45,8 +49,8 @@ def fit_view(
     lon_span = max(lon_hi - lon_lo, 7.0)  # a country at least: a city's regions stay apart
     y_span = max(y_hi - y_lo, math.radians(6.0))
     margin = 0.7  # share of the frame the points may fill
-    zoom_x = math.log2(width_px * margin * 360.0 / (256.0 * lon_span))
-    zoom_y = math.log2(height_px * margin * 2 * math.pi / (256.0 * y_span))
+    zoom_x = math.log2(width_px * margin * 360.0 / (TILE_PX * lon_span))
+    zoom_y = math.log2(height_px * margin * 2 * math.pi / (TILE_PX * y_span))
     zoom = max(0.0, min(zoom_x, zoom_y, 6.0))
     y_mid = (y_lo + y_hi) / 2
     lat_mid = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
