@@ -128,6 +128,18 @@ def _catalog(args: argparse.Namespace) -> Catalog:
     return load_catalog(args.catalog)
 
 
+def out_file(text: str) -> str | None:
+    """An --out argument: `-` is standard output, as for most tools; an empty name (an unset
+    shell variable, `--out "$OUT"`) is refused rather than read as "print"."""
+    if text == "-":
+        return None
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty file name: give one, or leave --out out to print to standard output"
+        )
+    return text
+
+
 def check_output(
     out: str | Path, force: bool, protect: Sequence[Path] = (), option: str = "--out"
 ) -> Path:
@@ -658,7 +670,12 @@ def _add_common(
     )
     p.add_argument("--format", choices=formats, default="table")
     if out:
-        p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+        p.add_argument(
+            "--out",
+            metavar="FILE",
+            type=out_file,
+            help="write to FILE instead of standard output (`-`: standard output)",
+        )
         p.add_argument(
             "--force", action="store_true", help="allow --out to replace an existing file"
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -866,6 +867,22 @@ CLI_CASES: list[tuple[str, tuple[str, ...], list[str]]] = [
         ["aws/mars-1", "did you mean"],
     ),
     ("import-no-source", ("import", "kubernetes", "nowhere"), ["nowhere", "no such file"]),
+    (
+        "karmada-bad-namespace",
+        ("export", "plan.json", "--to", "karmada", "out-k", "--namespace", "Shop Prod!"),
+        ["--namespace `Shop Prod!` is not a Kubernetes namespace", "e.g. `shop-prod`"],
+    ),
+    (
+        "export-empty-file-name",
+        ("export", "plan.json", "--to", "infracost", ""),
+        ["--to infracost is given an empty name"],
+    ),
+    ("plan-empty-out", ("plan", "spec.yaml", "--out", ""), ["--out", "an empty file name"]),
+    (
+        "import-blank-out",
+        ("import", "terraform", "tf.json", "--out", " "),
+        ["--out", "an empty file name"],
+    ),
 ]
 
 
@@ -947,3 +964,56 @@ def test_roles_breakdown_and_scenarios_as_docs_json_md_says(
     used = {p["region"] for p in plan["placements"]}
     expected = 1 + len(failures(plan["policy"], used))
     assert plan["verification"]["scenarios_checked"] == expected
+
+
+def test_a_dash_is_standard_output_not_a_file(hostile: Path, tmp_path: Path) -> None:
+    """`--to infracost -` and `--out -` print, as most tools do (they wrote a file named `-`)."""
+    from planner.interop import export_infracost
+
+    plan = json.loads((hostile / "plan.json").read_text(encoding="utf-8"))
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    run = run_here(("export", "plan.json", "--to", "infracost", "-"), tmp_path)
+    assert run.code == 0, run.stderr
+    assert strict_json(run.stdout) == export_infracost(plan)
+    tf = (EXAMPLES / "interop" / "three-tier.tfplan.json").read_text(encoding="utf-8")
+    (tmp_path / "tf.json").write_text(tf, encoding="utf-8")
+    run = run_here(("import", "terraform", "tf.json", "--out", "-"), tmp_path)
+    assert run.code == 0, run.stderr
+    assert yaml.safe_load(run.stdout)["services"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "tf.json"]
+
+
+def test_karmada_names_are_kubernetes_names() -> None:
+    """A spec may name a service `app_cluster` (the Terraform import does); Kubernetes refuses
+    `_` in object names, so the policy and its selectors use `app-cluster` (it wrote
+    `app_cluster-placement`, which `kubectl apply` rejects)."""
+    from planner.interop import export_karmada
+
+    label = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    row = {
+        "provider": "aws",
+        "region": "aws/ap-northeast-2",
+        "sku": "eks-m5-large",
+        "category": "compute.k8s",
+        "role": "active",
+        "units": 2,
+        "usd_per_unit_month": 10.0,
+        "usd_per_month": 20.0,
+        "capacity": {"per_unit": {"vcpu": 2.0}},
+    }
+    plan = {
+        "schema_version": 2,
+        "app": "a",
+        "objective_usd_per_month": 40.0,
+        "services": [],
+        "placements": [{**row, "service": "App_Cluster"}, {**row, "service": "app-cluster"}],
+    }
+    files = export_karmada(plan)
+    policies = [yaml.safe_load(text) for name, text in files.items() if name != "README.md"]
+    assert len(policies) == 2
+    names = {doc["metadata"]["name"] for doc in policies}
+    assert len(names) == 2
+    for doc in policies:
+        assert label.match(doc["metadata"]["name"].removesuffix("-placement")), doc
+        assert all(label.match(s["name"]) for s in doc["spec"]["resourceSelectors"])
+    assert "App_Cluster (workloads named `app-cluster" in files["README.md"]

@@ -36,11 +36,16 @@ def _positive(text: str) -> float:
 
 
 def _add_output(p: argparse.ArgumentParser) -> None:
+    from ..cli import out_file  # loaded by now: the CLI is building its parser
+
     p.add_argument(
         "--catalog", metavar="DIR", help="catalog folder (default: the embedded catalog)"
     )
     p.add_argument(
-        "--out", metavar="FILE", help="write the spec to FILE instead of standard output"
+        "--out",
+        metavar="FILE",
+        type=out_file,
+        help="write the spec to FILE instead of standard output (`-`: standard output)",
     )
     p.add_argument("--force", action="store_true", help="allow --out to replace an existing file")
     p.add_argument("--app", help="the spec's `app` name (default: the source's file name)")
@@ -223,7 +228,12 @@ def _export_target(values: list[str]) -> tuple[str, str | None]:
             f"({' '.join(values[1:])}); put the plan first: "
             f"`mcplan export PLAN.json --to {kind} DEST`"
         )
-    return kind, values[1] if len(values) == 2 else None
+    if len(values) < 2 or values[1] == "-":  # `-`: standard output, as for --out
+        return kind, None
+    if not values[1].strip():
+        what = "a file, or none to print" if kind == "infracost" else "a folder"
+        raise InputError(f"--to {kind} is given an empty name: give {what}")
+    return kind, values[1]
 
 
 def write_files(folder: Path, files: dict[str, str], force: bool, protect: list[Path]) -> None:

@@ -17,11 +17,35 @@ from typing import Any
 
 import yaml
 
+from ..errors import InputError
 from .planjson import check_plan
 
 API_VERSION = "policy.karmada.io/v1alpha1"
 # the workload kinds a service may be deployed as; a selector that matches nothing is harmless
 SELECTED_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("v1", "Service"))
+
+
+# Kubernetes object names (RFC 1123): a namespace is a label, at most 63 characters
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_MAX = 63
+
+
+def workload_name(service: str) -> str:
+    """The DNS-1123 name a service's workloads and policy go by: a spec allows `_` and upper
+    case in service names (`app_cluster`), which Kubernetes refuses in object names."""
+    return re.sub(r"[^a-z0-9-]+", "-", service.lower()).strip("-")[:_LABEL_MAX] or "service"
+
+
+def check_namespace(namespace: str) -> str:
+    """The namespace itself when Kubernetes takes it; else an InputError with the rule."""
+    if len(namespace) <= _LABEL_MAX and _LABEL.match(namespace):
+        return namespace
+    suggestion = workload_name(namespace)
+    raise InputError(
+        f"--namespace `{namespace}` is not a Kubernetes namespace: lowercase letters, digits "
+        f"and `-`, starting and ending with a letter or digit, at most {_LABEL_MAX} characters "
+        f"(e.g. `{suggestion}`)"
+    )
 
 
 def cluster_name(region: str) -> str:
@@ -41,19 +65,19 @@ def weights(placements: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def propagation_policy(service: str, by_region: dict[str, int], namespace: str) -> dict[str, Any]:
+    """The policy for the workloads named `service` (a DNS-1123 name, see workload_name)."""
     clusters = [cluster_name(r) for r in by_region]
     return {
         "apiVersion": API_VERSION,
         "kind": "PropagationPolicy",
         "metadata": {
-            "name": f"{service.lower()}-placement",
+            "name": f"{service}-placement",
             "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": "mcplan"},
         },
         "spec": {
             "resourceSelectors": [
-                {"apiVersion": api, "kind": kind, "name": service.lower()}
-                for api, kind in SELECTED_KINDS
+                {"apiVersion": api, "kind": kind, "name": service} for api, kind in SELECTED_KINDS
             ],
             "placement": {
                 "clusterAffinity": {"clusterNames": clusters},
@@ -76,6 +100,7 @@ def export_karmada(plan: dict[str, Any], namespace: str = "default") -> dict[str
     """{file name: YAML text}: one PropagationPolicy per Kubernetes-hosted service of the plan,
     and a README.md naming the member clusters to join."""
     plan = check_plan(plan)
+    check_namespace(namespace)
     by_service: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p in plan["placements"]:
         if p["category"] == "compute.k8s":
@@ -92,12 +117,20 @@ def export_karmada(plan: dict[str, Any], namespace: str = "default") -> dict[str
         "| service | cluster (region) | weight |",
         "|---|---|---|",
     ]
+    names: dict[str, str] = {}
+    for service in sorted(by_service):
+        name = workload_name(service)
+        while name in names.values():  # `app_x` and `app-x` are two services, one name
+            name = f"{name[: _LABEL_MAX - 2]}-{len(names)}"
+        names[service] = name
     for service, rows in sorted(by_service.items()):
         by_region = weights(rows)
         clusters.update(by_region)
-        doc = propagation_policy(service, by_region, namespace)
-        files[f"{service.lower()}-propagationpolicy.yaml"] = yaml.safe_dump(doc, sort_keys=False)
-        lines += [f"| {service} | {cluster_name(r)} ({r}) | {w} |" for r, w in by_region.items()]
+        name = names[service]
+        doc = propagation_policy(name, by_region, namespace)
+        files[f"{name}-propagationpolicy.yaml"] = yaml.safe_dump(doc, sort_keys=False)
+        shown = service if name == service else f"{service} (workloads named `{name}`)"
+        lines += [f"| {shown} | {cluster_name(r)} ({r}) | {w} |" for r, w in by_region.items()]
     if not by_service:
         lines += [
             "",
