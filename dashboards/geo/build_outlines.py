@@ -8,7 +8,8 @@ PATH/TO/world-atlas is the unpacked npm package `world-atlas` (2.0.2: Natural Ea
 TopoJSON). It writes two GeoJSON files the maps draw as a base layer, so that no tile server is
 needed:
 
-- world-110m.geojson: every country at 1:110m, coordinates rounded to 0.1 degree;
+- world-110m.geojson: every country at 1:110m (but Antarctica), coordinates rounded to 0.1
+  degree, without the few pieces cut at the antimeridian (they would be drawn across the map);
 - korea-50m.geojson: South and North Korea and Japan at 1:50m, rounded to 0.01 degree, for plans
   that stay in and around Korea (the 1:110m outline of Korea is a dozen points).
 
@@ -25,6 +26,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 KOREA_AREA = {"410", "408", "392"}  # ISO 3166 numeric: South Korea, North Korea, Japan
+LEFT_OUT = {"010"}  # Antarctica: no region there, and it fills the bottom of a world map
 
 
 def _arcs(topo: dict[str, Any]) -> list[list[tuple[float, float]]]:
@@ -54,6 +56,10 @@ def _ring(indices: list[int], arcs: list[list[tuple[float, float]]], digits: int
             ring.append(p)
     if ring and ring[0] != ring[-1]:
         ring.append(ring[0])
+    # a ring cut at the antimeridian (eastern Russia, Fiji) would be drawn as a band across the
+    # whole map: such small pieces are left out
+    if any(abs(a[0] - b[0]) > 180 for a, b in zip(ring, ring[1:], strict=False)):
+        return []
     return ring if len(ring) >= 4 else []
 
 
@@ -62,6 +68,8 @@ def _features(topo: dict[str, Any], digits: int, keep: set[str] | None) -> list[
     out = []
     for geom in topo["objects"]["countries"]["geometries"]:
         if keep is not None and geom.get("id") not in keep:
+            continue
+        if geom.get("id") in LEFT_OUT:
             continue
         if geom["type"] == "Polygon":
             polygons = [geom["arcs"]]
