@@ -489,6 +489,8 @@ def test_plan_json_adds_up_to_the_cent(planned: Callable[[str], dict[str, Any]],
     invoice = plan["traffic_invoice_usd_per_month"]
     if invoice is not None:
         assert cents(invoice, sum(t["usd_invoice"] for t in plan["traffic"]))
+        # the objective prices traffic at first-tier rates, never below the invoice
+        assert invoice <= sum(t["usd_per_month"] for t in plan["traffic"]) + CENT
     if plan["bound_usd_per_month"] is not None and plan["objective_usd_per_month"] > 0:
         objective, bound = plan["objective_usd_per_month"], plan["bound_usd_per_month"]
         assert bound <= objective + CENT
