@@ -881,6 +881,16 @@ CLI_CASES: list[tuple[str, tuple[str, ...], list[str]]] = [
     ),
     ("plan-empty-out", ("plan", "spec.yaml", "--out", ""), ["--out", "an empty file name"]),
     (
+        "import-latency-past-the-spec-limit",
+        ("import", "terraform", "tf.json", "--max-latency-ms", "1e308"),
+        ["argument --max-latency-ms", "at most 2,000"],
+    ),
+    (
+        "import-bucket-past-the-spec-limit",
+        ("import", "terraform", "tf.json", "--bucket-gb", "1e300"),
+        ["argument --bucket-gb", "at most 1,000,000,000"],
+    ),
+    (
         "import-blank-out",
         ("import", "terraform", "tf.json", "--out", " "),
         ["--out", "an empty file name"],

@@ -25,14 +25,25 @@ if TYPE_CHECKING:  # the formats load on use: `mcplan plan` does not pay for the
 EXPORT_TARGETS = ("terraform", "karmada", "infracost")
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
-    return value
+# the spec's own limits (planner/spec/model.py): an option past them is refused by its name,
+# not later as a field of "the imported spec"
+MAX_LATENCY_MS = 2000.0
+MAX_GB = 1e9
+
+
+def _positive_up_to(limit: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"must be a positive number of at most {limit:,.0f} (got {text})"
+            )
+        return value
+
+    return parse
 
 
 def _add_output(p: argparse.ArgumentParser) -> None:
@@ -51,7 +62,7 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--app", help="the spec's `app` name (default: the source's file name)")
     p.add_argument(
         "--max-latency-ms",
-        type=_positive,
+        type=_positive_up_to(MAX_LATENCY_MS),
         default=DEFAULT_MAX_LATENCY_MS,
         metavar="MS",
         help=f"budget of the user groups placed at the source regions (default "
@@ -78,7 +89,7 @@ def add_commands(
     _add_output(t)
     t.add_argument(
         "--bucket-gb",
-        type=_positive,
+        type=_positive_up_to(MAX_GB),
         default=DEFAULT_BUCKET_GB,
         metavar="GB",
         help=f"storage to assume per bucket, which a plan does not state (default "
