@@ -368,7 +368,7 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
     sum already exceeds the best verified plan is left (that sum bounds it). Each (service,
     providers it may use in the subset) is solved once."""
     options, pruned = run.options, run.pruned
-    off = pruned.offers
+    off = run.cands.offers  # every candidate: pruning may drop a provider of a service
     allowed = {s: frozenset(g) for s, g in off.groupby("service")["provider"]}
     provider_of = run.cands.offers["provider"]
     service_of = run.cands.offers["service"]
@@ -377,7 +377,9 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
         if n > 0:
             own.setdefault(str(service_of[i]), set()).add(str(provider_of[i]))
     services = sorted(run.cands.services(), key=lambda s: (len(pruned.rows_of.get(s, ())), s))
-    solved: dict[tuple[str, frozenset[str]], PartResult | None] = {}
+    solved: dict[tuple[str, frozenset[str]], PartResult | str | None] = {}
+    # per subset proven to hold no plan: the service that has none there
+    impossible: dict[tuple[str, ...], str] = {}
     least = float("inf")
     planned: list[tuple[float, float, list[str], Incumbent]] = []
     t0 = time.perf_counter()
@@ -394,6 +396,7 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
         for s in services:
             here = allowed.get(s, frozenset()) & keep
             if not here:
+                impossible[subset] = s
                 feasible = False
                 break
             if own.get(s, set()) <= keep:
@@ -404,7 +407,9 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
             if key not in solved:
                 solved[key] = _solve_within(run, s, here)
             out = solved[key]
-            if out is None:
+            if not isinstance(out, PartResult):
+                if out == INFEASIBLE:
+                    impossible[subset] = s
                 feasible = False
                 break
             total += max(0.0, out.bound - alone.service_bound[s])
@@ -422,6 +427,18 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
         if _cheaper_subset_plan(tried.plan, best.plan):
             best = tried
     run.timings["providers_s"] = time.perf_counter() - t0
+    if len(impossible) == len(subsets):
+        # every plan lies within some set of `limit` providers, and none holds one
+        raise InfeasibleError(
+            [
+                f"no set of {limit} providers (policy.max_providers) can run every service: "
+                + "; ".join(
+                    f"within {', '.join(subset)}, {service} has no plan"
+                    for subset, service in impossible.items()
+                )
+            ],
+            ["policy.max_providers"],
+        )
     say(
         options,
         f"planned within each of {len(subsets)} sets of {limit} providers "
@@ -470,14 +487,21 @@ def _narrow(run: _Run, providers: frozenset[str]) -> None:
     run.cands, run.pruned, run.narrowed = within(run.cands), within(run.pruned), True
 
 
-def _solve_within(run: _Run, service: str, providers: frozenset[str]) -> PartResult | None:
-    """`service` alone over the pruned regions of `providers`; None when it has no plan there."""
-    off = run.pruned.offers
+INFEASIBLE = "infeasible"  # what `_solve_within` answers for a service proven to have no plan
+
+
+def _solve_within(run: _Run, service: str, providers: frozenset[str]) -> PartResult | str | None:
+    """`service` alone over the regions of `providers` (pruned among themselves); INFEASIBLE when
+    it has no plan there, None when none was found within the work limit."""
+    # Restricted first, then pruned: a region's dominator may belong to another provider (under
+    # region survival), so pruning before restricting could lose a subset's optimum and its bound.
+    off = run.cands.offers
     mine = off[(off["service"] == service) & off["provider"].isin(providers)]
     regions = {service: set(mine["region"])}
+    within = prune_dominated(run.cands.restrict([service], regions))
     try:
         out = solve_block(
-            run.pruned.restrict([service], regions),
+            within,
             run.catalog,
             run.options,
             (service,),
@@ -485,7 +509,9 @@ def _solve_within(run: _Run, service: str, providers: frozenset[str]) -> PartRes
             node_limit=SUBSET_NODES,
             diagnose=False,
         )
-    except (InfeasibleError, NoPlanError):
+    except InfeasibleError:
+        return INFEASIBLE
+    except NoPlanError:
         return None
     return out if out.strategies else None
 
