@@ -648,6 +648,10 @@ def _finish(run: _Run, best: Incumbent) -> Plan:
             f"no verified plan within the time limit ({options.time_limit:g} s): the services "
             "were solved alone but not coordinated in time; raise --time-limit"
         )
+    if run.narrowed and union.verification.ok:
+        # within one set of providers its bound would not count, and its root alone can take
+        # longer than the rest (global-saas under survive: provider: 30 s for no better plan)
+        return union
     box = run.deadline  # the safety net: the coupled model stops at COUPLED_NODES
     try:
         if len(run.cands.offers) <= FULL_MODEL_LIMIT:
@@ -673,7 +677,8 @@ def _solve_whole(run: _Run, best: Incumbent, box: float) -> Plan:
         label="decomposed",
         full=not run.narrowed,  # over one set of providers its bound holds for that set only
         start=union,
-        node_limit=COUPLED_NODES,
+        # narrowed to some providers its bound does not count: it can only polish the plan
+        node_limit=COUPLED_NODES_PRUNED if run.narrowed else COUPLED_NODES,
         max_nonzeros=COUPLED_NONZEROS if union.verification.ok else None,
     )
     if union.verification.ok and union.objective <= coupled.objective + 1e-9:
