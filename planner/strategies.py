@@ -16,7 +16,7 @@ from .analysis.failure import FailureTables
 from .analysis.plan_availability import plan_availability
 from .analysis.whatif import sweep
 from .catalog import Catalog
-from .errors import InfeasibleError, InputError, NoPlanError, did_you_mean
+from .errors import InfeasibleError, InputError, NoPlanError, SolverError, did_you_mean
 from .optimize import PlanOptions, make_plan
 from .plan import Plan
 from .spec import AppSpec
@@ -160,6 +160,16 @@ def compare(
             reason = exc.reasons[0] if isinstance(exc, InfeasibleError) else str(exc)
             rows.append(
                 {"strategy": name, "usd_per_month": math.nan, "status": f"no plan: {reason}"}
+            )
+        except SolverError as exc:
+            # one strategy's failed self-check must not cost the user the other rows; the row
+            # says it is a bug, never a plan
+            rows.append(
+                {
+                    "strategy": name,
+                    "usd_per_month": math.nan,
+                    "status": f"no plan: a bug in mcplan, please report it ({exc})",
+                }
             )
     return pd.DataFrame(rows)
 

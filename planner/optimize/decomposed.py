@@ -497,6 +497,13 @@ def _solve_within(run: _Run, service: str, providers: frozenset[str]) -> PartRes
     # region survival), so pruning before restricting could lose a subset's optimum and its bound.
     off = run.cands.offers
     mine = off[(off["service"] == service) & off["provider"].isin(providers)]
+    if run.cands.spec.policy.private_share_min > 0:
+        # a service that could run on a private site owes it its share (rule of hybrid
+        # strategies): a subset without private sites holds no plan for it, although a model
+        # of the subset alone would no longer see the rule (it has no private rows to apply it to)
+        could = off.loc[off["service"] == service, "kind"].eq("private").any()
+        if could and not mine["kind"].eq("private").any():
+            return INFEASIBLE
     regions = {service: set(mine["region"])}
     within = prune_dominated(run.cands.restrict([service], regions))
     try:
