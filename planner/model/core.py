@@ -99,6 +99,7 @@ class BuilderCore:
         self._names: dict[str, int] = {}
         self._fresh: dict[str, int] = {}
         self._running_after: dict[tuple[str, str, str], pulp.LpVariable] = {}
+        self._still_runs_after: dict[tuple[str, str, str], pulp.LpVariable] = {}
         # single-writer services whose candidates include multi-writer offerings (serving.py)
         self.mixed_writers: set[str] = set()
         off = cands.offers
@@ -236,6 +237,34 @@ class BuilderCore:
             )
             self._running_after[key] = a
         return self._running_after[key]
+
+    def still_runs_after(self, s: str, r: str, f: Scenario) -> pulp.LpVariable:
+        """Whether s still runs in r after failure f, bounded from below: a caller in r whose
+        dependency budget must hold after f cannot escape the rule by claiming it stopped
+        (`running_after` bounds its variable only from above, which is what a callee needs).
+        Units spread evenly over Z >= 2 zones leave n - ceil(n/Z) >= 1 exactly when n >= 2, so
+        for each serving row n <= 1 + (max units - 1) b."""
+        if r != f.zone_of:
+            return self.m.u[(s, r)]
+        key = (s, r, f.id)
+        if key not in self._still_runs_after:
+            b = self.var(self.fresh("b"), 0, 1, pulp.LpBinary)
+            zones = self.column("zones")
+            for i in self.running_cells[(s, r)]:
+                most = float(self.max_units[i])
+                if zones[i] < 2 or most < 2:
+                    continue  # at most one unit, or one zone: nothing of it is left
+                self.add(
+                    "linking",
+                    f"still-runs-{s}-in-{r}-after-{f.id}-row-{i}",
+                    [(self.m.n[i], 1.0), (b, -(most - 1.0))],
+                    pulp.LpConstraintLE,
+                    1.0,
+                    service=s,
+                    region=r,
+                )
+            self._still_runs_after[key] = b
+        return self._still_runs_after[key]
 
     def alive_terms(
         self, rows: list[int], res: str, f: Scenario | None

@@ -116,7 +116,7 @@ class CouplingFamilies(BuilderCore):
                 )
                 for f in self._failures_of_near(s, t, r, near, lost_by):
                     alive = [rt for rt in near if not self._loses(t, rt, f)]
-                    caller = self._after(s, r, f)
+                    caller = self._caller_after(s, r, f)
                     self.add(
                         "dependency_latency",
                         f"dep{k}-{s}-in-{r}-near-{t}-without-{f.id}",
@@ -142,6 +142,12 @@ class CouplingFamilies(BuilderCore):
         if s in self.c.global_services and f.kind != "provider":
             return self.m.u[(s, r)]
         return self.running_after(s, r, f)
+
+    def _caller_after(self, s: str, r: str, f: Scenario) -> pulp.LpVariable:
+        """s runs in r after f, as a caller: bounded from below, so the budget row binds."""
+        if s in self.c.global_services and f.kind != "provider":
+            return self.m.u[(s, r)]
+        return self.still_runs_after(s, r, f)
 
     def _hits(self, s: str, r: str, f: Scenario) -> bool:
         """Whether failure f may take service s out of region r: it loses r, or a zone of it."""
