@@ -2,6 +2,7 @@
 degrade, the users affected, RTO/RPO, the repaired plan and its migration cost; and a heat map of
 every single failure of one kind."""
 
+import numpy as np
 import streamlit as st
 from ui import charts, data, views
 from ui.i18n import t, t_or
@@ -126,13 +127,14 @@ with page_body():
         if len(impact.users):
             st.subheader(t("whatif.users"))
             u = impact.users
-            table(
-                u.assign(
-                    within_budget=u["within_budget"].map(
-                        lambda b: t("common.yes") if b else t("common.no")
-                    )
-                )
-            )
+            yes_no = {True: t("common.yes"), False: t("common.no")}
+            shown = u.assign(within_budget=u["within_budget"].map(lambda b: yes_no[bool(b)]))
+            if "served" in shown:
+                shown["served"] = shown["served"].map(lambda b: yes_no[bool(b)])
+            # no region left to reach: an empty cell, not "Infinity"
+            num = shown.select_dtypes("number").columns
+            shown[num] = shown[num].where(np.isfinite(shown[num].astype(float)))
+            table(shown)
         notes = summary.get("notes", [])
         if incident is not None and any(is_incident_note(n) for n in notes):
             # the catalog's own account, told in the user's language from i18n
