@@ -17,6 +17,7 @@ import yaml
 
 from planner.catalog import Catalog
 from planner.errors import InputError
+from planner.interop.defaults import BALANCER_LATENCY_MS
 from planner.interop.kubernetes_in import (
     cpu_cores,
     import_kubernetes,
@@ -62,9 +63,12 @@ def test_terraform_sample_maps_each_tier(catalog: Catalog) -> None:
     # the EKS cluster takes its node group's size: 2 x m5.xlarge
     assert services["app_cluster"]["category"] == "compute.k8s"
     assert services["app_cluster"]["demand"] == {"vcpu": 8, "mem_gib": 32}
-    # the web servers' user_data names the database and the bucket: they call them; references
-    # to subnets, security groups and the password are to skipped resources and say nothing
+    # the balancer fronts the web servers (its listener forwards to a target group they are
+    # attached to): it must stay near them. The web servers' user_data names the database and the
+    # bucket: they call them; references to subnets, security groups and the password are to
+    # skipped resources and say nothing
     assert result.spec["dependencies"] == [
+        {"from": "web-lb", "to": "web", "max_latency_ms": BALANCER_LATENCY_MS},
         {"from": "web", "to": "orders"},
         {"from": "web", "to": "assets"},
     ]
@@ -79,6 +83,10 @@ def test_terraform_sample_lists_every_skipped_resource_with_a_reason(catalog: Ca
     assert set(skipped) == {
         "aws_instance.legacy",
         "aws_lb_listener.http",
+        "aws_lb_target_group.web",
+        "aws_lb_target_group_attachment.web[0]",
+        "aws_lb_target_group_attachment.web[1]",
+        "aws_lb_target_group_attachment.web[2]",
         "aws_vpc.main",
         "aws_subnet.private[0]",
         "aws_subnet.private[1]",
@@ -126,13 +134,12 @@ def test_kubernetes_demand_is_replicas_times_requests(catalog: Catalog) -> None:
     assert db["demand"]["storage_gb"] == pytest.approx(2 * 100 * 2**30 / 1e9, abs=1e-3)
     assert db["stateful"] is True
     assert services["web-lb"]["category"] == "network.lb"
-    assert result.spec["dependencies"] == [
-        {"from": "web", "to": "api"},
-        {"from": "api", "to": "orders-db"},
-    ] or result.spec["dependencies"] == [
-        {"from": "api", "to": "orders-db"},
-        {"from": "web", "to": "api"},
-    ]
+    balancer, *calls = result.spec["dependencies"]
+    assert balancer == {"from": "web-lb", "to": "web", "max_latency_ms": BALANCER_LATENCY_MS}
+    assert calls in (
+        [{"from": "web", "to": "api"}, {"from": "api", "to": "orders-db"}],
+        [{"from": "api", "to": "orders-db"}, {"from": "web", "to": "api"}],
+    )
     skipped = {s.address: s.reason for s in result.skipped}
     assert set(skipped) == {
         "Deployment/mailer",

@@ -1031,16 +1031,10 @@ def test_karmada_names_are_kubernetes_names() -> None:
     assert "App_Cluster (workloads named `app-cluster" in files["README.md"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner/interop/kubernetes_in.py (and terraform_in.py for aws_lb): a LoadBalancer "
-    "Service becomes a `network.lb` service with no dependency on the workloads it selects, so "
-    "the planner may put the balancer on another continent than its backends (the bundled "
-    "k8s-three-tier sample: web in naver/KR and naver/SGN, web-lb in aws/ap-south-1 and "
-    "ap-south-2). Fix: add a dependency balancer -> each selected workload with a latency "
-    "budget (a design choice: its value changes the README round trip's plan)",
-)
 def test_imported_balancer_stays_near_its_backends(catalog: Any) -> None:
+    """A LoadBalancer Service depends, with a latency budget, on the workloads it selects (it
+    had no tie to them, and the bundled sample's plan put web-lb in India and web in Korea and
+    Singapore)."""
     from planner.interop import import_kubernetes, read_manifests
 
     docs = read_manifests(EXAMPLES / "interop" / "k8s-three-tier")

@@ -20,7 +20,8 @@ import pandas as pd
 import yaml
 
 from ..catalog.columns import RESOURCES
-from .defaults import DEFAULT_MAX_LATENCY_MS
+from ..errors import InputError, Problem
+from .defaults import BALANCER_LATENCY_MS, DEFAULT_MAX_LATENCY_MS
 
 NAME_PATTERN = re.compile(r"[^A-Za-z0-9_\-]+")
 
@@ -44,6 +45,15 @@ class Found:
     stateful: bool = False
     user_facing: bool = False
     region: str | None = None  # canonical catalog region id, when the source says and it is known
+
+
+@dataclass(frozen=True)
+class Call:
+    """A dependency between two groups of found resources, as the source shows it."""
+
+    caller: str  # group
+    callee: str  # group
+    max_latency_ms: float | None = None  # set for a balancer and a backend it fronts
 
 
 @dataclass
@@ -140,7 +150,7 @@ def build_spec(
     found: list[Found],
     regions: pd.DataFrame | None,
     max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
-    dependencies: list[tuple[str, str]] | None = None,
+    calls: list[Call] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
     """The spec data for the found resources: one service per group (demand summed, stateful or
     user-facing if any of its resources is), user groups at the source regions (shares by vCPU),
@@ -190,10 +200,90 @@ def build_spec(
         spec["users"] = users
     spec["policy"] = {"survive": "region"}
     spec["services"] = services
-    deps = [{"from": names[a], "to": names[b]} for a, b in acyclic(dependencies or [], names)]
+    deps = _dependencies(calls or [], names)
     if deps:
         spec["dependencies"] = deps
     return spec, mapped, notes
+
+
+def finish_import(
+    found: list[Found],
+    skipped: list[Skipped],
+    calls: list[Call],
+    *,
+    tool: str,
+    source: str,
+    app: str,
+    description: str,
+    regions: pd.DataFrame | None,
+    max_latency_ms: float,
+    nothing: str,
+    fix: str,
+    header: list[str],
+    assumed_first: list[str] | None = None,
+    assumed_last: list[str] | None = None,
+) -> ImportResult:
+    """What both importers end with: refused when nothing was found (`nothing` says what is
+    missing, `fix` what to do; the first skipped resources say why), else the spec and its notes,
+    the importer's own assumptions around those of the spec."""
+    if not found:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "",
+                    "",
+                    f"{nothing} ({len(skipped)} skipped: "
+                    + "; ".join(f"{s.address}: {s.reason}" for s in skipped[:3])
+                    + ")",
+                    fix=fix,
+                )
+            ]
+        )
+    spec, mapped, notes = build_spec(app, description, found, regions, max_latency_ms, calls)
+    notes += _balancer_notes(found, calls, spec.get("dependencies", []))
+    notes = [*(assumed_first or []), *notes, *(assumed_last or [])]
+    return ImportResult(spec, mapped, skipped, notes, source, tool, header)
+
+
+def _balancer_notes(
+    found: list[Found], calls: list[Call], dependencies: list[dict[str, Any]]
+) -> list[str]:
+    """What was assumed of the load balancers: the budget to the backends found, and which
+    balancers front nothing the source shows (the planner may then place them anywhere)."""
+    notes: list[str] = []
+    held = [d for d in dependencies if "max_latency_ms" in d]
+    if held:
+        pairs = ", ".join(f"{d['from']} -> {d['to']}" for d in held)
+        notes.append(
+            f"a load balancer stays within {BALANCER_LATENCY_MS:g} ms of each service it fronts "
+            f"({pairs}): its region, or one in the same city; no traffic volume is known"
+        )
+    fronting = {c.caller for c in calls if c.max_latency_ms is not None}
+    alone = [f.address for f in found if f.category == "network.lb" and f.group not in fronting]
+    if alone:
+        notes.append(
+            f"no backend found for {', '.join(alone)}: add a dependency from its service to each "
+            f"service it fronts, with max_latency_ms: {BALANCER_LATENCY_MS:g}, or the planner may "
+            "place it far from them"
+        )
+    return notes
+
+
+def _dependencies(calls: list[Call], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The spec's dependencies: one per kept pair of groups, with the tightest budget any call
+    of that pair sets."""
+    budgets: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for c in calls:
+        if c.max_latency_ms is not None:
+            budgets[(c.caller, c.callee)].append(c.max_latency_ms)
+    deps: list[dict[str, Any]] = []
+    for a, b in acyclic([(c.caller, c.callee) for c in calls], names):
+        dep: dict[str, Any] = {"from": names[a], "to": names[b]}
+        if budgets[(a, b)]:
+            dep["max_latency_ms"] = min(budgets[(a, b)])
+        deps.append(dep)
+    return deps
 
 
 def acyclic(pairs: list[tuple[str, str]], known: Iterable[str]) -> list[tuple[str, str]]:

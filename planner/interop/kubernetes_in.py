@@ -20,8 +20,8 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..safeyaml import MAX_YAML_BYTES, _AliasCappedLoader
-from .defaults import DEFAULT_MAX_LATENCY_MS
-from .imported import Found, ImportResult, Skipped, build_spec
+from .defaults import BALANCER_LATENCY_MS, DEFAULT_MAX_LATENCY_MS
+from .imported import Call, Found, ImportResult, Skipped, finish_import
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILES = 500
@@ -249,7 +249,7 @@ def import_kubernetes(
     services = [(f, d) for f, d in docs if d.get("kind") == "Service"]
     claims = {_name(d): d for _, d in docs if d.get("kind") == "PersistentVolumeClaim"}
     mounted: set[str] = set()
-    front: set[str] = set()  # workloads behind a LoadBalancer
+    front: dict[str, list[str]] = {}  # LoadBalancer Service address -> workloads it selects
     groups: dict[str, str] = {}  # workload name -> group
     balancers: list[Found] = []
     named: list[str] = []  # ClusterIP Services: read for their names, no capacity of their own
@@ -270,7 +270,7 @@ def import_kubernetes(
                     region=region,
                 )
             )
-            front.update(targets)
+            front[address] = targets
         elif targets and spec.get("type") in (None, "ClusterIP", "NodePort"):
             named.append(f"{address} (names {', '.join(targets)})")
         elif spec.get("type") == "ExternalName":
@@ -319,7 +319,7 @@ def import_kubernetes(
                 "PaaS",
                 demand,
                 stateful=kind == "StatefulSet" or storage > 0,
-                user_facing=name in front,
+                user_facing=any(name in targets for targets in front.values()),
                 region=region,
             )
         )
@@ -358,33 +358,31 @@ def import_kubernetes(
             else f"no `kind` (in {f})"
         )
         skipped.append(Skipped(f"{doc_kind}/{_name(d)}", reason))
-    if not found:
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    "",
-                    "",
-                    f"no workload could be sized ({len(skipped)} skipped: "
-                    + "; ".join(f"{s.address}: {s.reason}" for s in skipped[:3])
-                    + ")",
-                    fix="give the Deployments and StatefulSets resources.requests",
-                )
-            ]
-        )
-    dependencies = _dependencies(workloads, services, groups)
-    spec, mapped, notes = build_spec(
-        app,
-        f"Imported from the Kubernetes manifests {source}.",
+    # nothing calls a balancer, so its ties close no loop
+    calls = [
+        Call(balancer, groups[name], BALANCER_LATENCY_MS)
+        for balancer, targets in front.items()
+        for name in targets
+        if name in groups
+    ]
+    calls += [Call(a, b) for a, b in _dependencies(workloads, services, groups)]
+    return finish_import(
         found,
-        regions,
-        max_latency_ms,
-        dependencies,
+        skipped,
+        calls,
+        tool="kubernetes",
+        source=source,
+        app=app,
+        description=f"Imported from the Kubernetes manifests {source}.",
+        regions=regions,
+        max_latency_ms=max_latency_ms,
+        nothing="no workload could be sized",
+        fix="give the Deployments and StatefulSets resources.requests",
+        header=[f"Read for names and dependencies only: {', '.join(named)}."] if named else [],
+        assumed_last=[]
+        if region is not None
+        else ["no --region given: the spec has no user groups (users: [])"],
     )
-    if region is None:
-        notes.append("no --region given: the spec has no user groups (users: [])")
-    header = [f"Read for names and dependencies only: {', '.join(named)}."] if named else []
-    return ImportResult(spec, mapped, skipped, notes, source, "kubernetes", header)
 
 
 def _dependencies(

@@ -20,14 +20,15 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .defaults import DEFAULT_BUCKET_GB, DEFAULT_MAX_LATENCY_MS
+from .defaults import BALANCER_LATENCY_MS, DEFAULT_BUCKET_GB, DEFAULT_MAX_LATENCY_MS
 from .imported import (
     GENERIC_NAMES,
+    Call,
     Found,
     ImportResult,
     Skipped,
-    build_spec,
     canonical_region,
+    finish_import,
 )
 from .sizes import size_of
 
@@ -262,6 +263,18 @@ _NOT_CAPACITY = [
         "configuration of another resource: nothing of its own to place",
     ),
 ]
+# the resources that join a balancer to its backends: listeners and forwarding rules, target
+# groups and their attachments (AWS, Naver), backend pools, their rules and the network interfaces
+# they hold (Azure), backend services, target pools and proxies, URL maps and instance groups
+# (Google). A mapped resource reached from a balancer through these alone is one it fronts;
+# subnets and security groups are not followed, as every tier shares them.
+_BALANCER_LINK = re.compile(
+    r"_(lb_listener\w*|alb_listener\w*|lb_target_group\w*|alb_target_group\w*|"
+    r"autoscaling_attachment|lb_backend_address_pool\w*|lb_rule|lb_nat_rule|"
+    r"network_interface|network_interface_backend_address_pool_association|"
+    r"compute_(region_)?backend_service|compute_target_pool|compute_(region_)?target_\w+_proxy|"
+    r"compute_(region_)?url_map|compute_(region_)?instance_group(_manager)?)$"
+)
 _UTILITY_PROVIDERS = {"random", "null", "time", "tls", "local", "archive", "external", "http"}
 
 
@@ -360,6 +373,32 @@ def _references(configuration: dict[str, Any]) -> list[tuple[str, str]]:
                 walk(call["module"], f"{prefix}module.{name}.", depth + 1)
 
     walk(_dict(configuration.get("root_module")), "", 0)
+    return out
+
+
+def _fronted(
+    balancers: list[str], group_of: dict[str, str], refs: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """(balancer, resource it fronts) by address without instance keys: the mapped resources a
+    balancer reaches through listeners, target groups, backend pools and the like, whichever
+    way each of them refers to the next (a listener names its balancer, an attachment names the
+    instance)."""
+    near: dict[str, set[str]] = {}
+    for a, b in refs:
+        near.setdefault(a, set()).add(b)
+        near.setdefault(b, set()).add(a)
+    out: list[tuple[str, str]] = []
+    for balancer in balancers:
+        seen, todo = {balancer}, [balancer]
+        while todo:
+            for other in sorted(near.get(todo.pop(), ())):
+                if other in seen:
+                    continue
+                seen.add(other)
+                if other in group_of:
+                    out.append((balancer, other))
+                elif _BALANCER_LINK.search(other.rsplit(".", 2)[-2]):
+                    todo.append(other)
     return out
 
 
@@ -528,52 +567,47 @@ def import_terraform(
             Skipped(f.address, "a cluster without node pools in this plan: nothing to size")
         )
     found = [f for f in found if f.group in sized]
-    if not found:
-        raise InputError(
-            [
-                Problem(
-                    source,
-                    "",
-                    "",
-                    f"no resource of this plan maps to a service ({len(skipped)} skipped: "
-                    + "; ".join(f"{s.address}: {s.reason}" for s in skipped[:3])
-                    + ")",
-                    fix="check that it is the plan of the application (instances, databases, "
-                    "buckets, clusters); docs/interop.md lists the types read",
-                )
-            ]
-        )
     group_of = {_base_address(f.address): f.group for f in found}
     refs = _references(configuration)
-    version = plan.get("terraform_version", "?")
-    spec, mapped, notes = build_spec(
-        app,
-        f"Imported from the Terraform plan {source}.",
-        found,
-        regions,
-        max_latency_ms,
-        [(group_of[a], group_of[b]) for a, b in refs if a in group_of and b in group_of],
-    )
-    if used_bucket_default:
-        notes.insert(
-            0,
-            f"a bucket's size is not in a Terraform plan: each bucket counts {bucket_gb:g} GB "
-            "(--bucket-gb)",
-        )
+    balancers = sorted({_base_address(f.address) for f in found if f.category == "network.lb"})
+    # balancers first: where a backend also names its balancer (its public URL, say), the
+    # balancer's tie is the one kept
+    calls = [
+        Call(group_of[a], group_of[b], BALANCER_LATENCY_MS)
+        for a, b in _fronted(balancers, group_of, refs)
+        if group_of[b] not in {group_of[x] for x in balancers}
+    ]
+    calls += [Call(group_of[a], group_of[b]) for a, b in refs if a in group_of and b in group_of]
     unknown = sorted({f.address for f in found if f.region is None})
-    if unknown:
-        notes.append(
+    return finish_import(
+        found,
+        skipped,
+        calls,
+        tool="terraform",
+        source=source,
+        app=app,
+        description=f"Imported from the Terraform plan {source}.",
+        regions=regions,
+        max_latency_ms=max_latency_ms,
+        nothing="no resource of this plan maps to a service",
+        fix="check that it is the plan of the application (instances, databases, "
+        "buckets, clusters); docs/interop.md lists the types read",
+        header=[
+            f"Terraform {plan.get('terraform_version', '?')}, plan format "
+            f"{plan.get('format_version', '?')}."
+        ],
+        assumed_first=[
+            f"a bucket's size is not in a Terraform plan: each bucket counts {bucket_gb:g} GB "
+            "(--bucket-gb)"
+        ]
+        if used_bucket_default
+        else [],
+        assumed_last=[
             "no catalog region for "
             + ", ".join(unknown[:5])
             + (" ..." if len(unknown) > 5 else "")
             + ": no user group placed for them"
-        )
-    return ImportResult(
-        spec,
-        mapped,
-        skipped,
-        notes,
-        source,
-        "terraform",
-        [f"Terraform {version}, plan format {plan.get('format_version', '?')}."],
+        ]
+        if unknown
+        else [],
     )
