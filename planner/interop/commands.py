@@ -155,11 +155,29 @@ def _catalog(args: argparse.Namespace) -> Any:
     return load_catalog(args.catalog)
 
 
-def _finish_import(result: ImportResult, args: argparse.Namespace, catalog: Any) -> int:
-    """Check the spec as `mcplan plan` would, say what was skipped, and write it."""
+def _run_import(
+    args: argparse.Namespace,
+    read: Callable[[Path], Any],
+    convert: Callable[..., ImportResult],
+    **options: Any,
+) -> int:
+    """Read the source, convert it with the options every import takes (its name, the app, the
+    users' budget) and the importer's own, check the spec as `mcplan plan` would, say what was
+    skipped, and write it."""
     from ..cli import _emit
     from ..spec import check_against_catalog, spec_from_text
 
+    args.source = bundled(args.source)
+    source = read(Path(args.source))
+    catalog = _catalog(args)
+    result = convert(
+        source,
+        catalog.regions,
+        source=Path(args.source).name,
+        app=_app_name(args),
+        max_latency_ms=args.max_latency_ms,
+        **options,
+    )
     text = result.text()
     # never hand over a spec that would not load: the same checks as `mcplan plan`
     check_against_catalog(spec_from_text(text, "the imported spec"), catalog)
@@ -188,35 +206,15 @@ def cmd_import_terraform(args: argparse.Namespace) -> int:
     from .terraform_in import import_terraform
 
     how = "write it with `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"
-    args.source = bundled(args.source)
-    data = read_json(Path(args.source), how)
-    catalog = _catalog(args)
-    result = import_terraform(
-        data,
-        catalog.regions,
-        source=Path(args.source).name,
-        app=_app_name(args),
-        bucket_gb=args.bucket_gb,
-        max_latency_ms=args.max_latency_ms,
+    return _run_import(
+        args, lambda path: read_json(path, how), import_terraform, bucket_gb=args.bucket_gb
     )
-    return _finish_import(result, args, catalog)
 
 
 def cmd_import_kubernetes(args: argparse.Namespace) -> int:
     from .kubernetes_in import import_kubernetes, read_manifests
 
-    args.source = bundled(args.source)
-    docs = read_manifests(Path(args.source))
-    catalog = _catalog(args)
-    result = import_kubernetes(
-        docs,
-        catalog.regions,
-        source=Path(args.source).name,
-        app=_app_name(args),
-        region=args.region,
-        max_latency_ms=args.max_latency_ms,
-    )
-    return _finish_import(result, args, catalog)
+    return _run_import(args, read_manifests, import_kubernetes, region=args.region)
 
 
 # ------------------------------------------------------------------ export
