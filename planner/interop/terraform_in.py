@@ -290,6 +290,11 @@ def _skip_reason(resource_type: str, provider: str | None) -> str:
     for pattern, reason in _NOT_CAPACITY:
         if pattern.search(resource_type):
             return reason
+    if _BALANCER_LINK.search(resource_type):
+        return (
+            "joins a load balancer to its backends: no capacity to place; read to keep the "
+            "balancer near the services it fronts"
+        )
     return (
         f"type `{resource_type}` is not in the mapping table (docs/interop.md); add the service "
         "to the spec by hand"
