@@ -51,10 +51,14 @@ DEFAULT_TIME_LIMIT_S = 60.0  # PlanOptions' default, for a configuration that ke
 POLL_S = 0.25
 
 
+GRACE_MIN_S = 15.0
+GRACE_SHARE = 0.25
+
+
 def grace_s(limit: float) -> float:
     """How long past its time limit a child may go on planning before it is killed: enough to
     assemble and verify the plan it has (seconds at 1000 services), not a second solve."""
-    return max(15.0, 0.25 * limit)
+    return max(GRACE_MIN_S, GRACE_SHARE * limit)
 
 
 def planning_budget(config: Config) -> float:

@@ -19,82 +19,66 @@ from typing import Any
 from .fmt import money, num, pct
 from .generate import FAMILIES
 from .isolate import kill_after, run_in_subprocess
+from .presets import PRESETS, PURPOSE
 from .profiling import profile_default
 from .provenance import machine, planner_state
 from .report import render
-from .run import (
-    FULL_SIZES,
-    MONO_SIZES,
-    QUICK_CATALOG,
-    QUICK_SIZES,
-    Config,
-    RunPlan,
-    child_main,
-    plan_runs,
-)
+from .run import Config, RunPlan, child_main, plan_runs
+from .schedule import run_list, total
 
 # --help shows this line, as it did when this module held the whole runner
 DESCRIPTION = (
     "Run benchmark configurations, each in a fresh Python process, and write a markdown report."
 )
+DEFAULT_PRESET = "issue19"  # the run docs/benchmarks.md reports
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=DESCRIPTION)
-    ap.add_argument(
-        "--families",
-        default=",".join(FAMILIES),
-        help=f"instance families (default all: {','.join(FAMILIES)})",
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=DESCRIPTION,
+        epilog="Presets (an option given as well wins): "
+        + "; ".join(f"{k}: {v}" for k, v in PURPOSE.items())
+        + ". Without a preset the defaults are issue19's.",
     )
     ap.add_argument(
-        "--sizes",
-        default=",".join(map(str, FULL_SIZES)),
-        help="service counts (default 50,200,1000)",
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="a named run: its options become the defaults (see below)",
     )
+    ap.add_argument("--quick", action="store_true", help="the same as --preset quick")
+    ap.add_argument(
+        "--list",
+        action="store_true",
+        help="print the configurations and how long they are expected to take, and stop",
+    )
+    ap.add_argument("--families", help=f"instance families ({','.join(FAMILIES)})")
+    ap.add_argument("--sizes", help="service counts, e.g. 50,200,1000")
     ap.add_argument(
         "--families-at",
         action="append",
-        default=[],
         metavar="SIZE=FAM,FAM",
         help="measure only these families at that size (repeatable; e.g. 1000=region,mix)",
     )
+    ap.add_argument("--mono-sizes", help="sizes at which the monolithic baselines run")
     ap.add_argument(
-        "--mono-sizes",
-        default=",".join(map(str, MONO_SIZES)),
-        help="sizes at which the monolithic baselines run (default 50,200)",
-    )
-    ap.add_argument(
-        "--mono-families",
-        default=None,
-        help="families on which the monolithic baselines run (default: every family run)",
+        "--mono-families", help="families on which the monolithic baselines run (all: every one)"
     )
     ap.add_argument(
         "--examples",
-        default="all",
-        help="bundled examples to plan (default options) and compare: all (default), none, "
-        "or NAME,NAME",
+        help="bundled examples to plan (default options) and compare: all, none, or NAME,NAME",
     )
     ap.add_argument(
         "--compare-budget",
         type=float,
-        default=30.0,
-        help="seconds after which a compare of an example is stopped (default 30)",
+        help="seconds after which a compare of an example is stopped",
     )
+    ap.add_argument("--time-limit", type=float, help="monolithic baselines' limit, s")
     ap.add_argument(
-        "--time-limit",
-        type=float,
-        default=120.0,
-        help="monolithic baselines' limit, s (default 120)",
+        "--our-time-limit", type=float, help="our method's limit (default: PlanOptions')"
     )
-    ap.add_argument(
-        "--our-time-limit",
-        type=float,
-        default=None,
-        help="our method's limit (default: PlanOptions')",
-    )
-    ap.add_argument(
-        "--catalog", default="shipped", help="shipped (default) or synthetic:REGIONS[:SEED]"
-    )
+    ap.add_argument("--catalog", help="shipped or synthetic:REGIONS[:SEED]")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-cbc", action="store_true", help="skip the CBC monolithic baseline")
     ap.add_argument(
@@ -104,15 +88,30 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="also cProfile the default method at N services",
     )
-    ap.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smoke run: {QUICK_CATALOG}, sizes {QUICK_SIZES}, 10 s monolithic limit",
-    )
     ap.add_argument("--out", default=None, help="write the markdown report here (default: stdout)")
     ap.add_argument("--json", default=None, help="also write the raw rows as JSON")
     ap.add_argument("--force", action="store_true", help="overwrite --out / --json files")
     return ap
+
+
+def _preset_defaults(name: str) -> dict[str, Any]:
+    # --families-at appends: a preset's list as its default would be added to, not replaced
+    return {k: v for k, v in PRESETS[name].items() if k != "families_at"}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The options, with the preset's values (issue19's without one) as the defaults of what
+    was not given."""
+    ap = _parser()
+    ap.set_defaults(**_preset_defaults(DEFAULT_PRESET))
+    args = ap.parse_args(argv)
+    preset = "quick" if args.quick else (args.preset or DEFAULT_PRESET)
+    ap.set_defaults(**_preset_defaults(preset))
+    args = ap.parse_args(argv)
+    args.preset = preset
+    if args.families_at is None:
+        args.families_at = list(PRESETS[preset]["families_at"])
+    return args
 
 
 def _ints(text: str) -> list[int]:
@@ -150,30 +149,26 @@ def _runs(args: argparse.Namespace) -> tuple[list[Config], str]:
     """The configurations the arguments ask for, and the catalog they run on."""
     families = _names(args.families, list(FAMILIES), "family")
     mono_families = (
-        None if args.mono_families is None else _names(args.mono_families, families, "family")
+        None
+        if args.mono_families in (None, "all")
+        else _names(args.mono_families, list(FAMILIES), "family")
     )
-    if args.quick:
-        sizes, mono, catalog = list(QUICK_SIZES), list(QUICK_SIZES), QUICK_CATALOG
-        limit = min(args.time_limit, 10.0)
-    else:
-        sizes, mono, catalog = _ints(args.sizes), _ints(args.mono_sizes), args.catalog
-        limit = args.time_limit
     rp = RunPlan(
         families,
-        sizes,
-        mono,
-        catalog,
+        _ints(args.sizes),
+        _ints(args.mono_sizes),
+        args.catalog,
         seed=args.seed,
-        mono_limit=limit,
+        mono_limit=args.time_limit,
         our_limit=args.our_time_limit,
         cbc=not args.no_cbc,
         families_at=_families_at(args.families_at),
         mono_families=mono_families,
-        # the examples need the shipped catalog's names: not on a synthetic one
-        examples=_examples(args.examples) if catalog == "shipped" else [],
+        # the examples run on the shipped catalog whatever the instances' catalog is
+        examples=_examples(args.examples),
         compare_budget_s=args.compare_budget,
     )
-    return plan_runs(rp), catalog
+    return plan_runs(rp), args.catalog
 
 
 def _say(text: str) -> None:
@@ -215,12 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--child"]:
         return child_main(argv[1], argv[2])
-    args = _parser().parse_args(argv)
+    args = parse_args(argv)
+    runs, catalog = _runs(args)
+    if args.list:
+        print(run_list(runs))
+        return 0
     for path in (args.out, args.json):
         if path and Path(path).exists() and not args.force:
             print(f"{path} exists; pass --force to overwrite it", file=sys.stderr)
             return 2
-    runs, catalog = _runs(args)
+    plan = total(runs)
+    _say(
+        f"{len(runs)} configurations ({args.preset} preset and options): expected "
+        f"{plan.expected_s / 60:.1f} min, at most {plan.at_most_s / 60:.1f} min"
+    )
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     state = planner_state()
     t0 = time.perf_counter()
@@ -243,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "elapsed_s": time.perf_counter() - t0,
         "command": "python -m benchmarks " + " ".join(argv),
+        "preset": args.preset,
+        "expected_s": plan.expected_s,
+        "at_most_s": plan.at_most_s,
         "profile_size": args.profile,
         "planner": state,
         "load_samples": [r.get("load_avg_start") for r in rows if r.get("load_avg_start")],

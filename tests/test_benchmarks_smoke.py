@@ -26,7 +26,7 @@ from benchmarks.generate import (
 from benchmarks.isolate import run_in_subprocess
 from benchmarks.report import render
 from benchmarks.run import Config, RunPlan, plan_runs, run_config
-from benchmarks.targets import targets
+from benchmarks.targets import summary, targets
 
 CATALOG = "synthetic:12"
 ROW_FIELDS = (
@@ -154,11 +154,15 @@ def test_subprocess_run_and_report(row) -> None:
         "## Machine and run",
         "## Instances",
         "## Every family and size side by side",
+        "## Targets: met, or how far",
         "## Our method: phases, model, result",
         "## Baselines on the same instances",
         "## Timeline of our method (the planner's progress messages)",
-        "## Targets",
+        "## Targets, case by case",
     ]
+    assert lines[0].startswith("**Run:** now, 0.0 min (expected 1.0, at most 2.0), preset quick;")
+    machine = "2 cores, load average 0.50 at the start and 1.50 at the end; planner abc (clean)"
+    assert machine in lines[0]
     # our run in the phases table (with its verified plan) and first among the 5-service rows
     ours = [ln for ln in lines if ln.startswith("| region | 5 | decomposed/highs |")]
     assert len(ours) == 1 and "| optimal | True |" in ours[0]
@@ -184,12 +188,16 @@ def _meta() -> dict:
             "numpy": "1",
             "pandas": "1",
         },
-        "load": (0.0, 0.0),
+        "load": (0.5, 1.5),
         "catalog": CATALOG,
         "regions": 14,
         "seed": 3,
         "started": "now",
         "elapsed_s": 1.0,
+        "expected_s": 60.0,
+        "at_most_s": 120.0,
+        "preset": "quick",
+        "planner": "abc (clean)",
         "command": "python -m benchmarks --quick",
         "profile_size": None,
     }
@@ -233,6 +241,7 @@ def test_monolithic_target_is_judged_on_our_fastest_run_that_beats_it() -> None:
             "cost": 120.0,
             "wall_s": 141.0,
             "time_limit": 120.0,
+            "verified": True,
             "config": {},
         },
     ]
@@ -245,9 +254,18 @@ def test_monolithic_target_is_judged_on_our_fastest_run_that_beats_it() -> None:
         and "ours (default)" in line
         and "0.50 of its 120 s" in line
     )
-    rows[2]["cost"] = None  # no plan from the baseline: our fastest plan is judged
+    rows[2]["verified"] = False  # a plan the verifier refused is no plan to match
+    line = next(x for x in targets(rows) if "monolithic" in x)
+    assert line.endswith("| met |") and "ours (5s)" in line and "it 105 NOT verified" in line
+    rows[2].update(cost=None, verified=None, status="no plan: NoPlanError")
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| met |") and "ours (5s)" in line
+    assert "it no plan: NoPlanError (141 s)" in line
+    rows[1]["verified"] = rows[0]["verified"] = False  # nor is one of ours
+    line = next(x for x in targets(rows) if "monolithic" in x)
+    assert line.endswith("| **not met** |") and "ours (default) 100 NOT verified" in line
+    line = next(x for x in summary(rows) if "monolithic" in x)
+    assert line.endswith("| **not met**: 0 of 1 baselines |")
 
 
 def test_profile_phases_name_functions_the_planner_has() -> None:
@@ -388,22 +406,34 @@ def test_example_and_sweep_targets_read_their_rows() -> None:
         return {"services": 0, "family": "region", "example": name, "method": method,
                 "label": method, "wall_s": wall, "config": {"example": name}, **kw}  # fmt: skip
 
+    plan = {"time_limit": 60.0, "status": "optimal", "verified": True, "gap": 0.0}
     rows = [
-        example("first-plan", "a", 1.5, cost=10.0, time_limit=60.0, status="optimal"),
-        example("first-plan", "b", 3.0, cost=10.0, time_limit=60.0, status="optimal"),
+        example("first-plan", "a", 1.5, cost=10.0, **plan),
+        example("first-plan", "b", 3.0, cost=10.0, **plan),
         example("compare", "a", 8.0, status="ok", strategies=5, strategies_planned=5),
         example("compare", "b", 30.2, status="stopped at 30 s, still running", killed=True,
-                progress=["  1.0 s  strategy x: $1.00/month, optimal"]),
-        example("first-plan", "c", 62.0, cost=10.0, time_limit=60.0, status="optimal",
-                overrun_s=2.0),
+                progress=["  0.1 s  strategy 1/6: optimal (the cheapest)",
+                          "  1.0 s  strategy optimal: $1.00/month, optimal",
+                          "  1.1 s  strategy 2/6: single_region (one region)"]),
+        example("first-plan", "c", 62.0, cost=10.0, **{**plan, "overrun_s": 2.0}),
+        example("first-plan", "d", 0.5, cost=10.0, **{**plan, "verified": False}),
     ]  # fmt: skip
     lines = targets(rows)
     first = next(x for x in lines if "first plan" in x)
-    assert "1 of 3 within; over: b 3.0 s, c 62.0 s" in first and first.endswith("| **not met** |")
+    assert "1 of 4 within; over: b 3.0 s, c 62.0 s, d 0.5 s" in first
+    assert first.endswith("| **not met** |")
     comp = next(x for x in lines if x.startswith("| compare"))
     assert "1 of 2 within" in comp
-    assert "b stopped at 30 s, still running (1 strategies done)" in comp
-    assert "1 of 3 late: c first-plan: 62.0 s for 60 s" in lines[-1]
+    assert "b stopped at 30 s, still running (1 of 6 done, stopped in single_region)" in comp
+    assert "1 of 4 late: c first-plan: 62.0 s for 60 s" in lines[-1]
+    short = summary(rows)
+    first = next(x for x in short if "first plan" in x)
+    assert "within: a 1.5 s (gap 0.00%); over: b 3.0 s (gap 0.00%), c 62.0 s" in first
+    assert "d 0.5 s (gap 0.00%, NOT verified)" in first
+    assert first.endswith("| **not met**: 1 of 4 examples |")
+    comp = next(x for x in short if "`compare`" in x)
+    assert comp.endswith("| **not met**: 1 of 2 examples |")
+    assert short[-1] == lines[-1]  # the time-limit line is the same in both tables
 
 
 def test_compare_of_a_bundled_example_has_a_row_per_strategy() -> None:
