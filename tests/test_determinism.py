@@ -1,11 +1,13 @@
 """The same spec, catalog and options give the same plan (issue 17, "Determinism").
 
-Each bundled example is planned three times by the command line, each run a fresh interpreter with
-its own hash seed (set and dict orders of strings differ between them, as between two users'
-runs), and the JSON must be identical apart from the solve's timings. The optimiser stops on work
-limits (branch-and-bound nodes), not on the clock, so this holds on a loaded machine too; a run that
-reaches the time limit (the safety net) says so in its status, and this test then fails, which is
-what it is for: the default limit must leave the examples room to finish.
+Each bundled example is planned twice by the command line, each run a fresh interpreter with its
+own hash seed (set and dict orders of strings differ between them, as between two users' runs),
+and the JSON must be identical apart from the solve's timings. Two seeds that order strings
+differently are what shows an order leaking into the plan; a third run only gave a leak one more
+chance to show, for half as much time again. The optimiser stops on work limits (branch-and-bound
+nodes), not on the clock, so this holds on a loaded machine too; a run that reaches the time
+limit (the safety net) says so in its status, and this test then fails, which is what it is for:
+the default limit must leave the examples room to finish.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import pytest
 
 from tests.conftest import EXAMPLES, ROOT
 
-# Examples whose single plan takes more than a few seconds: three runs each are slow tests.
+# Examples whose single plan takes more than a few seconds: two runs each are slow tests.
 SLOW = {"global-saas", "eu-fintech"}
-HASH_SEEDS = ("0", "1", "2")
+HASH_SEEDS = ("0", "1")  # 0 turns hash randomisation off; 1 turns it on with another seed
 
 
 def _plan_json(name: str, seed: str) -> dict[str, object]:
@@ -61,7 +63,7 @@ def _examples() -> list[object]:
 
 
 @pytest.mark.parametrize("name", _examples())
-def test_three_runs_give_the_same_plan(name: str) -> None:
+def test_runs_with_two_hash_seeds_give_the_same_plan(name: str) -> None:
     runs = [_plan_json(name, seed) for seed in HASH_SEEDS]
     # not stopped by the clock: a plan cut by the time limit may differ with the machine's load
     assert runs[0]["status"] != "feasible_time_limit", runs[0]["notes"]
