@@ -292,3 +292,19 @@ def test_planned_balancer_sits_near_its_backends(catalog: Catalog, sample: str) 
     plan = plan_to_dict(make_plan(spec, catalog, PlanOptions(time_limit=20)))
     assert plan["verification"]["ok"]
     _within_budget(plan, catalog, "web-lb", "web")
+
+
+def test_a_malformed_address_beside_a_balancer_is_no_crash(catalog: Catalog) -> None:
+    """A configuration resource whose address has no type (`x`) refers to the balancer: it is
+    neither a backend nor a link, and the import goes on."""
+    planned = [
+        _resource("aws_lb", "web", "aws", {}),
+        _resource("aws_instance", "web", "aws", {"instance_type": "m5.large"}),
+    ]
+    data = _plan_json(planned, {"aws_instance.web": []}, "ap-northeast-2")
+    data["configuration"]["root_module"]["resources"].append(
+        {"address": "x", "expressions": {"y": {"references": ["aws_lb.web.arn", "aws_lb.web"]}}}
+    )
+    result = import_terraform(data, catalog.regions, "x")
+    assert _balanced(result) == []
+    assert any("no backend found for aws_lb.web" in n for n in result.notes)

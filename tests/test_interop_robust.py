@@ -72,9 +72,15 @@ PROVIDERS = [
 ]
 
 
+# addresses a configuration may hold: mapped types, a balancer and what joins it to its
+# backends, and a malformed one without a dot
+ADDRESSES = [
+    f"{t}.{n}"
+    for t in [*list(MAPPINGS)[:8], "aws_lb", "aws_lb_listener", "aws_lb_target_group"]
+    for n in ("a", "b")
+] + ["x"]
 REFERENCES = st.sampled_from(
-    [f"{t}.{n}.id" for t in list(MAPPINGS)[:8] for n in ("a", "b")]
-    + ["var.x", "module.m.out", "x", ""]
+    [f"{a}.id" for a in ADDRESSES if "." in a] + ["var.x", "module.m.out", "x", ""]
 )
 
 
@@ -134,13 +140,7 @@ plans = st.fixed_dictionaries(
                             "resources": st.lists(
                                 st.fixed_dictionaries(
                                     {
-                                        "address": st.sampled_from(
-                                            [
-                                                f"{t}.{n}"
-                                                for t in list(MAPPINGS)[:8]
-                                                for n in ("a", "b")
-                                            ]
-                                        ),
+                                        "address": st.sampled_from(ADDRESSES),
                                         "expressions": st.one_of(
                                             json_values,
                                             st.dictionaries(

@@ -381,6 +381,12 @@ def _references(configuration: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _type_of(address: str) -> str:
+    """The resource type of an address (`module.m.aws_lb.web` -> `aws_lb`), "" if it has none."""
+    parts = address.split(".")
+    return parts[-2] if len(parts) >= 2 else ""
+
+
 def _fronted(
     balancers: list[str], group_of: dict[str, str], refs: list[tuple[str, str]]
 ) -> list[tuple[str, str]]:
@@ -402,7 +408,7 @@ def _fronted(
                 seen.add(other)
                 if other in group_of:
                     out.append((balancer, other))
-                elif _BALANCER_LINK.search(other.rsplit(".", 2)[-2]):
+                elif _BALANCER_LINK.search(_type_of(other)):
                     todo.append(other)
     return out
 
