@@ -38,12 +38,9 @@ def machine() -> dict[str, Any]:
     cpu = _proc_field("/proc/cpuinfo", "model name") or ""
     mem = _proc_field("/proc/meminfo", "MemTotal")
     mem_gib = int(mem.split()[0]) / 1024 / 1024 if mem else 0.0
-    h = highspy.Highs()
-    hv = (
-        f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-        if hasattr(h, "versionMajor")
-        else "?"
-    )
+    # the module's constants: a Highs() instance would print its banner into the report
+    parts = [getattr(highspy, f"HIGHS_VERSION_{k}", None) for k in ("MAJOR", "MINOR", "PATCH")]
+    hv = ".".join(map(str, parts)) if None not in parts else "?"
     return {
         "nproc": os.cpu_count(),
         "mem_gib": round(mem_gib, 1),

@@ -28,10 +28,6 @@ from typing import Any
 from .isolate import mark_phase, peak_rss_mb, progress_file
 from .targets import TARGET_GAP, TARGET_WALL_S
 
-FULL_SIZES = (50, 200, 1000)
-MONO_SIZES = (50, 200)
-QUICK_CATALOG = "synthetic:12"
-QUICK_SIZES = (5, 20)
 EXAMPLE_METHODS = ("first-plan", "compare")
 
 
@@ -77,24 +73,33 @@ class RunPlan:
     mono_families: list[str] | None = None  # None: every family
     examples: list[str] | None = None  # bundled examples to plan and compare (None: none)
     compare_budget_s: float = 30.0
+    # sizes at which our method also runs with the default options (None: every size); at the
+    # others only the target's run is made, and it carries the analyses and hand-drawn baselines
+    default_sizes: list[int] | None = None
 
 
 def plan_runs(rp: RunPlan) -> list[Config]:
     """The configurations of one benchmark run, in the order they run: per size, per family, our
     method (default options, then the target's), then the monolithic baselines; then the
-    bundled examples."""
+    bundled examples. The first run of our method at a size has `extras`."""
     runs = []
     at = rp.families_at or {}
     for n in rp.sizes:
+        default = rp.default_sizes is None or n in rp.default_sizes or n not in TARGET_WALL_S
         for fam in rp.families:
             if n in at and fam not in at[n]:
                 continue
             base: dict[str, Any] = {
                 "catalog": rp.catalog, "services": n, "seed": rp.seed, "family": fam
             }  # fmt: skip
-            runs.append(Config(**base, time_limit=rp.our_limit, extras=True))
+            if default:
+                runs.append(Config(**base, time_limit=rp.our_limit, extras=True))
             if n in TARGET_WALL_S:  # what the target asks for: its gap, within its wall time
-                runs.append(Config(**base, time_limit=TARGET_WALL_S[n], gap=TARGET_GAP[n]))
+                runs.append(
+                    Config(
+                        **base, time_limit=TARGET_WALL_S[n], gap=TARGET_GAP[n], extras=not default
+                    )
+                )
             if n in rp.mono_sizes and (rp.mono_families is None or fam in rp.mono_families):
                 runs.append(Config(**base, method="monolithic", time_limit=rp.mono_limit))
                 if rp.cbc:

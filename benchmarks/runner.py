@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SIZE=FAM,FAM",
         help="measure only these families at that size (repeatable; e.g. 1000=region,mix)",
     )
+    ap.add_argument(
+        "--default-sizes",
+        help="sizes at which our method also runs with the default options (all: every size; "
+        "at the others the target's run carries the analyses and hand-drawn baselines)",
+    )
     ap.add_argument("--mono-sizes", help="sizes at which the monolithic baselines run")
     ap.add_argument(
         "--mono-families", help="families on which the monolithic baselines run (all: every one)"
@@ -167,6 +172,7 @@ def _runs(args: argparse.Namespace) -> tuple[list[Config], str]:
         # the examples run on the shipped catalog whatever the instances' catalog is
         examples=_examples(args.examples),
         compare_budget_s=args.compare_budget,
+        default_sizes=None if args.default_sizes == "all" else _ints(args.default_sizes),
     )
     return plan_runs(rp), args.catalog
 

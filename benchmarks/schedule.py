@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from .isolate import DEFAULT_TIME_LIMIT_S, planning_budget
 from .run import Config
 
-# Seconds a configuration's process spends besides planning, by size: interpreter start, catalog,
-# instance generation, the what-if and availability timings and the hand-drawn baselines (these
-# two only in the run with `extras`). Measured with the hand-drawn-only configuration on the
-# shipped catalog on 2 cores at load 2-8 (the busier figure kept); sizes between are interpolated.
-PROCESS_S = ((0, 5.0), (50, 10.0), (200, 25.0), (1000, 150.0))
-EXTRAS_S = ((0, 2.0), (50, 5.0), (200, 30.0), (1000, 240.0))
-# a bundled example's first plan: seconds of planning expected (0.4-26 s in the eighth run)
-FIRST_PLAN_S = 6.0
+# Seconds a configuration's process spends besides planning, by size: interpreter start, catalog
+# and instance generation (PROCESS_S); in the run with `extras`, the what-if and availability
+# timings and the hand-drawn baselines too (EXTRAS_S). Measured on the shipped catalog, 2 cores
+# at load 8-10 (2026-12-02), with the hand-drawn-only configuration: 17-19 s at 50 services,
+# 23-52 s at 200, 117 s (region) and 253 s (mix: three provider sets tried) at 1000; sizes
+# between are interpolated. A quieter machine takes less.
+PROCESS_S = ((0, 5.0), (1000, 6.0))
+EXTRAS_S = ((0, 0.0), (50, 14.0), (200, 33.0), (1000, 180.0))
+# a bundled example's first plan and compare: seconds expected (same day and load: first plans
+# 0.3-45 s, mean 8.3 s; compares 4-20 s, or stopped at the budget: mean 15 s at a 20 s budget)
+FIRST_PLAN_S = 8.0
+COMPARE_S = 15.0
 
 
 def _interpolate(table: tuple[tuple[int, float], ...], n: int) -> float:
@@ -51,7 +55,7 @@ def estimate(config: Config) -> Estimate:
         return Estimate(around, around)
     budget = planning_budget(config)
     if config.method == "compare":
-        return Estimate(around + budget, around + budget)
+        return Estimate(around + min(COMPARE_S, budget), around + budget)
     if config.method == "first-plan":
         return Estimate(around + FIRST_PLAN_S, around + budget)
     limit = config.time_limit or DEFAULT_TIME_LIMIT_S

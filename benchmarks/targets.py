@@ -51,9 +51,24 @@ def _same(r: Row, n: int, family: str) -> bool:
 
 
 def ours_of(rows: list[Row], n: int, family: str = "region") -> Row | None:
-    """Our method's run at `n` services with default options (the one analysed and compared)."""
+    """Our method's run at `n` services that was analysed and compared with the hand-drawn
+    plans: the one with the default options, or the target's where that was not run."""
     return next(
         (r for r in rows if _same(r, n, family) and r.get("config", {}).get("extras")), None
+    )
+
+
+def default_of(rows: list[Row], n: int, family: str = "region") -> Row | None:
+    """Our method's run at `n` services with the default gap (and the run's time limit)."""
+    return next(
+        (
+            r
+            for r in rows
+            if _same(r, n, family)
+            and r.get("method") == "decomposed"
+            and r.get("config", {}).get("gap") is None
+        ),
+        None,
     )
 
 
@@ -198,10 +213,10 @@ def against_monolithic(mono: Row, runs: list[Row], ours: Row) -> tuple[str, bool
     cost_ok = oc is not None and (mc is None or oc <= mc + 1e-6)
     ratio = pick["wall_s"] / its if its else None
     time_ok = ratio is not None and ratio <= TARGET_MONO_TIME_SHARE
-    theirs = money(mc) if mc is not None else _no_plan(mono)
+    theirs = f"${money(mc)}" if mc is not None else _no_plan(mono)
     got = (
         f"vs {mono['label']}: ours ({pick.get('label', '')}) "
-        f"{money(oc) if oc is not None else _no_plan(pick)}, "
+        f"{f'${money(oc)}' if oc is not None else _no_plan(pick)}, "
         f"it {theirs}; our time {num(ratio, '.2f')} "
         f"of its {num(its, '.0f')} s (ran {num(mono.get('wall_s'), '.0f')} s)"
     )
@@ -210,7 +225,7 @@ def against_monolithic(mono: Row, runs: list[Row], ours: Row) -> tuple[str, bool
 
 def _no_plan(r: Row) -> str:
     if r.get("cost") is not None:  # a plan, but the verifier refused it
-        return f"{money(r['cost'])} NOT verified"
+        return f"${money(r['cost'])} NOT verified"
     text = outcome(r)
     return text if text.startswith("no plan") else f"no plan: {text}"
 

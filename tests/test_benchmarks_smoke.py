@@ -256,14 +256,14 @@ def test_monolithic_target_is_judged_on_our_fastest_run_that_beats_it() -> None:
     )
     rows[2]["verified"] = False  # a plan the verifier refused is no plan to match
     line = next(x for x in targets(rows) if "monolithic" in x)
-    assert line.endswith("| met |") and "ours (5s)" in line and "it 105 NOT verified" in line
+    assert line.endswith("| met |") and "ours (5s)" in line and "it $105 NOT verified" in line
     rows[2].update(cost=None, verified=None, status="no plan: NoPlanError")
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| met |") and "ours (5s)" in line
     assert "it no plan: NoPlanError (141 s)" in line
     rows[1]["verified"] = rows[0]["verified"] = False  # nor is one of ours
     line = next(x for x in targets(rows) if "monolithic" in x)
-    assert line.endswith("| **not met** |") and "ours (default) 100 NOT verified" in line
+    assert line.endswith("| **not met** |") and "ours (default) $100 NOT verified" in line
     line = next(x for x in summary(rows) if "monolithic" in x)
     assert line.endswith("| **not met**: 0 of 1 baselines |")
 
@@ -472,3 +472,128 @@ def test_compare_keeps_the_other_rows_when_one_strategy_fails_its_check(
     rows = table.set_index("strategy")
     assert rows.loc["single_region", "status"].startswith("no plan: a bug in mcplan")
     assert rows.loc["optimal", "usd_per_month"] > 0
+
+
+# ---------------------------------------------------------------- presets, run lists, targets
+def _methods(runs: list) -> set[tuple[str, str]]:
+    return {(c.method, c.solver) for c in runs}
+
+
+def test_without_a_preset_the_run_is_issue19s_and_an_option_given_wins() -> None:
+    from benchmarks.runner import _runs, parse_args
+
+    default, issue19 = parse_args([]), parse_args(["--preset", "issue19"])
+    assert _runs(default) == _runs(issue19) and default.preset == "issue19"
+    quick = vars(parse_args(["--quick"]))
+    assert quick["preset"] == "quick" and quick["catalog"] == CATALOG
+    assert quick == {**vars(parse_args(["--preset", "quick"])), "quick": True}
+    assert parse_args(["--quick", "--sizes", "4"]).sizes == "4"
+    # --families-at appends: given, it replaces the preset's list instead of adding to it
+    assert parse_args(["--families-at", "200=zone"]).families_at == ["200=zone"]
+    assert parse_args([]).families_at == ["1000=region,mix"]
+
+
+def test_the_quick_run_covers_every_code_path_on_small_instances() -> None:
+    from benchmarks.runner import _runs, parse_args
+
+    runs, catalog = _runs(parse_args(["--quick"]))
+    assert catalog == CATALOG and len(runs) <= 8
+    assert _methods(runs) == {
+        ("decomposed", "highs"), ("monolithic", "highs"), ("monolithic", "cbc"),
+        ("first-plan", "highs"), ("compare", "highs"),
+    }  # fmt: skip
+    instances = [c for c in runs if not c.example]
+    assert max(c.services for c in instances) <= 5
+    assert 2 <= len({c.family for c in instances}) <= 3
+    assert all(c.extras for c in instances if c.method == "decomposed")  # hand-drawn, analyses
+    assert len({c.example for c in runs if c.example}) == 1
+    assert all(c.time_limit is not None and c.time_limit <= 10 for c in instances)
+
+
+def test_the_issue19_run_measures_every_family_and_size_in_40_minutes() -> None:
+    from benchmarks.runner import _runs, parse_args
+    from benchmarks.schedule import total
+    from planner.examples import bundled_examples
+
+    runs, catalog = _runs(parse_args(["--preset", "issue19"]))
+    assert catalog == "shipped"
+    ours = [c for c in runs if c.method == "decomposed"]
+    target = {(c.family, c.services) for c in ours if c.gap is not None}
+    assert target == {(f, n) for f in FAMILIES for n in (50, 200)} | {
+        ("region", 1000),
+        ("mix", 1000),
+    }
+    # each case analysed and compared with the hand-drawn plans exactly once
+    analysed = [(c.family, c.services) for c in ours if c.extras]
+    assert sorted(analysed) == sorted(target)
+    assert {(c.family, c.services) for c in ours if c.gap is None} == {
+        (f, n) for f in FAMILIES for n in (50, 200)
+    }
+    mono = [c for c in runs if c.method == "monolithic"]
+    assert {c.solver for c in mono} == {"highs", "cbc"}
+    assert {c.services for c in mono} == {50} and 1 <= len({c.family for c in mono}) <= 2
+    assert all(c.time_limit == 120.0 for c in mono)
+    names = {e.name for e in bundled_examples()}
+    for method in ("first-plan", "compare"):
+        assert {c.example for c in runs if c.method == method} == names
+    assert total(runs).expected_s <= 40 * 60  # the run list's own estimate (schedule.py)
+
+
+def test_an_estimate_is_its_limit_plus_the_process_and_at_most_its_budget() -> None:
+    from benchmarks.isolate import planning_budget
+    from benchmarks.schedule import estimate
+
+    mono = Config("shipped", 50, method="monolithic", time_limit=120.0)
+    ours = Config("shipped", 50, extras=True)
+    e, f = estimate(mono), estimate(ours)
+    assert e.at_most_s - e.expected_s == pytest.approx(planning_budget(mono) - 120.0)
+    assert f.expected_s > e.expected_s - 120.0 + 60.0  # the default 60 s, and the extras
+    comp = estimate(Config("shipped", 0, method="compare", example="x", budget_s=5.0))
+    assert comp.expected_s <= comp.at_most_s
+
+
+def _ours_row(family: str, n: int, gap_target: float | None, **kw: object) -> dict:
+    return {
+        "services": n, "family": family, "method": "decomposed", "label": f"{family}-{n}",
+        "verified": True, "baselines": [],
+        "config": {"family": family, "gap": gap_target, "extras": gap_target is None}, **kw,
+    }  # fmt: skip
+
+
+def test_the_targets_summary_counts_families_and_says_how_far() -> None:
+    """One line per target: each family's result, by how much it misses, and a verdict counted
+    from them; a killed run is reported as killed, a late one as late."""
+    rows = [
+        _ours_row("region", 50, 0.01, cost=100.0, gap=0.005, wall_s=4.0),
+        _ours_row("zone", 50, 0.01, cost=100.0, gap=0.0897, wall_s=17.1, overrun_s=12.1),
+        _ours_row("mix", 50, 0.01, status="overrun: still planning at 20 s for a 5 s limit, "
+                  "killed", wall_s=20.0, time_limit=5.0, overrun_s=15.0, killed=True),
+    ]  # fmt: skip
+    line = summary(rows)[0]
+    assert line.startswith("| 50 services: verified, gap <= 1%, <= 5 s | region 0.50% in 4.0 s;")
+    assert "zone 8.97% in 17.1 s, 12 s late (+7.97 points, +12.1 s)" in line
+    assert "mix killed at 20 s (5 s limit)" in line
+    assert line.endswith("| **not met**: 1 of 3 families |")
+    rows = rows[:1]
+    assert summary(rows)[0].endswith("| met (1 of 1 families) |")
+    rows[0]["verified"] = False
+    assert "(NOT verified)" in summary(rows)[0] and "**not met**" in summary(rows)[0]
+
+
+def test_without_a_default_run_the_target_run_is_analysed_and_compared() -> None:
+    rp = RunPlan(["region"], [50, 1000], [], CATALOG, default_sizes=[50])
+    runs = plan_runs(rp)
+    assert [(c.services, c.gap, c.extras) for c in runs] == [
+        (50, None, True),
+        (50, 0.01, False),
+        (1000, 0.02, True),
+    ]
+    hand = {"kind": "pair-two-clouds", "cost": 150.0, "feasible": True, "seconds": 1.0,
+            "note": "", "first_violation": "", "violations": 0}  # fmt: skip
+    target = _ours_row("region", 1000, 0.02, cost=120.0, gap=0.01, wall_s=80.0, baselines=[hand])
+    target["config"]["extras"] = True
+    text = render([target], _meta(), None)
+    side = next(ln for ln in text.splitlines() if ln.startswith("| region | 1000 | "))
+    assert side.startswith("| region | 1000 | not run | $120, 1.00%, 80.0 s | 2% in 90 s: met |")
+    assert side.endswith("| pair-two-clouds $150 | -20.0% |")
+    assert "| cost <= every feasible hand-drawn baseline" in text and "region 1000 -20.0%" in text
