@@ -91,3 +91,18 @@ def where(off: pd.DataFrame, units: dict[int, int]) -> dict[str, set[str]]:
     rows = off.loc[[i for i, n in units.items() if n > 0]]
     rows = rows[rows["serves"].astype(bool)]
     return {s: set(g) for s, g in rows.groupby("service")["region"]}
+
+
+def zone_fragile(off: pd.DataFrame, units: dict[int, int]) -> dict[str, set[str]]:
+    """Service -> regions where losing one zone stops it: every serving row there holds at most
+    one unit. The verifier's rule: n units spread over the zones leave n - ceil(n/Z), at least one
+    exactly when n >= 2 (`core.still_runs_after` models the same)."""
+    rows = off.loc[[i for i, n in units.items() if n > 0]]
+    rows = rows[rows["serves"].astype(bool)]
+    held = rows.index.map(units).to_numpy()
+    most = pd.Series(held, index=rows.index).groupby([rows["service"], rows["region"]]).max()
+    out: dict[str, set[str]] = {}
+    for (s, r), n in most.items():
+        if n <= 1:
+            out.setdefault(str(s), set()).add(str(r))
+    return out

@@ -32,7 +32,7 @@ from ..catalog import Catalog
 from ..errors import InfeasibleError, NoPlanError
 from ..model.candidates import Candidates, prune_dominated
 from ..plan import Plan
-from .common import Placement, PlanOptions, assemble, say, where
+from .common import Placement, PlanOptions, assemble, say, where, zone_fragile
 from .coupled import (
     COUPLED_NODES,
     COUPLED_NODES_PRUNED,
@@ -553,7 +553,11 @@ def _coordinate(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
     fallback: Placement | None = None
     bound = best.bound
     if latency_violations(
-        cands.spec, where(cands.offers, best.units), run.catalog, cands.global_services
+        cands.spec,
+        where(cands.offers, best.units),
+        run.catalog,
+        cands.global_services,
+        zone_fragile(cands.offers, best.units),
     ):
         seated = _seat_groups(run, alone, best, t0)
         tried += seated.tried

@@ -26,7 +26,7 @@ from ..model.candidates import Candidates, Scenario, build_scenarios, prune_domi
 from ..model.readout import strategies_of, units_of
 from ..solve import SolverOptions, get_backend
 from ..spec import AppSpec
-from .common import Placement, PlanOptions, column_lookup, where
+from .common import Placement, PlanOptions, column_lookup, where, zone_fragile
 from .parts import PartResult, Worker, start_worker
 from .private import PrivateUse
 
@@ -54,21 +54,26 @@ def latency_violations(
     regions_of: dict[str, set[str]],
     catalog: Catalog,
     global_services: frozenset[str] | set[str] = frozenset(),
+    fragile: dict[str, set[str]] | None = None,
 ) -> list[tuple[str, str]]:
     """Dependencies (caller, callee) whose latency budget some caller region misses, in normal
     operation or after a failure of the policy (then from a caller region that survives it to the
     callee's regions that do), with services in the regions `regions_of` gives (see `where`).
-    The verifier's rule: a zone failure of a multi-zone region loses no region, and
+    The verifier's rules: a zone failure of a multi-zone region stops a service there only where
+    it holds at most one unit per row (`fragile`, see `zone_fragile`; none when not given), and
     `global_services` (global SaaS) lose their regions only to a provider failure."""
+    fragile = fragile or {}
     in_use = sorted(set().union(*regions_of.values())) if regions_of else []
     failures = build_scenarios(spec.policy.survive, catalog.regions.loc[in_use])
-    lost_by: dict[str, list[Scenario]] = {}  # region -> failures that lose it
+    lost_by: dict[str, list[Scenario]] = {}  # region -> failures that lose it (or one of its zones)
     for f in failures:
-        for r in f.regions:
+        for r in f.regions | ({f.zone_of} if f.zone_of else set()):
             lost_by.setdefault(r, []).append(f)
 
     def loses(s: str, r: str, f: Scenario) -> bool:
-        return r in f.regions and (s not in global_services or f.kind == "provider")
+        if s in global_services and f.kind != "provider":
+            return False
+        return r in f.regions or (r == f.zone_of and r in fragile.get(s, ()))
 
     out = []
     for dep in spec.dependencies:
@@ -151,7 +156,11 @@ def seat_latency_groups(
     missed = {
         s
         for pair in latency_violations(
-            full.spec, where(full.offers, units), catalog, full.global_services
+            full.spec,
+            where(full.offers, units),
+            catalog,
+            full.global_services,
+            zone_fragile(full.offers, units),
         )
         for s in pair
     }
@@ -313,7 +322,13 @@ class GroupBounds:
         placed = where(cands.offers, units)
         missed = {
             s
-            for pair in latency_violations(cands.spec, placed, catalog, cands.global_services)
+            for pair in latency_violations(
+                cands.spec,
+                placed,
+                catalog,
+                cands.global_services,
+                zone_fragile(cands.offers, units),
+            )
             for s in pair
         }
         groups = [g for g in latency_groups(cands.spec) if missed.intersection(g)]

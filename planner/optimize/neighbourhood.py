@@ -79,6 +79,19 @@ class Neighbourhoods:
         self.private_use = PrivateUse(off)
         self.seconds = {"build_s": 0.0, "solve_s": 0.0}
 
+    def fragile(self, units: dict[int, int]) -> dict[str, set[str]]:
+        """Service -> regions where losing a zone stops it (see `common.zone_fragile`)."""
+        most: dict[tuple[str, str], int] = {}
+        for i, n in units.items():
+            if n > 0 and self.serves[i]:
+                key = (self.service_of[i], self.region_of[i])
+                most[key] = max(most.get(key, 0), n)
+        out: dict[str, set[str]] = {}
+        for (s, r), n in most.items():
+            if n <= 1:
+                out.setdefault(s, set()).add(r)
+        return out
+
     def regions(self, units: dict[int, int]) -> dict[str, set[str]]:
         """Service -> regions where the given units run it (serving rows only)."""
         out: dict[str, set[str]] = {}
@@ -304,7 +317,11 @@ class _Search:
         """Dependencies worth coordinating, most expensive first (latency misses before all)."""
         placements = placements_from_units(self.units, self.full.offers, self.strategies)
         bad = latency_violations(
-            self.full.spec, self.hood.regions(self.units), self.catalog, self.full.global_services
+            self.full.spec,
+            self.hood.regions(self.units),
+            self.catalog,
+            self.full.global_services,
+            self.hood.fragile(self.units),
         )
         flows = egress_for(placements, self.full.spec, self.catalog)
         flows = flows[flows["kind"].isin(["dependency", "reply"])]
@@ -331,6 +348,7 @@ class _Search:
                         self.hood.regions(self.units),
                         self.catalog,
                         self.full.global_services,
+                        self.hood.fragile(self.units),
                     )
                 )
             return [list(self.component[s])] if (s, t) in self._missed else []
@@ -413,6 +431,7 @@ class _Search:
                 self.hood.regions(self.units),
                 self.catalog,
                 self.full.global_services,
+                self.hood.fragile(self.units),
             )
         }
         for group in unmended:
