@@ -372,8 +372,10 @@ def _example(
             table = planner.compare(spec, catalog, options)
     except PlannerError as exc:
         row["wall_s"] = time.perf_counter() - t0
+        mark_phase(phase_path, "end")
         row["status"] = f"no plan: {type(exc).__name__}"
         row["error"] = str(exc)[:300]
+        _overrun(row)  # a first plan that failed late is late all the same
         return
     row["wall_s"] = time.perf_counter() - t0
     mark_phase(phase_path, "end")

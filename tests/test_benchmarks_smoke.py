@@ -57,9 +57,20 @@ def small_catalog():
     return catalog_for(CATALOG)
 
 
+# services in the tiny instances: enough for every family's planning stages, few enough that the
+# file stays within a minute
+TINY = 6
+
+
 @pytest.fixture(scope="module")
-def row():
-    return run_config(Config(CATALOG, 5, seed=3, extras=True))
+def family_rows():
+    return [run_config(Config(CATALOG, TINY, seed=2, family=f, extras=True)) for f in FAMILIES]
+
+
+@pytest.fixture(scope="module")
+def row(family_rows):
+    """Our method's row on the region family's tiny instance (planned once, for every test)."""
+    return next(r for r in family_rows if r["family"] == "region")
 
 
 def test_generator_is_deterministic(small_catalog) -> None:
@@ -82,7 +93,7 @@ def _positive(row: dict, *keys: str) -> None:
 def test_runner_row_has_every_field_and_a_verified_plan(row) -> None:
     missing = [k for k in ROW_FIELDS if row.get(k) is None]
     assert not missing, missing
-    assert row["services"] == 5 and row["label"] == "decomposed/highs"
+    assert row["services"] == TINY and row["label"] == "decomposed/highs"
     assert row["verified"] is True and row["violations"] == []
     assert row["status"] == "optimal" and row["plan_method"] == "decomposed"
     assert row["gap"] <= row["gap_target"] + 1e-12
@@ -97,7 +108,7 @@ def test_runner_row_has_every_field_and_a_verified_plan(row) -> None:
 def test_runner_row_timings_add_up(row) -> None:
     phases = ("candidates_s", "prune_s", "build_s", "solve_s")
     _positive(row, "catalog_load_s", "generate_s", *phases, "total_s", "wall_s", "verify_s")
-    # at 5 services the per-service solves run in this process (worker processes start at larger
+    # at a few services the per-service solves run in this process (worker processes start at larger
     # sizes), so the phases are parts of make_plan's own total, which is inside the timed call
     assert sum(row[k] for k in phases) <= row["total_s"] + 1e-9
     assert row["other_s"] == pytest.approx(row["total_s"] - sum(row[k] for k in phases))
@@ -163,13 +174,13 @@ def test_subprocess_run_and_report(row) -> None:
     assert lines[0].startswith("**Run:** now, 0.0 min (expected 1.0, at most 2.0), preset quick;")
     machine = "2 cores, load average 0.50 at the start and 1.50 at the end; planner abc (clean)"
     assert machine in lines[0]
-    # our run in the phases table (with its verified plan) and first among the 5-service rows
-    ours = [ln for ln in lines if ln.startswith("| region | 5 | decomposed/highs |")]
+    # our run in the phases table (with its verified plan) and first among the tiny rows
+    ours = [ln for ln in lines if ln.startswith(f"| region | {TINY} | decomposed/highs |")]
     assert len(ours) == 1 and "| optimal | True |" in ours[0]
-    assert any(ln.startswith("| region | 5 | **ours** (decomposed/highs) |") for ln in lines)
+    assert any(ln.startswith(f"| region | {TINY} | **ours** (decomposed/highs) |") for ln in lines)
     assert any(ln.startswith("| region | 3 | monolithic/highs 10s |") for ln in lines)
     for kind in KINDS:
-        assert any(ln.startswith(f"| region | 5 | hand: {kind} |") for ln in lines), kind
+        assert any(ln.startswith(f"| region | {TINY} | hand: {kind} |") for ln in lines), kind
     for line in targets([row, fresh]):
         assert line in lines
     assert "python -m benchmarks --quick" in text
@@ -299,12 +310,6 @@ def test_a_child_still_planning_past_its_budget_is_killed_as_an_overrun() -> Non
 
 
 # ---------------------------------------------------------------- instance families
-TINY = 6
-
-
-@pytest.fixture(scope="module")
-def family_rows():
-    return [run_config(Config(CATALOG, TINY, seed=2, family=f, extras=True)) for f in FAMILIES]
 
 
 def test_every_family_is_seeded_and_is_what_it_says(small_catalog) -> None:
