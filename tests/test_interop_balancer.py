@@ -308,3 +308,13 @@ def test_a_malformed_address_beside_a_balancer_is_no_crash(catalog: Catalog) -> 
     result = import_terraform(data, catalog.regions, "x")
     assert _balanced(result) == []
     assert any("no backend found for aws_lb.web" in n for n in result.notes)
+
+
+def test_a_counted_balancer_without_backends_is_named_once(catalog: Catalog) -> None:
+    planned = [
+        {**_resource("aws_lb", "web", "aws", {}), "address": f"aws_lb.web[{i}]", "index": i}
+        for i in range(2)
+    ] + [_resource("aws_instance", "app", "aws", {"instance_type": "m5.large"})]
+    result = import_terraform(_plan_json(planned, {}, "ap-northeast-2"), catalog.regions, "x")
+    (note,) = [n for n in result.notes if "no backend found" in n]
+    assert "no backend found for aws_lb.web:" in note and "[0]" not in note

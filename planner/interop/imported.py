@@ -200,7 +200,7 @@ def build_spec(
         spec["users"] = users
     spec["policy"] = {"survive": "region"}
     spec["services"] = services
-    deps = _dependencies(calls or [], names)
+    deps = _spec_dependencies(calls or [], names)
     if deps:
         spec["dependencies"] = deps
     return spec, mapped, notes
@@ -260,7 +260,9 @@ def _balancer_notes(
             f"({pairs}): its region, or one in the same city; no traffic volume is known"
         )
     fronting = {c.caller for c in calls if c.max_latency_ms is not None}
-    alone = [f.address for f in found if f.category == "network.lb" and f.group not in fronting]
+    # one name per balancer, not per instance of it (`count`)
+    alone = list(dict.fromkeys(f.group for f in found if f.category == "network.lb"))
+    alone = [group for group in alone if group not in fronting]
     if alone:
         notes.append(
             f"no backend found for {', '.join(alone)}: add a dependency from its service to each "
@@ -270,7 +272,7 @@ def _balancer_notes(
     return notes
 
 
-def _dependencies(calls: list[Call], names: dict[str, str]) -> list[dict[str, Any]]:
+def _spec_dependencies(calls: list[Call], names: dict[str, str]) -> list[dict[str, Any]]:
     """The spec's dependencies: one per kept pair of groups, with the tightest budget any call
     of that pair sets."""
     budgets: dict[tuple[str, str], list[float]] = defaultdict(list)

@@ -3,10 +3,11 @@
 Workloads become services: a Deployment or StatefulSet is a `compute.k8s` service whose demand is
 replicas x the sum of its containers' requests (limits when a container has no requests), plus
 the storage of the claims it mounts (a StatefulSet's volumeClaimTemplates count once per
-replica). A Service of type LoadBalancer becomes a `network.lb` service and makes the workloads
-it selects user-facing; a ClusterIP Service only names its workloads, so that a container's
-environment that mentions it (`DB_HOST=orders-db`, `postgres://orders-db:5432`) becomes a
-dependency. A PersistentVolumeClaim mounted by no workload becomes a `storage.block` service.
+replica). A Service of type LoadBalancer becomes a `network.lb` service that depends on each
+workload it selects within a few milliseconds, and makes them user-facing; a ClusterIP Service
+only names its workloads, so that a container's environment that mentions it
+(`DB_HOST=orders-db`, `postgres://orders-db:5432`) becomes a dependency. A PersistentVolumeClaim
+mounted by no workload becomes a `storage.block` service.
 """
 
 from __future__ import annotations

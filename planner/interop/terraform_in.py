@@ -6,7 +6,9 @@ what the plan will hold, `resource_changes[]` for resources the plan deletes, an
 `configuration.provider_config` for the region of a provider block when a resource does not carry
 its own. Each resource type the mapping knows becomes part of a service (all instances of one
 address, `count` or `for_each` included, form one service); everything else is listed as skipped
-with the reason.
+with the reason. The references between resources in `configuration` become dependencies, and a
+load balancer depends, within a few milliseconds, on each service its listeners, target groups or
+backend pools lead to.
 """
 
 from __future__ import annotations
