@@ -318,3 +318,25 @@ def test_a_counted_balancer_without_backends_is_named_once(catalog: Catalog) -> 
     result = import_terraform(_plan_json(planned, {}, "ap-northeast-2"), catalog.regions, "x")
     (note,) = [n for n in result.notes if "no backend found" in n]
     assert "no backend found for aws_lb.web:" in note and "[0]" not in note
+
+
+def test_naver_balancer_reaches_servers_through_listener_and_target_group(
+    catalog: Catalog,
+) -> None:
+    planned = [
+        _resource("ncloud_lb", "front", "ncloud", {}),
+        _resource("ncloud_server", "app", "ncloud", {"server_spec_code": "s2-g3"}),
+        _resource("ncloud_lb_listener", "http", "ncloud", {}),
+        _resource("ncloud_lb_target_group", "app", "ncloud", {}),
+        _resource("ncloud_lb_target_group_attachment", "app", "ncloud", {}),
+    ]
+    refs = {
+        "ncloud_lb_listener.http": ["ncloud_lb.front", "ncloud_lb_target_group.app"],
+        "ncloud_lb_target_group_attachment.app": [
+            "ncloud_lb_target_group.app",
+            "ncloud_server.app",
+        ],
+    }
+    result = import_terraform(_plan_json(planned, refs, "KR"), catalog.regions, "naver")
+    assert _balanced(result) == [("front", "app")]
+    assert [u["name"] for u in result.spec["users"]] == ["near naver/KR"]
