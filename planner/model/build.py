@@ -115,7 +115,9 @@ class ModelBuilder(SurvivalFamilies, ServingFamilies, TrafficFamilies, CouplingF
                     )
             for i in idx:
                 allow = [v for v in ((u, h) if i in data_only else (u,)) if v is not None]
-                if not allow:  # a managed disk where no instance of the service can run
+                if attached[i] and u is not None:
+                    allow = self._managed_instance(s, r, i, running)
+                if not allow:  # a managed disk where no instance of its kind can run
                     self.m.n[i].upBound = 0
                     continue
                 self.add(
@@ -144,6 +146,35 @@ class ModelBuilder(SurvivalFamilies, ServingFamilies, TrafficFamilies, CouplingF
                     service=s,
                     region=r,
                 )
+
+    def _managed_instance(
+        self, s: str, r: str, i: int, running: list[int]
+    ) -> list[pulp.LpVariable]:
+        """What managed storage row i needs: an instance of its own category in the region (rule
+        2), not merely the service running there on other offerings (a database whose tiers allow
+        virtual machines too). u[s,r] when every serving row there is of that category; else a
+        binary m <= sum of that category's serving units there, shared by the cell's storage rows
+        of the category; none when no instance of it can run there."""
+        category = self.category_of[i]
+        same = [j for j in running if self.category_of[j] == category]
+        if len(same) == len(running):
+            return [self.m.u[(s, r)]]
+        if not same:
+            return []
+        key = (s, r, category)
+        if key not in self._managed:
+            m = self.var(self.fresh("m"), 0, 1, pulp.LpBinary)
+            self.add(
+                "linking",
+                f"managed-{s}-in-{r}-{category}",
+                [(m, 1.0), *((self.m.n[j], -1.0) for j in same)],
+                pulp.LpConstraintLE,
+                0.0,
+                service=s,
+                region=r,
+            )
+            self._managed[key] = m
+        return [self._managed[key]]
 
     def define_strategy(self) -> None:
         """z[s,k] binary, one strategy per service when `dr: auto` leaves a choice; backup copies

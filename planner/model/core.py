@@ -118,6 +118,9 @@ class BuilderCore:
         self.max_units = self.column("max_units")
         self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
         self.region_of = dict(zip(off.index, off["region"].tolist(), strict=True))
+        self.category_of = dict(zip(off.index, off["category"].tolist(), strict=True))
+        # (service, region, category) -> a managed instance of that category runs there
+        self._managed: dict[tuple[str, str, str], pulp.LpVariable] = {}
         self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
         self.running_cells = off.loc[self.serving].groupby(["service", "region"], sort=False).groups
         # alive units of a row in the zone that fails: k[i] >= n[i]/zones (define_survival)
