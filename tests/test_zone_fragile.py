@@ -63,3 +63,23 @@ def test_zone_fragile_reads_the_largest_serving_row_per_region() -> None:
     # db: rows of 1 and 2 units in a (the second keeps it running), 1 unit in b; api: a copy only
     assert zone_fragile(offers, {0: 1, 1: 2, 2: 1, 3: 1}) == {"db": {"b"}}
     assert zone_fragile(offers, {0: 1, 2: 0}) == {"db": {"a"}}
+
+
+def test_the_stand_alone_solves_stop_at_their_deadline_with_advice(spec_and_catalog) -> None:
+    """Issue 19: a time limit holds whatever the size. Past its deadline the per-service phase
+    stops and says how many services it solved and what limit would do, instead of running on."""
+    import time
+
+    from planner.errors import NoPlanError
+    from planner.model.candidates import build_candidates
+    from planner.optimize.common import PlanOptions
+    from planner.optimize.parts import solve_each
+
+    spec, catalog = spec_and_catalog
+    cands = build_candidates(spec, catalog)
+    options = PlanOptions(time_limit=7)
+    solved = solve_each(cands, catalog, options, 7.0, deadline=time.perf_counter() - 1.0)
+    with pytest.raises(NoPlanError, match=r"0 of 3 services .* raise --time-limit"):
+        next(solved)
+    # with time left, every service is solved
+    assert len(list(solve_each(cands, catalog, options, 7.0, deadline=None))) == 3

@@ -90,6 +90,11 @@ class _Run:
     # the cheapest verified plan on other providers than those the run was narrowed to
     reserve: Incumbent | None = None
 
+    def stop_at(self, verified: bool) -> float:
+        """When a stage stops: at the time limit once a plan is verified, a little later (the
+        grace) while none is."""
+        return self.deadline if verified else self.deadline + FIRST_PLAN_GRACE_S
+
     @property
     def per_service_limit(self) -> float:
         """The wall-clock limit of one part's solve: the time left, a safety net only (parts stop
@@ -112,6 +117,14 @@ class _Run:
             self.options.gap,
         )
         return Incumbent(plan, units, strategies, bound)
+
+
+# The steps to a first verified plan (the stand-alone solves, the provider sets, the seating) may
+# run this long past the time limit when no plan is verified yet: a tiny limit still gets a plan
+# where one comes in moments, and the limit still holds within a few seconds (issue 19: a
+# comparison of methods, and the user's wait, count on it). The search for a better plan stops at
+# the limit itself.
+FIRST_PLAN_GRACE_S = 5.0
 
 
 def _time_left(deadline: float) -> float:
@@ -148,9 +161,9 @@ def solve_decomposed(
         best = _repair_providers(run, alone, best, limit)
         if _good_enough(best.plan, options):
             return best.plan
-    # Past the deadline with no verified plan, still seat the groups that miss latency budgets: the
-    # time limit bounds the search for a better plan, not the (bounded) steps to a first one.
-    if _has_couplings(cands) and (time.perf_counter() < deadline or not best.plan.verification.ok):
+    # The time limit holds even without a verified plan (then `_finish` says to raise it): a user
+    # waiting, or a comparison of methods, must be able to count on it.
+    if _has_couplings(cands) and time.perf_counter() < run.stop_at(best.plan.verification.ok):
         best = _coordinate(run, alone, best)
         if _good_enough(best.plan, options):
             return best.plan
@@ -213,7 +226,9 @@ def _solve_alone(
     def counted(done: int, total: int) -> None:
         say(options, f"solving services alone: {done}/{total} done")
 
-    for s, out in solve_each(pruned, catalog, options, _time_left(deadline), counted):
+    stop = deadline + FIRST_PLAN_GRACE_S  # no plan yet: the grace applies
+    limit = _time_left(deadline)
+    for s, out in solve_each(pruned, catalog, options, limit, counted, deadline=stop):
         if isinstance(out, BaseException):
             raise out
         build_s += out.build_s
@@ -273,6 +288,8 @@ def _bound_pairs(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
     t0 = time.perf_counter()
     gain = 0.0
     for pair in pairs:
+        if time.perf_counter() > run.deadline:
+            return best  # the safety net: unbounded pairs would leave the sum below incomplete
         floors = {s: alone.service_bound[s] for s in pair}
         bound = relaxed_block_bound(
             run.cands, run.catalog, options, pair, run.per_service_limit, floors, PAIR_OMITS
@@ -306,6 +323,7 @@ def _repair_private_capacity(run: _Run, alone: StandAlone, best: Incumbent) -> I
         best.strategies,
         best.plan,
         run.per_service_limit,
+        run.stop_at(best.plan.verification.ok),
     )
     if repaired is None:
         return best
@@ -329,7 +347,13 @@ def _price_private_vcpu(run: _Run, alone: StandAlone, prices: list[float], bound
             break  # the safety net: the bound is a refinement, the plan comes first
         lagrangian = (
             lagrangian_bound(
-                run.pruned, run.catalog, options, alone.service_bound, price, run.per_service_limit
+                run.pruned,
+                run.catalog,
+                options,
+                alone.service_bound,
+                price,
+                run.per_service_limit,
+                run.deadline,
             )
             + alone.floor
         )
@@ -385,7 +409,7 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
     t0 = time.perf_counter()
     subsets = list(itertools.combinations(sorted(set(off["provider"])), limit))
     for subset in subsets:
-        if time.perf_counter() > run.deadline:
+        if time.perf_counter() > run.stop_at(best.plan.verification.ok):
             least = -float("inf")  # the safety net: unexplored subsets bound nothing
             break
         keep = frozenset(subset)
@@ -394,6 +418,10 @@ def _repair_providers(run: _Run, alone: StandAlone, best: Incumbent, limit: int)
         strategies: dict[str, str] = {}
         feasible = True
         for s in services:
+            if time.perf_counter() > run.stop_at(best.plan.verification.ok):
+                feasible = False  # the safety net: this subset is left half planned
+                least = -float("inf")
+                break
             here = allowed.get(s, frozenset()) & keep
             if not here:
                 impossible[subset] = s
@@ -600,10 +628,16 @@ def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _S
         cands, catalog, options, best.units, alone.service_bound, deadline, workers
     )
     try:
-        # not cut by the deadline: seating is bounded work and, with budgets missed, the only
-        # quick way to a verified plan (cut at 50 services and 5 s, planning ended with none)
+        # bounded work, and with budgets missed the quick way to a verified plan: only the
+        # deadline cuts it (cut at 50 services and 5 s, planning ended with none)
         seating = seat_latency_groups(
-            cands, catalog, options, best.units, best.strategies, run.per_service_limit
+            cands,
+            catalog,
+            options,
+            best.units,
+            best.strategies,
+            run.per_service_limit,
+            run.stop_at(best.plan.verification.ok),
         )
         seat = run.incumbent(seating.units, seating.strategies, best.bound)
     except BaseException:

@@ -131,6 +131,7 @@ def seat_latency_groups(
     units: dict[int, int],
     strategies: dict[str, str],
     limit: float,
+    deadline: float | None = None,
 ) -> Seating:
     """A plan that meets every dependency latency budget, built in moments rather than searched for.
 
@@ -141,9 +142,9 @@ def seat_latency_groups(
     with private capacity already held by others reserved. Any placement inside the set meets the
     group's budgets. When a member has no plan there, the next seed region is tried (at most
     SEAT_TRIES); a group that cannot be seated is left as it was, for the neighbourhood search.
-    There is no deadline: the work is bounded (groups x tries x members, each a small solve of at
-    most SEAT_NODES nodes, `limit` seconds its safety net), and when budgets are missed it is the
-    quick way to a verified plan."""
+    The work is bounded (groups x tries x members, each a small solve of at most SEAT_NODES
+    nodes, `limit` seconds its safety net); past `deadline` (the plan's time limit) the groups not
+    yet seated stay as they were."""
     tied = nx.Graph(
         [
             (d.source, d.target, {"budget": d.max_latency_ms})
@@ -167,6 +168,8 @@ def seat_latency_groups(
     for group in map(set, nx.connected_components(tied)):
         if not group & missed:
             continue
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         budget = min(d["budget"] for _a, _b, d in tied.subgraph(group).edges(data=True))
         if seats.seat(group, budget):
             seated += 1

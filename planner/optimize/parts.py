@@ -13,6 +13,7 @@ which adds to the parts' bounds since a part alone prices no egress.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import subprocess
@@ -174,15 +175,19 @@ def solve_each(
     limit: float,
     on_count: Callable[[int, int], None] | None = None,
     node_limit: int | None = None,
+    deadline: float | None = None,
 ) -> Iterator[tuple[str, PartResult | BaseException]]:
     """Yield (service, result or exception) for each service alone, in spec order: in worker
     processes when there are enough services to pay for starting them (see planner._worker), else
     here. A `node_limit` other than PART_NODES (a search for plans rather than bounds) solves here:
-    the workers keep to PART_NODES."""
+    the workers keep to PART_NODES. Past `deadline` (the plan's time limit) it stops, workers
+    killed, and raises NoPlanError: without every service solved there is no first plan."""
     services = cands.services()
     workers = options.workers or min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(services) < WORKERS_FROM or node_limit is not None:
-        for s in services:
+        for done, s in enumerate(services):
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _out_of_time(done, len(services), options)
             try:
                 yield s, solve_one(cands, catalog, options, s, limit, node_limit)
             except Exception as exc:
@@ -200,6 +205,13 @@ def solve_each(
         reported = time.perf_counter()
         while any(worker.proc.poll() is None for worker in started):
             time.sleep(0.2)
+            if deadline is not None and time.perf_counter() > deadline:
+                done = sum(_count(worker.result_path + ".done") for worker in started)
+                for worker in started:
+                    worker.proc.kill()
+                    worker.proc.wait()
+                    worker.stderr.close()
+                raise _out_of_time(done, len(services), options)
             if on_count is not None and time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
                 done = sum(_count(worker.result_path + ".done") for worker in started)
@@ -209,6 +221,17 @@ def solve_each(
             results.update(_results_of(worker))
     for s in services:
         yield s, results[(s,)]
+
+
+def _out_of_time(done: int, total: int, options: PlanOptions) -> NoPlanError:
+    """The time limit reached before every service was solved alone: no plan to show yet, and
+    about how long the first plan needs at this pace."""
+    need = options.time_limit * total / max(done, 1)
+    return NoPlanError(
+        f"no plan within the time limit ({options.time_limit:g} s): {done} of {total} services "
+        f"were solved alone by then, and a first plan needs every one; raise --time-limit "
+        f"(at this pace, to about {math.ceil(1.5 * need / 10) * 10:g} s)"
+    )
 
 
 def _results_of(worker: Worker) -> list[tuple[tuple[str, ...], PartResult | BaseException]]:

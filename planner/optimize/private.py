@@ -89,13 +89,15 @@ def repair_private(
     strategies: dict[str, str],
     union: Plan,
     limit: float,
+    deadline: float | None = None,
 ) -> PrivateRepair | None:
     """Greedy repair of shared private capacity: services on an over-full site are solved again
     without private regions; those that save the most per vCPU stay private while the site has
-    room, the others take their public plan. None when no service has a public plan."""
+    room, the others take their public plan. None when no service has a public plan. Past
+    `deadline`, the services not yet solved again keep their private places."""
     p = union.placements.join(catalog.regions["kind"], on="region")
     users = sorted(set(p.loc[p["kind"] == "private", "service"]))
-    alt, savings = _public_alternatives(cands, catalog, options, p, users, limit)
+    alt, savings = _public_alternatives(cands, catalog, options, p, users, limit, deadline)
     if not savings:
         return None
     left = {
@@ -129,6 +131,7 @@ def _public_alternatives(
     p: pd.DataFrame,
     users: list[str],
     limit: float,
+    deadline: float | None = None,
 ) -> tuple[dict[str, PartResult], list[tuple[str, float]]]:
     """Each private user's best plan on public regions alone, and what staying private saves per
     private vCPU it holds (`p`: the plan's placements with each region's kind)."""
@@ -139,7 +142,12 @@ def _public_alternatives(
     public = set(public_only.offers["service"])
     # the others cannot leave the private cloud: they stay
     movable = [s for s in users if s in public]
-    for s, out in solve_each(public_only.restrict(movable), catalog, options, limit):
+    solved = solve_each(public_only.restrict(movable), catalog, options, limit, deadline=deadline)
+    while True:
+        try:
+            s, out = next(solved)
+        except (StopIteration, NoPlanError):  # all solved, or the time limit: those not stay
+            break
         if isinstance(out, (InfeasibleError, NoPlanError, SolverError)):
             continue
         if isinstance(out, BaseException):
@@ -165,6 +173,7 @@ def lagrangian_bound(
     service_bound: dict[str, float],
     price: float,
     limit: float,
+    deadline: float | None = None,
 ) -> float:
     """A valid lower bound with private vCPU priced at `price` per vCPU-month instead of capped:
     sum over services of their stand-alone bound with that price, minus price x the capacity of the
@@ -182,10 +191,13 @@ def lagrangian_bound(
     )
     sub = cands.with_offers(priced[priced["service"].isin(capable)], capable)
     total = sum(b for s, b in service_bound.items() if s not in capable)
-    for _s, out in solve_each(sub, catalog, options, limit):
-        if isinstance(out, BaseException):
-            return -math.inf  # no bound from this price; the plain bound still holds
-        total += out.bound
+    try:
+        for _s, out in solve_each(sub, catalog, options, limit, deadline=deadline):
+            if isinstance(out, BaseException):
+                return -math.inf  # no bound from this price; the plain bound still holds
+            total += out.bound
+    except NoPlanError:  # the time limit: every service's term is needed
+        return -math.inf
     sites = sorted(set(off.loc[private, "region"]))
     return total - price * float(catalog.sites.loc[sites, "vcpu_capacity"].sum())
 
