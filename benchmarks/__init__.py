@@ -9,5 +9,7 @@ Where things are:
   * `profiling`: cProfile of the default method;
   * `provenance`: the machine, library versions and planner commit a run was measured on;
   * `targets`: the targets and the verdicts; `report`: the markdown report (`fmt`: its cells);
+  * `presets`: the named runs (`--preset quick`, `--preset issue19`, the default);
+  * `schedule`: how long a run list takes, before it runs (`--list`);
   * `runner`: the command line.
 """

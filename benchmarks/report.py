@@ -1,10 +1,12 @@
 """The markdown report of a benchmark run.
 
 Takes the run's rows (`run.run_config` or `isolate`), its facts (`meta`: machine, load, catalog,
-seed, start, duration, command, planner commit) and an optional profile, and returns markdown:
-the machine and run, the instances, every family and size side by side with its baselines and
-verdicts, our method's phases, the baselines in full, the bundled examples, the planner's
-progress timeline, the targets with verdicts, and the profile. It exists apart from
+seed, start, duration and its estimate, command, preset, planner commit) and an optional profile,
+and returns markdown. First what docs/benchmarks.md quotes: a one-line summary of the run, the
+machine, the instances, every family and size side by side with its baselines and verdicts, the
+bundled examples and the targets one line each ("met, or how far"); then the detail behind it:
+our method's phases, the baselines in full, the planner's progress timeline, the targets case by
+case and the profile. Every verdict is computed from the rows (`targets`). It exists apart from
 running so that a run's JSON can be rendered again after a fix to the report or the targets.
 """
 

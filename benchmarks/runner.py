@@ -1,7 +1,8 @@
 """Run benchmark configurations, each in a fresh Python process, and write a markdown report.
 
-The command line of `python -m benchmarks` (see `--help` and docs/benchmarks.md). It lists the
-configurations (`run.plan_runs`), runs each in its own process (`isolate`), optionally profiles
+The command line of `python -m benchmarks` (see `--help` and docs/benchmarks.md). It takes a
+preset's options as its defaults (`presets`), lists the configurations (`run.plan_runs`) with
+their expected duration (`schedule`), runs each in its own process (`isolate`), optionally profiles
 one size (`profiling`), records what the run was measured on (`provenance`) and renders the
 report (`report`, with the verdicts of `targets`). `--child` is how `isolate` starts a child.
 """
@@ -92,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="also cProfile the default method at N services",
+    )
+    ap.add_argument(
+        "--render",
+        metavar="JSON",
+        default=None,
+        help="no run: write the report of an earlier run from its --json file",
     )
     ap.add_argument("--out", default=None, help="write the markdown report here (default: stdout)")
     ap.add_argument("--json", default=None, help="also write the raw rows as JSON")
@@ -225,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
         if path and Path(path).exists() and not args.force:
             print(f"{path} exists; pass --force to overwrite it", file=sys.stderr)
             return 2
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        profile = saved["meta"].get("profile")
+        _write(args, render(saved["rows"], saved["meta"], tuple(profile) if profile else None))
+        return 0
     plan = total(runs)
     _say(
         f"{len(runs)} configurations ({args.preset} preset and options): expected "
@@ -258,16 +270,20 @@ def main(argv: list[str] | None = None) -> int:
         "profile_size": args.profile,
         "planner": state,
         "load_samples": [r.get("load_avg_start") for r in rows if r.get("load_avg_start")],
+        "profile": prof,
     }
-    text = render(rows, meta, prof)
     if args.json:
         Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1, default=str))
+    _write(args, render(rows, meta, prof))
+    return 0
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
     if args.out:
         Path(args.out).write_text(text + "\n")
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -602,3 +602,17 @@ def test_without_a_default_run_the_target_run_is_analysed_and_compared() -> None
     assert side.startswith("| region | 1000 | not run | $120, 1.00%, 80.0 s | 2% in 90 s: met |")
     assert side.endswith("| pair-two-clouds $150 | -20.0% |")
     assert "| cost <= every feasible hand-drawn baseline" in text and "region 1000 -20.0%" in text
+
+
+def test_a_saved_run_renders_again_to_the_same_report(family_rows, tmp_path) -> None:
+    """`--render` rebuilds the report from the JSON rows alone (after a fix to the report or the
+    targets, without running again)."""
+    import json
+
+    from benchmarks.runner import main
+
+    saved, out = tmp_path / "run.json", tmp_path / "run.md"
+    saved.write_text(json.dumps({"meta": _meta(), "rows": family_rows}, default=str))
+    assert main(["--render", str(saved), "--out", str(out)]) == 0
+    assert out.read_text() == render(family_rows, _meta(), None) + "\n"
+    assert main(["--render", str(saved), "--out", str(out)]) == 2  # kept without --force
