@@ -64,10 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--default-sizes",
-        help="sizes at which our method also runs with the default options (all: every size; "
-        "at the others the target's run carries the analyses and hand-drawn baselines)",
+        help="sizes at which our method also runs with the default options: all, none or a "
+        "list (at the others the target's run carries the analyses and hand-drawn baselines)",
     )
-    ap.add_argument("--mono-sizes", help="sizes at which the monolithic baselines run")
+    ap.add_argument("--mono-sizes", help="sizes at which the monolithic baselines run (or none)")
     ap.add_argument(
         "--mono-families", help="families on which the monolithic baselines run (all: every one)"
     )
@@ -127,7 +127,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip()]
+    """Sizes from a comma list, or `none`."""
+    return [] if text == "none" else [int(x) for x in text.split(",") if x.strip()]
+
+
+def _sizes_or_all(text: str) -> list[int] | None:
+    """Sizes from `all` (None: every size), `none` (no size) or a comma list."""
+    return None if text == "all" else _ints(text)
 
 
 def _names(text: str, known: list[str], what: str) -> list[str]:
@@ -179,7 +185,7 @@ def _runs(args: argparse.Namespace) -> tuple[list[Config], str]:
         # the examples run on the shipped catalog whatever the instances' catalog is
         examples=_examples(args.examples),
         compare_budget_s=args.compare_budget,
-        default_sizes=None if args.default_sizes == "all" else _ints(args.default_sizes),
+        default_sizes=_sizes_or_all(args.default_sizes),
     )
     return plan_runs(rp), args.catalog
 

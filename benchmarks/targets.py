@@ -414,7 +414,7 @@ def _hand_summary(rows: list[Row]) -> str:
     measured = "; ".join(parts) or "no case with a feasible hand-drawn plan"
     if none:
         measured += f"; no hand-drawn plan feasible: {', '.join(none)}"
-    want = "cost <= every feasible hand-drawn baseline (ours vs the cheapest, default options)"
+    want = "cost <= every feasible hand-drawn baseline (ours vs the cheapest)"
     return md_row(want, measured, count_verdict(met, judged, "cases with one"))
 
 
