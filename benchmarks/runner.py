@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=DESCRIPTION,
+        # the defaults shown are issue19's (the default preset's)
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog="Presets (an option given as well wins): "
         + "; ".join(f"{k}: {v}" for k, v in PURPOSE.items())
         + ". Without a preset the defaults are issue19's.",
@@ -60,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         "--families-at",
         action="append",
         metavar="SIZE=FAM,FAM",
-        help="measure only these families at that size (repeatable; e.g. 1000=region,mix)",
+        help="measure only these families at that size (repeatable; None: the preset's, which "
+        "for issue19 is 1000=region,mix)",
     )
     ap.add_argument(
         "--default-sizes",
@@ -82,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--time-limit", type=float, help="monolithic baselines' limit, s")
     ap.add_argument(
-        "--our-time-limit", type=float, help="our method's limit (default: PlanOptions')"
+        "--our-time-limit", type=float, help="our method's limit, s (None: PlanOptions')"
     )
     ap.add_argument("--catalog", help="shipped or synthetic:REGIONS[:SEED]")
     ap.add_argument("--seed", type=int, default=1)
@@ -103,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", default=None, help="write the markdown report here (default: stdout)")
     ap.add_argument("--json", default=None, help="also write the raw rows as JSON")
     ap.add_argument("--force", action="store_true", help="overwrite --out / --json files")
+    ap.set_defaults(**_preset_defaults(DEFAULT_PRESET))
     return ap
 
 
@@ -115,7 +119,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The options, with the preset's values (issue19's without one) as the defaults of what
     was not given."""
     ap = _parser()
-    ap.set_defaults(**_preset_defaults(DEFAULT_PRESET))
     args = ap.parse_args(argv)
     preset = "quick" if args.quick else (args.preset or DEFAULT_PRESET)
     ap.set_defaults(**_preset_defaults(preset))
