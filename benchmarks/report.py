@@ -4,7 +4,8 @@ Takes the run's rows (`run.run_config` or `isolate`), its facts (`meta`: machine
 seed, start, duration and its estimate, command, preset, planner commit) and an optional profile,
 and returns markdown. First what docs/benchmarks.md quotes: a one-line summary of the run, the
 machine, the instances, every family and size side by side with its baselines and verdicts, the
-bundled examples and the targets one line each ("met, or how far"); then the detail behind it:
+bundled examples, the targets one line each ("met, or how far") and, per family, the target
+runs and the comparison with the hand-drawn plans in short; then the detail behind it:
 our method's phases, the baselines in full, the planner's progress timeline, the targets case by
 case and the profile. Every verdict is computed from the rows (`targets`). It exists apart from
 running so that a run's JSON can be rendered again after a fix to the report or the targets.
@@ -241,6 +242,50 @@ def _summary_section(rows: list[Row]) -> list[str]:
     return [*out, ""]
 
 
+def _short_cell(r: Row | None) -> str:
+    """A target run in a few words: gap and seconds, or what happened instead."""
+    if r is None:
+        return "not run"
+    if r.get("cost") is None:
+        return outcome(r)
+    ok = "" if r.get("verified") is True else ", NOT verified"
+    return f"{pct(r.get('gap'))}, {r['wall_s']:.1f} s{ok}"
+
+
+def _hand_cell(ours: Row | None) -> str:
+    hand = best_hand(ours)
+    if ours is None:
+        return "-"
+    if hand is None:
+        return "none feasible"
+    if ours.get("cost") is None or ours.get("verified") is not True:
+        return f"ours none; hand ${money(hand['cost'])}"
+    return vs(ours["cost"], hand["cost"])
+
+
+def _short_section(rows: list[Row]) -> list[str]:
+    """The side-by-side table in short, one line per family: what a closing note quotes."""
+    sizes = [n for n in TARGET_WALL_S if any(m == n for _, m in cases(rows))]
+    if not sizes:
+        return []
+    head = [f"{n}: {TARGET_GAP[n]:.0%} in {TARGET_WALL_S[n]:g} s" for n in sizes]
+    head.append("vs hand-drawn (" + " / ".join(str(n) for n in sizes) + ")")
+    out = [
+        "## In short\n",
+        "Target-option runs, and the analysed plan against the cheapest feasible hand-drawn "
+        "plan at each size.\n",
+        md_row("family", *head),
+        "|" + "---|" * (len(head) + 1),
+    ]
+    for fam in dict.fromkeys(f for f, _ in cases(rows)):
+        present = {n for f, n in cases(rows) if f == fam}
+        cells = [_short_cell(at_target_of(rows, n, fam)) if n in present else "not run"
+                 for n in sizes]  # fmt: skip
+        hands = [_hand_cell(ours_of(rows, n, fam)) if n in present else "not run" for n in sizes]
+        out.append(md_row(fam, *cells, " / ".join(hands)))
+    return [*out, ""]
+
+
 def _examples_section(rows: list[Row]) -> list[str]:
     first = {r["example"]: r for r in example_rows(rows, "first-plan")}
     comp = {r["example"]: r for r in example_rows(rows, "compare")}
@@ -339,7 +384,7 @@ def render(
         if r is not None
     ]
     # first what docs/benchmarks.md quotes (the run, the instances, the side-by-side table, the
-    # examples, the targets), then the detail behind it
+    # examples, the targets, the table in short), then the detail behind it
     out = [run_line(meta), ""] + _machine_section(meta) + _instances_section(rows)
     out += _summary_section(rows) + _examples_section(rows)
     out += [
@@ -351,6 +396,7 @@ def render(
         *summary(rows),
         "",
     ]
+    out += _short_section(rows)
     out += _ours_section(ours_rows) + _baselines_section(rows)
     out += _timeline_section(ours_rows + [r for r in rows if r.get("example")])
     out += [

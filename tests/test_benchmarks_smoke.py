@@ -602,6 +602,9 @@ def test_without_a_default_run_the_target_run_is_analysed_and_compared() -> None
     assert side.startswith("| region | 1000 | not run | $120, 1.00%, 80.0 s | 2% in 90 s: met |")
     assert side.endswith("| pair-two-clouds $150 | -20.0% |")
     assert "| cost <= every feasible hand-drawn baseline" in text and "region 1000 -20.0%" in text
+    short = text.split("## In short\n", 1)[1].splitlines()
+    assert "| family | 1000: 2% in 90 s | vs hand-drawn (1000) |" in short
+    assert "| region | 1.00%, 80.0 s | -20.0% |" in short
 
 
 def test_a_saved_run_renders_again_to_the_same_report(family_rows, tmp_path) -> None:
