@@ -134,9 +134,16 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     floors = {s: out.bound for s, out in alone.items()}
     # the premise: alone, the caller goes where the callee's budget is missed
     assert latency_violations(spec, where(cands.offers, units), catalog)
-    groups = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
-    assert groups.tried == 1
+    # small groups are solved in this process (no worker to start) and give the same answer
+    here = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    assert (here.tried, here.workers, len(here.here)) == (1, [], 1)
+    in_process = here.collect(time.perf_counter() + 30, units, strategies)
+    # the worker path, forced (here_rows=0), for the checks below
+    start = time.perf_counter()
+    groups = GroupBounds(cands, catalog, PlanOptions(), units, floors, start + 30, 2, here_rows=0)
+    assert groups.tried == 1 and len(groups.workers) == 1
     joined = groups.collect(time.perf_counter() + 30, units, strategies)
+    assert (in_process.gain, in_process.units) == (joined.gain, joined.units)
     joint_units, joint_strategies = joined.units, joined.strategies
     assert joined.finished == 1
     assert groups.workers == []
@@ -147,7 +154,9 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     joint = assemble(cands, catalog, joint_units, joint_strategies, None, "decomposed", "highs", {})
     assert joint.verification.ok, joint.verification.violations
     # stopped at once, workers that have not finished count for nothing and leave nothing running
-    early = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    early = GroupBounds(
+        cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2, here_rows=0
+    )
     procs = [w.proc for w in early.workers]
     cut = early.collect(time.perf_counter(), units, strategies)
     # a worker needs over a second to start (imports); none can have answered yet
@@ -155,7 +164,9 @@ def test_planner_reports_the_group_bound_and_stops_its_worker(catalog: Catalog) 
     assert cut.units == units
     assert all(p.poll() is not None for p in procs)
     # interrupted (an error or Ctrl-C while seating): stop() ends the workers and reads nothing
-    halted = GroupBounds(cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2)
+    halted = GroupBounds(
+        cands, catalog, PlanOptions(), units, floors, time.perf_counter() + 30, 2, here_rows=0
+    )
     procs, folder = [w.proc for w in halted.workers], Path(halted.tmp.name)
     halted.stop()
     assert all(p.poll() is not None for p in procs)

@@ -590,6 +590,10 @@ def _coordinate(run: _Run, alone: StandAlone, best: Incumbent) -> Incumbent:
         seated = _seat_groups(run, alone, best, t0)
         tried += seated.tried
         fallback, bound = seated.fallback, seated.bound
+        done = [x for x in seated.tried if _good_enough(x.plan, options)]
+        if done:
+            run.timings["coordinate_s"] = time.perf_counter() - t0
+            return min(done, key=lambda x: x.plan.objective)
     moved = coordinate_locally(
         cands,
         run.pruned,
@@ -650,7 +654,8 @@ def _seat_groups(run: _Run, alone: StandAlone, best: Incumbent, t0: float) -> _S
         f"{'verified' if seat.plan.verification.ok else 'not verified'}",
     )
     fallback = Placement(seating.units, seating.strategies)
-    if not groups.tried:
+    if not groups.tried or _good_enough(seat.plan, options):
+        groups.stop()  # the seated plan is within the gap: no group bound or placement needed
         return _Seated([seat], fallback, best.bound)
     # every group to its work limit: waiting on the clock would make the plan depend on load
     joined = groups.collect(deadline, seating.units, seating.strategies)

@@ -27,7 +27,7 @@ from ..model.readout import strategies_of, units_of
 from ..solve import SolverOptions, get_backend
 from ..spec import AppSpec
 from .common import Placement, PlanOptions, column_lookup, where, zone_fragile
-from .parts import PartResult, Worker, start_worker
+from .parts import PartResult, Worker, solve_block, start_worker
 from .private import PrivateUse
 
 SEAT_REGIONS = 8  # regions a service may choose from when seated next to its latency partners
@@ -39,6 +39,10 @@ GROUP_ROWS_PER_MEMBER = 700  # larger joint models are not tried (see GroupBound
 # root take the time (50-service benchmark, loaded machine: three two-member groups of 680-790 rows
 # took 44 s at 100 nodes, for a bound 0.4% higher).
 GROUP_ROWS = 500
+# Joint models of at most this many candidate rows in all are solved here, after the seating,
+# rather than in worker processes: starting one costs about 1.2 s (importing pandas, PuLP, HiGHS;
+# 5 s on a loaded machine), where kr-ecommerce's one group of 160 rows solves in a fraction of that.
+GROUPS_HERE_ROWS = 400
 
 
 def latency_groups(spec: AppSpec) -> list[tuple[str, ...]]:
@@ -297,8 +301,9 @@ class JointResult:
 
 
 class GroupBounds:
-    """Joint models of the groups tied by latency budgets, solved in worker processes: a bound for
-    each group and a placement meeting its budgets.
+    """Joint models of the groups tied by latency budgets, solved in worker processes (small ones
+    here, at `collect`: GROUPS_HERE_ROWS): a bound for each group and a placement meeting its
+    budgets.
 
     Each group whose stand-alone plans miss a budget is one model with those budgets
     (`parts.solve_block`) over regions pruned by latency-aware dominance. The model is a relaxation
@@ -319,8 +324,10 @@ class GroupBounds:
         service_bound: dict[str, float],
         deadline: float,
         processes: int,
+        here_rows: int = GROUPS_HERE_ROWS,
     ):
         self.workers: list[Worker] = []
+        self.here: list[tuple[str, ...]] = []  # groups solved in this process, at `collect`
         self.tried = 0
         placed = where(cands.offers, units)
         missed = {
@@ -357,8 +364,11 @@ class GroupBounds:
         self.floors = {s: service_bound[s] for g in groups for s in g}
         self.offers = cands.offers
         limit = left  # the safety net: each joint model stops at parts.GROUP_NODES
-        self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
         quiet = replace(options, progress=None)
+        if sum(rows[g] for g in groups) <= here_rows or processes == 1:
+            self.here, self.pruned, self.catalog, self.options = groups, pruned, catalog, quiet
+            return
+        self.tmp = tempfile.TemporaryDirectory(prefix="mcplan-")
         for w in range(min(processes, len(groups))):  # smallest first on every worker
             self.workers.append(
                 start_worker(
@@ -392,6 +402,18 @@ class GroupBounds:
         """Stop the workers by `wait_until`; what the finished groups give, their placements put
         into `units`/`strategies` (copies)."""
         done: list[tuple[tuple[str, ...], PartResult | BaseException]] = []
+        for block in self.here:
+            if time.perf_counter() >= wait_until:
+                break
+            left = wait_until - time.perf_counter()
+            try:
+                solved = solve_block(
+                    self.pruned, self.catalog, self.options, block, left, self.floors
+                )
+            except Exception as exc:  # as a worker would return it
+                done.append((block, exc))
+                continue
+            done.append((block, solved))
         try:
             while (
                 any(w.proc.poll() is None for w in self.workers)
