@@ -62,20 +62,15 @@ class ModelBuilder(SurvivalFamilies, ServingFamilies, TrafficFamilies, CouplingF
         """n[i] in {0..M_i}: units of offering i for its service; M_i carries the whole demand
         alone."""
         fixed = self.opt.fixed_units
-        for i, s, m, price in zip(
-            self.off.index,
-            self.off["service"],
-            self.off["max_units"],
-            self.off["usd_per_month"],
-            strict=True,
-        ):
+        price = self.column("usd_per_month")
+        for i in self.labels:
             if i in fixed:
                 v = self.var(f"n_{i}", int(fixed[i]), int(fixed[i]), pulp.LpInteger)
             else:
-                v = self.var(f"n_{i}", 0, int(m), pulp.LpInteger)
+                v = self.var(f"n_{i}", 0, int(self.max_units[i]), pulp.LpInteger)
             self.m.n[i] = v
-            self.cost.append((v, float(price)))
-            self.cost_of[s].append((v, float(price)))
+            self.cost.append((v, price[i]))
+            self.cost_of[self.service_of[i]].append((v, price[i]))
 
     def define_presence(self) -> None:
         """u[s,r] binary: s runs in r. Serving rows and a managed database's storage rows need it,
@@ -129,12 +124,13 @@ class ModelBuilder(SurvivalFamilies, ServingFamilies, TrafficFamilies, CouplingF
                     service=s,
                     region=r,
                 )
-        fees = self.off.loc[self.primary][self.off.loc[self.primary, "fixed_usd_per_month"] > 0]
-        for k, ((s, r, _cat), g) in enumerate(
-            fees.groupby(["service", "region", "category"]).groups.items()
-        ):
+        fee = self.column("fixed_usd_per_month")
+        fees = self.group(
+            ("service", "region", "category"), [i for i in self.primary if fee[i] > 0], sort=True
+        )
+        for k, ((s, r, _cat), g) in enumerate(fees.items()):
             y = self.var(f"fee_{k}", 0, 1, pulp.LpBinary)
-            self.cost.append((y, float(self.off.loc[g, "fixed_usd_per_month"].max())))
+            self.cost.append((y, max(fee[i] for i in g)))
             self.cost_of[s].append(self.cost[-1])
             for i in g:
                 self.add(
@@ -195,8 +191,7 @@ class ModelBuilder(SurvivalFamilies, ServingFamilies, TrafficFamilies, CouplingF
                     1.0,
                     service=s,
                 )
-        backups = self.off.index[self.off["role"] == "backup"]
-        for i in backups:
+        for i in self.backups:
             s = self.service_of[i]
             terms, const = self.strategy_terms(s, "backup_copies", float(self.max_units[i]))
             if terms:

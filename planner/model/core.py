@@ -104,30 +104,39 @@ class BuilderCore:
         self.mixed_writers: set[str] = set()
         off = cands.offers
         self.off = off
-        self.primary = off.index[off["role"] == "primary"]
+        # The offers table read once into plain lists and dicts by row label: pandas indexing,
+        # groupby and masks per family were most of the build time of the small models (a service
+        # alone has tens of rows), and these serve every family below.
+        self.labels: list[int] = off.index.tolist()
+        self._fields: dict[str, dict[int, Any]] = {}
+        self._columns: dict[str, dict[int, float]] = {}
+        self.service_of = self.field("service")
+        self.region_of = self.field("region")
+        self.category_of = self.field("category")
+        self.role_of = self.field("role")
+        self.max_units = self.column("max_units")
+        serves = self.field("serves")
+        self.primary = [i for i in self.labels if self.role_of[i] == "primary"]
+        self.backups = [i for i in self.labels if self.role_of[i] == "backup"]
         # rows that serve the service's load: where they are, the service runs (docs/model.md,
         # the rules: 1); the other primary rows hold data copies or are a managed instance's disk
-        self.serving = off.index[off["serves"].to_numpy(dtype=bool)]
-        self.regions_of = {
-            s: sorted(set(g["region"]))
-            for s, g in off.loc[self.serving].groupby("service", sort=False)
-        }
-        # per-row lookups and the (service, region) cells, computed once: pandas indexing per row
-        # or a mask over the whole table per cell was most of the build time of the small models
-        self._columns: dict[str, dict[int, float]] = {}
-        self.max_units = self.column("max_units")
-        self.service_of = dict(zip(off.index, off["service"].tolist(), strict=True))
-        self.region_of = dict(zip(off.index, off["region"].tolist(), strict=True))
-        self.category_of = dict(zip(off.index, off["category"].tolist(), strict=True))
+        self.serving = [i for i in self.labels if serves[i]]
+        # (service, region) cells of primary rows and of serving rows, in order of appearance
+        self.cells = self.group(("service", "region"), self.primary)
+        self.running_cells = self.group(("service", "region"), self.serving)
+        self.regions_of: dict[str, list[str]] = {}
+        for s, r in self.running_cells:
+            self.regions_of.setdefault(s, []).append(r)
+        for regions in self.regions_of.values():
+            regions.sort()
         # (service, region, category) -> a managed instance of that category runs there
         self._managed: dict[tuple[str, str, str], pulp.LpVariable] = {}
-        self.cells = off.loc[self.primary].groupby(["service", "region"], sort=False).groups
-        self.running_cells = off.loc[self.serving].groupby(["service", "region"], sort=False).groups
         # alive units of a row in the zone that fails: k[i] >= n[i]/zones (define_survival)
         self.zone_k: dict[int, pulp.LpVariable] = {}
+        demand = cands.demand
         self.demand = {
-            s: {res: float(v) for res, v in row.items()}
-            for s, row in cands.demand.to_dict(orient="index").items()
+            s: dict(zip(demand.columns, map(float, values), strict=True))
+            for s, values in zip(demand.index, demand.to_numpy().tolist(), strict=True)
         }
         # Services whose every row is held at a given count (the partners in a neighbourhood
         # re-solve): their own rows (demand, survival, copies, cuts, limits) are constants the held
@@ -135,11 +144,7 @@ class BuilderCore:
         # to free services are built.
         fixed = self.opt.fixed_units
         self.fixed_services = (
-            {
-                s
-                for s, g in off.groupby("service", sort=False).groups.items()
-                if all(i in fixed for i in g)
-            }
+            {s for s, g in self.group(("service",)).items() if all(i in fixed for i in g)}
             if fixed
             else set()
         )
@@ -147,12 +152,31 @@ class BuilderCore:
 
     # ---------------------------------------------------------------- helpers
     def column(self, name: str) -> dict[int, float]:
-        """Row label -> value of a numeric offers column, built once per model."""
+        """Row label -> value of a numeric offers column as a float, built once per model."""
         if name not in self._columns:
             self._columns[name] = dict(
-                zip(self.off.index, self.off[name].astype(float).tolist(), strict=True)
+                zip(self.labels, self.off[name].astype(float).tolist(), strict=True)
             )
         return self._columns[name]
+
+    def field(self, name: str) -> dict[int, Any]:
+        """Row label -> value of any offers column, built once per model."""
+        if name not in self._fields:
+            self._fields[name] = dict(zip(self.labels, self.off[name].tolist(), strict=True))
+        return self._fields[name]
+
+    def group(
+        self, by: tuple[str, ...], rows: list[int] | None = None, sort: bool = False
+    ) -> dict[Any, list[int]]:
+        """Row labels of `rows` (default: all, in table order) by the values of the `by` columns
+        (a single column's value, or a tuple of them), in order of first appearance or sorted:
+        pandas' `groupby(...).groups` as plain lists."""
+        fields = [self.field(name) for name in by]
+        out: dict[Any, list[int]] = {}
+        for i in self.labels if rows is None else rows:
+            key = fields[0][i] if len(fields) == 1 else tuple(f[i] for f in fields)
+            out.setdefault(key, []).append(i)
+        return {k: out[k] for k in sorted(out)} if sort else out
 
     def fresh(self, prefix: str) -> str:
         """A new variable name `prefix_k` (service names may differ only in characters that LP

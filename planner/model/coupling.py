@@ -58,13 +58,13 @@ class CouplingFamilies(BuilderCore):
         """Per private site and resource: sum over services of cap[i] n[i] <= usable capacity
         (hosts x allocation ratio - reserved). Running units only; growth into a site is held in
         full by `define_survival`."""
-        priv = self.off[self.off["kind"] == "private"]
+        kind = self.field("kind")
+        private = [i for i in self.labels if kind[i] == "private"]
         sites = self.cat.sites
-        for r, g in priv.groupby("region", sort=True):
+        for r, g in self.group(("region",), private, sort=True).items():
             for res, col in SITE_CAPACITY.items():
-                terms = [
-                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
-                ]
+                cap = self.column(res)
+                terms = [(self.m.n[i], cap[i]) for i in g if cap[i] > 0]
                 usable = float(sites.at[r, col]) - float(
                     self.opt.private_reserved.get((r, res), 0.0)
                 )
@@ -207,15 +207,15 @@ class CouplingFamilies(BuilderCore):
                         provider=provider_of[r],
                     )
                 # backup copies have no presence variable but still use their provider
-                for i in self.off.index[self.off["role"] == "backup"]:
-                    p = provider_of[self.off.at[i, "region"]]
+                for i in self.backups:
+                    p = provider_of[self.region_of[i]]
                     self.add(
                         "max_providers",
                         f"backup-uses-{p}-{i}",
-                        [(self.m.n[i], 1.0), (w[p], -float(self.off.at[i, "max_units"]))],
+                        [(self.m.n[i], 1.0), (w[p], -self.max_units[i])],
                         pulp.LpConstraintLE,
                         0.0,
-                        service=self.off.at[i, "service"],
+                        service=self.service_of[i],
                         provider=p,
                     )
                 self.add(

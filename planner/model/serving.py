@@ -114,7 +114,7 @@ class ServingFamilies(BuilderCore):
         otherwise a binary w, 1 when s uses a single-writer offering (n_i <= M_i w for those),
         and the primary, standby and cut rows hold only then (rule 3: single-writer unless every
         offering it uses is multi-writer). Its callers' requests then go to wherever it runs."""
-        single = self.cat.single_writer(self.off.loc[rows, "offering"])
+        single = self.cat.single_writer([self.field("offering")[i] for i in rows])
         if single.all():
             return None
         w = self.var(self.fresh("w"), 0, 1, pulp.LpBinary)
@@ -239,7 +239,7 @@ class ServingFamilies(BuilderCore):
             regions = self.regions_of.get(s, [])
             if s in self.fixed_services or s in self.c.global_services or not regions:
                 continue
-            res = main_resource(self.c.demand.loc[s])
+            res = main_resource(self.demand[s])
             d = self.demand[s][res]
             cells = {r: list(self.running_cells[(s, r)]) for r in regions}
             reach = {g: r & frozenset(regions) for g, r in reach.items()}

@@ -23,19 +23,15 @@ class SurvivalFamilies(BuilderCore):
 
     def define_demand(self) -> None:
         """Normal operation: for each service and resource, sum cap[i,res] n[i] >= demand[s,res]."""
-        prim = self.off.loc[self.primary]
-        for s, g in prim.groupby("service", sort=False):
+        for s, g in self.group(("service",), self.primary).items():
             if s in self.fixed_services:
                 continue
             for res in RESOURCES:
                 d = self.demand[s][res]
                 if d <= 0:
                     continue
-                terms = [
-                    (self.m.n[i], float(cap))
-                    for i, cap in zip(g.index, g[res], strict=True)
-                    if cap > 0
-                ]
+                cap = self.column(res)
+                terms = [(self.m.n[i], cap[i]) for i in g if cap[i] > 0]
                 self.add(
                     "demand",
                     f"demand-{s}-{res}",
@@ -75,14 +71,14 @@ class SurvivalFamilies(BuilderCore):
                     resource=res,
                     demand=d,
                 )
-            backups = self.off[self.off["role"] == "backup"]
-            for j, ((s, r), g) in enumerate(backups.groupby(["service", "region"], sort=False)):
+            backups = self.group(("service", "region"), self.backups)
+            for j, ((s, r), g) in enumerate(backups.items()):
                 if s in self.fixed_services:
                     continue
                 d = self.demand[s][res]
                 b = self.var(f"b_{j}", 0, 1, pulp.LpBinary)
                 self.m.b[(s, r)] = b
-                for i in g.index:
+                for i in g:
                     self.add(
                         "linking",
                         f"backup-link-{s}-{i}",
@@ -92,9 +88,7 @@ class SurvivalFamilies(BuilderCore):
                         service=s,
                         region=r,
                     )
-                terms = [
-                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
-                ]
+                terms = [(self.m.n[i], capacity[i]) for i in g if capacity[i] > 0]
                 self.add(
                     "demand",
                     f"full-backup-{s}-in-{r}",
@@ -116,16 +110,18 @@ class SurvivalFamilies(BuilderCore):
         region (where they are present), or else into private capacity already held."""
         code = {r: j for j, r in enumerate(self.region_info.index)}
         # whole columns as arrays once, sliced per service: the loops below touch numpy, not pandas
-        off = self.off
-        all_names = off["region"].to_numpy(dtype=object)
-        all_regions = np.array([code[r] for r in all_names])
-        all_backup = (off["role"] == "backup").to_numpy()
-        all_zones = off["zones"].to_numpy(dtype=int)
-        all_private = (off["kind"] == "private").to_numpy()
-        all_caps = {res: off[res].to_numpy(dtype=float) for res in RESOURCES}
-        labels = off.index.to_numpy()
+        all_names = np.array(list(self.region_of.values()), dtype=object)
+        all_regions = np.array([code[r] for r in all_names], dtype=int)
+        all_backup = np.array([role == "backup" for role in self.role_of.values()], dtype=bool)
+        all_zones = np.array(list(self.column("zones").values()), dtype=int)
+        all_private = np.array([k == "private" for k in self.field("kind").values()], dtype=bool)
+        all_caps = {res: np.array(list(self.column(res).values())) for res in RESOURCES}
+        labels = np.array(self.labels, dtype=np.int64)
         lost_codes = {f.id: [code[r] for r in f.regions if r in code] for f in self.c.scenarios}
-        for s, pos in off.groupby("service", sort=False).indices.items():
+        positions: dict[str, list[int]] = {}
+        for at, s in enumerate(self.service_of.values()):
+            positions.setdefault(s, []).append(at)
+        for s, pos in positions.items():
             if s in self.fixed_services:
                 continue
             scen = [f for f in self.c.scenarios if self._touches(s, f)]
@@ -213,13 +209,14 @@ class SurvivalFamilies(BuilderCore):
         if policy not in ("region", "site", "provider"):
             return
         key = {"region": "region", "site": "site", "provider": "provider"}[policy]
-        for s, g in self.off.groupby("service", sort=False):
+        domain_of = self.field(key)
+        for s, g in self.group(("service",)).items():
             if s in self.fixed_services:
                 continue
             if s in self.c.global_services:
                 continue
-            prim = g[g["role"] == "primary"]
-            domains = prim[key].nunique()
+            prim = [i for i in g if self.role_of[i] == "primary"]
+            domains = len({domain_of[i] for i in prim if not _missing(domain_of[i])})
             max_regions = self.spec.service(s).max_regions
             k = min(domains, max_regions)
             if k < 2:
@@ -233,11 +230,8 @@ class SurvivalFamilies(BuilderCore):
                 if frac <= 0:
                     continue
                 rows = g if res in DATA_RESOURCES else prim
-                terms = [
-                    (self.m.n[i], float(c))
-                    for i, c in zip(rows.index, rows[res], strict=True)
-                    if c > 0
-                ]
+                cap = self.column(res)
+                terms = [(self.m.n[i], cap[i]) for i in rows if cap[i] > 0]
                 need = (
                     max(d, frac * d * k / (k - 1))
                     if res not in DATA_RESOURCES
@@ -261,15 +255,15 @@ class SurvivalFamilies(BuilderCore):
         share = self.spec.policy.private_share_min
         if share <= 0:
             return
-        prim = self.off.loc[self.primary]
-        for s, g in prim[prim["kind"] == "private"].groupby("service", sort=False):
+        kind = self.field("kind")
+        private = [i for i in self.primary if kind[i] == "private"]
+        for s, g in self.group(("service",), private).items():
             if s in self.fixed_services:
                 continue
             for res in COMPUTE_RESOURCES:
                 d = self.demand[s][res]
-                terms = [
-                    (self.m.n[i], float(c)) for i, c in zip(g.index, g[res], strict=True) if c > 0
-                ]
+                cap = self.column(res)
+                terms = [(self.m.n[i], cap[i]) for i in g if cap[i] > 0]
                 if d > 0 and terms:
                     self.add(
                         "private_share",
@@ -281,3 +275,8 @@ class SurvivalFamilies(BuilderCore):
                         resource=res,
                         share=share,
                     )
+
+
+def _missing(value: object) -> bool:
+    """None or NaN: what pandas' `nunique` leaves out."""
+    return value is None or value != value

@@ -25,7 +25,7 @@ class TrafficFamilies(BuilderCore):
 
     def _main_capacity(self, s: str, r: str) -> list[tuple[pulp.LpVariable, float]]:
         """Capacity of s in r in its main resource, as (unit variable, capacity per unit)."""
-        res = main_resource(self.c.demand.loc[s])
+        res = main_resource(self.demand[s])
         return self.alive_terms(list(self.running_cells.get((s, r), [])), res, None)
 
     def define_internet_egress(self) -> None:
@@ -40,7 +40,7 @@ class TrafficFamilies(BuilderCore):
                 continue
             if s in self.c.global_services:
                 continue  # a SaaS vendor's traffic is in its price
-            d = self.demand[s][main_resource(self.c.demand.loc[s])]
+            d = self.demand[s][main_resource(self.demand[s])]
             if svc.user_facing and self.spec.users:
                 groups = [
                     (
@@ -167,7 +167,7 @@ class TrafficFamilies(BuilderCore):
             callers, targets = self.regions_of.get(s, []), self.regions_of.get(t, [])
             if sent + back <= 0 or not callers or not targets:
                 continue
-            d = self.demand[s][main_resource(self.c.demand.loc[s])]
+            d = self.demand[s][main_resource(self.demand[s])]
             single = t in self.c.single_writer and t not in self.mixed_writers
             at = self.m.p[t] if t in self.m.p and single else None
             phis: list[pulp.LpVariable] = []
