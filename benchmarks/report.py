@@ -27,6 +27,7 @@ from .targets import (
     default_of,
     example_rows,
     family_of,
+    late_text,
     monolithic_of,
     ours_of,
     outcome,
@@ -201,7 +202,7 @@ def result_cell(r: Row | None) -> str:
         return "not run"
     if r.get("cost") is None:
         return outcome(r)
-    late = f", {r['overrun_s']:.0f} s late" if r.get("overrun_s") is not None else ""
+    late = late_text(r)
     ok = "" if r.get("verified") is True else ", NOT verified"
     return f"${money(r['cost'])}, {pct(r.get('gap'))}, {r['wall_s']:.1f} s{late}{ok}"
 

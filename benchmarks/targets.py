@@ -117,13 +117,19 @@ def targets(rows: list[Row]) -> list[str]:
     return out
 
 
+def late_text(r: Row) -> str:
+    """', N.N s late' for a run back more than the tolerance after its limit (tenths: just past a
+    5 s tolerance must not read as '5 s late')."""
+    return f", {r['overrun_s']:.1f} s late" if r.get("overrun_s") is not None else ""
+
+
 def outcome(r: Row) -> str:
     """What a run without a plan did instead, with its time: killed (by `isolate`, at its budget),
     no plan (and how late, if it was), crashed."""
     wall = num(r.get("wall_s"), ".0f")
     if r.get("killed") and r.get("time_limit") is not None:
         return f"killed at {wall} s ({num(r.get('time_limit'), 'g')} s limit)"
-    late = f", {r['overrun_s']:.0f} s late" if r.get("overrun_s") is not None else ""
+    late = late_text(r)
     return f"{r.get('status', 'not run')}{late} ({wall} s)"
 
 
@@ -157,7 +163,7 @@ def speed_distance(r: Row | None, n: int) -> str:
         over.append(f"+{wall - TARGET_WALL_S[n]:.1f} s")
     if r.get("verified") is not True:
         over.append("NOT verified")
-    late = f", {r['overrun_s']:.0f} s late" if r.get("overrun_s") is not None else ""
+    late = late_text(r)
     text = f"{pct(gap)} in {wall:.1f} s{late}"
     return text + (f" ({', '.join(over)})" if over else "")
 

@@ -576,7 +576,7 @@ def test_the_targets_summary_counts_families_and_says_how_far() -> None:
     ]  # fmt: skip
     line = summary(rows)[0]
     assert line.startswith("| 50 services: verified, gap <= 1%, <= 5 s | region 0.50% in 4.0 s;")
-    assert "zone 8.97% in 17.1 s, 12 s late (+7.97 points, +12.1 s)" in line
+    assert "zone 8.97% in 17.1 s, 12.1 s late (+7.97 points, +12.1 s)" in line
     assert "mix killed at 20 s (5 s limit)" in line
     assert line.endswith("| **not met**: 1 of 3 families |")
     rows = rows[:1]
