@@ -126,11 +126,10 @@ def late_text(r: Row) -> str:
 def outcome(r: Row) -> str:
     """What a run without a plan did instead, with its time: killed (by `isolate`, at its budget),
     no plan (and how late, if it was), crashed."""
-    wall = num(r.get("wall_s"), ".0f")
-    if r.get("killed") and r.get("time_limit") is not None:
-        return f"killed at {wall} s ({num(r.get('time_limit'), 'g')} s limit)"
-    late = late_text(r)
-    return f"{r.get('status', 'not run')}{late} ({wall} s)"
+    if r.get("killed") and r.get("time_limit") is not None:  # at its budget: whole seconds
+        limit = num(r.get("time_limit"), "g")
+        return f"killed at {num(r.get('wall_s'), '.0f')} s ({limit} s limit)"
+    return f"{r.get('status', 'not run')}{late_text(r)} ({num(r.get('wall_s'), '.1f')} s)"
 
 
 def speed_verdict(r: Row | None, n: int) -> tuple[bool, str]:

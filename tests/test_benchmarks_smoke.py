@@ -271,7 +271,7 @@ def test_monolithic_target_is_judged_on_our_fastest_run_that_beats_it() -> None:
     rows[2].update(cost=None, verified=None, status="no plan: NoPlanError")
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| met |") and "ours (5s)" in line
-    assert "it no plan: NoPlanError (141 s)" in line
+    assert "it no plan: NoPlanError (141.0 s)" in line
     rows[1]["verified"] = rows[0]["verified"] = False  # nor is one of ours
     line = next(x for x in targets(rows) if "monolithic" in x)
     assert line.endswith("| **not met** |") and "ours (default) $100 NOT verified" in line
