@@ -416,11 +416,12 @@ def _hand_summary(rows: list[Row]) -> str:
             parts.append(
                 f"{fam} {n} ours {_no_plan(ours)}, hand {hand['kind']} ${money(hand['cost'])}"
             )
-    measured = "; ".join(parts) or "no case with a feasible hand-drawn plan"
     if none:
-        measured += f"; no hand-drawn plan feasible: {', '.join(none)}"
+        parts.append(f"no hand-drawn plan feasible: {', '.join(none)}")
     want = "cost <= every feasible hand-drawn baseline (ours vs the cheapest)"
-    return md_row(want, measured, count_verdict(met, judged, "cases with one"))
+    # with no feasible hand-drawn plan there is nothing to beat: not applicable, not "not run"
+    judged_text = count_verdict(met, judged, "cases with one") if judged or not none else "n/a"
+    return md_row(want, "; ".join(parts) or "not run", judged_text)
 
 
 def _example_summary(rows: list[Row]) -> list[str]:

@@ -619,3 +619,15 @@ def test_a_saved_run_renders_again_to_the_same_report(family_rows, tmp_path) -> 
     assert main(["--render", str(saved), "--out", str(out)]) == 0
     assert out.read_text() == render(family_rows, _meta(), None) + "\n"
     assert main(["--render", str(saved), "--out", str(out)]) == 2  # kept without --force
+
+
+def test_the_hand_drawn_target_is_not_applicable_where_no_hand_drawn_plan_is_feasible() -> None:
+    infeasible = {"kind": "pair-one-cloud", "cost": 90.0, "feasible": False}
+    feasible = {"kind": "pair-two-clouds", "cost": 150.0, "feasible": True}
+    rows = [_ours_row("zone", 50, None, cost=100.0, gap=0.01, wall_s=60.0, baselines=[infeasible])]
+    line = next(x for x in summary(rows) if "hand-drawn" in x)
+    assert line.endswith("| no hand-drawn plan feasible: zone 50 | n/a |")
+    rows.append(_ours_row("mix", 50, None, cost=160.0, gap=0.01, wall_s=60.0, baselines=[feasible]))
+    line = next(x for x in summary(rows) if "hand-drawn" in x)
+    assert "mix 50 +6.7% (above pair-two-clouds); no hand-drawn plan feasible: zone 50" in line
+    assert line.endswith("| **not met**: 0 of 1 cases with one |")
