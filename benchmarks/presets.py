@@ -13,7 +13,7 @@ from typing import Any
 from .generate import FAMILIES
 
 # the example whose first plan and compare the smoke run times: the quickest to compare of the
-# bundled examples (2-3 s in the eighth session's run, at load 4-9)
+# bundled examples (2-4 s at load 3-10 in this session and the eighth)
 QUICK_EXAMPLE = "single-dc"
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -38,7 +38,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (`--list` works it out): every family at 50 and 200 services with the default options and
     # the target's; region and mix at 1000 (the earlier sessions' instance and every coupling at
     # once) with the target's only, since its 90 s exceed the default 60 s; the monolithic model
-    # at 50 on provider, the issue's outside instance (region as well adds about 5 minutes);
+    # at 50 on provider, the issue's outside instance (region as well adds about 4 minutes);
     # every bundled example, compare stopped at twice its 10 s target
     "issue19": {
         "families": ",".join(FAMILIES),
