@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,9 +65,37 @@ class Candidates:
     notes: list[str] = field(default_factory=list)
     # stateful services with one writable primary (docs/model.md, the rules: rule 3)
     single_writer: frozenset[str] = frozenset()
+    # The offers table's columns as Python lists, made on first use (`column_values`): a model
+    # builder reads rows through them. A restriction slices its parent's lists (`_parent`: the
+    # parent and the positions of the restriction's rows in it) rather than converting its own
+    # table, as a per-service model is built many times over from one large table.
+    _lists: dict[str, list[Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _parent: tuple[Candidates, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # sent to worker processes without the caches (a restriction would carry its parent)
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lists", "_parent")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lists={}, _parent=None)
 
     def services(self) -> list[str]:
         return list(self.demand.index)
+
+    def column_values(self, name: str) -> list[Any]:
+        """The offers column `name` as a list of Python values, in table order, made once."""
+        if name not in self._lists:
+            if self._parent is not None:
+                parent, positions = self._parent
+                values = parent.column_values(name)
+                self._lists[name] = [values[p] for p in positions.tolist()]
+            else:
+                self._lists[name] = self.offers[name].tolist()
+        return self._lists[name]
 
     @functools.cached_property
     def rows_of(self) -> dict[str, np.ndarray]:
@@ -81,19 +110,19 @@ class Candidates:
     ) -> Candidates:
         """A copy limited to some services (and optionally to some regions per service)."""
         rows = [self.rows_of[s] for s in services if s in self.rows_of]
-        offers = self.offers.iloc[np.sort(np.concatenate(rows))] if rows else self.offers.iloc[:0]
+        positions = np.sort(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
         if regions is not None:  # only over the services' own rows: the full table can be 500k rows
-            offers = offers[
+            service, region = self.column_values("service"), self.column_values("region")
+            positions = positions[
                 np.array(
-                    [
-                        r in regions.get(s, ())
-                        for s, r in zip(offers["service"], offers["region"], strict=True)
-                    ],
+                    [region[p] in regions.get(service[p], ()) for p in positions.tolist()],
                     dtype=bool,
                 )
             ]
         # keep the original row labels: unit counts from sub-models are merged by them
-        return self.with_offers(offers, services)
+        sub = self.with_offers(self.offers.iloc[positions], services)
+        sub._parent = (self, positions)
+        return sub
 
     def with_offers(self, offers: pd.DataFrame, services: list[str] | None = None) -> Candidates:
         """The same problem over another offers table (a subset, or re-priced rows), limited to

@@ -129,6 +129,7 @@ class BuilderCore:
             self.regions_of.setdefault(s, []).append(r)
         for regions in self.regions_of.values():
             regions.sort()
+        self._region_sets = {s: frozenset(rs) for s, rs in self.regions_of.items()}
         # (service, region, category) -> a managed instance of that category runs there
         self._managed: dict[tuple[str, str, str], pulp.LpVariable] = {}
         # alive units of a row in the zone that fails: k[i] >= n[i]/zones (define_survival)
@@ -154,15 +155,14 @@ class BuilderCore:
     def column(self, name: str) -> dict[int, float]:
         """Row label -> value of a numeric offers column as a float, built once per model."""
         if name not in self._columns:
-            self._columns[name] = dict(
-                zip(self.labels, self.off[name].astype(float).tolist(), strict=True)
-            )
+            values = map(float, self.c.column_values(name))
+            self._columns[name] = dict(zip(self.labels, values, strict=True))
         return self._columns[name]
 
     def field(self, name: str) -> dict[int, Any]:
         """Row label -> value of any offers column, built once per model."""
         if name not in self._fields:
-            self._fields[name] = dict(zip(self.labels, self.off[name].tolist(), strict=True))
+            self._fields[name] = dict(zip(self.labels, self.c.column_values(name), strict=True))
         return self._fields[name]
 
     def group(
@@ -342,7 +342,8 @@ class BuilderCore:
     def _touches(self, s: str, f: Scenario) -> bool:
         if s in self.c.global_services and f.kind != "provider":
             return False
-        return any(r in f.regions or r == f.zone_of for r in self.regions_of.get(s, ()))
+        regions = self._region_sets.get(s, frozenset())
+        return f.zone_of in regions or not regions.isdisjoint(f.regions)
 
     def _coupled(self, family: str) -> bool:
         return self.opt.couple and family not in self.opt.omit
