@@ -275,7 +275,7 @@ class BuilderCore:
             return self.m.u[(s, r)]
         key = (s, r, f.id)
         if key not in self._still_runs_after:
-            b = self.var(self.fresh("b"), 0, 1, pulp.LpBinary)
+            b = self.var(self.fresh("c"), 0, 1, pulp.LpBinary)
             zones = self.column("zones")
             for i in self.running_cells[(s, r)]:
                 most = float(self.max_units[i])

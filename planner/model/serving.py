@@ -117,7 +117,7 @@ class ServingFamilies(BuilderCore):
         single = self.cat.single_writer([self.field("offering")[i] for i in rows])
         if single.all():
             return None
-        w = self.var(self.fresh("w"), 0, 1, pulp.LpBinary)
+        w = self.var(self.fresh("sw"), 0, 1, pulp.LpBinary)
         for i in np.asarray(rows)[single]:
             self.add(
                 "single_writer",
