@@ -156,6 +156,10 @@ def solve_decomposed(
         best = _repair_private_capacity(run, alone, best)
         if _good_enough(best.plan, options):
             return best.plan
+    if len(cands.offers) <= WHOLE_FIRST_ROWS:
+        whole = _whole_first(run, best)
+        if whole is not None:
+            return whole
     limit = cands.spec.policy.max_providers
     if limit is not None and len(best.plan.providers()) > limit:
         best = _repair_providers(run, alone, best, limit)
@@ -168,6 +172,39 @@ def solve_decomposed(
         if _good_enough(best.plan, options):
             return best.plan
     return _finish_or_reserve(run, best)
+
+
+# Candidate rows up to which the coupled model is solved whole before the searches (after the
+# private repair, whose price of private capacity is a bound the whole model's root may lack): it
+# is then the quickest way to a proven plan (kr-ecommerce, 165 rows: the neighbourhood search took
+# 1.3 s to reach the plan the whole model proves optimal in 0.4 s). Not much further: eu-fintech's
+# 422 rows under a provider limit took 3.4 s whole, 2.2 s through the provider sets (measured).
+WHOLE_FIRST_ROWS = 300
+
+
+def _whole_first(run: _Run, best: Incumbent) -> Plan | None:
+    """The whole coupled model, for a small application: its plan when verified within the gap,
+    else None (the search goes on from the incumbent)."""
+    say(run.options, "small enough to solve whole: coordinating in the full coupled model")
+    try:
+        plan = solve_coupled(
+            run.cands,
+            run.catalog,
+            run.options,
+            run.deadline,
+            run.timings,
+            bound=best.bound,
+            label="decomposed",
+            full=True,
+            start=best.plan,
+            node_limit=COUPLED_NODES,
+        )
+    except NoPlanError:
+        return None
+    if best.plan.verification.ok and best.plan.objective <= plan.objective + 1e-9:
+        best.plan.bound = plan.bound
+        plan = best.plan
+    return plan if _good_enough(plan, run.options) else None
 
 
 def _finish_or_reserve(run: _Run, best: Incumbent) -> Plan:
