@@ -481,7 +481,9 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
     K = max_regions regions of s, so with K dominators kept, one is unused and the plan can move
     from r to it at no extra cost and without weakening any failure scenario. Hence pruning keeps
     the per-service optimum exact, and the sum of those optima stays a valid lower bound.
-    Private sites (finite, shared capacity), grouped sites and backup copies are never pruned.
+    Private sites (finite, shared capacity), backup copies and, under `survive: site`, a
+    service two of whose regions share a site are never pruned (where each region is a site of its
+    own, site failures are region failures and the region rule applies).
     Dominance does not depend on demand, so services with the same candidate offerings, region
     limit and user reach share one computation.
 
@@ -500,7 +502,7 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
     keep_idx: list[pd.Index] = []
     memo: dict[tuple, set[str]] = {}
     for s, g in off.groupby("service", sort=False):
-        if (g["role"] == "backup").any() or policy == "site":
+        if (g["role"] == "backup").any() or (policy == "site" and _shares_a_site(g)):
             keep_idx.append(g.index)
             continue
         k = cands.spec.service(s).max_regions
@@ -516,7 +518,14 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
         key = (tuple(g["offering"]), tuple(g["role"]), k, reach_sets, s if s in partners else None)
         if key not in memo:
             memo[key] = _undominated_regions(
-                g, shape_id.loc[g.index], k, reach_sets, policy, partners.get(s, []), catalog
+                g,
+                shape_id.loc[g.index],
+                k,
+                reach_sets,
+                # each of the service's regions a site of its own: a site failure is a region's
+                "region" if policy == "site" else policy,
+                partners.get(s, []),
+                catalog,
             )
         keep_idx.append(g.index[g["region"].isin(memo[key])])
     idx = keep_idx[0].append(keep_idx[1:]) if len(keep_idx) > 1 else keep_idx[0]
@@ -537,6 +546,13 @@ def prune_dominated(cands: Candidates, catalog: Catalog | None = None) -> Candid
         cands.notes,
         cands.single_writer,
     )
+
+
+def _shares_a_site(g: pd.DataFrame) -> bool:
+    """Whether two of these offers' regions belong to one site (then a site failure takes both,
+    and moving the service between regions may change what a failure takes)."""
+    sites = g.drop_duplicates("region")["site"]
+    return bool(sites.duplicated().any())
 
 
 def _latency_partners(cands: Candidates) -> dict[str, list[tuple[list[str], float, bool]]]:

@@ -68,6 +68,7 @@ class PartResult:
     build_s: float
     solve_s: float
     size: dict[str, int]
+    objective: float = math.inf  # the part model's cost of these units (inf: no plan)
 
 
 @dataclass
@@ -139,7 +140,13 @@ def solve_block(
     check_result(result)
     bound = max(result.bound if result.bound is not None else 0.0, floor)
     return PartResult(
-        units_of(built), strategies_of(built), bound, build_s, result.seconds, built.size
+        units_of(built),
+        strategies_of(built),
+        bound,
+        build_s,
+        result.seconds,
+        built.size,
+        result.objective if result.objective is not None else math.inf,
     )
 
 
