@@ -44,7 +44,14 @@ from .coupled import (
 )
 from .latency import GroupBounds, latency_groups, latency_violations, seat_latency_groups
 from .neighbourhood import coordinate_locally
-from .parts import PartResult, egress_floor, relaxed_block_bound, solve_block, solve_each
+from .parts import (
+    PART_NODES,
+    PartResult,
+    egress_floor,
+    relaxed_block_bound,
+    solve_block,
+    solve_each,
+)
 from .private import lagrangian_bound, overfills_private, repair_private
 
 
@@ -255,8 +262,8 @@ def _solve_alone(
     timings: dict[str, float],
 ) -> StandAlone:
     """Every service solved alone over the pruned candidates (see `parts.solve_each`), or, under
-    provider survival with a provider limit, as the best of its solves within each set of
-    providers (see `_split_by_providers`)."""
+    a provider limit, a large service as the best of its solves within each set of providers (see
+    `_split_by_providers`)."""
     units: dict[int, int] = {}
     strategies: dict[str, str] = {}
     bound = 0.0
@@ -299,13 +306,13 @@ def _solve_alone(
     return StandAlone(units, strategies, service_bound, floor, bound, size, within)
 
 
-# A service is solved alone by provider sets (below) when it has at least SPLIT_ROWS pruned
-# candidate rows and at most SPLIT_SETS sets. far-user-groups' web tier (382 rows) under
-# survive: provider, max_providers: 2 took 25.6 s over its four providers at once (a plan may
-# spread over three or four, each holding a part) and 0.5 s as six pairs, each holding full demand
-# twice. Services of the 50-service provider benchmark (80 rows, at most 168) solve quickly at
-# once, and the provider repair skips many of their sets: split, their stand-alone stage took
-# 14.5 s instead of 12.2 s with the repair (measured).
+# Under a provider limit, a service is solved alone by provider sets (below) when it has at least
+# SPLIT_ROWS pruned candidate rows and at most SPLIT_SETS sets. far-user-groups' web tier (382
+# rows) under survive: provider, max_providers: 2 took 25.6 s over its four providers at once (a
+# plan may spread over three or four, each holding a part) and 0.5 s as six pairs, each holding
+# full demand twice. Services of the 50-service provider benchmark (80 rows, at most 168) solve
+# quickly at once, and the provider repair skips many of their sets: split, their stand-alone
+# stage took 14.5 s instead of 12.2 s with the repair (measured).
 SPLIT_ROWS = 200
 SPLIT_SETS = 10
 
@@ -328,17 +335,18 @@ def _split_by_providers(
     limit: float,
     stop: float,
 ) -> tuple[dict[tuple[str, frozenset[str]], PartResult | str | None], dict[str, PartResult]]:
-    """Under `survive: provider` with `max_providers` = k, a service alone may spread over more
-    than k providers, each holding a share: a model that is both looser than the problem and slow
-    to prove. Every plan of the service lies within one of its provider sets, so the least of its
-    bounds within each set is a valid (and tighter) bound, and the cheapest of those plans its
-    stand-alone plan. Returns every solve (the provider repair reuses them) and, per service so
-    solved, its best result; a service with a set left unproven (no plan within the work limit)
-    or no plan in any set is left to the ordinary stand-alone solve."""
+    """With `max_providers` = k, every plan of a service lies within one of its provider sets,
+    so the least of its bounds within each set is a valid bound, tighter than its bound over all
+    providers at once (under `survive: provider` a service alone may spread over more than k
+    providers, each holding a share: a model both looser than the problem and slow to prove), and
+    the cheapest of those plans is its stand-alone plan. Each set is solved to the stand-alone
+    work limit. Returns every solve (the provider repair reuses them) and, per service so solved,
+    its best result; a service with a set left unproven (no plan within the work limit) or no plan
+    in any set is left to the ordinary stand-alone solve."""
     policy = cands.spec.policy
     within: dict[tuple[str, frozenset[str]], PartResult | str | None] = {}
     best: dict[str, PartResult] = {}
-    if policy.survive != "provider" or policy.max_providers is None:
+    if policy.max_providers is None:
         return within, best
     for s in cands.services():
         if len(pruned.rows_of.get(s, ())) < SPLIT_ROWS or time.perf_counter() > stop:
@@ -348,7 +356,7 @@ def _split_by_providers(
             continue
         results = []
         for providers in sets:
-            out = _solve_within(cands, catalog, options, limit, s, providers)
+            out = _solve_within(cands, catalog, options, limit, s, providers, PART_NODES)
             within[(s, providers)] = out
             results.append(out)
         if any(out is None for out in results):
@@ -640,6 +648,7 @@ def _solve_within(
     limit: float,
     service: str,
     providers: frozenset[str],
+    node_limit: int = SUBSET_NODES,
 ) -> PartResult | str | None:
     """`service` alone over the regions of `providers` (pruned among themselves); INFEASIBLE when
     it has no plan there, None when none was found within the work limit."""
@@ -663,7 +672,7 @@ def _solve_within(
             options,
             (service,),
             limit,
-            node_limit=SUBSET_NODES,
+            node_limit=node_limit,
             diagnose=False,
         )
     except InfeasibleError:
