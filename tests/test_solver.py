@@ -149,6 +149,25 @@ def test_time_limit_returns_incumbent_with_gap_or_says_no_plan() -> None:
         assert plan.gap is not None and plan.gap > 0
 
 
+@pytest.mark.parametrize("after_s", [0.0, 0.02, 0.1, 0.3])
+def test_the_wall_clock_guard_is_a_time_out_whenever_it_lands(
+    monkeypatch: pytest.MonkeyPatch, after_s: float
+) -> None:
+    """The guard cancels HiGHS wherever it is (reading the model, presolve, the search): whatever
+    status HiGHS is left with (a 200-service run once came back 'not set' from presolve), the
+    answer is a time-out, with or without a plan, never a solver error."""
+    import planner.solve.backends as backends
+    from planner.model.build import build_model
+    from planner.model.candidates import build_candidates
+
+    cat = random_catalog(4, 12, 4, seed=3)
+    built = build_model(build_candidates(spec_from_data(_large_spec(40), "generated"), cat), cat)
+    monkeypatch.setattr(backends, "GUARD_SLACK_S", after_s - 30.0)  # fires after_s into the run
+    result = get_backend("highs").solve(built.prob, SolverOptions(time_limit=30.0, gap=0.0))
+    assert result.status in (SolveStatus.NO_SOLUTION, SolveStatus.FEASIBLE), result.detail
+    assert result.clock_cut
+
+
 class _CutAtItsLimit(HighsBackend):
     """HiGHS, answering as a run cut by its time limit does: the plan it found, not proven
     (its bound 10% below), or no plan at all."""
