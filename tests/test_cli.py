@@ -727,12 +727,6 @@ def test_a_cbc_crash_falls_back_to_highs_with_a_note(
     assert any("HiGHS answered after CBC error" in n for n in plan["notes"]), plan["notes"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner/optimize/parts.py solve_part falls back to HiGHS after a CBC error "
-    "(fallback_if_error) but PartResult drops the result's detail, so the default decomposed "
-    "method plans with no note; the plan's `solver` still says cbc",
-)
 def test_a_cbc_crash_in_the_decomposed_method_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same fallback through the default method: the plan says HiGHS answered."""
     from planner import PlanOptions, load_catalog, load_spec, make_plan

@@ -69,6 +69,8 @@ class StandAlone:
     size: dict[str, int]
     # (service, providers) -> its solve within them, for services solved by provider sets
     within: dict[tuple[str, frozenset[str]], PartResult | str | None] = field(default_factory=dict)
+    # solver fallbacks that answered a stand-alone solve (see parts.fallback_if_error)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -153,6 +155,15 @@ def solve_decomposed(
     pruned = _prune(cands, options, timings)
     alone = _solve_alone(cands, pruned, catalog, options, deadline, timings)
     run = _Run(cands, pruned, catalog, options, deadline, timings, alone.size)
+    plan = _improve(run, alone)
+    plan.notes.extend(note for note in alone.notes if note not in plan.notes)
+    return plan
+
+
+def _improve(run: _Run, alone: StandAlone) -> Plan:
+    """From the stand-alone solves to the plan returned: each stage in turn until the plan is
+    verified within the gap."""
+    cands, catalog, options = run.cands, run.catalog, run.options
     best = run.incumbent(alone.units, alone.strategies, alone.bound)
     if _good_enough(best.plan, options):
         return best.plan
@@ -288,6 +299,7 @@ def _solve_alone(
     stop = deadline + FIRST_PLAN_GRACE_S  # no plan yet: the grace applies
     limit = _time_left(deadline)
     within, split = _split_by_providers(cands, pruned, catalog, options, limit, stop)
+    notes = [out.note for out in within.values() if isinstance(out, PartResult) and out.note]
     for s, result in split.items():
         take(s, result)
     rest = [s for s in pruned.services() if s not in split]
@@ -297,13 +309,16 @@ def _solve_alone(
             if isinstance(out, BaseException):
                 raise out
             take(s, out)
+            if out.note:
+                notes.append(out.note)
     say(options, f"solved {len(cands.services())} services alone (lower bound ${bound:,.2f}/month)")
     timings.update(build_s=build_s, solve_s=solve_s)
     floor = egress_floor(cands, catalog)
     if floor > 0:
         bound += floor
         say(options, f"egress that no placement avoids raises the lower bound by ${floor:,.2f}")
-    return StandAlone(units, strategies, service_bound, floor, bound, size, within)
+    unique = list(dict.fromkeys(notes))
+    return StandAlone(units, strategies, service_bound, floor, bound, size, within, unique)
 
 
 # Under a provider limit, a service is solved alone by provider sets (below) when it has at least
@@ -628,14 +643,22 @@ def _cheaper_subset_plan(a: Plan, b: Plan) -> bool:
 
 
 def _narrow(run: _Run, providers: frozenset[str]) -> None:
-    """The run's candidates limited to `providers`."""
+    """The run's candidates limited to `providers`. A service whose pruned regions all lie on
+    other providers (under region survival a dominator may be of another provider) keeps all its
+    regions on these: the later stages need rows of every service to place it."""
 
-    def within(c: Candidates) -> Candidates:
+    def regions_in(c: Candidates) -> dict[str, set[str]]:
         off = c.offers[c.offers["provider"].isin(providers)]
-        regions = {s: set(g) for s, g in off.groupby("service")["region"]}
-        return c.restrict(c.services(), regions)
+        return {s: set(g) for s, g in off.groupby("service")["region"]}
 
-    run.cands, run.pruned, run.narrowed = within(run.cands), within(run.pruned), True
+    everywhere, kept = regions_in(run.cands), regions_in(run.pruned)
+    missing = {s: regions for s, regions in everywhere.items() if s not in kept}
+    run.cands = run.cands.restrict(run.cands.services(), everywhere)
+    if missing:
+        run.pruned = run.cands.restrict(run.cands.services(), kept | missing)
+    else:
+        run.pruned = run.pruned.restrict(run.pruned.services(), kept)
+    run.narrowed = True
 
 
 INFEASIBLE = "infeasible"  # what `_solve_within` answers for a service proven to have no plan

@@ -69,6 +69,7 @@ class PartResult:
     solve_s: float
     size: dict[str, int]
     objective: float = math.inf  # the part model's cost of these units (inf: no plan)
+    note: str = ""  # the solver fallback that answered (FALLBACK_NOTE ...), for the plan's notes
 
 
 @dataclass
@@ -134,9 +135,10 @@ def solve_block(
         raise explain_infeasible(sub, catalog, options) if diagnose else InfeasibleError([])
     result = fallback_if_error(result, built, options, limit)
     floor = sum((floors or {}).get(s, 0.0) for s in block)
+    note = result.detail if result.detail.startswith(FALLBACK_NOTE) else ""
     if not alone and result.status == SolveStatus.NO_SOLUTION:  # the members keep their own plans
         bound = max(result.bound or 0.0, floor)
-        return PartResult({}, {}, bound, build_s, result.seconds, built.size)
+        return PartResult({}, {}, bound, build_s, result.seconds, built.size, note=note)
     check_result(result)
     bound = max(result.bound if result.bound is not None else 0.0, floor)
     return PartResult(
@@ -147,6 +149,7 @@ def solve_block(
         result.seconds,
         built.size,
         result.objective if result.objective is not None else math.inf,
+        note,
     )
 
 
