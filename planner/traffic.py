@@ -183,8 +183,14 @@ def _transport(
     import highspy
 
     pairs = [(g, r) for g, _v, reach in groups for r in sorted(reach)]
+    from .solve.backends import highs_threads
+
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # HiGHS's task scheduler is set up once per process by the first run, with that run's thread
+    # count; a later run asking for another count fails (model status 'not set'): HiGHS's own
+    # default here made every later solve of a users-heavy plan fail, seating included
+    h.setOptionValue("threads", highs_threads())
     inf = highspy.kHighsInf
     for _pair in pairs:
         h.addVar(0.0, inf)

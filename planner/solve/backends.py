@@ -376,11 +376,30 @@ class HighsBackend:
         )
 
 
+# The thread count HiGHS's process-wide task scheduler was set up with (None: not yet). HiGHS sets
+# it up at the first run and fails a later run that asks for another count (model status 'not
+# set'), so every HiGHS run of the process takes its count from `highs_threads`.
+_SCHEDULER_THREADS: int | None = None
+
+
+def highs_threads(requested: int | None = None) -> int:
+    """The thread count for the next HiGHS run: `requested` (the scheduler reset first when it
+    was set up with another), or with None the count already in use (1 before any run)."""
+    global _SCHEDULER_THREADS
+    threads = requested if requested is not None else (_SCHEDULER_THREADS or 1)
+    if _SCHEDULER_THREADS is not None and threads != _SCHEDULER_THREADS:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS = threads
+    return threads
+
+
 def _configure(h: highspy.Highs, options: SolverOptions) -> None:
     h.setOptionValue("output_flag", bool(options.msg))
     h.setOptionValue("time_limit", float(options.time_limit))
     h.setOptionValue("mip_rel_gap", float(options.gap))
-    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("threads", highs_threads(int(options.threads)))
     h.setOptionValue("random_seed", 0)
     if options.node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(options.node_limit))
