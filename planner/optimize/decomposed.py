@@ -157,6 +157,13 @@ def solve_decomposed(
     run = _Run(cands, pruned, catalog, options, deadline, timings, alone.size)
     plan = _improve(run, alone)
     plan.notes.extend(note for note in alone.notes if note not in plan.notes)
+    late = time.perf_counter() > deadline
+    if late and not plan.time_limited and plan.status != "optimal":
+        # some stage may have stopped at the limit (the provider sets, the seating, the search)
+        # and another run, on a machine more or less busy, may stop elsewhere: say so (a
+        # comparison of runs, and the determinism test, count on the status)
+        plan.time_limited = True
+        plan.notes.append("time limit reached: the plan is the best found, not proven optimal")
     return plan
 
 
